@@ -1,0 +1,46 @@
+/* The durable webhook inbox (SQLite, WAL). CONTRACT between the intake server (writer) and the
+ * landing worker (reader); both sides live in one process and share one lq_inbox.
+ *
+ * Durability: lq_inbox_put() returns only when the delivery is on disk (fsync'd, possibly in a
+ * group commit shared with concurrent puts). Deduplication is by X-GitHub-Delivery id.
+ * Thread safety: every function may be called from any thread. */
+#ifndef LQ_INBOX_H
+#define LQ_INBOX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct lq_inbox lq_inbox;
+
+typedef struct lq_delivery {
+    int64_t seq;          /* arrival order, strictly increasing */
+    char id[128];         /* X-GitHub-Delivery */
+    char event[64];       /* X-GitHub-Event */
+    char *body;           /* owned, NUL-terminated raw JSON; freed by lq_delivery_dispose() */
+    size_t len;
+    int64_t received_ms;  /* wall clock, milliseconds since the epoch */
+} lq_delivery;
+
+/* Opens (creating if needed) the SQLite database at path. Other modules may keep their own
+ * tables in the same file through their own connections. */
+int lq_inbox_open(lq_inbox **out, const char *path, lq_error *err);
+void lq_inbox_close(lq_inbox *inbox); /* NULL-safe */
+
+/* Stores a delivery durably. Returns LQ_OK when stored, 1 when the id was seen before
+ * (duplicate: nothing stored), negative when it could not be persisted (answer 503). */
+int lq_inbox_put(lq_inbox *inbox, const char *id, const char *event, const char *body, size_t len,
+                 lq_error *err);
+
+/* Oldest unprocessed delivery. LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND. */
+int lq_inbox_next(lq_inbox *inbox, lq_delivery *out, lq_error *err);
+/* Marks a delivery processed, so lq_inbox_next() moves on (survives restarts). */
+int lq_inbox_done(lq_inbox *inbox, int64_t seq, lq_error *err);
+/* Blocks up to timeout_ms for a put after the last call; returns 1 if woken by a put, 0 on timeout. */
+int lq_inbox_wait(lq_inbox *inbox, int timeout_ms);
+/* Wakes every lq_inbox_wait() (used on shutdown). */
+void lq_inbox_wake(lq_inbox *inbox);
+void lq_delivery_dispose(lq_delivery *d); /* frees body; NULL-safe */
+
+#endif
