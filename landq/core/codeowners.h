@@ -65,10 +65,15 @@ typedef struct lq_codeowners_cache lq_codeowners_cache;
 int lq_codeowners_cache_new(lq_codeowners_cache **out, const lq_codeowners *co);
 void lq_codeowners_cache_free(lq_codeowners_cache *cache);
 
-/* Owners of a repository-relative path ("src/a.c", no leading slash; a leading "/" is ignored).
- * cache may be NULL. Never fails for a valid ruleset; paths are bytes compared case-sensitively. */
-void lq_codeowners_match_path(const lq_codeowners *co, lq_codeowners_cache *cache,
-                              const char *path, size_t len, lq_codeowners_match *out);
+/* Owners of a repository-relative path ("src/a.c"; leading and trailing "/" are ignored; paths
+ * are bytes compared case-sensitively and must not contain empty segments "a//b").
+ * cache may be NULL (slower: a temporary one is made). Returns LQ_OK, or LQ_ENOMEM when memory
+ * ran out: then *out says "no rule" and must not be trusted (fail closed). */
+int lq_codeowners_match_path(const lq_codeowners *co, lq_codeowners_cache *cache,
+                             const char *path, size_t len, lq_codeowners_match *out);
+
+/* Rule i (0-based, file order, valid lines only): its line and its pattern as written. */
+int lq_codeowners_rule_at(const lq_codeowners *co, size_t i, unsigned *line, const char **pattern);
 
 /* Case-insensitive owner comparison ("@Alice" equals "@alice"); emails compare case-insensitively. */
 int lq_owner_equal(const char *a, const char *b);
