@@ -1,0 +1,337 @@
+/* config.c -- landq serve settings: defaults, `key = value` file parsing, validation (pure). */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define LINE_MAX_BYTES 4096
+
+typedef enum { K_SCALAR, K_LIST } key_kind;
+
+typedef struct key_def {
+    const char *name;
+    key_kind kind;
+    size_t offset; /* of the lq_config_value / lq_config_list in lq_config */
+} key_def;
+
+static const key_def keys[] = {
+    {"listen", K_SCALAR, offsetof(lq_config, listen)},
+    {"github_api", K_SCALAR, offsetof(lq_config, github_api)},
+    {"repo", K_LIST, offsetof(lq_config, repos)},
+    {"label", K_SCALAR, offsetof(lq_config, label)},
+    {"db", K_SCALAR, offsetof(lq_config, db)},
+    {"required_check", K_LIST, offsetof(lq_config, required_checks)},
+    {"status_context", K_SCALAR, offsetof(lq_config, status_context)},
+    {"port_file", K_SCALAR, offsetof(lq_config, port_file)},
+    {"github_token_file", K_SCALAR, offsetof(lq_config, github_token_file)},
+    {"webhook_secret_file", K_SCALAR, offsetof(lq_config, webhook_secret_file)},
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *lq_config_keys(void)
+{
+    return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
+           "github_token_file, webhook_secret_file";
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static const key_def *find_key(const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (!strcmp(keys[i].name, name))
+            return &keys[i];
+    return NULL;
+}
+
+static int value_set(lq_config_value *v, const char *value, const char *origin)
+{
+    char *nv = xstrdup(value), *no = xstrdup(origin ? origin : "?");
+    if (!nv || !no) {
+        free(nv);
+        free(no);
+        return LQ_ENOMEM;
+    }
+    free(v->value);
+    free(v->origin);
+    v->value = nv;
+    v->origin = no;
+    return LQ_OK;
+}
+
+static void value_dispose(lq_config_value *v)
+{
+    free(v->value);
+    free(v->origin);
+    v->value = v->origin = NULL;
+}
+
+static void list_dispose(lq_config_list *l)
+{
+    for (size_t i = 0; i < l->count; i++)
+        value_dispose(&l->items[i]);
+    free(l->items);
+    l->items = NULL;
+    l->count = 0;
+}
+
+int lq_config_init(lq_config *cfg, lq_error *err)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    if (value_set(&cfg->listen, "127.0.0.1:8080", "default") ||
+        value_set(&cfg->github_api, "https://api.github.com", "default") ||
+        value_set(&cfg->label, "land", "default") || value_set(&cfg->db, "./landq.db", "default") ||
+        value_set(&cfg->status_context, "landq", "default")) {
+        lq_config_dispose(cfg);
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    return LQ_OK;
+}
+
+void lq_config_dispose(lq_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < NKEYS; i++) {
+        char *p = (char *)cfg + keys[i].offset;
+        if (keys[i].kind == K_SCALAR)
+            value_dispose((lq_config_value *)(void *)p);
+        else
+            list_dispose((lq_config_list *)(void *)p);
+    }
+}
+
+int lq_config_set(lq_config *cfg, const char *key, const char *value, const char *origin,
+                  lq_error *err)
+{
+    const key_def *k = find_key(key);
+    if (!k) {
+        if (!strcmp(key, "github_token") || !strcmp(key, "webhook_secret"))
+            return lq_error_set(err, LQ_EINVAL, "%s: secrets are not read from the config file; "
+                                "use %s_file = PATH or the environment variable LANDQ_%s",
+                                key, key, !strcmp(key, "github_token") ? "GITHUB_TOKEN"
+                                                                       : "WEBHOOK_SECRET");
+        return lq_error_set(err, LQ_EINVAL, "unknown setting '%s' (known settings: %s)", key,
+                            lq_config_keys());
+    }
+    char *p = (char *)cfg + k->offset;
+    if (k->kind == K_SCALAR) {
+        if (value_set((lq_config_value *)(void *)p, value, origin))
+            return lq_error_set(err, LQ_ENOMEM, "out of memory");
+        return LQ_OK;
+    }
+    lq_config_list *l = (lq_config_list *)(void *)p;
+    lq_config_value *n = realloc(l->items, (l->count + 1) * sizeof(*n));
+    if (!n)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    l->items = n;
+    memset(&n[l->count], 0, sizeof(n[0]));
+    if (value_set(&n[l->count], value, origin))
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    l->count++;
+    return LQ_OK;
+}
+
+void lq_config_clear(lq_config *cfg, const char *key)
+{
+    const key_def *k = find_key(key);
+    if (k && k->kind == K_LIST)
+        list_dispose((lq_config_list *)(void *)((char *)cfg + k->offset));
+}
+
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+int lq_config_parse(lq_config *cfg, const char *text, size_t len, const char *filename,
+                    lq_error *err)
+{
+    const char *fname = filename ? filename : "config";
+    unsigned char seen[NKEYS] = {0};
+    size_t pos = 0;
+    unsigned lineno = 0;
+    char line[LINE_MAX_BYTES + 1];
+    char origin[512];
+    while (pos < len) {
+        lineno++;
+        size_t start = pos;
+        while (pos < len && text[pos] != '\n')
+            pos++;
+        size_t n = pos - start;
+        if (pos < len)
+            pos++; /* skip '\n' */
+        if (n > LINE_MAX_BYTES)
+            return lq_error_set(err, LQ_EINVAL, "%s:%u: line is longer than %d bytes", fname,
+                                lineno, LINE_MAX_BYTES);
+        if (memchr(text + start, '\0', n))
+            return lq_error_set(err, LQ_EINVAL, "%s:%u: line contains a NUL byte", fname, lineno);
+        memcpy(line, text + start, n);
+        line[n] = '\0';
+        /* UTF-8 byte order mark on the first line. */
+        char *s = line;
+        if (lineno == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+            s += 3;
+        while (is_blank(*s))
+            s++;
+        char *end = s + strlen(s);
+        while (end > s && is_blank(end[-1]))
+            *--end = '\0';
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq)
+            return lq_error_set(err, LQ_EINVAL, "%s:%u: expected 'key = value', got '%.80s'",
+                                fname, lineno, s);
+        char *kend = eq;
+        while (kend > s && is_blank(kend[-1]))
+            kend--;
+        *kend = '\0';
+        if (!*s)
+            return lq_error_set(err, LQ_EINVAL, "%s:%u: missing setting name before '='", fname,
+                                lineno);
+        for (char *c = s; *c; c++)
+            if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-'))
+                return lq_error_set(err, LQ_EINVAL, "%s:%u: invalid setting name '%.80s'", fname,
+                                    lineno, s);
+        for (char *c = s; *c; c++)
+            if (*c == '-')
+                *c = '_'; /* accept github-api as well as github_api */
+        char *v = eq + 1;
+        while (is_blank(*v))
+            v++;
+        size_t vl = strlen(v);
+        if (vl >= 2 && v[0] == '"' && v[vl - 1] == '"') {
+            v[vl - 1] = '\0';
+            v++;
+        } else if (vl >= 1 && v[0] == '"') {
+            return lq_error_set(err, LQ_EINVAL, "%s:%u: %s: unterminated quoted value", fname,
+                                lineno, s);
+        }
+        snprintf(origin, sizeof origin, "%s:%u", fname, lineno);
+        const key_def *k = find_key(s);
+        if (k && k->kind == K_SCALAR) {
+            size_t idx = (size_t)(k - keys);
+            if (seen[idx])
+                return lq_error_set(err, LQ_EINVAL, "%s:%u: %s is set twice (only '%s' may "
+                                    "repeat)", fname, lineno, s,
+                                    "repo' and 'required_check");
+            seen[idx] = 1;
+        }
+        lq_error e2 = {0};
+        int rc = lq_config_set(cfg, s, v, origin, &e2);
+        if (rc)
+            return lq_error_set(err, rc, "%s:%u: %s", fname, lineno, e2.msg);
+    }
+    return LQ_OK;
+}
+
+int lq_config_listen_split(const char *listen, char *host, size_t hostlen, int *port,
+                           lq_error *err)
+{
+    if (!listen || !*listen)
+        return lq_error_set(err, LQ_EINVAL, "empty address");
+    const char *colon;
+    const char *h = listen;
+    size_t hl;
+    if (listen[0] == '[') {
+        const char *rb = strchr(listen, ']');
+        if (!rb || rb[1] != ':')
+            return lq_error_set(err, LQ_EINVAL, "'%s' is not [IPV6]:PORT", listen);
+        h = listen + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+    } else {
+        colon = strrchr(listen, ':');
+        if (!colon)
+            return lq_error_set(err, LQ_EINVAL, "'%s' is not ADDR:PORT (e.g. 127.0.0.1:8080)",
+                                listen);
+        hl = (size_t)(colon - listen);
+        if (memchr(listen, ':', hl))
+            return lq_error_set(err, LQ_EINVAL, "'%s': write IPv6 addresses as [ADDR]:PORT",
+                                listen);
+    }
+    if (hl == 0 || hl >= hostlen)
+        return lq_error_set(err, LQ_EINVAL, "'%s' has no usable address before the port", listen);
+    const char *p = colon + 1;
+    if (!*p || strlen(p) > 5)
+        return lq_error_set(err, LQ_EINVAL, "'%s' has no valid port (0-65535)", listen);
+    long v = 0;
+    for (const char *c = p; *c; c++) {
+        if (!isdigit((unsigned char)*c))
+            return lq_error_set(err, LQ_EINVAL, "'%s' has no valid port (0-65535)", listen);
+        v = v * 10 + (*c - '0');
+    }
+    if (v > 65535)
+        return lq_error_set(err, LQ_EINVAL, "'%s': port %ld is out of range (0-65535)", listen, v);
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    if (port)
+        *port = (int)v;
+    return LQ_OK;
+}
+
+static int valid_repo_part(const char *s, size_t n)
+{
+    if (n == 0 || n > 100)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '_' || s[i] == '.'))
+            return 0;
+    return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+int lq_config_validate(const lq_config *cfg, lq_error *err)
+{
+    char host[256];
+    lq_error e2 = {0};
+    if (lq_config_listen_split(cfg->listen.value, host, sizeof host, NULL, &e2))
+        return lq_error_set(err, LQ_EINVAL, "%s: listen: %s", cfg->listen.origin, e2.msg);
+    const char *api = cfg->github_api.value;
+    if (!api || (strncmp(api, "http://", 7) && strncmp(api, "https://", 8)) ||
+        strlen(api) < 9 || strchr(api, ' '))
+        return lq_error_set(err, LQ_EINVAL, "%s: github_api: '%s' is not an http:// or "
+                            "https:// URL", cfg->github_api.origin, api ? api : "");
+    if (cfg->repos.count == 0)
+        return lq_error_set(err, LQ_EINVAL, "repo: no repository configured; give at least one "
+                            "with --repo OWNER/NAME or 'repo = OWNER/NAME' in the config file");
+    for (size_t i = 0; i < cfg->repos.count; i++) {
+        const lq_config_value *r = &cfg->repos.items[i];
+        const char *slash = strchr(r->value, '/');
+        if (!slash || !valid_repo_part(r->value, (size_t)(slash - r->value)) ||
+            !valid_repo_part(slash + 1, strlen(slash + 1)))
+            return lq_error_set(err, LQ_EINVAL, "%s: repo: '%s' is not OWNER/NAME (letters, "
+                                "digits, '-', '_', '.')", r->origin, r->value);
+        for (size_t k = 0; k < i; k++)
+            if (!strcasecmp(cfg->repos.items[k].value, r->value))
+                return lq_error_set(err, LQ_EINVAL, "%s: repo: '%s' is listed twice", r->origin,
+                                    r->value);
+    }
+    const char *label = cfg->label.value;
+    if (!label || !*label || strlen(label) > 50)
+        return lq_error_set(err, LQ_EINVAL, "%s: label: must be 1 to 50 characters",
+                            cfg->label.origin);
+    if (!cfg->db.value || !*cfg->db.value)
+        return lq_error_set(err, LQ_EINVAL, "%s: db: empty path", cfg->db.origin);
+    const char *ctx = cfg->status_context.value;
+    if (!ctx || !*ctx || strlen(ctx) > 100)
+        return lq_error_set(err, LQ_EINVAL, "%s: status_context: must be 1 to 100 characters",
+                            cfg->status_context.origin);
+    for (size_t i = 0; i < cfg->required_checks.count; i++)
+        if (!cfg->required_checks.items[i].value[0])
+            return lq_error_set(err, LQ_EINVAL, "%s: required_check: empty name",
+                                cfg->required_checks.items[i].origin);
+    if (cfg->port_file.value && !cfg->port_file.value[0])
+        return lq_error_set(err, LQ_EINVAL, "%s: port_file: empty path", cfg->port_file.origin);
+    return LQ_OK;
+}

@@ -1,0 +1,70 @@
+/* config: landq serve settings and the config file parser (pure; see docs/configuration.md).
+ *
+ * File format: UTF-8 text, one `key = value` per line; blank lines and lines starting with `#`
+ * are ignored; white space around keys and values is trimmed; a value may be wrapped in double
+ * quotes to keep leading/trailing spaces or a '#'. Repeatable keys (repo, required_check) add
+ * one value per line. Unknown keys, missing '=' and duplicate single keys are errors reported
+ * as FILE:LINE: message.
+ *
+ * Precedence (applied by cmd_serve.c): defaults < config file < environment < flags. Every
+ * value remembers where it came from ("landq.conf:3", "--repo", "LANDQ_DB"), so validation
+ * errors name both the setting and its origin.
+ *
+ * Ownership: lq_config owns all its strings; lq_config_dispose() frees them. */
+#ifndef LQ_CONFIG_H
+#define LQ_CONFIG_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+typedef struct lq_config_value {
+    char *value;
+    char *origin; /* "FILE:LINE", "--flag", "ENV_NAME" or "default" */
+} lq_config_value;
+
+typedef struct lq_config_list {
+    lq_config_value *items;
+    size_t count;
+} lq_config_list;
+
+typedef struct lq_config {
+    lq_config_value listen;              /* ADDR:PORT, default 127.0.0.1:8080 */
+    lq_config_value github_api;          /* default https://api.github.com */
+    lq_config_value label;               /* default land */
+    lq_config_value db;                  /* default ./landq.db */
+    lq_config_value status_context;      /* default landq */
+    lq_config_value port_file;           /* optional: write the bound port here */
+    lq_config_value github_token_file;   /* optional: file holding the token */
+    lq_config_value webhook_secret_file; /* optional: file holding the webhook secret */
+    lq_config_list repos;                /* OWNER/NAME, at least one */
+    lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
+} lq_config;
+
+/* Fills defaults. LQ_OK or LQ_ENOMEM. */
+int lq_config_init(lq_config *cfg, lq_error *err);
+void lq_config_dispose(lq_config *cfg); /* NULL-safe */
+
+/* Sets one setting by its file key (e.g. "repo", "github_api"); repeatable keys append.
+ * origin is copied. LQ_EINVAL for an unknown key (message lists the known ones). */
+int lq_config_set(lq_config *cfg, const char *key, const char *value, const char *origin,
+                  lq_error *err);
+/* Empties a repeatable setting (flags replace the file's list instead of adding to it). */
+void lq_config_clear(lq_config *cfg, const char *key);
+
+/* Parses config text; filename is used in messages only. Stops at the first error:
+ * LQ_EINVAL with "FILE:LINE: ..." in err. */
+int lq_config_parse(lq_config *cfg, const char *text, size_t len, const char *filename,
+                    lq_error *err);
+
+/* Checks every value; the message names the setting and its origin. */
+int lq_config_validate(const lq_config *cfg, lq_error *err);
+
+/* Splits a validated listen value into host and port (host written into host[hostlen]). */
+int lq_config_listen_split(const char *listen, char *host, size_t hostlen, int *port,
+                           lq_error *err);
+
+/* All keys accepted in a config file, comma-separated, for help texts. */
+const char *lq_config_keys(void);
+
+#endif

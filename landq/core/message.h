@@ -1,0 +1,27 @@
+/* message: the squash commit message landq sends with PUT /pulls/{n}/merge (pure).
+ *
+ * Format (docs/decisions.md, "Commit message"):
+ *   <body with HTML comments removed, CRLF turned into LF, leading blank lines and trailing
+ *    white space removed>
+ *   <blank line>
+ *   Approved-by: login1
+ *   Approved-by: login2        (one per approver, sorted case-insensitively, duplicates dropped)
+ * When the cleaned body is empty the message is just the trailers; with no approvers it is just
+ * the body. The title is not part of it: it goes into commit_title unchanged. */
+#ifndef LQ_MESSAGE_H
+#define LQ_MESSAGE_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* Cleans a pull request body as described above. body may be NULL (treated as empty).
+ * *out is a new NUL-terminated string owned by the caller (free()). */
+int lq_message_clean_body(char **out, const char *body, lq_error *err);
+
+/* Builds the whole message. approvers[0..count) are borrowed logins (order irrelevant).
+ * *out is owned by the caller (free()). Fails only with LQ_ENOMEM or LQ_EINVAL (NULL login). */
+int lq_message_build(char **out, const char *body, const char *const *approvers, size_t count,
+                     lq_error *err);
+
+#endif

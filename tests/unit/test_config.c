@@ -1,0 +1,177 @@
+/* Unit tests of the landq serve config parser and validation (landq/core/config.c). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "config.h"
+
+static lq_config cfg;
+static lq_error err;
+
+static void setup(void)
+{
+    memset(&err, 0, sizeof err);
+    cr_assert_eq(lq_config_init(&cfg, &err), LQ_OK);
+}
+
+static void teardown(void)
+{
+    lq_config_dispose(&cfg);
+}
+
+static int parse(const char *text)
+{
+    memset(&err, 0, sizeof err);
+    return lq_config_parse(&cfg, text, strlen(text), "landq.conf", &err);
+}
+
+TestSuite(config, .init = setup, .fini = teardown);
+
+Test(config, defaults)
+{
+    cr_assert_str_eq(cfg.listen.value, "127.0.0.1:8080");
+    cr_assert_str_eq(cfg.github_api.value, "https://api.github.com");
+    cr_assert_str_eq(cfg.label.value, "land");
+    cr_assert_str_eq(cfg.db.value, "./landq.db");
+    cr_assert_str_eq(cfg.status_context.value, "landq");
+    cr_assert_null(cfg.port_file.value);
+    /* No repository: invalid, and the message names the setting. */
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "repo"), "%s", err.msg);
+}
+
+Test(config, full_file)
+{
+    cr_assert_eq(parse("\xEF\xBB\xBF# landq\n"
+                       "listen = 0.0.0.0:9000\r\n"
+                       "  github_api=http://127.0.0.1:5000  \n"
+                       "\n"
+                       "repo = acme/mono\n"
+                       "repo = acme/other.repo\n"
+                       "label = \"ready to land\"\n"
+                       "db = /var/lib/landq/landq.db\n"
+                       "required_check = ci/build\n"
+                       "required-check = ci/test\n"
+                       "github_token_file = /run/secrets/token\n"
+                       "webhook_secret_file = /run/secrets/hook\n"),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(cfg.listen.value, "0.0.0.0:9000");
+    cr_assert_str_eq(cfg.listen.origin, "landq.conf:2");
+    cr_assert_str_eq(cfg.github_api.value, "http://127.0.0.1:5000");
+    cr_assert_eq(cfg.repos.count, 2);
+    cr_assert_str_eq(cfg.repos.items[1].value, "acme/other.repo");
+    cr_assert_str_eq(cfg.label.value, "ready to land");
+    cr_assert_eq(cfg.required_checks.count, 2);
+    cr_assert_str_eq(cfg.required_checks.items[1].value, "ci/test");
+    cr_assert_str_eq(cfg.github_token_file.value, "/run/secrets/token");
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+}
+
+Test(config, unknown_key_has_file_line)
+{
+    cr_assert_eq(parse("repo = a/b\n\nlable = land\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "landq.conf:3: unknown setting 'lable'"), "%s", err.msg);
+}
+
+Test(config, missing_equals)
+{
+    cr_assert_eq(parse("listen 127.0.0.1:1\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "landq.conf:1: expected 'key = value'"), "%s", err.msg);
+}
+
+Test(config, duplicate_scalar_rejected)
+{
+    cr_assert_eq(parse("db = a\ndb = b\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "landq.conf:2: db is set twice"), "%s", err.msg);
+}
+
+Test(config, secrets_not_inline)
+{
+    cr_assert_eq(parse("github_token = ghp_x\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "github_token_file"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "ghp_x"), "secret echoed: %s", err.msg);
+}
+
+Test(config, unterminated_quote_and_bad_name)
+{
+    cr_assert_eq(parse("label = \"land\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "unterminated"), "%s", err.msg);
+    cr_assert_eq(parse("bad key = 1\n"), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "invalid setting name"), "%s", err.msg);
+    cr_assert_eq(parse(" = 1\n"), LQ_EINVAL);
+}
+
+Test(config, nul_and_long_lines_rejected)
+{
+    const char text[] = "repo = a/b\nlabel = x\0y\n";
+    cr_assert_eq(lq_config_parse(&cfg, text, sizeof text - 1, "f", &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "f:2:"), "%s", err.msg);
+    static char big[6000];
+    memset(big, 'a', sizeof big - 1);
+    memcpy(big, "db = ", 5);
+    cr_assert_eq(parse(big), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "longer than"), "%s", err.msg);
+}
+
+Test(config, validation_names_setting_and_origin)
+{
+    cr_assert_eq(parse("repo = acme/mono\nlisten = localhost\n"), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "landq.conf:2: listen:"), "%s", err.msg);
+
+    cr_assert_eq(lq_config_set(&cfg, "listen", "127.0.0.1:99999", "--listen", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--listen: listen:"), "%s", err.msg);
+
+    cr_assert_eq(lq_config_set(&cfg, "listen", "[::1]:0", "--listen", &err), LQ_OK);
+    cr_assert_eq(lq_config_set(&cfg, "github_api", "ftp://x", "LANDQ_GITHUB_API", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "LANDQ_GITHUB_API: github_api:"), "%s", err.msg);
+}
+
+Test(config, bad_repos)
+{
+    const char *bad[] = {"acme", "acme/", "/mono", "acme/mo no", "a/b/c", "acme/.."};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lq_config_clear(&cfg, "repo");
+        cr_assert_eq(lq_config_set(&cfg, "repo", bad[i], "--repo", &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "accepted %s", bad[i]);
+        cr_assert(strstr(err.msg, "--repo: repo:"), "%s", err.msg);
+    }
+    lq_config_clear(&cfg, "repo");
+    lq_config_set(&cfg, "repo", "acme/mono", "--repo", &err);
+    lq_config_set(&cfg, "repo", "ACME/mono", "--repo", &err);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "listed twice"), "%s", err.msg);
+}
+
+Test(config, empty_label_rejected)
+{
+    lq_config_set(&cfg, "repo", "acme/mono", "--repo", &err);
+    lq_config_set(&cfg, "label", "", "--label", &err);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--label: label:"), "%s", err.msg);
+}
+
+Test(config, listen_split)
+{
+    char host[64];
+    int port = -1;
+    cr_assert_eq(lq_config_listen_split("127.0.0.1:0", host, sizeof host, &port, &err), LQ_OK);
+    cr_assert_str_eq(host, "127.0.0.1");
+    cr_assert_eq(port, 0);
+    cr_assert_eq(lq_config_listen_split("[::1]:8080", host, sizeof host, &port, &err), LQ_OK);
+    cr_assert_str_eq(host, "::1");
+    cr_assert_eq(port, 8080);
+    cr_assert_eq(lq_config_listen_split("::1:80", host, sizeof host, &port, &err), LQ_EINVAL);
+    cr_assert_eq(lq_config_listen_split(":80", host, sizeof host, &port, &err), LQ_EINVAL);
+    cr_assert_eq(lq_config_listen_split("h:8x", host, sizeof host, &port, &err), LQ_EINVAL);
+}
+
+Test(config, clear_and_unknown_set)
+{
+    lq_config_set(&cfg, "repo", "a/b", "x", &err);
+    lq_config_clear(&cfg, "repo");
+    cr_assert_eq(cfg.repos.count, 0);
+    cr_assert_eq(lq_config_set(&cfg, "nope", "1", "x", &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "known settings"), "%s", err.msg);
+}

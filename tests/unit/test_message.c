@@ -1,0 +1,101 @@
+/* Unit tests of the squash commit message builder (landq/core/message.c). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "message.h"
+
+static char *build(const char *body, const char *const *approvers, size_t n)
+{
+    char *out = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_message_build(&out, body, approvers, n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_not_null(out);
+    return out;
+}
+
+Test(message, body_then_sorted_trailers)
+{
+    const char *a[] = {"carol", "alice", "Bob"};
+    char *m = build("Fix the widget.\n\nLonger text.", a, 3);
+    cr_assert_str_eq(m, "Fix the widget.\n\nLonger text.\n\n"
+                        "Approved-by: alice\nApproved-by: Bob\nApproved-by: carol");
+    free(m);
+}
+
+Test(message, empty_body_gives_only_trailers)
+{
+    const char *a[] = {"zed", "amy"};
+    char *m = build("", a, 2);
+    cr_assert_str_eq(m, "Approved-by: amy\nApproved-by: zed");
+    free(m);
+    m = build(NULL, a, 2);
+    cr_assert_str_eq(m, "Approved-by: amy\nApproved-by: zed");
+    free(m);
+}
+
+Test(message, body_of_only_comments_counts_as_empty)
+{
+    const char *a[] = {"amy"};
+    char *m = build("<!-- Describe your change -->\r\n\r\n<!-- and test it -->\r\n  \n", a, 1);
+    cr_assert_str_eq(m, "Approved-by: amy");
+    free(m);
+}
+
+Test(message, html_comments_stripped_inline_and_multiline)
+{
+    char *m = build("Intro<!-- hidden -->text\n<!-- a\nmulti-line\ncomment -->\nMore  \nEnd", NULL, 0);
+    cr_assert_str_eq(m, "Introtext\nMore\nEnd");
+    free(m);
+}
+
+Test(message, unterminated_comment_hides_the_rest)
+{
+    char *m = build("Visible\n<!-- never closed\nsecret", NULL, 0);
+    cr_assert_str_eq(m, "Visible");
+    free(m);
+}
+
+Test(message, crlf_and_trailing_whitespace_trimmed)
+{
+    char *m = build("\n\nLine one \t\r\nLine two\r\n\r\n\r\n   ", NULL, 0);
+    cr_assert_str_eq(m, "Line one\nLine two");
+    free(m);
+}
+
+Test(message, keeps_indentation_and_inner_blank_lines)
+{
+    char *m = build("Code:\n\n    int x;\n\nDone", NULL, 0);
+    cr_assert_str_eq(m, "Code:\n\n    int x;\n\nDone");
+    free(m);
+}
+
+Test(message, duplicate_approvers_once)
+{
+    const char *a[] = {"amy", "Amy", "bob"};
+    char *m = build("B", a, 3);
+    cr_assert_str_eq(m, "B\n\nApproved-by: Amy\nApproved-by: bob");
+    free(m);
+}
+
+Test(message, lone_angle_brackets_are_text)
+{
+    char *m = build("a < b <!- not a comment -> c <!-", NULL, 0);
+    cr_assert_str_eq(m, "a < b <!- not a comment -> c <!-");
+    free(m);
+}
+
+Test(message, empty_everything_is_empty_string)
+{
+    char *m = build("   \n", NULL, 0);
+    cr_assert_str_eq(m, "");
+    free(m);
+}
+
+Test(message, null_login_rejected)
+{
+    const char *a[] = {"amy", NULL};
+    char *out = (char *)1;
+    lq_error err = {0};
+    cr_assert_eq(lq_message_build(&out, "x", a, 2, &err), LQ_EINVAL);
+    cr_assert_null(out);
+}
