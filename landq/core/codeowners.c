@@ -124,17 +124,37 @@ static int edge_table_grow(edge_table *t)
     return 0;
 }
 
-static uint32_t edge_table_get(const edge_table *t, uint32_t node, const char *key, size_t len)
+/* Slot hash of (node, key) from the key's own hash, so a segment is hashed once per step and
+ * then looked up under many nodes. */
+static inline uint64_t edge_hash(uint32_t node, uint64_t keyhash)
+{
+    uint64_t h = keyhash ^ ((uint64_t)node * 0xC2B2AE3D27D4EB4FULL);
+    h ^= h >> 31;
+    return h * 0x9E3779B97F4A7C15ULL;
+}
+
+static inline int bytes_equal(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return !memcmp(a, b, n);
+    for (size_t i = 0; i < n; i++) /* short keys: a call to memcmp costs more than this */
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+static uint32_t edge_table_get(const edge_table *t, uint32_t node, const char *key, size_t len,
+                               uint64_t keyhash)
 {
     if (!t->cap)
         return NONE;
-    uint64_t h = hash_bytes(node, key, len);
+    uint64_t h = edge_hash(node, keyhash);
     size_t j = h & (t->cap - 1);
     for (;;) {
         const edge_slot *s = &t->slots[j];
         if (!s->key)
             return NONE;
-        if (s->hash == h && s->node == node && s->keylen == len && !memcmp(s->key, key, len))
+        if (s->hash == h && s->node == node && s->keylen == len && bytes_equal(s->key, key, len))
             return s->value;
         j = (j + 1) & (t->cap - 1);
     }
@@ -145,7 +165,7 @@ static int edge_table_put(edge_table *t, uint32_t node, const char *key, size_t 
 {
     if ((t->count + 1) * 2 > t->cap && edge_table_grow(t) != 0)
         return -1;
-    uint64_t h = hash_bytes(node, key, len);
+    uint64_t h = edge_hash(node, hash_bytes(0, key, len));
     size_t j = h & (t->cap - 1);
     while (t->slots[j].key)
         j = (j + 1) & (t->cap - 1);
@@ -192,12 +212,17 @@ static int glob_match(const uint16_t *g, size_t gn, const char *s, size_t sn)
 
 /* ---------- automaton ---------- */
 
+#define BLOOM_BIT(keyhash) ((uint64_t)1 << ((keyhash) >> 58))
+
 typedef struct {
     uint32_t glob; /* index into co->globs */
     uint32_t child;
 } glob_edge;
 
 typedef struct {
+    /* One bit per literal / affix child, indexed by the top bits of the key's hash: most
+     * lookups at a node miss, and this rejects them without touching the big edge tables. */
+    uint64_t lit_bloom, affix_bloom;
     uint32_t any_child;      /* edge for a segment that is exactly `*` */
     uint32_t starstar;       /* epsilon edge to a `**` node */
     uint32_t glob_edges;     /* index of first entry in co->gedges (linked by gnext) */
@@ -254,7 +279,7 @@ struct lq_codeowners {
 
 static uint32_t node_new(lq_codeowners *co)
 {
-    co_node n = {NONE, NONE, NONE, NONE, NONE, -1, -1, 0, 0};
+    co_node n = {0, 0, NONE, NONE, NONE, NONE, NONE, -1, -1, 0, 0};
     VEC_PUSH(co->nodes, n, fail);
     return (uint32_t)(co->nodes.n - 1);
 fail:
@@ -375,11 +400,16 @@ static uint32_t node_child(lq_codeowners *co, uint32_t node, const seg_spec *sp)
         edge_table *t = sp->kind == SEG_LITERAL ? &co->literal
                         : sp->kind == SEG_SUFFIX ? &co->suffix
                                                  : &co->prefix;
-        c = edge_table_get(t, node, sp->lit, sp->lit_len);
+        uint64_t kh = hash_bytes(0, sp->lit, sp->lit_len);
+        c = edge_table_get(t, node, sp->lit, sp->lit_len, kh);
         if (c != NONE)
             return c;
         if ((c = node_new(co)) == NONE)
             return NONE;
+        if (sp->kind == SEG_LITERAL)
+            co->nodes.v[node].lit_bloom |= BLOOM_BIT(kh);
+        else
+            co->nodes.v[node].affix_bloom |= BLOOM_BIT(kh);
         if (edge_table_put(t, node, sp->lit, sp->lit_len, c) != 0)
             return NONE;
         if (sp->kind == SEG_LITERAL)
@@ -928,45 +958,102 @@ static int set_add(lq_codeowners_cache *c, state_set *s, uint32_t node)
     return 0;
 }
 
-/* One NFA step: in -> out over segment seg. */
+/* Reached node during a step: into the next state set, or, for the last segment of a path
+ * (out == NULL), straight into the best full-path acceptance: no set is built for a file. */
+static inline int emit(lq_codeowners_cache *c, state_set *out, uint32_t node, int32_t *best)
+{
+    if (out)
+        return set_add(c, out, node);
+    for (; node != NONE; node = c->co->nodes.v[node].starstar)
+        if (c->co->nodes.v[node].accept_full > *best)
+            *best = c->co->nodes.v[node].accept_full;
+    return 0;
+}
+
+/* One NFA step over segment seg: in -> out, or (out == NULL) in -> *best. */
 static int step(lq_codeowners_cache *c, const state_set *in, state_set *out, const char *seg,
-                size_t n)
+                size_t n, int32_t *best)
 {
     const lq_codeowners *co = c->co;
-    out->n = 0;
-    next_gen(c);
+    if (out) {
+        out->n = 0;
+        next_gen(c);
+    }
+    uint64_t hseg = 0;
+    int have_hseg = 0;
+    /* Affix hashes by length, computed once per step (few distinct lengths in practice). */
+    enum { MAXMEMO = 16 };
+    uint32_t sl[MAXMEMO], pl[MAXMEMO];
+    uint64_t sh[MAXMEMO], ph[MAXMEMO];
+    size_t ns = 0, np = 0;
     for (size_t k = 0; k < in->n; k++) {
         uint32_t id = in->v[k];
         const co_node *nd = &co->nodes.v[id];
-        if (nd->self_loop && set_add(c, out, id))
+        if (nd->self_loop && emit(c, out, id, best))
             return -1;
         if (nd->has_literal) {
-            uint32_t ch = edge_table_get(&co->literal, id, seg, n);
-            if (ch != NONE && set_add(c, out, ch))
+            if (!have_hseg) {
+                hseg = hash_bytes(0, seg, n);
+                have_hseg = 1;
+            }
+            uint32_t ch = (nd->lit_bloom & BLOOM_BIT(hseg))
+                              ? edge_table_get(&co->literal, id, seg, n, hseg)
+                              : NONE;
+            if (ch != NONE && emit(c, out, ch, best))
                 return -1;
         }
-        if (nd->any_child != NONE && set_add(c, out, nd->any_child))
+        if (nd->any_child != NONE && emit(c, out, nd->any_child, best))
             return -1;
         for (uint32_t l = nd->suffix_lens; l != NONE; l = co->lens.v[l].next) {
             uint32_t L = co->lens.v[l].len;
             if (L <= n) {
-                uint32_t ch = edge_table_get(&co->suffix, id, seg + n - L, L);
-                if (ch != NONE && set_add(c, out, ch))
+                uint64_t h = 0;
+                size_t m = 0;
+                while (m < ns && sl[m] != L)
+                    m++;
+                if (m < ns) {
+                    h = sh[m];
+                } else {
+                    h = hash_bytes(0, seg + n - L, L);
+                    if (ns < MAXMEMO) {
+                        sl[ns] = L;
+                        sh[ns++] = h;
+                    }
+                }
+                uint32_t ch = (nd->affix_bloom & BLOOM_BIT(h))
+                                  ? edge_table_get(&co->suffix, id, seg + n - L, L, h)
+                                  : NONE;
+                if (ch != NONE && emit(c, out, ch, best))
                     return -1;
             }
         }
         for (uint32_t l = nd->prefix_lens; l != NONE; l = co->lens.v[l].next) {
             uint32_t L = co->lens.v[l].len;
             if (L <= n) {
-                uint32_t ch = edge_table_get(&co->prefix, id, seg, L);
-                if (ch != NONE && set_add(c, out, ch))
+                uint64_t h = 0;
+                size_t m = 0;
+                while (m < np && pl[m] != L)
+                    m++;
+                if (m < np) {
+                    h = ph[m];
+                } else {
+                    h = hash_bytes(0, seg, L);
+                    if (np < MAXMEMO) {
+                        pl[np] = L;
+                        ph[np++] = h;
+                    }
+                }
+                uint32_t ch = (nd->affix_bloom & BLOOM_BIT(h))
+                                  ? edge_table_get(&co->prefix, id, seg, L, h)
+                                  : NONE;
+                if (ch != NONE && emit(c, out, ch, best))
                     return -1;
             }
         }
         for (uint32_t g = nd->glob_edges; g != NONE; g = co->gedges.v[g].next) {
             const glob *gl = &co->globs.v[co->gedges.v[g].e.glob];
             if (glob_match(gl->items, gl->count, seg, n) &&
-                set_add(c, out, co->gedges.v[g].e.child))
+                emit(c, out, co->gedges.v[g].e.child, best))
                 return -1;
         }
     }
@@ -982,6 +1069,20 @@ static int32_t best_of(const lq_codeowners *co, const state_set *s, int prefix, 
             best = r;
     }
     return best;
+}
+
+/* Drops states that cannot consume another segment (their acceptance is already in best), so
+ * every later step, and every file of a cached directory, does less work. */
+static void prune(const lq_codeowners *co, state_set *s)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const co_node *nd = &co->nodes.v[s->v[i]];
+        if (nd->self_loop || nd->has_literal || nd->any_child != NONE || nd->glob_edges != NONE ||
+            nd->suffix_lens != NONE || nd->prefix_lens != NONE)
+            s->v[k++] = s->v[i];
+    }
+    s->n = k;
 }
 
 static dir_slot *dir_find(lq_codeowners_cache *c, const char *key, size_t n, uint64_t h)
@@ -1121,16 +1222,18 @@ static int match_cached(lq_codeowners_cache *c, const char *path, size_t len, in
         const char *seg = path + pos;
         const char *sl = memchr(seg, '/', len - pos);
         size_t sn = sl ? (size_t)(sl - seg) : len - pos;
-        if (step(c, cur, nxt, seg, sn))
+        if (!sl) { /* the file name: only its acceptance matters */
+            if (step(c, cur, NULL, seg, sn, &best))
+                return -1;
+            break;
+        }
+        if (step(c, cur, nxt, seg, sn, NULL))
             return -1;
         state_set *t = cur;
         cur = nxt;
         nxt = t;
-        if (!sl) {
-            best = best_of(co, cur, 0, best);
-            break;
-        }
         best = best_of(co, cur, 1, best);
+        prune(co, cur);
         size_t plen = pos + sn;
         dir_store(c, path, plen, hash_bytes(0, path, plen), cur, best);
         pos = plen + 1;
