@@ -43,4 +43,22 @@ int lq_inbox_wait(lq_inbox *inbox, int timeout_ms);
 void lq_inbox_wake(lq_inbox *inbox);
 void lq_delivery_dispose(lq_delivery *d); /* frees body; NULL-safe */
 
+/* Extensions (compatible additions). */
+
+/* Counters since open, for /metrics. */
+typedef struct lq_inbox_stats {
+    uint64_t stored;     /* puts that stored a new delivery */
+    uint64_t duplicates; /* puts refused as duplicates */
+    uint64_t failed;     /* puts that could not be persisted */
+    uint64_t commits;    /* group commits (one fsync each); stored / commits = batching */
+    uint64_t max_batch;  /* largest number of operations in one commit */
+    int last_commit_failed; /* the most recent write batch could not be committed */
+} lq_inbox_stats;
+void lq_inbox_stats_get(lq_inbox *inbox, lq_inbox_stats *out);
+/* Number of stored deliveries not yet marked done (queue depth). */
+int lq_inbox_pending(lq_inbox *inbox, int64_t *out, lq_error *err);
+/* Deletes processed deliveries received before before_ms (their ids stop deduplicating;
+ * GitHub redelivers for 30 days, so keep at least that). *out_deleted may be NULL. */
+int lq_inbox_prune(lq_inbox *inbox, int64_t before_ms, int64_t *out_deleted, lq_error *err);
+
 #endif

@@ -7,6 +7,8 @@
 #define LQ_INTAKE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "error.h"
 #include "inbox.h"
@@ -25,7 +27,36 @@ typedef struct lq_intake_config {
     lq_inbox *inbox;           /* borrowed */
     lq_intake_page_fn page;    /* optional: extra GET pages (/healthz, /metrics) */
     void *page_ctx;
+    /* Extensions (zero/NULL = default). */
+    /* Source-address allowlist, checked before the body is read: 0 -> 403. May be NULL. */
+    int (*allow)(void *ctx, const struct sockaddr *addr);
+    void *allow_ctx;
+    /* One logfmt line per webhook request (no secrets, no bodies), e.g.
+     * "msg=webhook delivery=... event=push status=202 reason=accepted bytes=123 ms=0.8".
+     * Called from connection threads, so it must be thread-safe. May be NULL (silent). */
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+    unsigned max_connections;  /* default 256 */
+    unsigned timeout_s;        /* idle/slow connection timeout, default 30 */
 } lq_intake_config;
+
+/* Counters since start, for /metrics (all monotonic). */
+#define LQ_INTAKE_STATUSES 10
+extern const int lq_intake_statuses[LQ_INTAKE_STATUSES]; /* 200 202 400 401 403 404 405 413 503 500 */
+#define LQ_INTAKE_LATENCY_BUCKETS 14 /* upper bounds in ms: see lq_intake_latency_bounds_ms */
+typedef struct lq_intake_stats {
+    uint64_t by_status[LQ_INTAKE_STATUSES]; /* indexed like lq_intake_statuses */
+    uint64_t by_reason[16];    /* POST /webhook verdicts, indexed by lq_webhook_verdict */
+    uint64_t stored, duplicates, unavailable, forbidden;
+    uint64_t latency_le[LQ_INTAKE_LATENCY_BUCKETS + 1]; /* per bucket (not cumulative); last=+Inf */
+    double latency_sum_ms;
+    uint64_t latency_count;
+} lq_intake_stats;
+extern const double lq_intake_latency_bounds_ms[LQ_INTAKE_LATENCY_BUCKETS];
+void lq_intake_stats_get(lq_intake *in, lq_intake_stats *out);
+/* Appends the intake's Prometheus text (counters and the acknowledgement latency histogram) to
+ * a new malloc'd string (caller frees); NULL when out of memory. Page callbacks can include it. */
+char *lq_intake_metrics_text(lq_intake *in);
 
 int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err);
 int lq_intake_port(const lq_intake *in); /* the bound TCP port */

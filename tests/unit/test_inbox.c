@@ -1,0 +1,296 @@
+/* Tests for landq/io/inbox.c on a temporary SQLite file: put, duplicate, next/done order,
+ * restart, wait/wake, group commit under concurrent puts, a store that refuses writes. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inbox.h"
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/lq-inbox-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/landq.db", dir);
+}
+
+static void teardown(void)
+{
+    char f[160];
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
+TestSuite(inbox, .init = setup, .fini = teardown, .timeout = 30);
+
+static lq_inbox *open_inbox(void)
+{
+    lq_inbox *in = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
+    return in;
+}
+
+static void put(lq_inbox *in, const char *id, const char *event, const char *body, int want)
+{
+    lq_error err;
+    int rc = lq_inbox_put(in, id, event, body, strlen(body), &err);
+    cr_assert_eq(rc, want, "put %s: %d %s", id, rc, rc < 0 ? err.msg : "");
+}
+
+Test(inbox, put_duplicate_next_done_in_order)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    put(in, "d-1", "pull_request", "{\"n\":1}", LQ_OK);
+    put(in, "d-2", "pull_request_review", "{\"n\":2}", LQ_OK);
+    put(in, "d-1", "pull_request", "{\"n\":\"again\"}", 1); /* duplicate: not stored */
+    put(in, "d-3", "status", "{\"n\":3}", LQ_OK);
+
+    int64_t pending;
+    cr_assert_eq(lq_inbox_pending(in, &pending, &err), LQ_OK);
+    cr_assert_eq(pending, 3);
+
+    const char *ids[] = {"d-1", "d-2", "d-3"};
+    const char *bodies[] = {"{\"n\":1}", "{\"n\":2}", "{\"n\":3}"};
+    int64_t last = 0;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK, "%s", err.msg);
+        cr_assert_str_eq(d.id, ids[i]);
+        cr_assert_str_eq(d.body, bodies[i]);
+        cr_assert_eq(d.len, strlen(bodies[i]));
+        cr_assert_gt(d.seq, last);
+        cr_assert_gt(d.received_ms, 1600000000000LL);
+        last = d.seq;
+        /* next() without done() returns the same delivery */
+        lq_delivery again;
+        cr_assert_eq(lq_inbox_next(in, &again, &err), LQ_OK);
+        cr_assert_eq(again.seq, d.seq);
+        lq_delivery_dispose(&again);
+        cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK, "%s", err.msg);
+        lq_delivery_dispose(&d);
+    }
+    cr_assert_str_eq(ids[1], "d-2");
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_ENOTFOUND);
+    cr_assert_eq(lq_inbox_done(in, 9999, &err), LQ_ENOTFOUND);
+    /* a processed delivery still deduplicates */
+    put(in, "d-2", "pull_request_review", "{}", 1);
+
+    lq_inbox_stats st;
+    lq_inbox_stats_get(in, &st);
+    cr_assert_eq(st.stored, 3);
+    cr_assert_eq(st.duplicates, 2);
+    cr_assert_eq(st.failed, 0);
+    lq_inbox_close(in);
+}
+
+Test(inbox, reopen_keeps_unprocessed_and_dedup)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    put(in, "a", "push", "{\"a\":1}", LQ_OK);
+    put(in, "b", "push", "{\"b\":2}", LQ_OK);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+    int64_t first = d.seq;
+    lq_delivery_dispose(&d);
+    lq_inbox_close(in);
+
+    in = open_inbox();
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(d.id, "b");
+    cr_assert_str_eq(d.event, "push");
+    cr_assert_str_eq(d.body, "{\"b\":2}");
+    lq_delivery_dispose(&d);
+    put(in, "a", "push", "{}", 1);
+    put(in, "c", "push", "{}", LQ_OK);
+    /* seq keeps increasing across restarts */
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_str_eq(d.id, "c");
+    cr_assert_gt(d.seq, first + 1);
+    lq_delivery_dispose(&d);
+    lq_inbox_close(in);
+}
+
+Test(inbox, binary_body_round_trip)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    const char body[] = {'{', '\0', 'x', '}'};
+    cr_assert_eq(lq_inbox_put(in, "bin", "push", body, sizeof(body), &err), LQ_OK);
+    cr_assert_eq(lq_inbox_put(in, "empty", "push", NULL, 0, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(d.len, sizeof(body));
+    cr_assert_eq(memcmp(d.body, body, sizeof(body)), 0);
+    cr_assert_eq(d.body[d.len], '\0');
+    lq_inbox_done(in, d.seq, &err);
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(d.len, 0);
+    cr_assert_str_eq(d.body, "");
+    lq_delivery_dispose(&d);
+    lq_delivery_dispose(NULL);
+    lq_inbox_close(in);
+}
+
+Test(inbox, rejects_bad_arguments)
+{
+    lq_inbox *in = open_inbox();
+    lq_error err;
+    char longid[200];
+    memset(longid, 'x', sizeof(longid) - 1);
+    longid[sizeof(longid) - 1] = '\0';
+    cr_assert_eq(lq_inbox_put(in, "", "push", "{}", 2, &err), LQ_EINVAL);
+    cr_assert_eq(lq_inbox_put(in, longid, "push", "{}", 2, &err), LQ_EINVAL);
+    cr_assert_eq(lq_inbox_put(in, "x", NULL, "{}", 2, &err), LQ_EINVAL);
+    cr_assert_eq(lq_inbox_put(in, "x", "push", NULL, 2, &err), LQ_EINVAL);
+    lq_inbox_close(in);
+    lq_inbox *bad = NULL;
+    cr_assert_neq(lq_inbox_open(&bad, "/nonexistent-dir/x/landq.db", &err), LQ_OK);
+    cr_assert_null(bad);
+    cr_assert(strstr(err.msg, "/nonexistent-dir/x/landq.db"), "%s", err.msg);
+    cr_assert_eq(lq_inbox_open(&bad, "", &err), LQ_EINVAL);
+    lq_inbox_close(NULL);
+}
+
+Test(inbox, wait_wakes_on_put_and_times_out)
+{
+    lq_inbox *in = open_inbox();
+    cr_assert_eq(lq_inbox_wait(in, 20), 0);
+    put(in, "w1", "push", "{}", LQ_OK);
+    cr_assert_eq(lq_inbox_wait(in, 5000), 1); /* the put happened after the last call */
+    cr_assert_eq(lq_inbox_wait(in, 20), 0);
+    put(in, "w1", "push", "{}", 1); /* a duplicate stores nothing: no wake-up */
+    cr_assert_eq(lq_inbox_wait(in, 20), 0);
+    lq_inbox_wake(in);
+    cr_assert_eq(lq_inbox_wait(in, 5000), 1);
+    lq_inbox_close(in);
+}
+
+typedef struct {
+    lq_inbox *in;
+    int thread;
+    int n;
+} putter_arg;
+
+static void *putter(void *p)
+{
+    putter_arg *a = p;
+    for (int i = 0; i < a->n; i++) {
+        char id[64];
+        lq_error err;
+        snprintf(id, sizeof(id), "t%d-%d", a->thread, i);
+        if (lq_inbox_put(a->in, id, "push", "{\"x\":1}", 7, &err) != LQ_OK)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void *waiter(void *p)
+{
+    lq_inbox *in = p;
+    return (void *)(intptr_t)lq_inbox_wait(in, 10000);
+}
+
+Test(inbox, concurrent_puts_are_group_committed)
+{
+    lq_inbox *in = open_inbox();
+    enum { THREADS = 16, EACH = 25 };
+    pthread_t t[THREADS], w;
+    putter_arg a[THREADS];
+    cr_assert_eq(pthread_create(&w, NULL, waiter, in), 0);
+    for (int i = 0; i < THREADS; i++) {
+        a[i] = (putter_arg){in, i, EACH};
+        cr_assert_eq(pthread_create(&t[i], NULL, putter, &a[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        cr_assert_null(r, "thread %d failed a put", i);
+    }
+    void *woke;
+    pthread_join(w, &woke);
+    cr_assert_eq((intptr_t)woke, 1);
+    lq_inbox_stats st;
+    lq_inbox_stats_get(in, &st);
+    cr_assert_eq(st.stored, THREADS * EACH);
+    cr_assert_lt(st.commits, st.stored, "no batching: %llu commits for %llu puts",
+                 (unsigned long long)st.commits, (unsigned long long)st.stored);
+    cr_assert_gt(st.max_batch, 1);
+    int64_t pending;
+    lq_error err;
+    cr_assert_eq(lq_inbox_pending(in, &pending, &err), LQ_OK);
+    cr_assert_eq(pending, THREADS * EACH);
+    /* per thread, arrival order is kept */
+    int next_i[THREADS] = {0};
+    lq_delivery d;
+    while (lq_inbox_next(in, &d, &err) == LQ_OK) {
+        int th, i;
+        cr_assert_eq(sscanf(d.id, "t%d-%d", &th, &i), 2);
+        cr_assert_eq(i, next_i[th], "thread %d: got %d, expected %d", th, i, next_i[th]);
+        next_i[th]++;
+        cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+        lq_delivery_dispose(&d);
+    }
+    lq_inbox_close(in);
+}
+
+Test(inbox, prune_forgets_old_processed_only)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    int64_t n;
+    put(in, "p1", "push", "{}", LQ_OK);
+    put(in, "p2", "push", "{}", LQ_OK);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_prune(in, 0, &n, &err), LQ_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(lq_inbox_prune(in, INT64_MAX, &n, &err), LQ_OK);
+    cr_assert_eq(n, 1); /* p1 only: p2 is not processed */
+    put(in, "p1", "push", "{}", LQ_OK); /* forgotten, so accepted again */
+    put(in, "p2", "push", "{}", 1);
+    lq_inbox_close(in);
+}
+
+Test(inbox, write_failure_reported_not_stored)
+{
+    lq_inbox *in = open_inbox();
+    lq_error err;
+    sqlite3 *db;
+    /* another connection makes every insert fail, as a full disk would */
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "CREATE TRIGGER refuse BEFORE INSERT ON inbox_deliveries "
+                              "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    int rc = lq_inbox_put(in, "f1", "push", "{}", 2, &err);
+    cr_assert_lt(rc, 0);
+    cr_assert(strstr(err.msg, "disk says no"), "%s", err.msg);
+    cr_assert_eq(sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    put(in, "f1", "push", "{}", LQ_OK); /* not a duplicate: nothing was stored */
+    lq_inbox_stats st;
+    lq_inbox_stats_get(in, &st);
+    cr_assert_eq(st.failed, 1);
+    lq_inbox_close(in);
+}
