@@ -90,18 +90,31 @@ static uint64_t hash_bytes(uint64_t seed, const char *s, size_t n)
     return h * 0x9E3779B97F4A7C15ULL;
 }
 
+/* 32 bytes per slot; value 0 marks an empty slot (the root, node 0, is never a child). Keys of
+ * up to 8 bytes are compared through key8 alone, without touching the key store. */
 typedef struct {
-    uint64_t hash;
-    const char *key; /* borrowed from the ruleset arena */
+    uint32_t hash;
     uint32_t keylen;
     uint32_t node;
-    uint32_t value;
+    uint32_t value;      /* the child node */
+    int32_t child_full;  /* the child's full-path acceptance (with its double-star closure) */
+    uint32_t key_off;    /* into edge_table.keys */
+    uint64_t key8;       /* first 8 bytes of the key, zero padded */
 } edge_slot;
 
 typedef struct {
     edge_slot *slots; /* owned */
     size_t cap, count;
+    char *keys; /* owned: every key, back to back */
+    size_t keys_len, keys_cap;
 } edge_table;
+
+static inline uint64_t load8(const char *p, size_t n)
+{
+    uint64_t w = 0;
+    memcpy(&w, p, n < 8 ? n : 8);
+    return w;
+}
 
 static int edge_table_grow(edge_table *t)
 {
@@ -111,10 +124,10 @@ static int edge_table_grow(edge_table *t)
         return -1;
     for (size_t i = 0; i < t->cap; i++) {
         edge_slot *s = &t->slots[i];
-        if (!s->key)
+        if (!s->value)
             continue;
         size_t j = s->hash & (ncap - 1);
-        while (ns[j].key)
+        while (ns[j].value)
             j = (j + 1) & (ncap - 1);
         ns[j] = *s;
     }
@@ -126,50 +139,62 @@ static int edge_table_grow(edge_table *t)
 
 /* Slot hash of (node, key) from the key's own hash, so a segment is hashed once per step and
  * then looked up under many nodes. */
-static inline uint64_t edge_hash(uint32_t node, uint64_t keyhash)
+static inline uint32_t edge_hash(uint32_t node, uint64_t keyhash)
 {
     uint64_t h = keyhash ^ ((uint64_t)node * 0xC2B2AE3D27D4EB4FULL);
     h ^= h >> 31;
-    return h * 0x9E3779B97F4A7C15ULL;
+    return (uint32_t)((h * 0x9E3779B97F4A7C15ULL) >> 32);
 }
 
-static inline int bytes_equal(const char *a, const char *b, size_t n)
+static const edge_slot *edge_table_find(const edge_table *t, uint32_t node, const char *key,
+                                        size_t len, uint64_t keyhash)
 {
-    if (n > 16)
-        return !memcmp(a, b, n);
-    for (size_t i = 0; i < n; i++) /* short keys: a call to memcmp costs more than this */
-        if (a[i] != b[i])
-            return 0;
-    return 1;
+    if (!t->cap)
+        return NULL;
+    uint32_t h = edge_hash(node, keyhash);
+    uint64_t k8 = load8(key, len);
+    size_t j = h & (t->cap - 1);
+    for (;;) {
+        const edge_slot *s = &t->slots[j];
+        if (!s->value)
+            return NULL;
+        if (s->hash == h && s->node == node && s->keylen == len && s->key8 == k8 &&
+            (len <= 8 || !memcmp(t->keys + s->key_off + 8, key + 8, len - 8)))
+            return s;
+        j = (j + 1) & (t->cap - 1);
+    }
 }
 
 static uint32_t edge_table_get(const edge_table *t, uint32_t node, const char *key, size_t len,
                                uint64_t keyhash)
 {
-    if (!t->cap)
-        return NONE;
-    uint64_t h = edge_hash(node, keyhash);
-    size_t j = h & (t->cap - 1);
-    for (;;) {
-        const edge_slot *s = &t->slots[j];
-        if (!s->key)
-            return NONE;
-        if (s->hash == h && s->node == node && s->keylen == len && bytes_equal(s->key, key, len))
-            return s->value;
-        j = (j + 1) & (t->cap - 1);
-    }
+    const edge_slot *s = edge_table_find(t, node, key, len, keyhash);
+    return s ? s->value : NONE;
 }
 
-/* key must outlive the table (arena). Returns 0, or -1 on allocation failure. */
+/* Returns 0, or -1 on allocation failure. */
 static int edge_table_put(edge_table *t, uint32_t node, const char *key, size_t len, uint32_t value)
 {
     if ((t->count + 1) * 2 > t->cap && edge_table_grow(t) != 0)
         return -1;
-    uint64_t h = edge_hash(node, hash_bytes(0, key, len));
+    if (t->keys_len + len > t->keys_cap) {
+        size_t nc = t->keys_cap ? t->keys_cap : 4096;
+        while (nc < t->keys_len + len)
+            nc *= 2;
+        char *nk = realloc(t->keys, nc);
+        if (!nk)
+            return -1;
+        t->keys = nk;
+        t->keys_cap = nc;
+    }
+    memcpy(t->keys + t->keys_len, key, len);
+    uint32_t h = edge_hash(node, hash_bytes(0, key, len));
     size_t j = h & (t->cap - 1);
-    while (t->slots[j].key)
+    while (t->slots[j].value)
         j = (j + 1) & (t->cap - 1);
-    t->slots[j] = (edge_slot){h, key, (uint32_t)len, node, value};
+    t->slots[j] = (edge_slot){h, (uint32_t)len, node, value, -1, (uint32_t)t->keys_len,
+                              load8(key, len)};
+    t->keys_len += len;
     t->count++;
     return 0;
 }
@@ -223,13 +248,16 @@ typedef struct {
     /* One bit per literal / affix child, indexed by the top bits of the key's hash: most
      * lookups at a node miss, and this rejects them without touching the big edge tables. */
     uint64_t lit_bloom, affix_bloom;
+    uint64_t suffix_mask;    /* bit L: a `*SUFFIX` child with a suffix of L (< 64) bytes */
+    uint64_t prefix_mask;
     uint32_t any_child;      /* edge for a segment that is exactly `*` */
     uint32_t starstar;       /* epsilon edge to a `**` node */
     uint32_t glob_edges;     /* index of first entry in co->gedges (linked by gnext) */
-    uint32_t suffix_lens;    /* index into co->lens lists (NONE if empty) */
+    uint32_t suffix_lens;    /* longer affix lengths: index into co->lens lists (NONE if empty) */
     uint32_t prefix_lens;
     int32_t accept_full;     /* highest rule accepting when the path ends here */
     int32_t accept_prefix;   /* highest rule accepting when more segments follow */
+    int32_t full_closure;    /* max accept_full over this node and its double-star chain */
     uint8_t self_loop;       /* a `**` node: stays live on any segment */
     uint8_t has_literal;
 } co_node;
@@ -279,7 +307,14 @@ struct lq_codeowners {
 
 static uint32_t node_new(lq_codeowners *co)
 {
-    co_node n = {0, 0, NONE, NONE, NONE, NONE, NONE, -1, -1, 0, 0};
+    co_node n = {.any_child = NONE,
+                 .starstar = NONE,
+                 .glob_edges = NONE,
+                 .suffix_lens = NONE,
+                 .prefix_lens = NONE,
+                 .accept_full = -1,
+                 .accept_prefix = -1,
+                 .full_closure = -1};
     VEC_PUSH(co->nodes, n, fail);
     return (uint32_t)(co->nodes.n - 1);
 fail:
@@ -414,6 +449,10 @@ static uint32_t node_child(lq_codeowners *co, uint32_t node, const seg_spec *sp)
             return NONE;
         if (sp->kind == SEG_LITERAL)
             co->nodes.v[node].has_literal = 1;
+        else if (sp->lit_len < 64)
+            *(sp->kind == SEG_SUFFIX ? &co->nodes.v[node].suffix_mask
+                                     : &co->nodes.v[node].prefix_mask) |= (uint64_t)1
+                                                                          << sp->lit_len;
         else if (lens_add(co, sp->kind == SEG_SUFFIX ? &co->nodes.v[node].suffix_lens
                                                      : &co->nodes.v[node].prefix_lens,
                           (uint32_t)sp->lit_len) != 0)
@@ -779,6 +818,25 @@ out:
     return rc;
 }
 
+/* Precomputes, for every edge, the acceptance of its child including the child's double-star
+ * closure, so matching a file name reads only the edge slot. Children are always created after
+ * their parents, so one backwards pass sees each closure complete. */
+static void finalize(lq_codeowners *co)
+{
+    for (size_t i = co->nodes.n; i-- > 0;) {
+        co_node *nd = &co->nodes.v[i];
+        nd->full_closure = nd->accept_full;
+        if (nd->starstar != NONE && co->nodes.v[nd->starstar].full_closure > nd->full_closure)
+            nd->full_closure = co->nodes.v[nd->starstar].full_closure;
+    }
+    edge_table *tables[3] = {&co->literal, &co->suffix, &co->prefix};
+    for (int t = 0; t < 3; t++)
+        for (size_t i = 0; i < tables[t]->cap; i++)
+            if (tables[t]->slots[i].value)
+                tables[t]->slots[i].child_full =
+                    co->nodes.v[tables[t]->slots[i].value].full_closure;
+}
+
 int lq_codeowners_parse(lq_codeowners **out, const char *text, size_t len, lq_error *err)
 {
     *out = NULL;
@@ -803,6 +861,7 @@ int lq_codeowners_parse(lq_codeowners **out, const char *text, size_t len, lq_er
             goto nomem;
         i = e + 1;
     }
+    finalize(co);
     *out = co;
     return LQ_OK;
 nomem:
@@ -824,6 +883,9 @@ void lq_codeowners_free(lq_codeowners *co)
     free(co->literal.slots);
     free(co->suffix.slots);
     free(co->prefix.slots);
+    free(co->literal.keys);
+    free(co->suffix.keys);
+    free(co->prefix.keys);
     free(co);
 }
 
@@ -964,9 +1026,69 @@ static inline int emit(lq_codeowners_cache *c, state_set *out, uint32_t node, in
 {
     if (out)
         return set_add(c, out, node);
-    for (; node != NONE; node = c->co->nodes.v[node].starstar)
-        if (c->co->nodes.v[node].accept_full > *best)
-            *best = c->co->nodes.v[node].accept_full;
+    if (c->co->nodes.v[node].full_closure > *best)
+        *best = c->co->nodes.v[node].full_closure;
+    return 0;
+}
+
+/* Same for an edge found in a table: the slot already carries the child's acceptance. */
+static inline int emit_slot(lq_codeowners_cache *c, state_set *out, const edge_slot *sl,
+                            int32_t *best)
+{
+    if (out)
+        return set_add(c, out, sl->value);
+    if (sl->child_full > *best)
+        *best = sl->child_full;
+    return 0;
+}
+
+/* Hashes of a segment's suffixes (or prefixes) by length, computed once per step. */
+typedef struct {
+    uint64_t have; /* bit L: h[L] is set */
+    uint64_t h[64];
+} affix_memo;
+
+static inline uint64_t affix_hash(affix_memo *m, int suffix, const char *seg, size_t n, uint32_t L)
+{
+    const char *k = suffix ? seg + n - L : seg;
+    if (L >= 64)
+        return hash_bytes(0, k, L);
+    if (!(m->have & ((uint64_t)1 << L))) {
+        m->h[L] = hash_bytes(0, k, L);
+        m->have |= (uint64_t)1 << L;
+    }
+    return m->h[L];
+}
+
+/* Follows the `*SUFFIX` (suffix=1) or `PREFIX*` edges of node id that fit segment seg. */
+static int affix_step(lq_codeowners_cache *c, state_set *out, int32_t *best, const co_node *nd,
+                      uint32_t id, int suffix, const char *seg, size_t n, affix_memo *memo)
+{
+    const lq_codeowners *co = c->co;
+    const edge_table *t = suffix ? &co->suffix : &co->prefix;
+    uint64_t mask = suffix ? nd->suffix_mask : nd->prefix_mask;
+    if (n < 63)
+        mask &= ((uint64_t)2 << n) - 1; /* only lengths <= n */
+    while (mask) {
+        uint32_t L = (uint32_t)__builtin_ctzll(mask);
+        mask &= mask - 1;
+        uint64_t h = affix_hash(memo, suffix, seg, n, L);
+        const edge_slot *hit = (nd->affix_bloom & BLOOM_BIT(h))
+                                   ? edge_table_find(t, id, suffix ? seg + n - L : seg, L, h)
+                                   : NULL;
+        if (hit && emit_slot(c, out, hit, best))
+            return -1;
+    }
+    for (uint32_t l = suffix ? nd->suffix_lens : nd->prefix_lens; l != NONE;
+         l = co->lens.v[l].next) {
+        uint32_t L = co->lens.v[l].len;
+        if (L > n)
+            continue;
+        uint64_t h = affix_hash(memo, suffix, seg, n, L);
+        const edge_slot *hit = edge_table_find(t, id, suffix ? seg + n - L : seg, L, h);
+        if (hit && emit_slot(c, out, hit, best))
+            return -1;
+    }
     return 0;
 }
 
@@ -981,11 +1103,8 @@ static int step(lq_codeowners_cache *c, const state_set *in, state_set *out, con
     }
     uint64_t hseg = 0;
     int have_hseg = 0;
-    /* Affix hashes by length, computed once per step (few distinct lengths in practice). */
-    enum { MAXMEMO = 16 };
-    uint32_t sl[MAXMEMO], pl[MAXMEMO];
-    uint64_t sh[MAXMEMO], ph[MAXMEMO];
-    size_t ns = 0, np = 0;
+    affix_memo memo_s, memo_p;
+    memo_s.have = memo_p.have = 0;
     for (size_t k = 0; k < in->n; k++) {
         uint32_t id = in->v[k];
         const co_node *nd = &co->nodes.v[id];
@@ -996,60 +1115,20 @@ static int step(lq_codeowners_cache *c, const state_set *in, state_set *out, con
                 hseg = hash_bytes(0, seg, n);
                 have_hseg = 1;
             }
-            uint32_t ch = (nd->lit_bloom & BLOOM_BIT(hseg))
-                              ? edge_table_get(&co->literal, id, seg, n, hseg)
-                              : NONE;
-            if (ch != NONE && emit(c, out, ch, best))
+            const edge_slot *hit = (nd->lit_bloom & BLOOM_BIT(hseg))
+                                       ? edge_table_find(&co->literal, id, seg, n, hseg)
+                                       : NULL;
+            if (hit && emit_slot(c, out, hit, best))
                 return -1;
         }
         if (nd->any_child != NONE && emit(c, out, nd->any_child, best))
             return -1;
-        for (uint32_t l = nd->suffix_lens; l != NONE; l = co->lens.v[l].next) {
-            uint32_t L = co->lens.v[l].len;
-            if (L <= n) {
-                uint64_t h = 0;
-                size_t m = 0;
-                while (m < ns && sl[m] != L)
-                    m++;
-                if (m < ns) {
-                    h = sh[m];
-                } else {
-                    h = hash_bytes(0, seg + n - L, L);
-                    if (ns < MAXMEMO) {
-                        sl[ns] = L;
-                        sh[ns++] = h;
-                    }
-                }
-                uint32_t ch = (nd->affix_bloom & BLOOM_BIT(h))
-                                  ? edge_table_get(&co->suffix, id, seg + n - L, L, h)
-                                  : NONE;
-                if (ch != NONE && emit(c, out, ch, best))
-                    return -1;
-            }
-        }
-        for (uint32_t l = nd->prefix_lens; l != NONE; l = co->lens.v[l].next) {
-            uint32_t L = co->lens.v[l].len;
-            if (L <= n) {
-                uint64_t h = 0;
-                size_t m = 0;
-                while (m < np && pl[m] != L)
-                    m++;
-                if (m < np) {
-                    h = ph[m];
-                } else {
-                    h = hash_bytes(0, seg, L);
-                    if (np < MAXMEMO) {
-                        pl[np] = L;
-                        ph[np++] = h;
-                    }
-                }
-                uint32_t ch = (nd->affix_bloom & BLOOM_BIT(h))
-                                  ? edge_table_get(&co->prefix, id, seg, L, h)
-                                  : NONE;
-                if (ch != NONE && emit(c, out, ch, best))
-                    return -1;
-            }
-        }
+        if ((nd->suffix_mask || nd->suffix_lens != NONE) &&
+            affix_step(c, out, best, nd, id, 1, seg, n, &memo_s))
+            return -1;
+        if ((nd->prefix_mask || nd->prefix_lens != NONE) &&
+            affix_step(c, out, best, nd, id, 0, seg, n, &memo_p))
+            return -1;
         for (uint32_t g = nd->glob_edges; g != NONE; g = co->gedges.v[g].next) {
             const glob *gl = &co->globs.v[co->gedges.v[g].e.glob];
             if (glob_match(gl->items, gl->count, seg, n) &&
@@ -1079,7 +1158,8 @@ static void prune(const lq_codeowners *co, state_set *s)
     for (size_t i = 0; i < s->n; i++) {
         const co_node *nd = &co->nodes.v[s->v[i]];
         if (nd->self_loop || nd->has_literal || nd->any_child != NONE || nd->glob_edges != NONE ||
-            nd->suffix_lens != NONE || nd->prefix_lens != NONE)
+            nd->suffix_mask || nd->prefix_mask || nd->suffix_lens != NONE ||
+            nd->prefix_lens != NONE)
             s->v[k++] = s->v[i];
     }
     s->n = k;
@@ -1147,7 +1227,8 @@ static void dir_store(lq_codeowners_cache *c, const char *key, size_t n, uint64_
     while (c->slots[j].used)
         j = (j + 1) & (c->cap - 1);
     memcpy(c->keys + c->keys_len, key, n);
-    memcpy(c->states + c->states_len, s->v, s->n * sizeof(uint32_t));
+    if (s->n) /* s->v may be NULL when the set is empty */
+        memcpy(c->states + c->states_len, s->v, s->n * sizeof(uint32_t));
     c->slots[j] = (dir_slot){h,
                              (uint32_t)c->keys_len,
                              (uint32_t)n,
@@ -1207,7 +1288,8 @@ static int match_cached(lq_codeowners_cache *c, const char *path, size_t len, in
     if (hit) {
         if (set_reserve(cur, hit->st_len))
             return -1;
-        memcpy(cur->v, c->states + hit->st_off, hit->st_len * sizeof(uint32_t));
+        if (hit->st_len)
+            memcpy(cur->v, c->states + hit->st_off, hit->st_len * sizeof(uint32_t));
         cur->n = hit->st_len;
         best = hit->best;
         pos = hit->key_len + 1;

@@ -6,13 +6,14 @@
 
 #define MAXSEG 256
 
-/* Splits s at unescaped '/' into segs (pointers into the writable copy s). */
-static int split(char *s, char **segs)
+/* Splits s at '/' (unescaped '/' when escapes is set: patterns, not paths) into segs
+ * (pointers into the writable copy s). */
+static int split(char *s, char **segs, int escapes)
 {
     int n = 0;
     char *start = s;
     for (char *p = s;; p++) {
-        if (*p == '\\' && p[1]) {
+        if (escapes && *p == '\\' && p[1]) {
             p++;
             continue;
         }
@@ -68,8 +69,8 @@ int ref_pattern_matches(const char *pattern, const char *path)
             anchored = 1;
     }
     char *body = p[0] == '/' ? p + 1 : p;
-    int pn = split(body, psegs + 1);
-    int xn = split(x, xsegs);
+    int pn = split(body, psegs + 1, 1);
+    int xn = split(x, xsegs, 0);
     if (pn <= 0 || xn <= 0)
         goto out;
     char **ps = psegs + 1;
