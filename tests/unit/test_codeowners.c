@@ -445,6 +445,14 @@ Test(codeowners, discovery_order_is_githubs)
     cr_expect_str_eq(lq_codeowners_locations[2], "docs/CODEOWNERS");
 }
 
+Test(codeowners, backslash_in_a_path_is_an_ordinary_character)
+{
+    /* Paths are never unescaped: a backslash before '/' does not join two segments (a fuzzing
+     * find in the reference matcher). */
+    static const struct q qs[] = {{"a\\b", "@root"}, {"a\\/x.c", "@c"}, {NULL, NULL}};
+    run_table("/* @root\n?.c @c\n", qs);
+}
+
 Test(codeowners, leading_slash_in_path_is_ignored)
 {
     static const struct q qs[] = {{"/src/a.c", "@s"}, {NULL, NULL}};
