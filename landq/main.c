@@ -17,6 +17,7 @@ struct command {
 static const struct command commands[] = {
     {"owners", lq_cmd_owners, "show the code owners of paths (GitHub CODEOWNERS semantics)"},
     {"codeowners-check", lq_cmd_codeowners_check, "report errors in a CODEOWNERS file"},
+    {"serve", lq_cmd_serve, "run the land queue: webhook intake, owner-approval policy, squash landing"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,361 @@
+/* cmd_serve.c -- `landq serve`: webhook intake + landing worker until SIGTERM/SIGINT.
+ *
+ * Settings: defaults < --config FILE < environment < flags (docs/configuration.md).
+ * Any bad setting is reported once, naming the setting, and exits 2 before listening. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "commands.h"
+#include "config.h"
+#include "fsutil.h"
+#include "inbox.h"
+#include "intake.h"
+#include "worker.h"
+
+#define SECRET_MAX 65536
+
+static void serve_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: landq serve [--config FILE] [OPTIONS]\n\n"
+            "Receive GitHub webhooks, and squash-merge pull requests labeled for landing once\n"
+            "every changed file is approved by one of its CODEOWNERS on the head commit and\n"
+            "the checks passed.\n\n"
+            "Options (override the config file and the environment):\n"
+            "  --config FILE          read settings from FILE (key = value lines)\n"
+            "  --listen ADDR:PORT     webhook listener (default 127.0.0.1:8080; port 0 = any)\n"
+            "  --github-api URL       GitHub REST API (default https://api.github.com)\n"
+            "  --repo OWNER/NAME      repository to serve (repeatable; at least one)\n"
+            "  --label NAME           landing label (default land)\n"
+            "  --db PATH              SQLite database (default ./landq.db)\n"
+            "  --required-check NAME  only these checks must pass (repeatable; default all)\n"
+            "  --status-context NAME  commit status context landq writes (default landq)\n"
+            "  --port-file PATH       write the bound port to PATH once listening\n"
+            "  --verbose              log every GitHub API request\n"
+            "  -h, --help             show this help\n\n"
+            "Environment:\n"
+            "  LANDQ_GITHUB_TOKEN       GitHub token (or LANDQ_GITHUB_TOKEN_FILE, or the\n"
+            "                           config key github_token_file)\n"
+            "  LANDQ_WEBHOOK_SECRET     webhook secret (or LANDQ_WEBHOOK_SECRET_FILE, or\n"
+            "                           webhook_secret_file)\n"
+            "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
+            "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated)\n\n"
+            "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting,\n"
+            "1 when it cannot start (e.g. the address is in use) or fails.\n"
+            "See docs/configuration.md.\n");
+}
+
+static int fail2(const char *fmt, ...) LQ_PRINTF(1, 2);
+static int fail2(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "landq serve: ");
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* Reads a secret from a file: whole content, trailing newline/white space removed. */
+static int read_secret(char **out, const char *path, const char *what, const char *origin)
+{
+    lq_error err = {0};
+    size_t len = 0;
+    if (lq_file_read(out, &len, path, SECRET_MAX, &err)) {
+        fprintf(stderr, "landq serve: %s: %s: cannot read the %s file: %s\n", origin, path, what,
+                err.msg);
+        return 2;
+    }
+    while (len > 0 && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r' ||
+                       (*out)[len - 1] == ' ' || (*out)[len - 1] == '\t'))
+        (*out)[--len] = '\0';
+    if (len == 0 || strlen(*out) != len) {
+        fprintf(stderr, "landq serve: %s: %s: the %s file is empty or not text\n", origin, path,
+                what);
+        free(*out);
+        *out = NULL;
+        return 2;
+    }
+    return 0;
+}
+
+/* Secret from ENV, else ENV_FILE, else the config file's *_file key. */
+static int load_secret(char **out, const char *env, const char *env_file,
+                       const lq_config_value *cfg_file, const char *what, const char *cfg_key)
+{
+    *out = NULL;
+    const char *v = getenv(env);
+    if (v && *v) {
+        *out = strdup(v);
+        return *out ? 0 : 1;
+    }
+    const char *f = getenv(env_file);
+    if (f && *f)
+        return read_secret(out, f, what, env_file);
+    if (cfg_file->value)
+        return read_secret(out, cfg_file->value, what, cfg_file->origin);
+    fprintf(stderr, "landq serve: %s: not set; set %s, or %s / %s = PATH to a file holding it\n",
+            what, env, env_file, cfg_key);
+    return 2;
+}
+
+static int set_list_env(lq_config *cfg, const char *key, const char *env)
+{
+    const char *v = getenv(env);
+    if (!v || !*v)
+        return 0;
+    lq_config_clear(cfg, key);
+    char *copy = strdup(v);
+    if (!copy)
+        return 1;
+    lq_error err = {0};
+    int rc = 0;
+    for (char *save = NULL, *t = strtok_r(copy, ", \t\n", &save); t && !rc;
+         t = strtok_r(NULL, ", \t\n", &save))
+        if (lq_config_set(cfg, key, t, env, &err))
+            rc = fail2("%s%s", err.msg, "");
+    free(copy);
+    return rc;
+}
+
+static void wipe(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = 0;
+    free(s);
+}
+
+static int write_port_file(const char *path, int port)
+{
+    size_t n = strlen(path) + 8;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return -1;
+    snprintf(tmp, n, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fprintf(f, "%d\n", port) > 0;
+    if (f && fclose(f))
+        ok = 0;
+    if (ok && rename(tmp, path))
+        ok = 0;
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static void intake_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "level=info %s\n", line);
+}
+
+int lq_cmd_serve(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int verbose = 0;
+    /* First pass: --help and --config (the file is applied before everything else). */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            serve_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc)
+                return fail2("--config needs a FILE%s%s", "", "");
+            config_path = argv[++i];
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            config_path = argv[i] + 9;
+        }
+    }
+    lq_config cfg;
+    lq_error err = {0};
+    if (lq_config_init(&cfg, &err))
+        return fail2("%s%s", err.msg, "");
+    int rc = 2;
+    char *token = NULL, *secret = NULL;
+    lq_inbox *inbox = NULL;
+    lq_worker *worker = NULL;
+    lq_intake *intake = NULL;
+
+    if (config_path) {
+        char *text = NULL;
+        size_t len = 0;
+        if (lq_file_read(&text, &len, config_path, 1 << 20, &err)) {
+            fail2("--config: %s%s", err.msg, "");
+            goto out;
+        }
+        int prc = lq_config_parse(&cfg, text, len, config_path, &err);
+        free(text);
+        if (prc) {
+            fail2("%s%s", err.msg, "");
+            goto out;
+        }
+    }
+    /* Environment. */
+    static const struct {
+        const char *env, *key;
+    } envs[] = {{"LANDQ_LISTEN", "listen"}, {"LANDQ_GITHUB_API", "github_api"},
+                {"LANDQ_LABEL", "label"},   {"LANDQ_DB", "db"},
+                {"LANDQ_PORT_FILE", "port_file"}};
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        const char *v = getenv(envs[i].env);
+        if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
+            fail2("%s%s", err.msg, "");
+            goto out;
+        }
+    }
+    if (set_list_env(&cfg, "repo", "LANDQ_REPOS") ||
+        set_list_env(&cfg, "required_check", "LANDQ_REQUIRED_CHECKS"))
+        goto out;
+    /* Flags. */
+    static const struct {
+        const char *flag, *key;
+    } flags[] = {{"--listen", "listen"},       {"--github-api", "github_api"},
+                 {"--repo", "repo"},           {"--label", "label"},
+                 {"--db", "db"},               {"--required-check", "required_check"},
+                 {"--status-context", "status_context"}, {"--port-file", "port_file"}};
+    int repos_from_flags = 0, checks_from_flags = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--config")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(a, "--config=", 9))
+            continue;
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            verbose = 1;
+            continue;
+        }
+        size_t k;
+        const char *val = NULL;
+        for (k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+            size_t fl = strlen(flags[k].flag);
+            if (!strcmp(a, flags[k].flag)) {
+                if (i + 1 >= argc) {
+                    fail2("%s needs a value%s", a, "");
+                    goto out;
+                }
+                val = argv[++i];
+                break;
+            }
+            if (!strncmp(a, flags[k].flag, fl) && a[fl] == '=') {
+                val = a + fl + 1;
+                break;
+            }
+        }
+        if (k == sizeof flags / sizeof flags[0]) {
+            fail2("unknown option '%s' (try 'landq serve --help')%s", a, "");
+            goto out;
+        }
+        if (!strcmp(flags[k].key, "repo") && !repos_from_flags++)
+            lq_config_clear(&cfg, "repo");
+        if (!strcmp(flags[k].key, "required_check") && !checks_from_flags++)
+            lq_config_clear(&cfg, "required_check");
+        if (lq_config_set(&cfg, flags[k].key, val, flags[k].flag, &err)) {
+            fail2("%s%s", err.msg, "");
+            goto out;
+        }
+    }
+    if (lq_config_validate(&cfg, &err)) {
+        fail2("%s%s", err.msg, "");
+        goto out;
+    }
+    if ((rc = load_secret(&token, "LANDQ_GITHUB_TOKEN", "LANDQ_GITHUB_TOKEN_FILE",
+                          &cfg.github_token_file, "GitHub token", "github_token_file")) ||
+        (rc = load_secret(&secret, "LANDQ_WEBHOOK_SECRET", "LANDQ_WEBHOOK_SECRET_FILE",
+                          &cfg.webhook_secret_file, "webhook secret", "webhook_secret_file"))) {
+        rc = 2;
+        goto out;
+    }
+
+    /* Signals are taken by sigwait() below; every thread started from here inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    rc = 1;
+    if (lq_inbox_open(&inbox, cfg.db.value, &err)) {
+        fprintf(stderr, "landq serve: %s: db: %s\n", cfg.db.origin, err.msg);
+        goto out;
+    }
+    const char **repos = calloc(cfg.repos.count + 1, sizeof(*repos));
+    const char **checks = calloc(cfg.required_checks.count + 1, sizeof(*checks));
+    if (!repos || !checks) {
+        free(repos);
+        free(checks);
+        fprintf(stderr, "landq serve: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < cfg.repos.count; i++)
+        repos[i] = cfg.repos.items[i].value;
+    for (size_t i = 0; i < cfg.required_checks.count; i++)
+        checks[i] = cfg.required_checks.items[i].value;
+    lq_worker_config wc = {
+        .db_path = cfg.db.value, .inbox = inbox, .api_url = cfg.github_api.value,
+        .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
+        .status_context = cfg.status_context.value, .required_checks = checks,
+        .required_check_count = cfg.required_checks.count, .verbose = verbose};
+    int wrc = lq_worker_start(&worker, &wc, &err);
+    free(repos);
+    free(checks);
+    if (wrc) {
+        fprintf(stderr, "landq serve: cannot start the worker: %s\n", err.msg);
+        goto out;
+    }
+    lq_intake_config ic = {.listen = cfg.listen.value, .secret = secret,
+                           .secret_len = strlen(secret), .inbox = inbox,
+                           .log = verbose ? intake_log : NULL};
+    if (lq_intake_start(&intake, &ic, &err)) {
+        fprintf(stderr, "landq serve: %s: listen: cannot listen on %s: %s\n", cfg.listen.origin,
+                cfg.listen.value, err.msg);
+        goto out;
+    }
+    int port = lq_intake_port(intake);
+    char host[256];
+    int unused;
+    lq_config_listen_split(cfg.listen.value, host, sizeof host, &unused, NULL);
+    printf("landq: listening on %s:%d (POST /webhook), serving %zu repositor%s, label '%s'\n",
+           host, port, cfg.repos.count, cfg.repos.count == 1 ? "y" : "ies", cfg.label.value);
+    fflush(stdout);
+    if (cfg.port_file.value && write_port_file(cfg.port_file.value, port)) {
+        fprintf(stderr, "landq serve: %s: port_file: cannot write %s: %s\n",
+                cfg.port_file.origin, cfg.port_file.value, strerror(errno));
+        goto out;
+    }
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) == EINTR) {
+    }
+    fprintf(stderr, "landq serve: %s received; stopping (queued work is kept in %s)\n",
+            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.db.value);
+    rc = 0;
+out:
+    /* Stop accepting first; deliveries already acknowledged are on disk in the inbox. */
+    lq_intake_stop(intake);
+    lq_worker_stop(worker);
+    lq_inbox_close(inbox);
+    wipe(token);
+    wipe(secret);
+    lq_config_dispose(&cfg);
+    if (rc != 2)
+        curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,320 @@
+/* store.c -- queue state and audit log tables in SQLite. */
+#include "store.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct lq_store {
+    sqlite3 *db;
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS lq_pr ("
+    " repo TEXT NOT NULL COLLATE NOCASE,"
+    " number INTEGER NOT NULL,"
+    " base TEXT NOT NULL DEFAULT '',"
+    " head_sha TEXT NOT NULL DEFAULT '',"
+    " state TEXT NOT NULL DEFAULT 'idle',"
+    " labeler TEXT NOT NULL DEFAULT '',"
+    " labeled_at_ms INTEGER NOT NULL DEFAULT 0,"
+    " dirty INTEGER NOT NULL DEFAULT 0,"
+    " comment_id INTEGER NOT NULL DEFAULT 0,"
+    " comment_body TEXT,"
+    " status_key TEXT,"
+    " merge_sha TEXT NOT NULL DEFAULT '',"
+    " merge_title TEXT,"
+    " merge_message TEXT,"
+    " merge_attempts INTEGER NOT NULL DEFAULT 0,"
+    " landed_sha TEXT NOT NULL DEFAULT '',"
+    " updated_ms INTEGER NOT NULL DEFAULT 0,"
+    " PRIMARY KEY (repo, number));"
+    "CREATE INDEX IF NOT EXISTS lq_pr_sha ON lq_pr(repo, head_sha);"
+    "CREATE TABLE IF NOT EXISTS lq_audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " at_ms INTEGER NOT NULL,"
+    " repo TEXT NOT NULL,"
+    " number INTEGER NOT NULL,"
+    " head_sha TEXT NOT NULL DEFAULT '',"
+    " action TEXT NOT NULL,"
+    " summary TEXT NOT NULL DEFAULT '',"
+    " reasons TEXT NOT NULL DEFAULT '[]',"
+    " commit_sha TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX IF NOT EXISTS lq_audit_pr ON lq_audit(repo, number);";
+
+static const char columns[] =
+    "repo, number, base, head_sha, state, labeler, labeled_at_ms, dirty, comment_id,"
+    " comment_body, status_key, merge_sha, merge_title, merge_message, merge_attempts,"
+    " landed_sha, updated_ms";
+
+int64_t lq_store_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int db_fail(lq_store *st, lq_error *err, const char *what)
+{
+    return lq_error_set(err, LQ_ERROR, "store: %s: %s", what, sqlite3_errmsg(st->db));
+}
+
+int lq_store_open(lq_store **out, const char *path, lq_error *err)
+{
+    *out = NULL;
+    lq_store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    int rc = sqlite3_open_v2(path, &st->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        lq_error_set(err, LQ_ERROR, "store: cannot open %s: %s", path,
+                     st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+        lq_store_close(st);
+        return LQ_ERROR;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
+                     &msg) != SQLITE_OK ||
+        sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+        lq_error_set(err, LQ_ERROR, "store: cannot prepare %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        lq_store_close(st);
+        return LQ_ERROR;
+    }
+    *out = st;
+    return LQ_OK;
+}
+
+void lq_store_close(lq_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st);
+}
+
+void lq_pr_record_dispose(lq_pr_record *r)
+{
+    if (!r)
+        return;
+    free(r->comment_body);
+    free(r->status_key);
+    free(r->merge_title);
+    free(r->merge_message);
+    r->comment_body = r->status_key = r->merge_title = r->merge_message = NULL;
+}
+
+int lq_pr_record_set(char **field, const char *s)
+{
+    char *n = NULL;
+    if (s) {
+        size_t l = strlen(s) + 1;
+        if (!(n = malloc(l)))
+            return LQ_ENOMEM;
+        memcpy(n, s, l);
+    }
+    free(*field);
+    *field = n;
+    return LQ_OK;
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+static int dup_col(char **dst, sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    return lq_pr_record_set(dst, t ? (const char *)t : NULL);
+}
+
+static int row_to_record(sqlite3_stmt *s, lq_pr_record *r)
+{
+    memset(r, 0, sizeof(*r));
+    copy_col(r->repo, sizeof r->repo, s, 0);
+    r->number = sqlite3_column_int(s, 1);
+    copy_col(r->base, sizeof r->base, s, 2);
+    copy_col(r->head_sha, sizeof r->head_sha, s, 3);
+    int st = lq_pr_state_parse((const char *)sqlite3_column_text(s, 4));
+    r->state = st < 0 ? LQ_PR_IDLE : (lq_pr_state)st;
+    copy_col(r->labeler, sizeof r->labeler, s, 5);
+    r->labeled_at_ms = sqlite3_column_int64(s, 6);
+    r->dirty = sqlite3_column_int(s, 7);
+    r->comment_id = sqlite3_column_int64(s, 8);
+    copy_col(r->merge_sha, sizeof r->merge_sha, s, 11);
+    r->merge_attempts = sqlite3_column_int(s, 14);
+    copy_col(r->landed_sha, sizeof r->landed_sha, s, 15);
+    r->updated_ms = sqlite3_column_int64(s, 16);
+    if (dup_col(&r->comment_body, s, 9) || dup_col(&r->status_key, s, 10) ||
+        dup_col(&r->merge_title, s, 12) || dup_col(&r->merge_message, s, 13)) {
+        lq_pr_record_dispose(r);
+        return LQ_ENOMEM;
+    }
+    return LQ_OK;
+}
+
+int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, lq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM lq_pr WHERE repo = ?1 AND number = ?2", columns);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "get");
+    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, number);
+    int rc = sqlite3_step(s);
+    int ret;
+    if (rc == SQLITE_ROW)
+        ret = row_to_record(s, out) ? lq_error_set(err, LQ_ENOMEM, "out of memory") : LQ_OK;
+    else if (rc == SQLITE_DONE)
+        ret = lq_error_set(err, LQ_ENOTFOUND, "%s#%d is not in the store", repo, number);
+    else
+        ret = db_fail(st, err, "get");
+    sqlite3_finalize(s);
+    return ret;
+}
+
+int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+             "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", columns);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "put");
+    sqlite3_bind_text(s, 1, r->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, r->number);
+    sqlite3_bind_text(s, 3, r->base, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, r->head_sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, lq_pr_state_str(r->state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, r->labeler, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 7, r->labeled_at_ms);
+    sqlite3_bind_int(s, 8, r->dirty);
+    sqlite3_bind_int64(s, 9, r->comment_id);
+    sqlite3_bind_text(s, 10, r->comment_body, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 11, r->status_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 12, r->merge_sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 13, r->merge_title, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 14, r->merge_message, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 15, r->merge_attempts);
+    sqlite3_bind_text(s, 16, r->landed_sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 17, lq_store_now_ms());
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LQ_OK : db_fail(st, err, "put");
+}
+
+void lq_store_list_free(lq_pr_record *recs, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        lq_pr_record_dispose(&recs[i]);
+    free(recs);
+}
+
+int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size_t *count,
+                  lq_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    const char *where = filter == LQ_STORE_DIRTY ? "WHERE dirty = 1"
+                        : filter == LQ_STORE_QUEUED
+                            ? "WHERE state IN ('armed', 'ready', 'merging', 'blocked')"
+                            : "";
+    char sql[1024];
+    snprintf(sql, sizeof sql, "SELECT %s FROM lq_pr %s ORDER BY labeled_at_ms, number", columns,
+             where);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "list");
+    lq_pr_record *recs = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = LQ_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            lq_pr_record *nr = realloc(recs, nc * sizeof(*nr));
+            if (!nr) {
+                ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+                break;
+            }
+            recs = nr;
+            cap = nc;
+        }
+        if (row_to_record(s, &recs[n])) {
+            ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+            break;
+        }
+        n++;
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = db_fail(st, err, "list");
+    sqlite3_finalize(s);
+    if (ret) {
+        lq_store_list_free(recs, n);
+        return ret;
+    }
+    *out = recs;
+    *count = n;
+    return LQ_OK;
+}
+
+int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
+                            lq_error *err)
+{
+    if (marked)
+        *marked = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND head_sha = ?2"
+                           " AND state IN ('armed', 'ready', 'blocked')", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st, err, "mark");
+    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, sha, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(st, err, "mark");
+    if (marked)
+        *marked = sqlite3_changes(st->db);
+    return LQ_OK;
+}
+
+int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
+                   const char *action, const char *summary, const char *const *reasons,
+                   size_t n, const char *commit_sha, lq_error *err)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_string(reasons[i] ? reasons[i] : ""));
+    char *rs = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    json_decref(arr);
+    if (!rs)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action,"
+                           " summary, reasons, commit_sha) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &s, NULL) != SQLITE_OK) {
+        free(rs);
+        return db_fail(st, err, "audit");
+    }
+    sqlite3_bind_int64(s, 1, lq_store_now_ms());
+    sqlite3_bind_text(s, 2, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 3, number);
+    sqlite3_bind_text(s, 4, head_sha ? head_sha : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 6, summary ? summary : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 7, rs, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 8, commit_sha ? commit_sha : "", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    free(rs);
+    return rc == SQLITE_DONE ? LQ_OK : db_fail(st, err, "audit");
+}

@@ -1,0 +1,75 @@
+/* store: landq's queue state and audit log in SQLite (the same file as the webhook inbox, through
+ * its own connection; WAL mode, so the intake writer and the worker do not block each other for
+ * long). Part of the crash-safety design: the worker persists a pull request's state BEFORE each
+ * side effect (merge, label removal, comment, status), so a restart can re-check and resume.
+ *
+ * Tables (docs/configuration.md describes them for operators):
+ *   lq_pr    one row per pull request landq has seen with the label (queue state)
+ *   lq_audit one row per decision that changed something: landed, refused, ejected, waiting...
+ * Thread safety: one lq_store per thread. */
+#ifndef LQ_STORE_H
+#define LQ_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "queue.h"
+
+typedef struct lq_store lq_store;
+
+typedef struct lq_pr_record {
+    char repo[256];          /* "owner/name" */
+    int number;
+    char base[256];          /* base branch */
+    char head_sha[64];       /* head SHA last evaluated */
+    lq_pr_state state;
+    char labeler[128];       /* who applied the label ("" = unknown) */
+    int64_t labeled_at_ms;   /* label order */
+    int dirty;               /* needs re-evaluation */
+    int64_t comment_id;      /* landq's status comment (0 = none yet) */
+    char *comment_body;      /* owned: last body written (NULL = none) */
+    char *status_key;        /* owned: "sha state description" of the last status posted */
+    char merge_sha[64];      /* head SHA approved for the merge in flight */
+    char *merge_title;       /* owned */
+    char *merge_message;     /* owned */
+    int merge_attempts;
+    char landed_sha[64];     /* squash commit on the base branch */
+    int64_t updated_ms;
+} lq_pr_record;
+
+void lq_pr_record_dispose(lq_pr_record *r); /* frees the owned strings; NULL-safe */
+/* Replaces an owned string field with a copy of s (NULL allowed). */
+int lq_pr_record_set(char **field, const char *s);
+
+int lq_store_open(lq_store **out, const char *path, lq_error *err);
+void lq_store_close(lq_store *st); /* NULL-safe */
+
+/* LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND (out zeroed). */
+int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, lq_error *err);
+/* Inserts or replaces the row (durable when it returns: synchronous=FULL). */
+int lq_store_put(lq_store *st, const lq_pr_record *rec, lq_error *err);
+
+typedef enum {
+    LQ_STORE_ALL,
+    LQ_STORE_DIRTY,  /* dirty = 1 */
+    LQ_STORE_QUEUED  /* armed, ready, merging, blocked */
+} lq_store_filter;
+
+/* *out is a new array of records (dispose each, then free the array). Label order. */
+int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size_t *count,
+                  lq_error *err);
+void lq_store_list_free(lq_pr_record *recs, size_t count);
+
+/* Marks rows of (repo, head_sha) dirty (for status / check events); *marked may be NULL. */
+int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
+                            lq_error *err);
+
+/* Appends an audit row. reasons[0..n) are joined as a JSON array. */
+int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
+                   const char *action, const char *summary, const char *const *reasons,
+                   size_t n, const char *commit_sha, lq_error *err);
+
+int64_t lq_store_now_ms(void);
+
+#endif

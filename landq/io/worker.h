@@ -1,0 +1,42 @@
+/* worker: the landing worker thread of `landq serve`.
+ *
+ * It takes deliveries from the durable inbox in arrival order, turns each into "this pull request
+ * needs a fresh look" (payloads are only hints), re-reads the pull request and everything the
+ * decision needs through the REST API, asks lq_policy_decide() for a verdict, keeps the queue
+ * state in the store (persisted before every side effect), gives feedback (one comment edited
+ * in place, a `landq` commit status) and lands ready pull requests one at a time per base branch,
+ * in label order. A delivery is marked done only after its effect on the store is recorded, so a
+ * crash never loses one; work interrupted by shutdown is resumed at the next start.
+ *
+ * Ownership: the worker borrows the inbox and copies everything else in lq_worker_config. */
+#ifndef LQ_WORKER_H
+#define LQ_WORKER_H
+
+#include <stddef.h>
+
+#include "error.h"
+#include "inbox.h"
+
+typedef struct lq_worker lq_worker;
+
+typedef struct lq_worker_config {
+    const char *db_path;                  /* SQLite file (shared with the inbox) */
+    lq_inbox *inbox;                      /* borrowed; must outlive the worker */
+    const char *api_url;                  /* GitHub REST base URL */
+    const char *token;                    /* GitHub token (never logged) */
+    const char *const *repos;             /* OWNER/NAME served */
+    size_t repo_count;
+    const char *label;                    /* landing label, e.g. "land" */
+    const char *status_context;           /* e.g. "landq" */
+    const char *const *required_checks;   /* optional narrowing */
+    size_t required_check_count;
+    int verbose;                          /* log every API request */
+} lq_worker_config;
+
+/* Opens the store and starts the thread. */
+int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err);
+/* Asks the thread to stop after the step in progress (a merge request already sent is
+ * resolved first), joins it and frees everything. NULL-safe. */
+void lq_worker_stop(lq_worker *w);
+
+#endif
