@@ -89,7 +89,7 @@ static void gh_log(void *ctx, const char *method, const char *url, long status, 
                    const char *note)
 {
     lq_worker *w = ctx;
-    if (w->cfg.verbose || status >= 400 || status == 0)
+    if (w->cfg.verbose || status >= 500 || status == 0 || status == 401 || status == 403)
         wlog(status >= 500 || status == 0 ? "warn" : "debug",
              "msg=\"github request\" method=%s url=\"%s\" status=%ld ms=%ld%s%s%s", method, url,
              status, ms, note ? " note=\"" : "", note ? note : "", note ? "\"" : "");
@@ -1082,8 +1082,10 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
     sb b = {0};
     sb_add(&b, "%s\n**landq: landed** on `%s` as `%s` (squash of head commit `%s`).\n", MARKER,
            rec->base, c12, h12);
-    if (rec->merge_title)
-        sb_add(&b, "\nCommit title: %s\n", rec->merge_title);
+    sb_add(&b, "\nCommit message:\n\n````text\n%s\n", rec->merge_title ? rec->merge_title : "");
+    if (rec->merge_message && *rec->merge_message)
+        sb_add(&b, "\n%s\n", rec->merge_message);
+    sb_add(&b, "````\n");
     if (!b.failed)
         post_comment(w, rec, b.p);
     free(b.p);
