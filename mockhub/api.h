@@ -1,0 +1,29 @@
+/* api.h -- REST handler declarations shared by api.c (route table) and the api_*.c files. */
+#ifndef MH_API_H
+#define MH_API_H
+
+#include "events.h"
+#include "mockhub.h"
+
+/* Ensures c->body is a JSON object (an absent body becomes {}). -1 with 400 set otherwise. */
+int need_object(mh_ctx *c);
+int git_reference_name_is_valid_compat(const char *name);
+
+#define H(name) int name(mh_ctx *c);
+H(h_meta) H(h_rate_limit) H(h_user) H(h_user_get) H(h_repo_get) H(h_repo_patch)
+H(h_branch_get) H(h_branches_list) H(h_ref_get) H(h_refs_matching) H(h_refs_list) H(h_ref_create)
+H(h_ref_update) H(h_ref_delete) H(h_commit_get) H(h_status_create) H(h_check_run_create)
+H(h_check_run_get) H(h_check_run_update) H(h_contents_get) H(h_contents_put) H(h_contents_delete)
+H(h_team_members) H(h_team_membership) H(h_collab_permission) H(h_collab_check) H(h_hooks_list)
+H(h_hook_get) H(h_hook_create) H(h_hook_delete) H(h_hook_ping) H(h_deliveries_list)
+H(h_delivery_get) H(h_delivery_redeliver)
+H(h_pulls_list) H(h_pull_create) H(h_pull_get) H(h_pull_update) H(h_pull_files) H(h_pull_commits)
+H(h_pull_merge) H(h_pull_merged) H(h_reviews_list) H(h_review_create) H(h_review_get)
+H(h_review_dismiss) H(h_issues_list) H(h_issue_get) H(h_issue_update) H(h_issue_labels_list)
+H(h_issue_labels_add) H(h_issue_labels_set) H(h_issue_label_remove) H(h_issue_labels_clear)
+H(h_labels_list) H(h_label_create) H(h_label_get) H(h_comments_list) H(h_comment_create)
+H(h_comment_get) H(h_comment_update) H(h_comment_delete) H(h_issue_events)
+H(h_app_installation) H(h_app_token)
+#undef H
+
+#endif

@@ -1,0 +1,610 @@
+/* server.c -- mockhub's HTTP front: libmicrohttpd, request bodies, authentication, rate limits,
+ * fault injection, ETags, logging, and the dispatch to REST handlers, the control API
+ * (/_mockhub/...) and git smart HTTP (/{owner}/{repo}.git/...). */
+#include "mockhub.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define DOCS "https://docs.github.com/rest"
+
+typedef struct {
+    mh_buf body;
+    int too_large;
+    int is_git;
+} req_state;
+
+void mh_error(mh_ctx *c, int status, const char *message)
+{
+    json_decref(c->resp);
+    char st[8];
+    snprintf(st, sizeof st, "%d", status);
+    c->status = status;
+    c->resp = json_pack("{s:s, s:s, s:s}", "message", message, "documentation_url", DOCS, "status", st);
+}
+
+void mh_invalid(mh_ctx *c, const char *resource, const char *field, const char *code,
+                const char *message)
+{
+    json_decref(c->resp);
+    c->status = 422;
+    json_t *e = json_pack("{s:s, s:s}", "resource", resource, "code", code);
+    if (field)
+        json_object_set_new(e, "field", json_string(field));
+    if (message)
+        json_object_set_new(e, "message", json_string(message));
+    c->resp = json_pack("{s:s, s:[o], s:s, s:s}", "message", "Validation Failed", "errors", e,
+                        "documentation_url", DOCS, "status", "422");
+}
+
+const char *mh_q(mh_ctx *c, const char *name)
+{
+    return json_string_value(json_object_get(c->query, name));
+}
+
+const char *mh_p(mh_ctx *c, const char *name)
+{
+    return mh_route_param(&c->m, name);
+}
+
+void mh_set_header(mh_ctx *c, const char *name, const char *value)
+{
+    json_object_set_new(c->headers, name, json_string(value));
+}
+
+void mh_paginate(mh_ctx *c, json_t *all)
+{
+    mh_page pg;
+    mh_page_parse(&pg, mh_q(c, "per_page"), mh_q(c, "page"));
+    size_t total = json_array_size(all), s, e;
+    mh_page_range(&pg, total, &s, &e);
+    json_t *out = json_array();
+    for (size_t i = s; i < e; i++)
+        json_array_append(out, json_array_get(all, i));
+    json_decref(all);
+    json_decref(c->resp);
+    c->resp = out;
+    c->status = 200;
+    /* keep other query parameters in the links */
+    mh_buf extra;
+    mh_buf_init(&extra);
+    const char *k;
+    json_t *v;
+    json_object_foreach(c->query, k, v) {
+        if (!strcmp(k, "page") || !strcmp(k, "per_page"))
+            continue;
+        char *ek = mh_url_encode(k, 0), *ev = mh_url_encode(json_string_value(v), 0);
+        mh_buf_printf(&extra, "%s%s=%s", extra.len ? "&" : "", ek, ev);
+        free(ek);
+        free(ev);
+    }
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", g_mh->base_url, c->path);
+    char *link = mh_page_link(&pg, total, url, extra.ptr);
+    if (link) {
+        mh_set_header(c, "Link", link);
+        free(link);
+    }
+    mh_buf_dispose(&extra);
+}
+
+int mh_need_repo(mh_ctx *c, int need)
+{
+    mh_repo *r = mh_repo_find(mh_p(c, "owner"), mh_p(c, "repo"));
+    if (!r || !mh_repo_visible(r, c->user)) {
+        mh_error(c, 404, "Not Found");
+        mh_log("info", "decision", "why=repo-not-visible repo=%s/%s user=%s", mh_p(c, "owner"),
+               mh_p(c, "repo"), c->user ? c->user->login : "-");
+        return -1;
+    }
+    c->repo = r;
+    c->role = mh_repo_role(r, c->user);
+    if (c->role < need) {
+        if (!c->user) {
+            mh_error(c, 401, "Requires authentication");
+        } else {
+            mh_error(c, 403, "Resource not accessible by personal access token");
+            mh_set_header(c, "X-Accepted-GitHub-Permissions",
+                          need >= 5 ? "administration=write" : need >= 3 ? "contents=write" : "pull_requests=write");
+        }
+        mh_log("info", "decision", "why=permission repo=%s user=%s role=%s need=%s", r->full_name,
+               c->user ? c->user->login : "-", mh_role_name(c->role), mh_role_name(need));
+        return -1;
+    }
+    return 0;
+}
+
+static void record_request(const char *method, const char *path, int status, const mh_user *u,
+                           const char *route, double ms)
+{
+    mh_state *st = g_mh;
+    if (st->nreqs == st->reqcap) {
+        if (st->reqcap >= 200000) { /* drop the oldest half */
+            size_t half = st->nreqs / 2;
+            for (size_t i = 0; i < half; i++) {
+                free(st->reqs[i].path);
+                free(st->reqs[i].user);
+            }
+            memmove(st->reqs, st->reqs + half, (st->nreqs - half) * sizeof *st->reqs);
+            st->nreqs -= half;
+        } else {
+            st->reqcap = st->reqcap ? st->reqcap * 2 : 1024;
+            st->reqs = realloc(st->reqs, st->reqcap * sizeof *st->reqs);
+        }
+    }
+    mh_reqlog *l = &st->reqs[st->nreqs++];
+    l->seq = ++st->req_seq;
+    snprintf(l->method, sizeof l->method, "%s", method);
+    l->path = strdup(path);
+    l->status = status;
+    l->user = u ? strdup(u->login) : NULL;
+    l->route = route;
+    l->ms = ms;
+    l->at = time(NULL);
+}
+
+static int on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    mh_ctx *c = cls;
+    if (!value)
+        value = "";
+    char *k = mh_url_decode(key, strlen(key), 1);
+    char *v = mh_url_decode(value, strlen(value), 1);
+    if (k && v)
+        json_object_set_new(c->query, k, json_string(v));
+    free(k);
+    free(v);
+    return MHD_YES;
+}
+
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static double now_ms(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
+}
+
+/* Auth from the Authorization header. Returns 0 (user or NULL=anonymous) or -1 (bad token). */
+static int authenticate(mh_ctx *c, const char *auth)
+{
+    c->user = NULL;
+    if (!auth || !*auth)
+        return 0;
+    const char *sp = strchr(auth, ' ');
+    if (!sp)
+        return -1;
+    size_t sl = (size_t)(sp - auth);
+    const char *cred = sp + 1;
+    while (*cred == ' ')
+        cred++;
+    char token[4096];
+    if ((sl == 5 && strncasecmp(auth, "token", 5) == 0) || (sl == 6 && strncasecmp(auth, "bearer", 6) == 0)) {
+        snprintf(token, sizeof token, "%s", cred);
+    } else if (sl == 5 && strncasecmp(auth, "basic", 5) == 0) {
+        size_t n;
+        unsigned char *dec = mh_base64_decode(cred, &n);
+        if (!dec)
+            return -1;
+        char *colon = strchr((char *)dec, ':');
+        snprintf(token, sizeof token, "%s", colon ? colon + 1 : (char *)dec);
+        free(dec);
+    } else {
+        return -1;
+    }
+    c->user = mh_user_by_token(token);
+    if (!c->user) {
+        json_t *it = json_object_get(g_mh->installation_tokens, token);
+        if (it && json_integer_value(json_object_get(it, "expires_at")) > time(NULL))
+            c->user = mh_user_by_login(json_string_value(json_object_get(it, "login")));
+    }
+    return c->user ? 0 : -1;
+}
+
+static void rl_refresh(mh_user *u)
+{
+    time_t now = time(NULL);
+    if (now >= u->rl_reset) {
+        u->rl_used = 0;
+        u->rl_reset = now + g_mh->rl_window;
+    }
+}
+
+static void add_rl_headers(struct MHD_Response *resp, mh_user *u, const char *resource)
+{
+    char b[32];
+    snprintf(b, sizeof b, "%ld", u->rl_limit);
+    MHD_add_response_header(resp, "x-ratelimit-limit", b);
+    long rem = u->rl_limit - u->rl_used;
+    snprintf(b, sizeof b, "%ld", rem < 0 ? 0 : rem);
+    MHD_add_response_header(resp, "x-ratelimit-remaining", b);
+    snprintf(b, sizeof b, "%ld", u->rl_used);
+    MHD_add_response_header(resp, "x-ratelimit-used", b);
+    snprintf(b, sizeof b, "%lld", (long long)u->rl_reset);
+    MHD_add_response_header(resp, "x-ratelimit-reset", b);
+    MHD_add_response_header(resp, "x-ratelimit-resource", resource);
+}
+
+int mh_control(mh_ctx *c); /* control.c */
+
+static enum MHD_Result send_json(struct MHD_Connection *conn, int status, json_t *body,
+                                 json_t *headers, const char *ctype)
+{
+    char *s = body ? json_dumps(body, JSON_COMPACT) : strdup("");
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(resp, "Content-Type", ctype ? ctype : "application/json; charset=utf-8");
+    const char *k;
+    json_t *v;
+    json_object_foreach(headers, k, v) {
+        MHD_add_response_header(resp, k, json_string_value(v));
+    }
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static int is_git_path(const char *url)
+{
+    /* /{owner}/{repo}.git or /{owner}/{repo}.git/... */
+    const char *p = url + 1;
+    const char *s1 = strchr(p, '/');
+    if (!s1 || s1 == p)
+        return 0;
+    const char *s2 = strchr(s1 + 1, '/');
+    size_t len = s2 ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1);
+    return len > 4 && strncmp(s1 + 1 + len - 4, ".git", 4) == 0 && strncmp(url, "/repos/", 7) != 0 &&
+           strncmp(url, "/_mockhub/", 10) != 0;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_size, void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    req_state *rs = *con_cls;
+    if (!rs) {
+        rs = calloc(1, sizeof *rs);
+        mh_buf_init(&rs->body);
+        rs->is_git = is_git_path(url);
+        *con_cls = rs;
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t cap = rs->is_git ? 512u * 1024 * 1024 : g_mh->max_body;
+        if (rs->too_large || rs->body.len + *upload_size > cap)
+            rs->too_large = 1;
+        else
+            mh_buf_put(&rs->body, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    double t0 = now_ms();
+    if (rs->is_git) {
+        void *resp = NULL;
+        int status = 500;
+        if (rs->too_large) {
+            mh_log("warn", "git-http", "why=body-too-large path=%s", url);
+            return send_json(conn, 413, NULL, NULL, "text/plain");
+        }
+        mh_git_http(conn, method, url, rs->body.ptr ? rs->body.ptr : "", rs->body.len, &resp, &status);
+        mh_log("info", "request", "method=%s path=%s status=%d route=git-smart-http ms=%.1f", method, url,
+               status, now_ms() - t0);
+        enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+        MHD_destroy_response(resp);
+        return r;
+    }
+
+    mh_ctx c;
+    memset(&c, 0, sizeof c);
+    c.method = method;
+    c.path = url;
+    c.query = json_object();
+    c.headers = json_object();
+    c.status = 200;
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, (MHD_KeyValueIterator)on_header, &c);
+    c.raw_body = rs->body.ptr ? rs->body.ptr : "";
+    c.body_len = rs->body.len;
+    c.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+    const char *route_name = "-";
+    int charge = 1, counted = 1;
+    mh_user *bucket = NULL;
+    const char *resource = "core";
+
+    if (strncmp(url, "/_mockhub/", 10) == 0 || strcmp(url, "/_mockhub") == 0) {
+        if (rs->body.len) {
+            json_error_t je;
+            c.body = json_loadb(rs->body.ptr, rs->body.len, 0, &je);
+            if (!c.body) {
+                mh_error(&c, 400, "Problems parsing JSON");
+                goto control_done;
+            }
+        }
+        mh_control(&c);
+    control_done:;
+        enum MHD_Result r = send_json(conn, c.status, c.resp, c.headers, c.content_type);
+        mh_log("info", "control", "method=%s path=%s status=%d", method, url, c.status);
+        json_decref(c.resp);
+        json_decref(c.body);
+        json_decref(c.query);
+        json_decref(c.headers);
+        return r;
+    }
+
+    pthread_mutex_lock(&g_mh->lock);
+    const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+    const char *apiv = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-GitHub-Api-Version");
+    int rc = authenticate(&c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    bucket = c.user ? c.user : &g_mh->anon;
+    rl_refresh(bucket);
+    if (!ua || !*ua) {
+        mh_error(&c, 403, "Request forbidden by administrative rules. Please make sure your request has a "
+                          "User-Agent header (https://docs.github.com/en/rest/overview/"
+                          "resources-in-the-rest-api#user-agent-required). Check "
+                          "https://developer.github.com for other possible causes.");
+        mh_log("warn", "decision", "why=missing-user-agent path=%s", url);
+        charge = 0;
+        goto respond;
+    }
+    if (apiv && strcmp(apiv, "2022-11-28") != 0 && strcmp(apiv, "2026-03-10") != 0) {
+        char m[256];
+        snprintf(m, sizeof m, "API version '%.64s' is not supported.", apiv);
+        mh_error(&c, 400, m);
+        goto respond;
+    }
+    if (rc < 0) {
+        mh_error(&c, 401, "Bad credentials");
+        mh_log("info", "decision", "why=bad-credentials path=%s", url);
+        charge = 0;
+        goto respond;
+    }
+    int mr = mh_route_request(&c, method, url);
+    if (mr != MH_ROUTE_OK) {
+        mh_error(&c, 404, "Not Found");
+        mh_log("info", "decision", "why=%s method=%s path=%s", mr == MH_ROUTE_BAD_METHOD ? "method-not-routed" : "no-route", method, url);
+        goto respond;
+    }
+    route_name = c.m.route->name;
+    if (strcmp(route_name, "rate-limit/get") == 0)
+        charge = 0;
+    const mh_fault *f = mh_faults_match_request(&g_mh->faults, method, url, 0);
+    if (f) {
+        mh_log("info", "fault", "id=%d kind=%s method=%s path=%s status=%d delay_ms=%ld", f->id,
+               mh_fault_kind_name(f->kind), method, url, f->status, f->delay_ms);
+        if (f->kind == MH_FAULT_DELAY) {
+            long ms = f->delay_ms;
+            pthread_mutex_unlock(&g_mh->lock);
+            usleep((useconds_t)ms * 1000);
+            pthread_mutex_lock(&g_mh->lock);
+        } else if (f->kind == MH_FAULT_SECONDARY) {
+            mh_error(&c, f->status, f->message ? f->message
+                                               : "You have exceeded a secondary rate limit. Please wait a few "
+                                                 "minutes before you try again. If you reach out to GitHub "
+                                                 "Support for help, please include the request ID.");
+            if (f->retry_after >= 0) {
+                char ra[32];
+                snprintf(ra, sizeof ra, "%ld", f->retry_after);
+                mh_set_header(&c, "Retry-After", ra);
+            }
+            charge = 0;
+            goto respond;
+        } else {
+            mh_error(&c, f->status, f->message ? f->message : f->status >= 500 ? "Server Error" : "Injected fault");
+            charge = 0;
+            goto respond;
+        }
+    }
+    if (charge && bucket->rl_used >= bucket->rl_limit) {
+        char m[256];
+        if (c.user)
+            snprintf(m, sizeof m, "API rate limit exceeded for user ID %lld.", (long long)c.user->id);
+        else
+            snprintf(m, sizeof m, "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated "
+                                  "requests get a higher rate limit. Check out the documentation for more details.)");
+        mh_error(&c, g_mh->rl_status, m);
+        mh_log("info", "decision", "why=rate-limit-exhausted user=%s", bucket->login);
+        charge = 0;
+        goto respond;
+    }
+    if (rs->too_large) {
+        mh_error(&c, 413, "Payload Too Large");
+        goto respond;
+    }
+    if (rs->body.len) {
+        json_error_t je;
+        c.body = json_loadb(rs->body.ptr, rs->body.len, JSON_DECODE_ANY, &je);
+        if (!c.body) {
+            mh_error(&c, 400, "Problems parsing JSON");
+            goto respond;
+        }
+    }
+    mh_api_dispatch(&c);
+
+respond:;
+    /* ETag / conditional request */
+    char *out = NULL;
+    int status = c.status;
+    if (c.raw_resp) {
+        out = c.raw_resp;
+        c.raw_resp = NULL;
+    } else if (c.resp) {
+        out = json_dumps(c.resp, JSON_COMPACT);
+    } else {
+        out = strdup("");
+    }
+    char etag[48] = "";
+    if (strcmp(method, "GET") == 0 && status == 200) {
+        size_t n = strlen(out);
+        uint64_t h1 = mh_hash64(out, n, 1), h2 = mh_hash64(out, n, 0x5bd1e995);
+        snprintf(etag, sizeof etag, "\"%016llx%016llx\"", (unsigned long long)h1, (unsigned long long)h2);
+        const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+        if (inm && (strstr(inm, etag + 1) || strcmp(inm, "*") == 0)) {
+            status = 304;
+            free(out);
+            out = strdup("");
+            charge = 0;
+            mh_log("info", "decision", "why=not-modified path=%s", url);
+        }
+    }
+    if (charge && status != 401)
+        bucket->rl_used++;
+    (void)counted;
+    double ms = now_ms() - t0;
+    record_request(method, url, status, c.user, route_name, ms);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(out), out, MHD_RESPMEM_MUST_FREE);
+    if (status != 304 && status != 204)
+        MHD_add_response_header(resp, "Content-Type",
+                                c.content_type ? c.content_type : "application/json; charset=utf-8");
+    add_rl_headers(resp, bucket, resource);
+    if (etag[0])
+        MHD_add_response_header(resp, "ETag", etag);
+    if (strcmp(method, "GET") == 0)
+        MHD_add_response_header(resp, "Cache-Control", "private, max-age=60, s-maxage=60");
+    MHD_add_response_header(resp, "X-GitHub-Media-Type", "github.v3; format=json");
+    MHD_add_response_header(resp, "X-GitHub-Api-Version-Selected", apiv && *apiv ? apiv : "2022-11-28");
+    char rid[48];
+    snprintf(rid, sizeof rid, "MOCK:%llu", (unsigned long long)g_mh->req_seq);
+    MHD_add_response_header(resp, "X-GitHub-Request-Id", rid);
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, "
+                            "X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, "
+                            "X-OAuth-Scopes, X-Accepted-OAuth-Scopes, X-Poll-Interval, X-GitHub-Media-Type, "
+                            "X-GitHub-SSO, X-GitHub-Request-Id, Deprecation, Sunset");
+    const char *k;
+    json_t *v;
+    json_object_foreach(c.headers, k, v) {
+        MHD_add_response_header(resp, k, json_string_value(v));
+    }
+    pthread_mutex_unlock(&g_mh->lock);
+    mh_log("info", "request", "method=%s path=%s status=%d user=%s route=%s ms=%.2f", method, url, status,
+           c.user ? c.user->login : "-", route_name, ms);
+    enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    mh_route_match_dispose(&c.m);
+    json_decref(c.resp);
+    json_decref(c.body);
+    json_decref(c.query);
+    json_decref(c.headers);
+    return r;
+}
+
+static void on_complete(void *cls, struct MHD_Connection *conn, void **con_cls,
+                        enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    req_state *rs = *con_cls;
+    if (rs) {
+        mh_buf_dispose(&rs->body);
+        free(rs);
+        *con_cls = NULL;
+    }
+}
+
+static volatile sig_atomic_t stop_flag;
+
+int mh_server_run(const char *listen_addr, const char *port_file)
+{
+    char host[256] = "127.0.0.1";
+    int port = 0;
+    if (listen_addr) {
+        const char *colon = strrchr(listen_addr, ':');
+        if (!colon) {
+            fprintf(stderr, "mockhub: --listen wants ADDR:PORT, got \"%s\"\n", listen_addr);
+            return 2;
+        }
+        snprintf(host, sizeof host, "%.*s", (int)(colon - listen_addr), listen_addr);
+        char *end;
+        long p = strtol(colon + 1, &end, 10);
+        if (*end || p < 0 || p > 65535) {
+            fprintf(stderr, "mockhub: bad port in --listen \"%s\"\n", listen_addr);
+            return 2;
+        }
+        port = (int)p;
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        fprintf(stderr, "mockhub: --listen address must be an IPv4 address, got \"%s\"\n", host);
+        close(fd);
+        return 2;
+    }
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 512) < 0) {
+        fprintf(stderr, "mockhub: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
+        close(fd);
+        return 1;
+    }
+    socklen_t sl = sizeof sa;
+    getsockname(fd, (struct sockaddr *)&sa, &sl);
+    port = ntohs(sa.sin_port);
+    char base[300];
+    snprintf(base, sizeof base, "http://%s:%d", host, port);
+    free(g_mh->base_url);
+    g_mh->base_url = strdup(base);
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (mh_hooks_start() < 0) {
+        close(fd);
+        return 1;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ERROR_LOG,
+        0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_complete,
+        NULL, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
+    if (!d) {
+        fprintf(stderr, "mockhub: cannot start HTTP server\n");
+        mh_hooks_stop();
+        close(fd);
+        return 1;
+    }
+    mh_log("info", "listening", "url=%s state_dir=%s", base, g_mh->state_dir);
+    if (port_file) {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+        FILE *f = fopen(tmp, "w");
+        if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) < 0) {
+            fprintf(stderr, "mockhub: cannot write port file %s: %s\n", port_file, strerror(errno));
+            MHD_stop_daemon(d);
+            mh_hooks_stop();
+            close(fd);
+            return 1;
+        }
+        mh_log("info", "port-file", "path=%s port=%d", port_file, port);
+    }
+    int sig = 0;
+    sigwait(&set, &sig);
+    mh_log("info", "shutdown", "signal=%d", sig);
+    MHD_stop_daemon(d);
+    close(fd);
+    mh_hooks_stop();
+    (void)stop_flag;
+    return 0;
+}
