@@ -1,7 +1,7 @@
 # Sourced by scripts/test and scripts/demo: installs the Debian 12 packages landq needs when
 # they are missing (as root, or through sudo).
 LQ_DEBIAN_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev git
-  libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libssl-dev libsqlite3-dev
+  libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libssl-dev libsqlite3-dev liblz4-dev
   libcriterion-dev valgrind nodejs npm"
 
 lq_install_deps() {

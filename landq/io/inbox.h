@@ -33,7 +33,10 @@ void lq_inbox_close(lq_inbox *inbox); /* NULL-safe */
 int lq_inbox_put(lq_inbox *inbox, const char *id, const char *event, const char *body, size_t len,
                  lq_error *err);
 
-/* Oldest unprocessed delivery. LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND. */
+/* Oldest unprocessed delivery. LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND.
+ * LQ_EINVAL means that stored delivery is unreadable (corrupt row): out->seq and out->id are
+ * filled, out->body is NULL; mark it done to move on. Bodies are stored compressed; *out always
+ * holds the exact bytes that were put. */
 int lq_inbox_next(lq_inbox *inbox, lq_delivery *out, lq_error *err);
 /* Marks a delivery processed, so lq_inbox_next() moves on (survives restarts). */
 int lq_inbox_done(lq_inbox *inbox, int64_t seq, lq_error *err);

@@ -10,6 +10,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +32,15 @@ struct lq_intake {
     struct MHD_Daemon *daemon;
     int port;
     struct MHD_Response *r_stored, *r_duplicate; /* shared, persistent bodies */
-    pthread_mutex_t mu;
-    lq_intake_stats stats;
+    /* counters (relaxed atomics: 32 connection threads update them) */
+    atomic_uint_least64_t by_status[LQ_INTAKE_STATUSES], by_reason[16];
+    atomic_uint_least64_t stored, duplicates, unavailable, forbidden;
+    atomic_uint_least64_t latency_le[LQ_INTAKE_LATENCY_BUCKETS + 1];
+    atomic_uint_least64_t latency_sum_us, latency_count;
 };
+
+#define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
+#define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
 
 /* Per-request state for POST /webhook, owned by MHD's *con_cls until request_completed(). */
 typedef struct request {
@@ -62,22 +69,21 @@ static void count(lq_intake *in, int status, int verdict, const struct timespec 
                   int webhook)
 {
     double ms = ms_since(t0);
-    pthread_mutex_lock(&in->mu);
     size_t i = 0;
     while (i < LQ_INTAKE_STATUSES - 1 && lq_intake_statuses[i] != status)
         i++;
-    in->stats.by_status[i]++;
+    INC(in->by_status[i]);
     if (webhook) {
         if (verdict >= 0 && verdict < LQ_WEBHOOK_VERDICT_COUNT)
-            in->stats.by_reason[verdict]++;
+            INC(in->by_reason[verdict]);
         size_t b = 0;
         while (b < LQ_INTAKE_LATENCY_BUCKETS && ms > lq_intake_latency_bounds_ms[b])
             b++;
-        in->stats.latency_le[b]++;
-        in->stats.latency_sum_ms += ms;
-        in->stats.latency_count++;
+        INC(in->latency_le[b]);
+        atomic_fetch_add_explicit(&in->latency_sum_us, (uint_least64_t)(ms * 1000.0),
+                                  memory_order_relaxed);
+        INC(in->latency_count);
     }
-    pthread_mutex_unlock(&in->mu);
 }
 
 static void logf_(lq_intake *in, const char *fmt, ...) LQ_PRINTF(2, 3);
@@ -215,14 +221,12 @@ static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, r
             ret = reply(c, 503, "could not persist the delivery; please redeliver it later",
                         NULL);
         }
-        pthread_mutex_lock(&in->mu);
         if (status == 202)
-            in->stats.stored++;
+            INC(in->stored);
         else if (status == 200)
-            in->stats.duplicates++;
+            INC(in->duplicates);
         else
-            in->stats.unavailable++;
-        pthread_mutex_unlock(&in->mu);
+            INC(in->unavailable);
     } else if (v == LQ_WEBHOOK_PING) {
         ret = reply(c, 200, "pong", NULL);
     } else {
@@ -271,9 +275,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             const union MHD_ConnectionInfo *ci =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
             if (!ci || !ci->client_addr || !in->cfg.allow(in->cfg.allow_ctx, ci->client_addr)) {
-                pthread_mutex_lock(&in->mu);
-                in->stats.forbidden++;
-                pthread_mutex_unlock(&in->mu);
+                INC(in->forbidden);
                 logf_(in, "msg=webhook status=403 reason=source_address_not_allowed");
                 return early(in, c, con_cls, 403, -1,
                              "forbidden: source address not in the allowlist", NULL, &t0);
@@ -430,7 +432,6 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
     lq_intake *in = calloc(1, sizeof(*in));
     if (!in)
         return lq_error_set(err, LQ_ENOMEM, "intake: out of memory");
-    pthread_mutex_init(&in->mu, NULL);
     in->cfg = *cfg;
     in->secret = malloc(cfg->secret_len);
     in->r_stored = MHD_create_response_from_buffer(sizeof(body_stored) - 1, (void *)body_stored,
@@ -489,15 +490,24 @@ void lq_intake_stop(lq_intake *in)
         memset(in->secret, 0, in->cfg.secret_len);
         free(in->secret);
     }
-    pthread_mutex_destroy(&in->mu);
     free(in);
 }
 
 void lq_intake_stats_get(lq_intake *in, lq_intake_stats *out)
 {
-    pthread_mutex_lock(&in->mu);
-    *out = in->stats;
-    pthread_mutex_unlock(&in->mu);
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < LQ_INTAKE_STATUSES; i++)
+        out->by_status[i] = LOAD(in->by_status[i]);
+    for (size_t i = 0; i < 16; i++)
+        out->by_reason[i] = LOAD(in->by_reason[i]);
+    out->stored = LOAD(in->stored);
+    out->duplicates = LOAD(in->duplicates);
+    out->unavailable = LOAD(in->unavailable);
+    out->forbidden = LOAD(in->forbidden);
+    for (size_t i = 0; i <= LQ_INTAKE_LATENCY_BUCKETS; i++)
+        out->latency_le[i] = LOAD(in->latency_le[i]);
+    out->latency_sum_ms = (double)LOAD(in->latency_sum_us) / 1000.0;
+    out->latency_count = LOAD(in->latency_count);
 }
 
 char *lq_intake_metrics_text(lq_intake *in)

@@ -294,3 +294,81 @@ Test(inbox, write_failure_reported_not_stored)
     cr_assert_eq(st.failed, 1);
     lq_inbox_close(in);
 }
+
+static long long query_int(const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long v = -1;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+Test(inbox, large_bodies_compressed_round_trip)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    /* a JSON-like compressible body and an incompressible one */
+    size_t n = 200000;
+    char *json = malloc(n), *noise = malloc(4096);
+    for (size_t i = 0; i < n; i++)
+        json[i] = "{\"url\":\"https://api.github.com/repos/acme/mono/pulls/1\"},"[i % 55];
+    unsigned x = 12345;
+    for (size_t i = 0; i < 4096; i++) {
+        x = x * 1103515245u + 12345u;
+        noise[i] = (char)(x >> 16);
+    }
+    cr_assert_eq(lq_inbox_put(in, "big", "push", json, n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_inbox_put(in, "noise", "push", noise, 4096, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(query_int("SELECT encoding FROM inbox_deliveries WHERE delivery_id='big'"), 1);
+    cr_assert_lt(query_int("SELECT length(body) FROM inbox_deliveries WHERE delivery_id='big'"),
+                 (long long)n / 4);
+    cr_assert_eq(query_int("SELECT encoding FROM inbox_deliveries WHERE delivery_id='noise'"), 0);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(d.len, n);
+    cr_assert_eq(memcmp(d.body, json, n), 0);
+    cr_assert_eq(d.body[n], '\0');
+    lq_inbox_done(in, d.seq, &err);
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(d.len, 4096);
+    cr_assert_eq(memcmp(d.body, noise, 4096), 0);
+    lq_delivery_dispose(&d);
+    free(json);
+    free(noise);
+    lq_inbox_close(in);
+}
+
+Test(inbox, corrupt_row_reported_and_skippable)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    char body[1000];
+    memset(body, 'a', sizeof(body));
+    body[0] = '{';
+    cr_assert_eq(lq_inbox_put(in, "c1", "push", body, sizeof(body), &err), LQ_OK);
+    put(in, "c2", "push", "{}", LQ_OK);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "UPDATE inbox_deliveries SET body = x'ffffffff' "
+                                  "WHERE delivery_id = 'c1'",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(db);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "corrupt compressed body"), "%s", err.msg);
+    cr_assert_str_eq(d.id, "c1");
+    cr_assert_null(d.body);
+    cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_str_eq(d.id, "c2");
+    lq_delivery_dispose(&d);
+    lq_inbox_close(in);
+}

@@ -1,0 +1,216 @@
+/* intake_server.c -- the webhook intake as it runs in `landq serve`, alone, for the intake
+ * benchmark (bench/intake_bench.py): lq_intake + lq_inbox with durability on (every 202 is on
+ * disk), plus a worker thread doing lq_inbox_next/done like the landing worker, so the report
+ * shows whether a webhook storm starves it.
+ *
+ *   intake_server --listen 127.0.0.1:PORT --db PATH [--no-worker]
+ *   (secret from LANDQ_WEBHOOK_SECRET; SIGTERM/SIGINT stop it and print one JSON line)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "intake.h"
+
+static volatile sig_atomic_t stop_requested;
+static lq_inbox *inbox;
+static volatile int worker_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* worker latency samples (ms) */
+#define MAX_SAMPLES 500000
+typedef struct samples {
+    double *v;
+    size_t n;
+} samples;
+static samples next_lat, done_lat;
+static unsigned long long processed;
+
+static void sample_add(samples *s, double v)
+{
+    if (s->n < MAX_SAMPLES)
+        s->v[s->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double pct(samples *s, double p)
+{
+    if (!s->n)
+        return 0;
+    size_t i = (size_t)(p / 100.0 * (double)(s->n - 1) + 0.5);
+    return s->v[i];
+}
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    while (!worker_stop) {
+        lq_delivery d;
+        lq_error err;
+        double t0 = now_ms();
+        int rc = lq_inbox_next(inbox, &d, &err);
+        double t1 = now_ms();
+        if (rc == LQ_ENOTFOUND) {
+            lq_inbox_wait(inbox, 100);
+            continue;
+        }
+        if (rc != LQ_OK) {
+            fprintf(stderr, "intake_server: worker: %s\n", err.msg);
+            lq_inbox_wait(inbox, 100);
+            continue;
+        }
+        sample_add(&next_lat, t1 - t0);
+        rc = lq_inbox_done(inbox, d.seq, &err);
+        sample_add(&done_lat, now_ms() - t1);
+        if (rc != LQ_OK)
+            fprintf(stderr, "intake_server: worker: %s\n", err.msg);
+        else
+            processed++;
+        lq_delivery_dispose(&d);
+    }
+    return NULL;
+}
+
+static long vm_hwm_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+static long long count_rows(const char *db_path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM inbox_deliveries", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:0", *db = NULL;
+    int with_worker = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+            listen = argv[++i];
+        else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            db = argv[++i];
+        else if (strcmp(argv[i], "--no-worker") == 0)
+            with_worker = 0;
+        else {
+            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--no-worker]\n",
+                    argv[0]);
+            return 2;
+        }
+    }
+    const char *secret = getenv("LANDQ_WEBHOOK_SECRET");
+    if (!db || !secret || !*secret) {
+        fprintf(stderr, "intake_server: --db and LANDQ_WEBHOOK_SECRET are required\n");
+        return 2;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+
+    lq_error err;
+    if (lq_inbox_open(&inbox, db, &err) != LQ_OK) {
+        fprintf(stderr, "intake_server: %s\n", err.msg);
+        return 1;
+    }
+    lq_intake *intake = NULL;
+    lq_intake_config cfg = {.listen = listen, .secret = secret, .secret_len = strlen(secret),
+                            .inbox = inbox};
+    if (lq_intake_start(&intake, &cfg, &err) != LQ_OK) {
+        fprintf(stderr, "intake_server: %s\n", err.msg);
+        lq_inbox_close(inbox);
+        return 1;
+    }
+    fprintf(stderr, "intake_server: listening on port %d\n", lq_intake_port(intake));
+
+    pthread_t wt;
+    if (with_worker) {
+        next_lat.v = malloc(MAX_SAMPLES * sizeof(double));
+        done_lat.v = malloc(MAX_SAMPLES * sizeof(double));
+        if (!next_lat.v || !done_lat.v || pthread_create(&wt, NULL, worker, NULL) != 0)
+            with_worker = 0;
+    }
+    while (!stop_requested)
+        pause();
+
+    long hwm = vm_hwm_kib();
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                   (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+    lq_intake_stats ist;
+    lq_intake_stats_get(intake, &ist);
+    lq_intake_stop(intake);
+    if (with_worker) {
+        worker_stop = 1;
+        lq_inbox_wake(inbox);
+        pthread_join(wt, NULL);
+    }
+    lq_inbox_stats st;
+    lq_inbox_stats_get(inbox, &st);
+    int64_t pending = 0;
+    lq_inbox_pending(inbox, &pending, &err);
+    lq_inbox_close(inbox);
+    long long rows = count_rows(db);
+    qsort(next_lat.v, next_lat.n, sizeof(double), cmp_double);
+    qsort(done_lat.v, done_lat.n, sizeof(double), cmp_double);
+    printf("{\"cpu_s\":%.3f,\"peak_rss_kib\":%ld,\"stored\":%llu,\"duplicates\":%llu,\"failed\":%llu,"
+           "\"commits\":%llu,\"max_batch\":%llu,\"rows_on_disk\":%lld,\"pending\":%lld,"
+           "\"answered_202\":%llu,\"answered_other\":%llu,"
+           "\"worker_processed\":%llu,\"worker_next_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+           "\"worker_done_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+           cpu_s, hwm, (unsigned long long)st.stored, (unsigned long long)st.duplicates,
+           (unsigned long long)st.failed, (unsigned long long)st.commits,
+           (unsigned long long)st.max_batch, rows, (long long)pending,
+           (unsigned long long)ist.by_status[1],
+           (unsigned long long)(ist.latency_count - ist.by_status[1]), processed,
+           pct(&next_lat, 50), pct(&next_lat, 99), next_lat.n ? next_lat.v[next_lat.n - 1] : 0,
+           pct(&done_lat, 50), pct(&done_lat, 99), done_lat.n ? done_lat.v[done_lat.n - 1] : 0);
+    free(next_lat.v);
+    free(done_lat.v);
+    return 0;
+}
