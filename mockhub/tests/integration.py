@@ -1,0 +1,460 @@
+#!/usr/bin/env python3
+"""mockhub integration test: starts `mockhub serve` on port 0 with a webhook receiver, then drives
+the REST API, the control API and git smart HTTP through the main flows, checking status codes,
+headers, bodies, webhooks (with HMAC verification) and the git objects behind them.
+Usage: integration.py MOCKHUB_BINARY [--keep]"""
+import base64, hashlib, hmac, http.server, json, os, shutil, signal, subprocess, sys, tempfile
+import threading, time, urllib.error, urllib.request
+
+MOCKHUB = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="mockhub-it-")
+SECRET = b"s3cret"
+FAILS = []
+deliveries = []
+dlock = threading.Lock()
+
+
+def check(cond, what):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what)
+        FAILS.append(what)
+
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        want = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        with dlock:
+            deliveries.append({"h": {k.lower(): v for k, v in self.headers.items()},
+                               "sig_ok": hmac.compare_digest(want, self.headers.get("X-Hub-Signature-256", "")),
+                               "body": json.loads(body)})
+        self.send_response(202)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+recv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=recv.serve_forever, daemon=True).start()
+HOOK = "http://127.0.0.1:%d/webhook" % recv.server_address[1]
+
+world = {
+    "users": [{"login": "alice", "token": "tok-alice", "email": "alice@example.com", "name": "Alice"},
+              {"login": "bob", "token": "tok-bob"}, {"login": "carol", "token": "tok-carol"},
+              {"login": "dave", "token": "tok-dave"}, {"login": "trina", "token": "tok-trina"},
+              {"login": "bot", "token": "tok-bot", "type": "Bot"}],
+    "orgs": [{"login": "acme", "members": ["alice", "bob"],
+              "teams": [{"slug": "infra", "members": ["bob"], "pending": ["carol"]},
+                        {"slug": "sre", "members": ["trina"], "parent": "infra"}]}],
+    "repos": [{"full_name": "acme/mono", "default_branch": "main",
+               "collaborators": {"alice": "write", "bob": "admin", "carol": "read", "trina": "triage",
+                                 "bot": "write"},
+               "files": {".github/CODEOWNERS": "/infra/ @acme/infra\n", "infra/main.tf": "x\n",
+                         "docs/a.md": "a\n", "old/name.txt": "same content here\nline 2\nline 3\n"},
+               "labels": ["land", {"name": "bug", "color": "d73a4a", "description": "Broken"}],
+               "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["*"]}],
+               "pulls": [{"user": "alice", "head": "seeded", "files": {"seed.txt": "s\n"}}]}],
+    "rate_limit": {"core": 5000, "window_seconds": 3600},
+    "seed": 7,
+}
+wpath = os.path.join(TMP, "world.json")
+with open(wpath, "w") as f:
+    json.dump(world, f, indent=1)
+port_file = os.path.join(TMP, "port")
+log = open(os.path.join(TMP, "mockhub.log"), "w")
+proc = subprocess.Popen([MOCKHUB, "serve", "--world", wpath, "--port-file", port_file,
+                         "--state-dir", os.path.join(TMP, "state")], stderr=log)
+for _ in range(200):
+    if os.path.exists(port_file) or proc.poll() is not None:
+        break
+    time.sleep(0.05)
+PORT = int(open(port_file).read())
+BASE = "http://127.0.0.1:%d" % PORT
+
+
+def call(method, path, body=None, tok="tok-alice", headers=None, raw=None, ua="mockhub-it"):
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(path if path.startswith("http") else BASE + path, data=data, method=method)
+    req.add_header("User-Agent", ua or "")  # "" = none: urllib would add its own
+    if tok:
+        req.add_header("Authorization", "token " + tok)
+    for k, v in (headers or {}).items():
+        req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            txt = r.read()
+            return r.status, dict((k.lower(), v) for k, v in r.headers.items()), (json.loads(txt) if txt and r.headers.get("Content-Type", "").startswith("application/json") else txt)
+    except urllib.error.HTTPError as e:
+        txt = e.read()
+        try:
+            j = json.loads(txt)
+        except Exception:
+            j = txt
+        return e.code, dict((k.lower(), v) for k, v in e.headers.items()), j
+
+
+R = "/repos/acme/mono"
+
+
+def wait_hooks():
+    s, _, b = call("GET", "/_mockhub/webhooks/wait?timeout_ms=15000", tok=None)
+    return s == 200
+
+
+def events(since=0):
+    with dlock:
+        return [(d["h"]["x-github-event"], d["body"].get("action")) for d in deliveries[since:]]
+
+
+try:
+    # --- auth, headers, meta
+    s, h, b = call("GET", "/user")
+    check(s == 200 and b["login"] == "alice", "GET /user as alice")
+    check(all(k in h for k in ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
+                               "x-ratelimit-reset", "x-ratelimit-resource"]), "rate-limit headers present")
+    s, h, b = call("GET", "/user", tok="nope")
+    check(s == 401 and b["message"] == "Bad credentials", "401 Bad credentials")
+    s, h, b = call("GET", "/user", ua=None)
+    check(s == 403, "missing User-Agent -> 403")
+    s, h, b = call("GET", R, tok="tok-dave")
+    check(s == 404, "repo invisible to non-collaborator -> 404")
+    s, h, b = call("GET", R)
+    check(s == 200 and b["permissions"]["push"] and not b["permissions"]["admin"], "GET repo with permissions")
+    s, h, b = call("GET", "/meta")
+    check(s == 200 and "127.0.0.0/8" in b["hooks"], "GET /meta hooks")
+    s, h, b = call("GET", "/nope/nope")
+    check(s == 404 and b["message"] == "Not Found" and "documentation_url" in b, "unknown route -> 404 JSON")
+    s, h, b = call("GET", R, headers={"X-GitHub-Api-Version": "1999-01-01"})
+    check(s == 400, "unsupported API version -> 400")
+
+    # --- ETag / 304 not counted
+    s, h, b = call("GET", R)
+    rem = int(h["x-ratelimit-remaining"])
+    s2, h2, _ = call("GET", R, headers={"If-None-Match": h["etag"]})
+    check(s2 == 304 and int(h2["x-ratelimit-remaining"]) == rem, "If-None-Match -> 304, not charged")
+    s, h, b = call("GET", "/rate_limit")
+    s2, h2, b2 = call("GET", "/rate_limit")
+    check(b["resources"]["core"]["remaining"] == b2["resources"]["core"]["remaining"], "/rate_limit not charged")
+
+    # --- contents, refs
+    s, h, b = call("GET", R + "/contents/infra%2Fmain.tf")
+    check(s == 200 and base64.b64decode(b["content"]) == b"x\n" and b["content"].endswith("\n"), "contents GET (encoded path)")
+    s, h, b = call("GET", R + "/contents/nope.txt")
+    check(s == 404, "contents GET missing -> 404")
+    s, h, b = call("GET", R + "/contents/infra/main.tf", headers={"Accept": "application/vnd.github.raw+json"})
+    check(s == 200 and b == b"x\n", "contents raw media type")
+    s, h, b = call("GET", R + "/git/ref/heads/main")
+    main_sha = b["object"]["sha"]
+    check(s == 200 and b["ref"] == "refs/heads/main", "GET git ref")
+    s, h, b = call("POST", R + "/git/refs", {"ref": "refs/heads/feature", "sha": main_sha})
+    check(s == 201 and h.get("location"), "create ref 201 + Location")
+    s, h, b = call("POST", R + "/git/refs", {"ref": "refs/heads/feature", "sha": main_sha})
+    check(s == 422, "create existing ref -> 422")
+    s, h, b = call("POST", R + "/git/refs", {"ref": "refs/heads/x"}, tok="tok-carol")
+    check(s == 403, "read role cannot create refs -> 403")
+    s, h, b = call("GET", R + "/contents/infra/main.tf?ref=feature")
+    blob = b["sha"]
+    n0 = len(deliveries)
+    s, h, b = call("PUT", R + "/contents/infra/main.tf", {"message": "tf change\n\nbody", "branch": "feature",
+                                                            "content": base64.b64encode(b"y\n").decode(), "sha": blob})
+    check(s == 200 and b["commit"]["message"].startswith("tf change"), "contents PUT update -> 200 + commit")
+    s, h, b = call("PUT", R + "/contents/infra/new.tf", {"message": "new", "branch": "feature",
+                                                           "content": base64.b64encode(b"n\n").decode()})
+    check(s == 201, "contents PUT create -> 201")
+    s, h, b = call("PUT", R + "/contents/infra/main.tf", {"message": "x", "branch": "feature",
+                                                            "content": base64.b64encode(b"z\n").decode()})
+    check(s == 422, "contents PUT existing without sha -> 422")
+    # rename: delete old/name.txt + add new/name.txt
+    s, h, b = call("GET", R + "/contents/old/name.txt?ref=feature")
+    call("DELETE", R + "/contents/old/name.txt", {"message": "mv", "branch": "feature", "sha": b["sha"]})
+    call("PUT", R + "/contents/new/name.txt", {"message": "mv2", "branch": "feature",
+                                               "content": base64.b64encode(b"same content here\nline 2\nline 3\n").decode()})
+    s, h, b = call("GET", R + "/branches/feature")
+    check(s == 200 and b["name"] == "feature" and len(b["commit"]["sha"]) == 40, "GET branch")
+
+    # --- pulls
+    s, h, b = call("POST", R + "/pulls", {"title": "Change infra", "head": "feature", "base": "main", "body": "please"})
+    check(s == 201 and b["number"] == 2 and b["mergeable"] is None, "create PR 201, mergeable null")
+    num = b["number"]
+    head = b["head"]["sha"]
+    s, h, b = call("POST", R + "/pulls", {"title": "dup", "head": "feature", "base": "main"})
+    check(s == 422 and b["message"] == "Validation Failed", "duplicate PR -> 422")
+    s, h, b = call("POST", R + "/pulls", {"head": "feature", "base": "main"})
+    check(s == 422 and b["errors"][0]["code"] == "missing_field", "PR without title -> 422 missing_field")
+    s, h, b = call("GET", R + "/pulls/%d" % num)
+    check(s == 200 and b["mergeable"] is None and b["mergeable_state"] == "unknown", "first read: mergeable null")
+    s, h, b = call("GET", R + "/pulls/%d" % num)
+    check(b["mergeable"] is True and b["mergeable_state"] == "clean", "second read: mergeable true/clean")
+    check(b["changed_files"] == 3 and b["commits"] == 4, "changed_files/commits computed (%s/%s)" % (b["changed_files"], b["commits"]))
+    s, h, b = call("GET", R + "/pulls/%d/files" % num)
+    st = {f["filename"]: f for f in b}
+    check(st.get("infra/main.tf", {}).get("status") == "modified" and st.get("infra/new.tf", {}).get("status") == "added"
+          and st.get("new/name.txt", {}).get("status") == "renamed"
+          and st["new/name.txt"].get("previous_filename") == "old/name.txt", "PR files statuses incl. rename")
+    s, h, b = call("GET", R + "/pulls/%d/files?per_page=1" % num)
+    check(s == 200 and len(b) == 1 and 'rel="next"' in h.get("link", "") and 'rel="last"' in h.get("link", ""), "files pagination Link")
+    nxt = [p.split(";")[0].strip("<> ") for p in h["link"].split(",") if 'rel="next"' in p][0]
+    s, h, b = call("GET", nxt)
+    check(s == 200 and len(b) == 1 and 'rel="prev"' in h.get("link", ""), "follow Link next")
+    s, h, b = call("GET", R + "/pulls/%d/commits" % num)
+    check(s == 200 and len(b) == 4, "PR commits")
+    s, h, b = call("GET", R + "/pulls?state=open&head=acme:feature")
+    check(s == 200 and len(b) == 1 and b[0]["number"] == num, "list pulls with head filter")
+    s, h, b = call("PATCH", R + "/pulls/%d" % num, {"title": "Change infra!"})
+    check(s == 200 and b["title"] == "Change infra!", "update PR title")
+
+    # --- labels / triage
+    s, h, b = call("POST", R + "/issues/%d/labels" % num, {"labels": ["land", "New One"]}, tok="tok-trina")
+    check(s == 200 and {l["name"] for l in b} == {"land", "New One"}, "triage adds labels (creates missing)")
+    s, h, b = call("POST", R + "/issues/%d/labels" % num, {"labels": ["x"]}, tok="tok-carol")
+    check(s == 403, "read role cannot label -> 403")
+    s, h, b = call("DELETE", R + "/issues/%d/labels/New%%20One" % num)
+    check(s == 200 and [l["name"] for l in b] == ["land"], "remove label")
+    s, h, b = call("DELETE", R + "/issues/%d/labels/absent" % num)
+    check(s == 404, "remove absent label -> 404")
+    s, h, b = call("GET", R + "/issues/%d/events" % num)
+    evs = [(e["event"], e["actor"]["login"], e.get("label", {}).get("name")) for e in b]
+    check(("labeled", "trina", "land") in evs and ("unlabeled", "alice", "New One") in evs, "issue events labeled/unlabeled with actor")
+    s, h, b = call("GET", R + "/issues?labels=land")
+    check(s == 200 and [i["number"] for i in b] == [num], "issues list filtered by label")
+
+    # --- reviews
+    s, h, b = call("POST", R + "/pulls/%d/reviews" % num, {"event": "APPROVE"})
+    check(s == 422, "author cannot approve own PR -> 422")
+    s, h, b = call("POST", R + "/pulls/%d/reviews" % num, {"event": "APPROVE", "body": "lgtm"}, tok="tok-bob")
+    check(s == 200 and b["state"] == "APPROVED" and b["commit_id"] == head, "bob approves (commit_id = head)")
+    rid = b["id"]
+    s, h, b = call("POST", R + "/pulls/%d/reviews" % num, {"event": "REQUEST_CHANGES", "body": "no"}, tok="tok-carol")
+    check(s == 200 and b["state"] == "CHANGES_REQUESTED", "carol requests changes")
+    s, h, b = call("PUT", R + "/pulls/%d/reviews/%d/dismissals" % (num, b["id"]), {"message": "stale"}, tok="tok-bob")
+    check(s == 200 and b["state"] == "DISMISSED", "dismiss review")
+    s, h, b = call("GET", R + "/pulls/%d/reviews" % num)
+    check([r["state"] for r in b] == ["APPROVED", "DISMISSED"], "reviews list chronological")
+
+    # --- comments
+    s, h, b = call("POST", R + "/issues/%d/comments" % num, {"body": "queued"}, tok="tok-bot")
+    check(s == 201 and h.get("location"), "create comment 201")
+    cid = b["id"]
+    s, h, b = call("PATCH", R + "/issues/comments/%d" % cid, {"body": "landing"}, tok="tok-bot")
+    check(s == 200 and b["body"] == "landing", "update comment")
+    s, h, b = call("GET", R + "/issues/%d/comments" % num)
+    check(s == 200 and len(b) == 1, "list comments")
+    s, h, b = call("DELETE", R + "/issues/comments/%d" % cid, tok="tok-bot")
+    check(s == 204, "delete comment")
+
+    # --- statuses and checks
+    s, h, b = call("POST", R + "/statuses/" + head, {"state": "pending", "context": "ci/build"}, tok="tok-bot")
+    check(s == 201, "create status")
+    s, h, b = call("GET", R + "/pulls/%d" % num)
+    check(b["mergeable_state"] == "unstable", "pending status -> mergeable_state unstable")
+    call("POST", R + "/statuses/" + head, {"state": "success", "context": "ci/build"}, tok="tok-bot")
+    s, h, b = call("GET", R + "/commits/%s/status" % head)
+    check(s == 200 and b["state"] == "success" and b["total_count"] == 1, "combined status success (latest per context)")
+    s, h, b = call("GET", R + "/commits/feature/statuses")
+    check(s == 200 and len(b) == 2 and b[0]["state"] == "success", "list statuses newest first (ref = branch)")
+    s, h, b = call("POST", R + "/check-runs", {"name": "build", "head_sha": head, "status": "in_progress"}, tok="tok-bot")
+    check(s == 201 and b["status"] == "in_progress", "create check run")
+    crid = b["id"]
+    s, h, b = call("PATCH", R + "/check-runs/%d" % crid, {"conclusion": "success"}, tok="tok-bot")
+    check(s == 200 and b["status"] == "completed" and b["conclusion"] == "success", "complete check run")
+    s, h, b = call("GET", R + "/commits/%s/check-runs" % head)
+    check(s == 200 and b["total_count"] == 1 and b["check_runs"][0]["conclusion"] == "success", "list check runs for ref")
+    s, h, b = call("POST", R + "/statuses/" + head, {"state": "bogus"}, tok="tok-bot")
+    check(s == 422, "invalid status state -> 422")
+
+    # --- teams / permissions
+    s, h, b = call("GET", "/orgs/acme/teams/infra/members")
+    check(s == 200 and {u["login"] for u in b} == {"bob", "trina"}, "team members include child team")
+    s, h, b = call("GET", "/orgs/acme/teams/infra/memberships/carol")
+    check(s == 200 and b["state"] == "pending", "pending membership")
+    s, h, b = call("GET", "/orgs/acme/teams/infra/memberships/alice")
+    check(s == 404, "non-member -> 404")
+    s, h, b = call("GET", R + "/collaborators/trina/permission")
+    check(s == 200 and b["permission"] == "read" and b["role_name"] == "triage", "collaborator permission (triage->read)")
+
+    # --- merge: permission, 409, success
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % num, {"merge_method": "squash", "sha": head}, tok="tok-trina")
+    check(s == 403, "triage cannot merge -> 403")
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % num, {"merge_method": "squash", "sha": "0" * 40})
+    check(s == 409 and b["message"] == "Head branch was modified. Review and try the merge again.", "merge sha mismatch -> 409")
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % num, {"merge_method": "fast"})
+    check(s == 422, "bad merge_method -> 422")
+    wait_hooks()
+    n1 = len(deliveries)
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % num, {"merge_method": "squash", "sha": head, "commit_title": "Land it (#2)"})
+    check(s == 200 and b["merged"] is True and len(b["sha"]) == 40, "squash merge 200")
+    msha = b["sha"]
+    s, h, b = call("GET", R + "/pulls/%d" % num)
+    check(b["state"] == "closed" and b["merged"] and b["merge_commit_sha"] == msha and b["merged_by"]["login"] == "alice", "PR merged+closed")
+    s, h, b = call("GET", R + "/git/ref/heads/main")
+    check(b["object"]["sha"] == msha, "base branch moved to squash commit")
+    s, h, b = call("GET", R + "/commits/" + msha)
+    check(s == 200 and len(b["parents"]) == 1 and b["commit"]["message"].startswith("Land it (#2)"), "squash commit: one parent, title")
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % num, {"merge_method": "squash"})
+    check(s == 405, "merging a merged PR -> 405")
+    s, h, b = call("GET", R + "/pulls/%d/merge" % num)
+    check(s == 204, "check-if-merged 204")
+    wait_hooks()
+    ev = events(n1)
+    check(("push", None) in ev and ("pull_request", "closed") in ev, "merge sends push + pull_request closed")
+
+    # --- conflict -> 405 (two branches change the same line)
+    main_sha = call("GET", R + "/git/ref/heads/main")[2]["object"]["sha"]
+    for br in ("c1", "c2"):
+        call("POST", R + "/git/refs", {"ref": "refs/heads/" + br, "sha": main_sha})
+        bs = call("GET", R + "/contents/docs/a.md?ref=" + br)[2]["sha"]
+        call("PUT", R + "/contents/docs/a.md", {"message": br, "branch": br, "sha": bs,
+                                                "content": base64.b64encode(br.encode() + b"\n").decode()})
+    p1 = call("POST", R + "/pulls", {"title": "c1", "head": "c1", "base": "main"})[2]["number"]
+    p2 = call("POST", R + "/pulls", {"title": "c2", "head": "c2", "base": "main"})[2]["number"]
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % p1, {"merge_method": "merge"})
+    check(s == 200, "merge-commit method")
+    check(len(call("GET", R + "/commits/" + b["sha"])[2]["parents"]) == 2, "merge commit has two parents")
+    call("GET", R + "/pulls/%d" % p2)
+    s, h, b = call("GET", R + "/pulls/%d" % p2)
+    check(b["mergeable"] is False and b["mergeable_state"] == "dirty", "conflicting PR: mergeable false/dirty")
+    s, h, b = call("PUT", R + "/pulls/%d/merge" % p2, {"merge_method": "squash"})
+    check(s == 405 and b["message"] == "Pull Request is not mergeable", "conflict -> 405")
+    s, h, b = call("PATCH", R + "/pulls/%d" % p2, {"state": "closed"})
+    check(s == 200 and b["state"] == "closed", "close PR")
+
+    # --- rebase merge of the world-seeded PR
+    s, h, b = call("PUT", R + "/pulls/1/merge", {"merge_method": "rebase"})
+    check(s == 200, "rebase merge of seeded PR")
+
+    # --- hooks API
+    n2 = len(deliveries)
+    s, h, b = call("POST", R + "/hooks", {"config": {"url": HOOK, "content_type": "json", "secret": "s3cret"},
+                                          "events": ["pull_request"]}, tok="tok-bob")
+    check(s == 201 and b["config"]["url"] == HOOK, "create hook (admin)")
+    hid = b["id"]
+    s, h, b = call("POST", R + "/hooks", {"config": {"url": HOOK}}, tok="tok-alice")
+    check(s == 403, "create hook needs admin")
+    wait_hooks()
+    check(("ping", None) in events(n2), "ping on hook creation")
+    s, h, b = call("GET", R + "/hooks/%d/deliveries" % hid, tok="tok-bob")
+    check(s == 200 and len(b) == 1 and b[0]["event"] == "ping" and b[0]["status_code"] == 202, "delivery log")
+    n3 = len(deliveries)
+    s, h, b = call("POST", R + "/hooks/%d/deliveries/%d/attempts" % (hid, b[0]["id"]), tok="tok-bob")
+    check(s == 202, "redeliver 202")
+    wait_hooks()
+    red = deliveries[n3:]
+    check(len(red) == 1 and red[0]["h"]["x-github-event"] == "ping", "redelivered ping")
+
+    # --- git smart HTTP: clone, push -> synchronize
+    env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0")
+    wd = os.path.join(TMP, "clone")
+    url = "http://x:tok-alice@127.0.0.1:%d/acme/mono.git" % PORT
+    r = subprocess.run(["git", "clone", "-q", url, wd], env=env, capture_output=True, text=True)
+    check(r.returncode == 0, "git clone over smart HTTP")
+    call("POST", R + "/git/refs", {"ref": "refs/heads/pushme", "sha": call("GET", R + "/git/ref/heads/main")[2]["object"]["sha"]})
+    call("PUT", R + "/contents/p.txt", {"message": "p", "branch": "pushme", "content": base64.b64encode(b"p\n").decode()})
+    pn = call("POST", R + "/pulls", {"title": "push me", "head": "pushme", "base": "main"})[2]["number"]
+    wait_hooks()
+    n4 = len(deliveries)
+    g = ["git", "-C", wd, "-c", "user.name=Alice", "-c", "user.email=alice@example.com"]
+    subprocess.run(g + ["fetch", "-q", "origin", "pushme"], env=env, check=True)
+    subprocess.run(g + ["checkout", "-q", "-b", "pushme", "FETCH_HEAD"], env=env, check=True)
+    with open(os.path.join(wd, "p.txt"), "w") as f:
+        f.write("pushed\n")
+    subprocess.run(g + ["commit", "-qam", "push"], env=env, check=True)
+    r = subprocess.run(g + ["push", "-q", "origin", "pushme"], env=env, capture_output=True, text=True)
+    check(r.returncode == 0, "git push over smart HTTP")
+    wait_hooks()
+    ev = events(n4)
+    check(("push", None) in ev and ("pull_request", "synchronize") in ev, "push sends push + synchronize")
+    newhead = subprocess.run(g + ["rev-parse", "HEAD"], env=env, capture_output=True, text=True).stdout.strip()
+    s, h, b = call("GET", R + "/pulls/%d" % pn)
+    check(b["head"]["sha"] == newhead, "PR head follows the push")
+    r = subprocess.run(["git", "-C", wd, "push", "-q", "http://x:tok-carol@127.0.0.1:%d/acme/mono.git" % PORT, "pushme:ro"],
+                       env=env, capture_output=True, text=True)
+    check(r.returncode != 0, "read role cannot push")
+    r = subprocess.run(["git", "ls-remote", "http://127.0.0.1:%d/acme/mono.git" % PORT], env=env, capture_output=True, text=True)
+    check(r.returncode != 0, "anonymous clone of private repo refused")
+
+    # --- webhooks: every delivery signed and with the GitHub headers
+    wait_hooks()
+    with dlock:
+        allsig = all(d["sig_ok"] for d in deliveries)
+        hdr = all(d["h"].get("user-agent", "").startswith("GitHub-Hookshot/") and d["h"].get("x-github-hook-id")
+                  and len(d["h"].get("x-github-delivery", "")) == 36 for d in deliveries)
+        kinds = {(d["h"]["x-github-event"], d["body"].get("action")) for d in deliveries}
+    check(allsig, "every delivery has a valid X-Hub-Signature-256 (%d deliveries)" % len(deliveries))
+    check(hdr, "every delivery has GitHub headers")
+    for k in [("pull_request", "opened"), ("pull_request", "edited"), ("pull_request", "labeled"),
+              ("pull_request", "unlabeled"), ("pull_request", "closed"), ("pull_request_review", "submitted"),
+              ("pull_request_review", "dismissed"), ("issue_comment", "created"), ("issue_comment", "edited"),
+              ("issue_comment", "deleted"), ("status", None), ("check_run", "created"), ("check_run", "completed"),
+              ("push", None), ("ping", None), ("pull_request", "synchronize")]:
+        check(k in kinds, "webhook %s.%s sent" % k)
+
+    # --- faults and rate limits via the control API
+    s, h, b = call("POST", "/_mockhub/faults", {"kind": "status", "method": "GET", "path": R, "status": 502, "times": 1}, tok=None)
+    check(s == 201, "add fault")
+    s1 = call("GET", R)[0]
+    s2 = call("GET", R)[0]
+    check(s1 == 502 and s2 == 200, "502 once, then 200")
+    call("POST", "/_mockhub/faults", {"kind": "secondary_rate_limit", "path": R + "/pulls", "retry_after": 7, "times": 1}, tok=None)
+    s, h, b = call("GET", R + "/pulls")
+    check(s == 403 and "secondary rate limit" in b["message"] and h.get("retry-after") == "7", "secondary rate limit 403 + Retry-After")
+    call("POST", "/_mockhub/faults", {"kind": "mergeable_null", "path": R + "/pulls/%d" % pn, "times": 3}, tok=None)
+    vals = [call("GET", R + "/pulls/%d" % pn)[2]["mergeable"] for _ in range(5)]
+    check(vals[:3] == [None, None, None] and vals[4] is True, "mergeable_null fault (%s)" % vals)
+    n5 = len(deliveries)
+    call("POST", "/_mockhub/faults", [{"kind": "drop", "event": "issue_comment.created", "times": 1},
+                                      {"kind": "duplicate", "event": "issue_comment.edited", "times": 1}], tok=None)
+    c = call("POST", R + "/issues/%d/comments" % pn, {"body": "a"})[2]
+    call("PATCH", R + "/issues/comments/%d" % c["id"], {"body": "b"})
+    wait_hooks()
+    with dlock:
+        got = [(d["h"]["x-github-event"], d["body"].get("action"), d["h"]["x-github-delivery"]) for d in deliveries[n5:]]
+    check(len(got) == 2 and all(g[1] == "edited" for g in got) and got[0][2] == got[1][2], "drop + duplicate (same GUID)")
+    call("DELETE", "/_mockhub/faults", tok=None)
+    call("POST", "/_mockhub/rate_limit", {"login": "carol", "exhaust": True, "reset_in": 120}, tok=None)
+    s, h, b = call("GET", R, tok="tok-carol")
+    check(s == 403 and h["x-ratelimit-remaining"] == "0" and "rate limit exceeded" in b["message"], "exhausted rate limit -> 403 remaining 0")
+    call("POST", "/_mockhub/rate_limit", {"login": "carol", "remaining": 10, "status": 429}, tok=None)
+    check(call("GET", R, tok="tok-carol")[0] == 200, "rate limit restored")
+
+    # --- bad input
+    s, h, b = call("POST", R + "/pulls", raw=b"{not json")
+    check(s == 400 and b["message"] == "Problems parsing JSON", "malformed JSON -> 400")
+    s, h, b = call("POST", R + "/pulls", raw=b"[1,2]")
+    check(s == 400, "non-object body -> 400")
+    s, h, b = call("POST", R + "/pulls", {"title": 5, "head": "x", "base": "main"})
+    check(s == 422, "wrong type -> 422")
+    s, h, b = call("POST", R + "/issues/%d/comments" % pn, raw=b"{" + b'"a":"' + b"x" * (26 * 1024 * 1024) + b'"}')
+    check(s == 413, "oversized body -> 413")
+    s, h, b = call("GET", R + "/pulls/%zz")
+    check(s == 404, "bad escape -> 404")
+    s, h, b = call("GET", R + "/pulls/99999999999999999999")
+    check(s == 404, "huge number -> 404")
+
+    # --- control state and request log
+    s, h, b = call("GET", "/_mockhub/state", tok=None)
+    repo = b["repos"][0]
+    check(s == 200 and any(p["merged"] for p in repo["pulls"]) and "main" in repo["branches"], "control state")
+    s, h, b = call("GET", "/_mockhub/requests", tok=None)
+    check(s == 200 and any(r["route"] == "pulls/merge" and r["status"] == 409 for r in b), "request log")
+finally:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        rc = proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        rc = -1
+    log.close()
+    check(rc == 0, "clean exit on SIGTERM (rc=%s)" % rc)
+    recv.shutdown()
+
+if FAILS:
+    print("\n%d FAILED; mockhub log tail:" % len(FAILS))
+    print("".join(open(os.path.join(TMP, "mockhub.log")).readlines()[-40:]))
+    sys.exit(1)
+if "--keep" not in sys.argv:
+    shutil.rmtree(TMP, ignore_errors=True)
+print("all passed")
