@@ -126,6 +126,7 @@ static long long count_rows(const char *db_path)
 
 int main(int argc, char **argv)
 {
+    double t_main = now_ms();
     const char *listen = "127.0.0.1:0", *db = NULL;
     int with_worker = 1;
     for (int i = 1; i < argc; i++) {
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "intake_server: %s\n", err.msg);
         return 1;
     }
+    double t_inbox = now_ms();
     lq_intake *intake = NULL;
     lq_intake_config cfg = {.listen = listen, .secret = secret, .secret_len = strlen(secret),
                             .inbox = inbox};
@@ -165,7 +167,8 @@ int main(int argc, char **argv)
         lq_inbox_close(inbox);
         return 1;
     }
-    fprintf(stderr, "intake_server: listening on port %d\n", lq_intake_port(intake));
+    fprintf(stderr, "intake_server: listening on port %d (main -> inbox open %.1f ms -> "
+            "listening %.1f ms)\n", lq_intake_port(intake), t_inbox - t_main, now_ms() - t_main);
 
     pthread_t wt;
     if (with_worker) {

@@ -20,6 +20,7 @@
 #include "inbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lz4.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -27,7 +28,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "webhook.h"
 
@@ -356,6 +359,61 @@ static void *checkpointer(void *arg)
     return NULL;
 }
 
+/* ---- creation ---------------------------------------------------------------------------- */
+
+static int fsync_path(const char *p, int flags)
+{
+    int fd = open(p, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+/* A new database is built in a side file without syncing each step (switching to WAL and
+ * creating the schema cost ~8 fsyncs otherwise, 10-40 ms), synced once, then linked into place:
+ * the path either does not exist or holds a complete, empty inbox. A concurrent creator wins
+ * the link() and we use its file. */
+static int create_fresh(const char *path, lq_error *err)
+{
+    size_t n = strlen(path) + 32;
+    char *tmp = malloc(n), *dir = malloc(n);
+    if (!tmp || !dir) {
+        free(tmp);
+        free(dir);
+        return lq_error_set(err, LQ_ENOMEM, "inbox: out of memory");
+    }
+    snprintf(tmp, n, "%s.new-%ld", path, (long)getpid());
+    unlink(tmp);
+    sqlite3 *db = NULL;
+    int rc = conn_open(&db, tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    if (rc == LQ_OK)
+        rc = exec(db, path, "PRAGMA synchronous=OFF; PRAGMA journal_mode=WAL;", err);
+    if (rc == LQ_OK)
+        rc = exec(db, path, schema, err);
+    if (db && sqlite3_close(db) != SQLITE_OK && rc == LQ_OK)
+        rc = lq_error_set(err, LQ_ERROR, "%s: cannot close the new database", path);
+    if (rc == LQ_OK && fsync_path(tmp, O_RDWR) != 0)
+        rc = lq_error_set(err, LQ_ERROR, "%s: cannot sync the new database: %s", path,
+                          strerror(errno));
+    if (rc == LQ_OK && link(tmp, path) != 0 && errno != EEXIST)
+        rc = lq_error_set(err, LQ_ERROR, "%s: cannot create: %s", path, strerror(errno));
+    unlink(tmp);
+    if (rc == LQ_OK) {
+        snprintf(dir, n, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[slash == dir ? 1 : 0] = '\0';
+        else
+            snprintf(dir, n, ".");
+        fsync_path(dir, O_RDONLY); /* make the new name durable */
+    }
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
 /* ---- public API -------------------------------------------------------------------------- */
 
 int lq_inbox_open(lq_inbox **out, const char *path, lq_error *err)
@@ -385,7 +443,12 @@ int lq_inbox_open(lq_inbox **out, const char *path, lq_error *err)
     pthread_cond_init(&in->ccv, &ca);
     pthread_condattr_destroy(&ca);
 
-    int rc = conn_open(&in->wdb, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+    struct stat sb;
+    int rc = LQ_OK;
+    if (stat(path, &sb) != 0 && errno == ENOENT)
+        rc = create_fresh(path, err);
+    if (rc == LQ_OK)
+        rc = conn_open(&in->wdb, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
     if (rc == LQ_OK)
         rc = exec(in->wdb, path,
                   "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
