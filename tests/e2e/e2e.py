@@ -363,6 +363,67 @@ def case_email_owner(e):
     e.label(4, 'alice')
     e.wait('#4 merged', lambda: e.merged(4))
 
+def case_conflict_ejects(e):
+    """405 (a conflict after another landing) takes the pull request out of the queue."""
+    head7 = e.pr(7)['head']['sha']
+    e.approve(1, 'bob')
+    e.approve(7, 'bob')      # #1 and #7 both rewrite the first line of README.md
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    e.label(7, 'alice')
+    e.wait('label removed from #7', lambda: 'land' not in e.labels(7))
+    st = e.wait('failure status', lambda: e.landq_status(head7)[0] == 'failure' and e.landq_status(head7))
+    check('GitHub refused the merge' in st[1] and 'not mergeable' in st[1], 'status: %r' % (st,))
+    body = e.landq_comments(7)[0]['body']
+    check('Pull Request is not mergeable' in body and 'update the branch' in body, body)
+    check(not e.merged(7), '#7 must not be merged')
+
+def merge_requests(e, n):
+    log = e.get('/_mockhub/requests')
+    entries = log.get('requests', log) if isinstance(log, dict) else log
+    return [r for r in entries if 'PUT' in json.dumps(r) and '/pulls/%d/merge' % n in json.dumps(r)]
+
+def case_merge_502_retried(e):
+    """A 502 on the merge: landq re-reads the pull request (not merged) and merges once."""
+    st, j = e.call('POST', '/_mockhub/faults', None, {'kind': 'status', 'method': 'PUT',
+                   'path': '/repos/acme/mono/pulls/*/merge', 'status': 502, 'times': 1})
+    check(st == 201, 'adding the fault: %s %s' % (st, j))
+    before = e.main_commit()['sha']
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    puts = merge_requests(e, 1)
+    check(len(puts) == 2, 'expected 2 merge requests (502, then 200), got %d: %s' % (len(puts), puts))
+    c = e.main_commit()
+    check(c['sha'] == e.pr(1)['merge_commit_sha'] and c['parents'][0]['sha'] == before,
+          'main must have exactly one new commit: %s' % c['parents'])
+
+def case_rate_limited(e):
+    """Primary rate limit exhausted: landq waits for the reset, then lands."""
+    st, j = e.call('POST', '/_mockhub/rate_limit', None, {'login': 'landq-bot', 'remaining': 0,
+                                                          'reset_in': 3})
+    check(st == 200, 'exhausting the limit: %s %s' % (st, j))
+    t0 = time.time()
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    check(time.time() - t0 >= 1.5, 'landed before the reset (%.1fs)' % (time.time() - t0))
+    with open(e.lq_log_path) as f:
+        check(any('status=403' in l or 'status=429' in l for l in f), 'no rate-limited request logged')
+
+def case_secondary_limit(e):
+    """Secondary rate limit with Retry-After: landq waits that long and retries."""
+    st, j = e.call('POST', '/_mockhub/faults', None, {'kind': 'secondary_rate_limit', 'method': 'GET',
+                   'path': '/repos/acme/mono/pulls/1/files', 'retry_after': 2, 'times': 1})
+    check(st == 201, 'adding the fault: %s %s' % (st, j))
+    t0 = time.time()
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    check(time.time() - t0 >= 2, 'landed before Retry-After passed (%.1fs)' % (time.time() - t0))
+    f = e.get('/_mockhub/faults')
+    check('"fired": 1' in json.dumps(f) or "'fired': 1" in str(f), 'fault did not fire: %s' % f)
+
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
 
 def main():
