@@ -1085,15 +1085,11 @@ int h_hook_create(mh_ctx *c)
     json_t *active = json_object_get(c->body, "active");
     char now[32];
     mh_iso_now(now);
-    json_t *h = json_pack("{s:I, s:O, s:s, s:s, s:O, s:b, s:s, s:s}", "id", (json_int_t)mh_next_id(), "url", url,
+    json_t *h = json_pack("{s:I, s:O, s:s, s:s, s:o, s:b, s:s, s:s}", "id", (json_int_t)mh_next_id(), "url", url,
                           "secret", json_is_string(secret) ? json_string_value(secret) : "", "content_type",
                           json_is_string(ct) ? json_string_value(ct) : "form", "events",
-                          events ? events : json_pack("[s]", "push"), "active", active ? json_is_true(active) : 1,
+                          events ? json_incref(events) : json_pack("[s]", "push"), "active", active ? json_is_true(active) : 1,
                           "created_at", now, "updated_at", now);
-    if (!events) { /* json_pack "O" took a new ref of the temporary */
-        json_t *e = json_object_get(h, "events");
-        json_decref(e);
-    }
     json_array_append_new(c->repo->hooks, h);
     c->status = 201;
     c->resp = mh_render_hook(c->repo, h);

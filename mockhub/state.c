@@ -68,6 +68,16 @@ static int mkdirs(const char *path)
     return 0;
 }
 
+static json_t *copy_or_array(json_t *x)
+{
+    return x ? json_deep_copy(x) : json_array();
+}
+
+static json_t *copy_or_object(json_t *x)
+{
+    return x ? json_deep_copy(x) : json_object();
+}
+
 static mh_user *user_new(const char *login, int is_org)
 {
     mh_user *u = calloc(1, sizeof *u);
@@ -337,7 +347,7 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
     st->meta = meta ? json_deep_copy(meta) : json_object();
     if (!json_object_get(st->meta, "hooks"))
         json_object_set_new(st->meta, "hooks", json_pack("[s,s]", "127.0.0.0/8", "::1/128"));
-    st->apps = json_deep_copy(json_object_get(root, "apps") ? json_object_get(root, "apps") : json_array());
+    st->apps = copy_or_array(json_object_get(root, "apps"));
     st->installation_tokens = json_object();
     org_members_cache = json_object();
 
@@ -361,8 +371,7 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
         if (json_object_get(v, "id"))
             o->id = json_integer_value(json_object_get(v, "id"));
         o->name = dupstr(json_string_value(json_object_get(v, "name")));
-        json_object_set(org_members_cache, o->login,
-                        json_object_get(v, "members") ? json_object_get(v, "members") : json_array());
+        json_object_set_new(org_members_cache, o->login, copy_or_array(json_object_get(v, "members")));
         size_t j;
         json_t *t;
         json_array_foreach(json_object_get(v, "teams"), j, t) {
@@ -373,9 +382,9 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
             team->privacy = strdup(json_object_get(t, "privacy") ? json_string_value(json_object_get(t, "privacy")) : "closed");
             team->parent = dupstr(json_string_value(json_object_get(t, "parent")));
             team->org = o;
-            team->members = json_deep_copy(json_object_get(t, "members") ? json_object_get(t, "members") : json_array());
-            team->maintainers = json_deep_copy(json_object_get(t, "maintainers") ? json_object_get(t, "maintainers") : json_array());
-            team->pending = json_deep_copy(json_object_get(t, "pending") ? json_object_get(t, "pending") : json_array());
+            team->members = copy_or_array(json_object_get(t, "members"));
+            team->maintainers = copy_or_array(json_object_get(t, "maintainers"));
+            team->pending = copy_or_array(json_object_get(t, "pending"));
             st->teams = realloc(st->teams, (st->nteams + 1) * sizeof *st->teams);
             st->teams[st->nteams++] = team;
         }
@@ -408,8 +417,8 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
             if (given)
                 json_object_set(r->settings, sk, given);
         }
-        r->collaborators = json_deep_copy(json_object_get(v, "collaborators") ? json_object_get(v, "collaborators") : json_object());
-        r->team_roles = json_deep_copy(json_object_get(v, "teams") ? json_object_get(v, "teams") : json_object());
+        r->collaborators = copy_or_object(json_object_get(v, "collaborators"));
+        r->team_roles = copy_or_object(json_object_get(v, "teams"));
         r->labels = json_array();
         r->hooks = json_array();
         r->comments = json_array();
@@ -439,12 +448,12 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
         json_array_foreach(json_object_get(v, "hooks"), j, l) {
             char now[32];
             mh_iso_now(now);
-            json_t *h = json_pack("{s:I, s:s, s:s, s:s, s:O, s:b, s:s, s:s}", "id",
+            json_t *h = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b, s:s, s:s}", "id",
                                   json_object_get(l, "id") ? json_integer_value(json_object_get(l, "id")) : (json_int_t)mh_next_id(),
                                   "url", json_string_value(json_object_get(l, "url")), "secret",
                                   json_object_get(l, "secret") ? json_string_value(json_object_get(l, "secret")) : "",
                                   "content_type", json_object_get(l, "content_type") ? json_string_value(json_object_get(l, "content_type")) : "json",
-                                  "events", json_object_get(l, "events") ? json_object_get(l, "events") : json_pack("[s]", "push"),
+                                  "events", json_object_get(l, "events") ? json_incref(json_object_get(l, "events")) : json_pack("[s]", "push"),
                                   "active", json_object_get(l, "active") ? json_is_true(json_object_get(l, "active")) : 1,
                                   "created_at", now, "updated_at", now);
             json_array_append_new(r->hooks, h);

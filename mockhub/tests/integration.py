@@ -2,7 +2,8 @@
 """mockhub integration test: starts `mockhub serve` on port 0 with a webhook receiver, then drives
 the REST API, the control API and git smart HTTP through the main flows, checking status codes,
 headers, bodies, webhooks (with HMAC verification) and the git objects behind them.
-Usage: integration.py MOCKHUB_BINARY [--keep]"""
+Usage: integration.py MOCKHUB_BINARY [--keep] [--valgrind]
+With --valgrind, mockhub runs under Valgrind memcheck and any error or leak fails the test."""
 import base64, hashlib, hmac, http.server, json, os, shutil, signal, subprocess, sys, tempfile
 import threading, time, urllib.error, urllib.request
 
@@ -66,9 +67,14 @@ with open(wpath, "w") as f:
     json.dump(world, f, indent=1)
 port_file = os.path.join(TMP, "port")
 log = open(os.path.join(TMP, "mockhub.log"), "w")
-proc = subprocess.Popen([MOCKHUB, "serve", "--world", wpath, "--port-file", port_file,
+VG = "--valgrind" in sys.argv
+vg_log = os.path.join(TMP, "valgrind.log")
+wrapper = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible",
+           "--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=3",
+           "--log-file=" + vg_log] if VG else []
+proc = subprocess.Popen(wrapper + [MOCKHUB, "serve", "--world", wpath, "--port-file", port_file,
                          "--state-dir", os.path.join(TMP, "state")], stderr=log)
-for _ in range(200):
+for _ in range(1200 if VG else 200):
     if os.path.exists(port_file) or proc.poll() is not None:
         break
     time.sleep(0.05)
@@ -443,7 +449,7 @@ try:
 finally:
     proc.send_signal(signal.SIGTERM)
     try:
-        rc = proc.wait(timeout=20)
+        rc = proc.wait(timeout=120 if VG else 20)
     except subprocess.TimeoutExpired:
         proc.kill()
         rc = -1
@@ -451,6 +457,8 @@ finally:
     check(rc == 0, "clean exit on SIGTERM (rc=%s)" % rc)
     recv.shutdown()
 
+if VG:
+    print("".join(open(vg_log).readlines()[-30:]))
 if FAILS:
     print("\n%d FAILED; mockhub log tail:" % len(FAILS))
     print("".join(open(os.path.join(TMP, "mockhub.log")).readlines()[-40:]))
