@@ -5,6 +5,9 @@
 
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "signature.h"
 
@@ -89,6 +92,24 @@ static int scan_string(json_scan *s, lq_error *err)
     s->p++; /* opening quote */
     for (;;) {
         const unsigned char *p = s->p, *end = s->end;
+#if defined(__SSE2__)
+        /* 16 bytes at a time: stop at '"', '\\', a control byte or a non-ASCII byte (signed
+         * compare: bytes >= 0x80 are negative, so "< 0x20" catches them too) */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      space = _mm_set1_epi8(0x20);
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+                                                    _mm_cmpeq_epi8(v, bslash)),
+                                       _mm_cmplt_epi8(v, space));
+            int mask = _mm_movemask_epi8(hit);
+            if (mask) {
+                p += __builtin_ctz((unsigned)mask);
+                break;
+            }
+            p += 16;
+        }
+#endif
         /* 8 bytes at a time while none is '"', '\\', a control or a non-ASCII byte
          * (SWAR "has zero byte"; a false alarm only falls through to the byte loop). */
         while (end - p >= 8) {

@@ -40,7 +40,9 @@
 #define CHECKPOINT_IDLE_PAGES 1024
 #define CHECKPOINT_HARD_PAGES (1 << 20)
 #define CHECKPOINT_IDLE_MS 200
-#define BUSY_TIMEOUT_MS 10000
+/* Waiting for another connection's write lock (other modules share the file): give up in time
+ * to answer 503 before GitHub's 10 s delivery timeout. */
+#define BUSY_TIMEOUT_MS 5000
 
 enum op_kind { OP_PUT, OP_DONE, OP_PRUNE };
 

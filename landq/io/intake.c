@@ -203,7 +203,7 @@ static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, r
     lq_webhook_verdict v = lq_webhook_check(&wr, in->secret, in->cfg.secret_len, &err);
     int status = lq_webhook_http_status(v);
     enum MHD_Result ret;
-    const char *why = lq_webhook_reason(v);
+    const char *why = lq_webhook_reason(v), *ctype;
     if (v == LQ_WEBHOOK_ACCEPT) {
         int rc = lq_inbox_put(in->cfg.inbox, wr.delivery, wr.event, r->buf ? r->buf : "",
                               r->len, &err);
@@ -229,6 +229,13 @@ static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, r
             INC(in->unavailable);
     } else if (v == LQ_WEBHOOK_PING) {
         ret = reply(c, 200, "pong", NULL);
+    } else if (v == LQ_WEBHOOK_BAD_JSON &&
+               (ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE)) &&
+               strncmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
+        ret = reply(c, 400,
+                    "form-encoded deliveries are not accepted: set the webhook's content type "
+                    "to application/json",
+                    NULL);
     } else {
         ret = reply(c, (unsigned)status, err.msg, NULL);
     }
@@ -457,7 +464,7 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
         (unsigned)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, in, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+        (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_END);
     if (!in->daemon) {
         lq_intake_stop(in);

@@ -265,6 +265,15 @@ Test(intake, bad_json_missing_event_missing_delivery_400)
     response r = webhook("pull_request", "d-json", "{\"action\":", NULL);
     cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
     cr_assert(strstr(r.body, "not a JSON object"), "%s", r.body);
+    const char form[] = "payload=%7B%7D";
+    char sig[72], h_sig[100];
+    sign(sig, form, strlen(form));
+    snprintf(h_sig, sizeof(h_sig), "X-Hub-Signature-256: %s", sig);
+    const char *hdrs[] = {h_sig, "X-GitHub-Event: push", "X-GitHub-Delivery: d-form",
+                          "Content-Type: application/x-www-form-urlencoded", NULL};
+    r = request("POST", "/webhook", hdrs, form, strlen(form), 0);
+    cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "application/json"), "%s", r.body);
     r = webhook(NULL, "d-noevent", pr_body, NULL);
     cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
     cr_assert(strstr(r.body, "X-GitHub-Event"), "%s", r.body);
