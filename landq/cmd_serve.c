@@ -48,8 +48,9 @@ static void serve_usage(FILE *out)
             "                           webhook_secret_file)\n"
             "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
             "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated)\n\n"
-            "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting,\n"
-            "1 when it cannot start (e.g. the address is in use) or fails.\n"
+            "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
+            "(including a database that cannot be opened or an address that cannot be bound),\n"
+            "1 for other failures.\n"
             "See docs/configuration.md.\n");
 }
 
@@ -291,11 +292,14 @@ int lq_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
-    rc = 1;
+    /* The database and the address are settings too: failing to use them is exit status 2. */
+    rc = 2;
     if (lq_inbox_open(&inbox, cfg.db.value, &err)) {
-        fprintf(stderr, "landq serve: %s: db: %s\n", cfg.db.origin, err.msg);
+        fprintf(stderr, "landq serve: %s: db: cannot open %s: %s\n", cfg.db.origin, cfg.db.value,
+                err.msg);
         goto out;
     }
+    rc = 1;
     const char **repos = calloc(cfg.repos.count + 1, sizeof(*repos));
     const char **checks = calloc(cfg.required_checks.count + 1, sizeof(*checks));
     if (!repos || !checks) {
@@ -326,6 +330,7 @@ int lq_cmd_serve(int argc, char **argv)
     if (lq_intake_start(&intake, &ic, &err)) {
         fprintf(stderr, "landq serve: %s: listen: cannot listen on %s: %s\n", cfg.listen.origin,
                 cfg.listen.value, err.msg);
+        rc = 2;
         goto out;
     }
     int port = lq_intake_port(intake);

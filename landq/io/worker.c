@@ -874,7 +874,9 @@ static const char *next_step(const lq_worker *w, const lq_verdict *v, const lq_p
 {
     char sha[13];
     short_sha(sha, rec->head_sha);
-    if (v->kind == LQ_VERDICT_EJECT && v->failing_check)
+    if (v->kind == LQ_VERDICT_IGNORE)
+        snprintf(buf, cap, "add the `%s` label again to queue the pull request.", w->label);
+    else if (v->kind == LQ_VERDICT_EJECT && v->failing_check)
         snprintf(buf, cap, "fix `%s`, push the fix, and add the `%s` label again.",
                  v->failing_check, w->label);
     else if (v->kind == LQ_VERDICT_EJECT)
@@ -1253,8 +1255,10 @@ static int land_all(lq_worker *w)
             if (seen)
                 continue;
             long idx = lq_queue_next(q, n, recs[i].repo, recs[i].base);
-            if (idx < 0 || recs[idx].dirty)
-                continue; /* a dirty entry is re-evaluated before it may land */
+            /* A dirty READY entry is re-evaluated before it may land; a MERGING one is always
+             * resolved first (no verdict is applied while a merge may be in flight). */
+            if (idx < 0 || (recs[idx].state == LQ_PR_READY && recs[idx].dirty))
+                continue;
             if (land(w, &recs[idx])) {
                 landed_any = progressed = 1;
             }

@@ -214,7 +214,8 @@ class Env:
 # --------------------------------------------------------------------------- cases
 # PRs of tests/e2e/world.json: 1 README (owner @bob), 2 infra/main.tf (@acme/infra = ivan),
 # 3 changes CODEOWNERS to "* @alice" plus infra/main.tf, 4 docs (docs-lead@acme.test = dora),
-# 5 app/a.txt and 6 app/b.txt (@bob), 7 README (@bob; CI-gated cases).
+# 5 app/a.txt and 6 app/b.txt (@bob), 7 README (@bob; CI-gated cases), 8 150 files under app/
+# (@bob) plus infra/zz.tf (@acme/infra), so the owned file is on the second page of the files API.
 
 def case_happy(e):
     """Approved by the owner, labeled by a writer: lands with the exact squash message."""
@@ -423,6 +424,34 @@ def case_secondary_limit(e):
     check(time.time() - t0 >= 2, 'landed before Retry-After passed (%.1fs)' % (time.time() - t0))
     f = e.get('/_mockhub/faults')
     check('"fired": 1' in json.dumps(f) or "'fired': 1" in str(f), 'fault did not fire: %s' % f)
+
+def case_many_files(e):
+    """All pages of the files API are read: an owned file on page 2 still needs its owner."""
+    head = e.pr(8)['head']['sha']
+    check(e.pr(8)['changed_files'] == 151, 'world: #8 changes 151 files')
+    e.approve(8, 'bob')
+    e.label(8, 'alice')
+    want = 'waiting for owner approval: infra/zz.tf needs one of @acme/infra'
+    e.wait('pending status', lambda: e.landq_status(head) == ('pending', want))
+    e.settle(1)
+    check(not e.merged(8), 'must not land without the infra approval')
+    e.approve(8, 'ivan')
+    e.wait('#8 merged', lambda: e.merged(8))
+
+def case_unlabeled(e):
+    """Removing the label takes a waiting pull request out of the queue, and landq says so."""
+    head = e.pr(2)['head']['sha']
+    e.label(2, 'alice')
+    e.wait('waiting', lambda: e.landq_status(head)[0] == 'pending')
+    st, j = e.call('DELETE', '/repos/%s/issues/2/labels/land' % REPO, 'alice')
+    check(st == 200, 'removing the label: %s %s' % (st, j))
+    e.wait('error status', lambda: e.landq_status(head) ==
+           ('error', 'not queued: the land label was removed'))
+    cs = e.landq_comments(2)
+    check(len(cs) == 1 and 'not queued' in cs[0]['body'], 'comment: %s' % cs)
+    e.approve(2, 'ivan')
+    e.settle(1)
+    check(not e.merged(2), 'an unlabeled pull request must not land')
 
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
 
