@@ -717,7 +717,7 @@ json_t *mh_render_repo(const mh_repo *r, const mh_user *viewer, int full, int we
         json_object_set_new(o, "updated_at", iso_or_null(r->updated_at));
         json_object_set_new(o, "pushed_at", iso_or_null(r->pushed_at));
     }
-    if (full) {
+    if (full == 1) {
         json_object_set_new(o, "network_count", json_integer(0));
         json_object_set_new(o, "subscribers_count", json_integer(0));
         const char *k;

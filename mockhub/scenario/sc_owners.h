@@ -1,0 +1,26 @@
+/* sc_owners.h -- the scenario runner's own owner check (invariant 1), independent of landq's
+ * policy code: it reuses only the CODEOWNERS matcher (landq/core/codeowners.h, fuzzed on its own).
+ * Pure: everything comes from the arguments (mockhub's state and the world file). */
+#ifndef SC_OWNERS_H
+#define SC_OWNERS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* Logins whose latest opinion (APPROVED / CHANGES_REQUESTED / DISMISSED; COMMENTED and PENDING do
+ * not change it) approves head_sha, excluding the author; sorted case-insensitively, each once.
+ * reviews: array of {"user", "state", "commit_id"} in submission order. New reference. */
+json_t *sc_approvers(const json_t *reviews, const char *author, const char *head_sha);
+
+/* 1 if some reviewer's latest opinion is CHANGES_REQUESTED, else 0. */
+int sc_changes_requested(const json_t *reviews);
+
+/* Checks that every changed file is approved by one of its owners under `codeowners` (the text
+ * of the base branch's CODEOWNERS, NULL = none). files: array of {"filename", "status",
+ * "previous_filename"?} (renamed files need the owners of both paths). approvers: from
+ * sc_approvers. world: the world file (teams: orgs[].teams[].members, e-mails: users[].email).
+ * Returns 1 when satisfied, 0 when not (why says which path and owners), -1 on error (why). */
+int sc_owners_satisfied(const char *codeowners, size_t len, const json_t *files, const json_t *approvers,
+                        const json_t *world, char *why, size_t whylen);
+
+#endif
