@@ -1,0 +1,21 @@
+#!/bin/sh
+# Container entrypoint on Google Cloud: reads landq's two secrets from Secret Manager with the
+# instance's service account (metadata server token), writes them to files only the landq user
+# can read, and starts landq with *_FILE settings, so no secret is ever in the environment.
+set -eu
+umask 077
+dir=$(mktemp -d /tmp/landq-secrets.XXXXXX)
+md=http://metadata.google.internal/computeMetadata/v1
+token=$(curl -sf -H 'Metadata-Flavor: Google' "$md/instance/service-accounts/default/token" |
+    sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
+fetch() { # SECRET_NAME FILE
+    curl -sf -H "Authorization: Bearer $token" \
+        "https://secretmanager.googleapis.com/v1/projects/$LANDQ_SECRET_PROJECT/secrets/$1/versions/latest:access" |
+        sed -n 's/.*"data" *: *"\([^"]*\)".*/\1/p' | base64 -d >"$2"
+    [ -s "$2" ] || { echo "gcp-entrypoint: secret $1 is empty or unreadable" >&2; exit 1; }
+}
+fetch "$LANDQ_SECRET_TOKEN_NAME" "$dir/github-token"
+fetch "$LANDQ_SECRET_HOOK_NAME" "$dir/webhook-secret"
+unset token
+export LANDQ_GITHUB_TOKEN_FILE="$dir/github-token" LANDQ_WEBHOOK_SECRET_FILE="$dir/webhook-secret"
+exec /usr/local/bin/landq serve "$@"

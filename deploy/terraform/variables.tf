@@ -1,0 +1,44 @@
+variable "project" {
+  type        = string
+  description = "Google Cloud project id"
+}
+
+variable "region" {
+  type        = string
+  description = "Region for regional resources"
+  default     = "us-central1"
+}
+
+variable "app_engine_location" {
+  type        = string
+  description = "App Engine location (cannot be changed once the app exists)"
+  default     = "us-central"
+}
+
+variable "image" {
+  type        = string
+  description = "landq container image built from deploy/Dockerfile, e.g. us-docker.pkg.dev/PROJECT/landq/landq:0.1.0"
+}
+
+variable "version_id" {
+  type        = string
+  description = "App Engine version id for this deployment"
+  default     = "v1"
+}
+
+variable "repos" {
+  type        = list(string)
+  description = "Repositories landq serves, as OWNER/NAME"
+}
+
+variable "label" {
+  type        = string
+  description = "Label that puts a pull request in the queue"
+  default     = "land"
+}
+
+variable "github_api" {
+  type        = string
+  description = "GitHub REST API base URL"
+  default     = "https://api.github.com"
+}
