@@ -3,7 +3,14 @@
  *
  * Durability: lq_inbox_put() returns only when the delivery is on disk (fsync'd, possibly in a
  * group commit shared with concurrent puts). Deduplication is by X-GitHub-Delivery id.
- * Thread safety: every function may be called from any thread. */
+ * Thread safety: every function may be called from any thread.
+ *
+ * Storage: table inbox_deliveries (seq, delivery_id UNIQUE, event, body, received_ms, processed,
+ * encoding, raw_len) in a WAL database with synchronous=FULL; bodies of 256 bytes or more are
+ * stored LZ4-compressed (encoding 1) and come back from lq_inbox_next() exactly as put. One
+ * writer thread owns all inbox writes (put, done, prune); a background thread checkpoints the
+ * WAL when writes pause (so other connections to the same file may set wal_autocheckpoint=0 to
+ * keep their commits short). Shutdown order: stop the intake and the worker, then close. */
 #ifndef LQ_INBOX_H
 #define LQ_INBOX_H
 
@@ -40,7 +47,9 @@ int lq_inbox_put(lq_inbox *inbox, const char *id, const char *event, const char 
 int lq_inbox_next(lq_inbox *inbox, lq_delivery *out, lq_error *err);
 /* Marks a delivery processed, so lq_inbox_next() moves on (survives restarts). */
 int lq_inbox_done(lq_inbox *inbox, int64_t seq, lq_error *err);
-/* Blocks up to timeout_ms for a put after the last call; returns 1 if woken by a put, 0 on timeout. */
+/* Blocks up to timeout_ms for a put after the last call; returns 1 if woken by a put (or by
+ * lq_inbox_wake(), also when either happened since the previous call), 0 on timeout. Meant for
+ * one waiting thread (the worker): the "since the last call" state is shared. */
 int lq_inbox_wait(lq_inbox *inbox, int timeout_ms);
 /* Wakes every lq_inbox_wait() (used on shutdown). */
 void lq_inbox_wake(lq_inbox *inbox);
