@@ -1,6 +1,7 @@
 /* main.c -- the mockhub program: one binary, subcommands. `serve` runs the emulated GitHub.
  * To add a subcommand (run, check, chaos...), add a row to `commands` below. */
 #include "mockhub.h"
+#include "sc_cmd.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -101,6 +102,9 @@ static const struct {
 } commands[] = {
     {"serve", cmd_serve, "run the emulated GitHub API, webhooks and git smart HTTP"},
     {"check-world", cmd_check_world, "validate a world file (errors as FILE:LINE)"},
+    {"check", sc_cmd_check, "validate scenario files (docs/scenarios.md)"},
+    {"run", sc_cmd_run, "play scenarios against landq: mockhub run [--landq PATH] FILE..."},
+    {"chaos", sc_cmd_chaos, "random scenarios against landq: mockhub chaos --seed N [--count M]"},
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,1725 @@
+/* sc_run.c -- the scenario runner (I/O): processes, HTTP, steps, expectations, invariants.
+ * See sc_run.h and docs/scenarios.md. */
+#include "sc_run.h"
+
+#include "mh_fault.h"
+#include "mh_util.h"
+#include "sc_owners.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SECRET "scenario-webhook-secret"
+#define DEFAULT_WAIT_MS 30000
+#define QUIET_MS 700
+#define MARKER "<!-- landq:status -->"
+
+typedef struct {
+    const sc_scenario *s;
+    const sc_run_opts *o;
+    char dir[256];
+    char world_path[300], mh_log[300], lq_log[300], db[300], mh_port_file[300], lq_port_file[300];
+    pid_t mh_pid, lq_pid;
+    int mh_port, lq_port;
+    int lq_exit;       /* exit status of the last landq that exited, or -1 */
+    int lq_crashed;    /* landq died on its own */
+    int killed9;       /* a kill -9 happened */
+    char api[64];
+    CURL *curl;
+    const json_t *world;
+    const char *repo, *label, *lq_user;
+    char base[128];     /* default branch */
+    char base_start[48];
+    json_t *heads;      /* "N" -> [sha, ...] as pushed */
+    json_t *label_order; /* [N, ...] first label per PR */
+    json_t *labelers;   /* "N" -> login of the last label step */
+    json_t *fault_ids;  /* name -> [ids] */
+    int rate_limit_steps;
+    int npulls;
+    mh_buf diff;        /* what differed */
+    int failed;
+    int line;           /* line of the current step */
+} env;
+
+static void differ(env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void differ(env *e, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (e->line)
+        mh_buf_printf(&e->diff, "  %s:%d: %s\n", e->s->file, e->line, msg);
+    else
+        mh_buf_printf(&e->diff, "  %s\n", msg);
+    e->failed = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
+/* ---- HTTP ---- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    mh_buf_put(ud, p, size * n);
+    return size * n;
+}
+
+static const char *token_of(env *e, const char *login)
+{
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(e->world, "users"), i, u) {
+        const char *l = json_string_value(json_object_get(u, "login"));
+        if (l && login && mh_streq_ci(l, login))
+            return json_string_value(json_object_get(u, "token"));
+    }
+    return NULL;
+}
+
+/* One request to mockhub. user NULL = no auth (control API). *out (may be NULL) gets the parsed
+ * answer (new ref, or NULL). Returns the HTTP status, or -1 when no answer came. */
+static int http(env *e, const char *method, const char *path, const char *user, json_t *body, json_t **out)
+{
+    if (out)
+        *out = NULL;
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", e->api, path);
+    CURL *c = e->curl;
+    curl_easy_reset(c);
+    mh_buf resp;
+    mh_buf_init(&resp);
+    struct curl_slist *h = NULL;
+    h = curl_slist_append(h, "Accept: application/vnd.github+json");
+    h = curl_slist_append(h, "User-Agent: mockhub-scenario");
+    char auth[300];
+    const char *tok = user ? token_of(e, user) : NULL;
+    if (tok) {
+        snprintf(auth, sizeof auth, "Authorization: token %s", tok);
+        h = curl_slist_append(h, auth);
+    }
+    char *data = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    if (data) {
+        h = curl_slist_append(h, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    }
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (!strcmp(method, "GET") && !data)
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c);
+    long status = -1;
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (out && resp.len) {
+        json_error_t je;
+        *out = json_loadb(resp.ptr, resp.len, 0, &je);
+    }
+    curl_slist_free_all(h);
+    free(data);
+    mh_buf_dispose(&resp);
+    return (int)status;
+}
+
+static json_t *get_json(env *e, const char *path, const char *user)
+{
+    json_t *j = NULL;
+    int st = http(e, "GET", path, user, NULL, &j);
+    if (st != 200) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* ---- processes ---- */
+
+static pid_t spawn(char *const argv[], const char *log, const char *const *envs)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+        dup2(fd, 1);
+        dup2(fd, 2);
+        close(fd);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        close(devnull);
+    }
+    for (; envs && *envs; envs += 2)
+        setenv(envs[0], envs[1], 1);
+    setpgid(0, 0);
+    execv(argv[0], argv);
+    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+/* Waits up to ms for pid; returns its wait status, or -1 if it is still running. */
+static int wait_pid(pid_t pid, long ms)
+{
+    double end = now_s() + ms / 1000.0;
+    for (;;) {
+        int st;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid)
+            return st;
+        if (r < 0)
+            return 0;
+        if (now_s() > end)
+            return -1;
+        sleep_ms(10);
+    }
+}
+
+static int read_port(const char *path, pid_t pid, long ms)
+{
+    double end = now_s() + ms / 1000.0;
+    while (now_s() < end) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            int port = 0;
+            int n = fscanf(f, "%d", &port);
+            fclose(f);
+            if (n == 1 && port > 0)
+                return port;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return -1;
+        sleep_ms(10);
+    }
+    return -1;
+}
+
+/* Is landq still running? Records a crash if it exited by itself. */
+static int landq_alive(env *e)
+{
+    if (e->lq_pid <= 0)
+        return 0;
+    int st;
+    if (waitpid(e->lq_pid, &st, WNOHANG) == e->lq_pid) {
+        e->lq_pid = 0;
+        e->lq_crashed = 1;
+        e->lq_exit = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        differ(e, "landq exited by itself (%s %d)", WIFEXITED(st) ? "status" : "signal",
+               WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+        return 0;
+    }
+    return 1;
+}
+
+static int start_landq(env *e)
+{
+    char listen[64];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", e->lq_port);
+    unlink(e->lq_port_file);
+    const char *argv[64];
+    int n = 0;
+    char *wrapcopy = e->o->landq_wrap ? strdup(e->o->landq_wrap) : NULL;
+    if (wrapcopy)
+        for (char *t = strtok(wrapcopy, " "); t && n < 20; t = strtok(NULL, " "))
+            argv[n++] = t;
+    argv[n++] = e->o->landq_exe;
+    argv[n++] = "serve";
+    argv[n++] = "--github-api";
+    argv[n++] = e->api;
+    argv[n++] = "--listen";
+    argv[n++] = listen;
+    argv[n++] = "--port-file";
+    argv[n++] = e->lq_port_file;
+    argv[n++] = "--repo";
+    argv[n++] = e->repo;
+    argv[n++] = "--db";
+    argv[n++] = e->db;
+    argv[n++] = "--label";
+    argv[n++] = e->label;
+    json_t *lq = json_object_get(e->s->root, "landq");
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(lq, "required_checks"), i, x) {
+        if (n < 58) {
+            argv[n++] = "--required-check";
+            argv[n++] = json_string_value(x);
+        }
+    }
+    json_array_foreach(json_object_get(lq, "args"), i, x) {
+        if (n < 62)
+            argv[n++] = json_string_value(x);
+    }
+    argv[n] = NULL;
+    const char *envs[] = {"LANDQ_GITHUB_TOKEN", token_of(e, e->lq_user), "LANDQ_WEBHOOK_SECRET", SECRET, NULL};
+    e->lq_pid = spawn((char *const *)argv, e->lq_log, envs);
+    free(wrapcopy);
+    int port = read_port(e->lq_port_file, e->lq_pid, 30000);
+    if (port < 0) {
+        differ(e, "landq did not start (no port file within 30 s)");
+        landq_alive(e);
+        return -1;
+    }
+    e->lq_port = port;
+    return 0;
+}
+
+/* SIGTERM (expects exit 0 within 30 s) or SIGKILL. */
+static void stop_landq(env *e, int kill9)
+{
+    if (!landq_alive(e))
+        return;
+    kill(e->lq_pid, kill9 ? SIGKILL : SIGTERM);
+    int st = wait_pid(e->lq_pid, 30000);
+    if (st == -1) {
+        differ(e, "landq did not exit within 30 s of SIGTERM");
+        kill(e->lq_pid, SIGKILL);
+        wait_pid(e->lq_pid, 5000);
+    } else if (!kill9 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        differ(e, "landq exited with %s %d after SIGTERM (expected 0)", WIFEXITED(st) ? "status" : "signal",
+               WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+    }
+    e->lq_pid = 0;
+    if (kill9)
+        e->killed9 = 1;
+}
+
+static void stop_mockhub(env *e)
+{
+    if (e->mh_pid <= 0)
+        return;
+    kill(e->mh_pid, SIGTERM);
+    if (wait_pid(e->mh_pid, 10000) == -1) {
+        kill(e->mh_pid, SIGKILL);
+        wait_pid(e->mh_pid, 5000);
+    }
+    e->mh_pid = 0;
+}
+
+/* ---- state helpers ---- */
+
+static json_t *state(env *e)
+{
+    return get_json(e, "/_mockhub/state", NULL);
+}
+
+static json_t *repo_state(json_t *st, const char *repo)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(st, "repos"), i, r) {
+        if (!strcmp(json_string_value(json_object_get(r, "full_name")), repo))
+            return r;
+    }
+    return NULL;
+}
+
+static json_t *pull_state(json_t *repo, int n)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(repo, "pulls"), i, p) {
+        if (json_integer_value(json_object_get(p, "number")) == n)
+            return p;
+    }
+    return NULL;
+}
+
+static const char *label_name(json_t *l)
+{
+    return json_is_string(l) ? json_string_value(l) : json_string_value(json_object_get(l, "name"));
+}
+
+static int has_label(json_t *pull, const char *name)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(pull, "labels"), i, l) {
+        const char *s = label_name(l);
+        if (s && mh_streq_ci(s, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* Latest status of `context` on sha (borrowed from repo), or NULL. */
+static json_t *latest_status(json_t *repo, const char *sha, const char *context)
+{
+    json_t *best = NULL;
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(repo, "statuses"), i, s) {
+        if (!strcmp(json_string_value(json_object_get(s, "sha")), sha) &&
+            !strcmp(json_string_value(json_object_get(s, "context")), context))
+            best = s;
+    }
+    return best;
+}
+
+/* landq's comments on pull n (new array, borrowed items). */
+static json_t *landq_comments(env *e, json_t *repo, int n)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(repo, "comments"), i, c) {
+        if (json_integer_value(json_object_get(c, "issue")) == n &&
+            mh_streq_ci(json_string_value(json_object_get(c, "user")), e->lq_user))
+            json_array_append(out, c);
+    }
+    return out;
+}
+
+static json_t *requests(env *e)
+{
+    json_t *r = get_json(e, "/_mockhub/requests", NULL);
+    return r ? r : json_array();
+}
+
+static int req_is_landq(env *e, json_t *r)
+{
+    const char *u = json_string_value(json_object_get(r, "user"));
+    return u && mh_streq_ci(u, e->lq_user);
+}
+
+static int pr_from_path(const char *path, const char *what)
+{
+    const char *p = strstr(path, "/pulls/");
+    if (!p)
+        return 0;
+    p += 7;
+    int n = atoi(p);
+    const char *rest = strchr(p, '/');
+    if (what && (!rest || strncmp(rest, what, strlen(what))))
+        return 0;
+    return n;
+}
+
+/* ---- steps ---- */
+
+static const char *step_s(json_t *st, const char *k, const char *def)
+{
+    const char *v = json_string_value(json_object_get(st, k));
+    return v ? v : def;
+}
+
+static int step_pr(json_t *st)
+{
+    return (int)json_integer_value(json_object_get(st, "pr"));
+}
+
+static int ok_status(env *e, json_t *st, int status, const char *what, json_t *resp)
+{
+    json_t *want = json_object_get(st, "expect_http");
+    int good = want ? (!json_integer_value(want) && status > 0) || status == json_integer_value(want)
+                     : status >= 200 && status < 300;
+    if (!good) {
+        char *t = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+        differ(e, "%s: HTTP %d %s", what, status, t ? t : "");
+        if (want)
+            mh_buf_printf(&e->diff, "    expected HTTP %lld\n", (long long)json_integer_value(want));
+        free(t);
+    }
+    return good ? 0 : -1;
+}
+
+static void record_head(env *e, int n, const char *sha)
+{
+    char k[16];
+    snprintf(k, sizeof k, "%d", n);
+    json_t *arr = json_object_get(e->heads, k);
+    if (!arr) {
+        arr = json_array();
+        json_object_set_new(e->heads, k, arr);
+    }
+    const char *last = json_string_value(json_array_get(arr, json_array_size(arr) - 1));
+    if (!last || strcmp(last, sha))
+        json_array_append_new(arr, json_string(sha));
+}
+
+static int pull_get(env *e, int n, json_t **out)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", e->repo, n);
+    *out = get_json(e, path, e->lq_user);
+    if (!*out) {
+        differ(e, "cannot read pull request #%d", n);
+        return -1;
+    }
+    return 0;
+}
+
+/* Commits files (content or null = delete) to branch as user; returns the last commit sha. */
+static int write_files(env *e, json_t *st, const char *user, const char *branch, json_t *files, const char *message,
+                       char sha_out[48])
+{
+    const char *path;
+    json_t *content;
+    int rc = 0;
+    json_object_foreach(files, path, content) {
+        char *enc = mh_url_encode(path, 1);
+        char *benc = mh_url_encode(branch, 0);
+        char url[2048];
+        snprintf(url, sizeof url, "/repos/%s/contents/%s?ref=%s", e->repo, enc, benc);
+        json_t *cur = get_json(e, url, user);
+        snprintf(url, sizeof url, "/repos/%s/contents/%s", e->repo, enc);
+        free(enc);
+        free(benc);
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", message ? message : "");
+        if (!message)
+            snprintf(msg, sizeof msg, "%s %s", json_is_null(content) ? "Delete" : "Update", path);
+        json_t *body = json_pack("{s:s, s:s}", "message", msg, "branch", branch);
+        if (json_is_object(cur) && json_object_get(cur, "sha"))
+            json_object_set(body, "sha", json_object_get(cur, "sha"));
+        json_decref(cur);
+        json_t *resp = NULL;
+        int status;
+        if (json_is_null(content)) {
+            status = http(e, "DELETE", url, user, body, &resp);
+        } else {
+            const char *s = json_string_value(content);
+            char *b64 = mh_base64_encode((const unsigned char *)s, strlen(s), 0);
+            json_object_set_new(body, "content", json_string(b64));
+            free(b64);
+            status = http(e, "PUT", url, user, body, &resp);
+        }
+        json_decref(body);
+        char what[600];
+        snprintf(what, sizeof what, "writing %s on %s as %s", path, branch, user);
+        if (status < 200 || status >= 300) {
+            ok_status(e, json_object(), status, what, resp); /* plain 2xx check */
+            rc = -1;
+        } else {
+            const char *c = json_string_value(json_object_get(json_object_get(resp, "commit"), "sha"));
+            if (c)
+                snprintf(sha_out, 48, "%s", c);
+        }
+        json_decref(resp);
+        if (rc < 0)
+            break;
+    }
+    (void)st;
+    return rc;
+}
+
+static int do_open_pr(env *e, json_t *st)
+{
+    const char *as = step_s(st, "as", NULL), *head = step_s(st, "head", NULL);
+    const char *base = step_s(st, "base", e->base);
+    char path[1024];
+    snprintf(path, sizeof path, "/repos/%s/git/ref/heads/%s", e->repo, base);
+    json_t *ref = get_json(e, path, as);
+    const char *sha = json_string_value(json_object_get(json_object_get(ref, "object"), "sha"));
+    if (!sha) {
+        differ(e, "open_pr: no branch %s", base);
+        json_decref(ref);
+        return -1;
+    }
+    char refname[512];
+    snprintf(refname, sizeof refname, "refs/heads/%s", head);
+    json_t *body = json_pack("{s:s, s:s}", "ref", refname, "sha", sha);
+    json_decref(ref);
+    snprintf(path, sizeof path, "/repos/%s/git/refs", e->repo);
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, as, body, &resp);
+    json_decref(body);
+    if (status != 201) {
+        ok_status(e, json_object(), status, "open_pr: creating the branch", resp);
+        json_decref(resp);
+        return -1;
+    }
+    json_decref(resp);
+    char last[48] = "";
+    if (write_files(e, st, as, head, json_object_get(st, "files"), step_s(st, "message", NULL), last) < 0)
+        return -1;
+    body = json_pack("{s:s, s:s, s:s, s:s, s:b}", "title", step_s(st, "title", ""), "head", head, "base", base,
+                     "body", step_s(st, "body", ""), "draft", json_is_true(json_object_get(st, "draft")));
+    snprintf(path, sizeof path, "/repos/%s/pulls", e->repo);
+    status = http(e, "POST", path, as, body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "open_pr", resp);
+    if (status == 201) {
+        int n = (int)json_integer_value(json_object_get(resp, "number"));
+        e->npulls++;
+        if (n != e->npulls)
+            differ(e, "open_pr: got #%d, expected #%d", n, e->npulls);
+        const char *h = json_string_value(json_object_get(json_object_get(resp, "head"), "sha"));
+        if (h)
+            record_head(e, n, h);
+    }
+    json_decref(resp);
+    return rc;
+}
+
+static int do_push(env *e, json_t *st)
+{
+    int n = step_pr(st);
+    json_t *p;
+    if (pull_get(e, n, &p) < 0)
+        return -1;
+    char ref[256];
+    snprintf(ref, sizeof ref, "%s", json_string_value(json_object_get(json_object_get(p, "head"), "ref")));
+    json_decref(p);
+    char last[48] = "";
+    if (write_files(e, st, step_s(st, "as", NULL), ref, json_object_get(st, "files"), step_s(st, "message", NULL),
+                    last) < 0)
+        return -1;
+    if (last[0])
+        record_head(e, n, last);
+    return 0;
+}
+
+static int do_review(env *e, json_t *st)
+{
+    int n = step_pr(st);
+    const char *ev = step_s(st, "event", "APPROVE");
+    const char *defbody = !strcmp(ev, "APPROVE") ? "LGTM" : !strcmp(ev, "REQUEST_CHANGES") ? "Please change this" : "A remark";
+    json_t *body = json_pack("{s:s, s:s}", "event", ev, "body", step_s(st, "body", defbody));
+    const char *which = step_s(st, "commit", "head");
+    if (strcmp(which, "head")) {
+        char k[16];
+        snprintf(k, sizeof k, "%d", n);
+        json_t *arr = json_object_get(e->heads, k);
+        size_t sz = json_array_size(arr);
+        json_t *sha = !strcmp(which, "first") ? json_array_get(arr, 0) : sz >= 2 ? json_array_get(arr, sz - 2) : NULL;
+        if (!sha) {
+            differ(e, "review: #%d has no %s commit", n, which);
+            json_decref(body);
+            return -1;
+        }
+        json_object_set(body, "commit_id", sha);
+    }
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d/reviews", e->repo, n);
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "review", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int do_dismiss(env *e, json_t *st)
+{
+    int n = step_pr(st);
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d/reviews?per_page=100", e->repo, n);
+    json_t *list = get_json(e, path, step_s(st, "as", NULL));
+    json_int_t id = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r) {
+        const char *login = json_string_value(json_object_get(json_object_get(r, "user"), "login"));
+        const char *state = json_string_value(json_object_get(r, "state"));
+        if (login && mh_streq_ci(login, step_s(st, "reviewer", "")) && state &&
+            (!strcmp(state, "APPROVED") || !strcmp(state, "CHANGES_REQUESTED")))
+            id = json_integer_value(json_object_get(r, "id"));
+    }
+    json_decref(list);
+    if (!id) {
+        differ(e, "dismiss: %s has no approval or change request on #%d", step_s(st, "reviewer", ""), n);
+        return -1;
+    }
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d/reviews/%lld/dismissals", e->repo, n, (long long)id);
+    json_t *body = json_pack("{s:s, s:s}", "message", step_s(st, "message", "Dismissed"), "event", "DISMISS");
+    json_t *resp = NULL;
+    int status = http(e, "PUT", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "dismiss", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int do_label(env *e, json_t *st, int add)
+{
+    int n = step_pr(st);
+    const char *label = step_s(st, "label", e->label);
+    char path[1024];
+    json_t *resp = NULL;
+    int status;
+    if (add) {
+        snprintf(path, sizeof path, "/repos/%s/issues/%d/labels", e->repo, n);
+        json_t *body = json_pack("{s:[s]}", "labels", label);
+        status = http(e, "POST", path, step_s(st, "as", NULL), body, &resp);
+        json_decref(body);
+        if (mh_streq_ci(label, e->label)) {
+            char k[16];
+            snprintf(k, sizeof k, "%d", n);
+            int seen = 0;
+            size_t i;
+            json_t *x;
+            json_array_foreach(e->label_order, i, x) seen |= json_integer_value(x) == n;
+            if (!seen)
+                json_array_append_new(e->label_order, json_integer(n));
+            json_object_set_new(e->labelers, k, json_string(step_s(st, "as", "")));
+        }
+    } else {
+        char *enc = mh_url_encode(label, 0);
+        snprintf(path, sizeof path, "/repos/%s/issues/%d/labels/%s", e->repo, n, enc);
+        free(enc);
+        status = http(e, "DELETE", path, step_s(st, "as", NULL), NULL, &resp);
+    }
+    int rc = ok_status(e, st, status, add ? "label" : "unlabel", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int head_of(env *e, int n, char sha[48])
+{
+    json_t *p;
+    if (pull_get(e, n, &p) < 0)
+        return -1;
+    snprintf(sha, 48, "%s", json_string_value(json_object_get(json_object_get(p, "head"), "sha")));
+    json_decref(p);
+    return 0;
+}
+
+static int do_status(env *e, json_t *st)
+{
+    char sha[48], path[512];
+    if (head_of(e, step_pr(st), sha) < 0)
+        return -1;
+    snprintf(path, sizeof path, "/repos/%s/statuses/%s", e->repo, sha);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "state", step_s(st, "state", ""), "context", step_s(st, "context", ""),
+                             "description", step_s(st, "description", ""));
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "status", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int do_check_run(env *e, json_t *st)
+{
+    char sha[48], path[512];
+    if (head_of(e, step_pr(st), sha) < 0)
+        return -1;
+    snprintf(path, sizeof path, "/repos/%s/check-runs", e->repo);
+    json_t *body = json_pack("{s:s, s:s, s:s}", "name", step_s(st, "name", ""), "head_sha", sha, "status",
+                             step_s(st, "status", "completed"));
+    if (json_object_get(st, "conclusion"))
+        json_object_set(body, "conclusion", json_object_get(st, "conclusion"));
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "check_run", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int do_close(env *e, json_t *st, int open)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", e->repo, step_pr(st));
+    json_t *body = json_pack("{s:s}", "state", open ? "open" : "closed");
+    json_t *resp = NULL;
+    int status = http(e, "PATCH", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, open ? "reopen" : "close", resp);
+    json_decref(resp);
+    return rc;
+}
+
+static json_int_t last_seq(json_t *reqs)
+{
+    return json_integer_value(json_object_get(json_array_get(reqs, json_array_size(reqs) - 1), "seq"));
+}
+
+/* Webhooks drained and no request from landq for quiet_ms. */
+static int wait_idle(env *e, long timeout_ms, long quiet_ms)
+{
+    double end = now_s() + timeout_ms / 1000.0;
+    json_int_t seq = -1;
+    double quiet_since = now_s();
+    while (now_s() < end) {
+        if (!landq_alive(e) && e->lq_pid == 0 && e->lq_crashed)
+            return -1;
+        json_t *w = NULL;
+        int st = http(e, "GET", "/_mockhub/webhooks/wait?timeout_ms=2000", NULL, NULL, &w);
+        json_decref(w);
+        json_t *reqs = requests(e);
+        json_int_t s = last_seq(reqs);
+        json_decref(reqs);
+        if (st != 200 || s != seq) {
+            seq = s;
+            quiet_since = now_s();
+        } else if ((now_s() - quiet_since) * 1000 >= quiet_ms) {
+            return 0;
+        }
+        sleep_ms(100);
+    }
+    return -1;
+}
+
+static int match_req(env *e, json_t *r, json_t *st)
+{
+    if (!req_is_landq(e, r))
+        return 0;
+    const char *m = step_s(st, "method", NULL), *route = step_s(st, "route", NULL), *path = step_s(st, "path", NULL);
+    json_t *http_st = json_object_get(st, "http");
+    if (m && strcmp(m, json_string_value(json_object_get(r, "method"))))
+        return 0;
+    if (route && strcmp(route, json_string_value(json_object_get(r, "route"))))
+        return 0;
+    if (path && !mh_glob_match(path, json_string_value(json_object_get(r, "path"))))
+        return 0;
+    if (http_st && json_integer_value(http_st) != json_integer_value(json_object_get(r, "status")))
+        return 0;
+    return 1;
+}
+
+static int do_wait_request(env *e, json_t *st)
+{
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    long want = json_object_get(st, "count") ? (long)json_integer_value(json_object_get(st, "count")) : 1;
+    double end = now_s() + timeout / 1000.0;
+    long n = 0;
+    while (now_s() < end) {
+        if (!landq_alive(e))
+            return -1;
+        json_t *reqs = requests(e);
+        n = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(reqs, i, r) n += match_req(e, r, st);
+        json_decref(reqs);
+        if (n >= want)
+            return 0;
+        sleep_ms(50);
+    }
+    differ(e, "wait_request: %ld of %ld matching requests from landq after %ld ms", n, want, timeout);
+    return -1;
+}
+
+/* Checks the wait_pr conditions once; fills why with the first unmet one. */
+static int pr_conditions(env *e, json_t *st, char *why, size_t wl)
+{
+    int n = step_pr(st);
+    json_t *s = state(e);
+    json_t *repo = repo_state(s, e->repo);
+    json_t *p = pull_state(repo, n);
+    int ok = 1;
+    if (!p) {
+        snprintf(why, wl, "no pull request #%d", n);
+        ok = 0;
+    }
+    json_t *m = json_object_get(st, "merged");
+    if (ok && m && json_is_true(json_object_get(p, "merged")) != json_is_true(m)) {
+        snprintf(why, wl, "#%d merged=%s", n, json_is_true(json_object_get(p, "merged")) ? "true" : "false");
+        ok = 0;
+    }
+    const char *hl = step_s(st, "has_label", NULL), *ll = step_s(st, "lacks_label", NULL);
+    if (ok && hl && !has_label(p, hl)) {
+        snprintf(why, wl, "#%d lacks label %s", n, hl);
+        ok = 0;
+    }
+    if (ok && ll && has_label(p, ll)) {
+        snprintf(why, wl, "#%d still has label %s", n, ll);
+        ok = 0;
+    }
+    const char *sst = step_s(st, "status", NULL), *sc = step_s(st, "status_contains", NULL);
+    if (ok && (sst || sc)) {
+        json_t *ls = latest_status(repo, json_string_value(json_object_get(p, "head_sha")), "landq");
+        const char *state_ = json_string_value(json_object_get(ls, "state"));
+        const char *desc = json_string_value(json_object_get(ls, "description"));
+        if ((sst && (!state_ || strcmp(state_, sst))) || (sc && (!desc || !strstr(desc, sc)))) {
+            snprintf(why, wl, "#%d landq status is %s \"%s\"", n, state_ ? state_ : "(none)", desc ? desc : "");
+            ok = 0;
+        }
+    }
+    const char *cc = step_s(st, "comment_contains", NULL);
+    if (ok && cc) {
+        json_t *cs = landq_comments(e, repo, n);
+        int found = 0;
+        size_t i;
+        json_t *c;
+        json_array_foreach(cs, i, c) found |= strstr(json_string_value(json_object_get(c, "body")), cc) != NULL;
+        json_decref(cs);
+        if (!found) {
+            snprintf(why, wl, "no landq comment on #%d contains \"%s\"", n, cc);
+            ok = 0;
+        }
+    }
+    json_decref(s);
+    return ok;
+}
+
+static int do_wait_pr(env *e, json_t *st)
+{
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    double end = now_s() + timeout / 1000.0;
+    char why[1024] = "";
+    while (now_s() < end) {
+        if (pr_conditions(e, st, why, sizeof why))
+            return 0;
+        if (!landq_alive(e))
+            return -1;
+        sleep_ms(100);
+    }
+    differ(e, "wait_pr: still not true after %ld ms: %s", timeout, why);
+    return -1;
+}
+
+static int do_fault(env *e, json_t *st)
+{
+    json_t *resp = NULL;
+    int status = http(e, "POST", "/_mockhub/faults", NULL, json_object_get(st, "spec"), &resp);
+    int rc = ok_status(e, st, status, "fault", resp);
+    const char *name = step_s(st, "name", NULL);
+    if (name && resp)
+        json_object_set(e->fault_ids, name, json_object_get(resp, "ids"));
+    json_decref(resp);
+    return rc;
+}
+
+static int do_wait_fault(env *e, json_t *st)
+{
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    long want = json_object_get(st, "fired") ? (long)json_integer_value(json_object_get(st, "fired")) : 1;
+    json_t *ids = json_object_get(e->fault_ids, step_s(st, "name", ""));
+    double end = now_s() + timeout / 1000.0;
+    long fired = 0;
+    while (now_s() < end) {
+        json_t *fs = get_json(e, "/_mockhub/faults", NULL);
+        json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
+        fired = 0;
+        size_t i, k;
+        json_t *f, *id;
+        json_array_foreach(list, i, f) {
+            json_array_foreach(ids, k, id) {
+                if (json_integer_value(json_object_get(f, "id")) == json_integer_value(id))
+                    fired += (long)json_integer_value(json_object_get(f, "fired"));
+            }
+        }
+        json_decref(fs);
+        if (fired >= want)
+            return 0;
+        if (!landq_alive(e))
+            return -1;
+        sleep_ms(20);
+    }
+    differ(e, "wait_fault %s: fired %ld times, expected %ld within %ld ms", step_s(st, "name", ""), fired, want, timeout);
+    return -1;
+}
+
+static int do_control(env *e, json_t *st, const char *method, const char *path, json_t *body)
+{
+    json_t *resp = NULL;
+    int status = http(e, method, path, NULL, body, &resp);
+    int rc = ok_status(e, st, status, path, resp);
+    json_decref(resp);
+    return rc;
+}
+
+static int run_step(env *e, json_t *st)
+{
+    const char *kind = step_s(st, "do", "");
+    e->line = (int)json_integer_value(json_object_get(st, "_line"));
+    if (e->o->verbose) {
+        char *t = json_dumps(st, JSON_COMPACT);
+        fprintf(stderr, "  step %s:%d %s\n", e->s->file, e->line, t);
+        free(t);
+    }
+    if (!strcmp(kind, "open_pr"))
+        return do_open_pr(e, st);
+    if (!strcmp(kind, "push"))
+        return do_push(e, st);
+    if (!strcmp(kind, "review"))
+        return do_review(e, st);
+    if (!strcmp(kind, "dismiss"))
+        return do_dismiss(e, st);
+    if (!strcmp(kind, "label") || !strcmp(kind, "unlabel"))
+        return do_label(e, st, !strcmp(kind, "label"));
+    if (!strcmp(kind, "status"))
+        return do_status(e, st);
+    if (!strcmp(kind, "check_run"))
+        return do_check_run(e, st);
+    if (!strcmp(kind, "commit")) {
+        char last[48];
+        return write_files(e, st, step_s(st, "as", NULL), step_s(st, "branch", e->base), json_object_get(st, "files"),
+                           step_s(st, "message", NULL), last);
+    }
+    if (!strcmp(kind, "close") || !strcmp(kind, "reopen"))
+        return do_close(e, st, !strcmp(kind, "reopen"));
+    if (!strcmp(kind, "wait_idle")) {
+        long t = json_object_get(st, "timeout_ms") ? (long)json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS;
+        long q = json_object_get(st, "quiet_ms") ? (long)json_integer_value(json_object_get(st, "quiet_ms")) : QUIET_MS;
+        if (wait_idle(e, t, q) < 0) {
+            differ(e, "wait_idle: landq still busy after %ld ms", t);
+            return -1;
+        }
+        return 0;
+    }
+    if (!strcmp(kind, "wait_request"))
+        return do_wait_request(e, st);
+    if (!strcmp(kind, "wait_pr"))
+        return do_wait_pr(e, st);
+    if (!strcmp(kind, "wait_fault"))
+        return do_wait_fault(e, st);
+    if (!strcmp(kind, "sleep")) {
+        sleep_ms((long)json_integer_value(json_object_get(st, "ms")));
+        return 0;
+    }
+    if (!strcmp(kind, "restart_landq")) {
+        stop_landq(e, !strcmp(step_s(st, "mode", "clean"), "kill9"));
+        if (json_object_get(st, "down_ms"))
+            sleep_ms((long)json_integer_value(json_object_get(st, "down_ms")));
+        return start_landq(e);
+    }
+    if (!strcmp(kind, "fault"))
+        return do_fault(e, st);
+    if (!strcmp(kind, "clear_faults"))
+        return do_control(e, st, "DELETE", "/_mockhub/faults", NULL);
+    if (!strcmp(kind, "rate_limit")) {
+        json_t *body = json_deep_copy(st);
+        json_object_del(body, "do");
+        json_object_del(body, "_line");
+        json_object_del(body, "note");
+        json_object_del(body, "expect_http");
+        if (!json_object_get(body, "login"))
+            json_object_set_new(body, "login", json_string(e->lq_user));
+        e->rate_limit_steps++;
+        int rc = do_control(e, st, "POST", "/_mockhub/rate_limit", body);
+        json_decref(body);
+        return rc;
+    }
+    if (!strcmp(kind, "mergeable")) {
+        json_t *body = json_pack("{s:O}", "delay_reads", json_object_get(st, "delay_reads"));
+        int rc = do_control(e, st, "POST", "/_mockhub/mergeable", body);
+        json_decref(body);
+        return rc;
+    }
+    differ(e, "unknown step %s", kind);
+    return -1;
+}
+
+/* ---- expectations ---- */
+
+static json_t *commit_get(env *e, const char *sha)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/commits/%s", e->repo, sha);
+    return get_json(e, path, e->lq_user);
+}
+
+/* Content of path at ref (new string, caller frees), NULL if absent. */
+static char *file_at(env *e, const char *path, const char *ref, size_t *len)
+{
+    char *enc = mh_url_encode(path, 1);
+    char url[1024];
+    snprintf(url, sizeof url, "/repos/%s/contents/%s?ref=%s", e->repo, enc, ref);
+    free(enc);
+    json_t *j = get_json(e, url, e->lq_user);
+    const char *c = json_string_value(json_object_get(j, "content"));
+    char *out = NULL;
+    if (c) {
+        size_t n = 0;
+        out = (char *)mh_base64_decode(c, &n);
+        if (len)
+            *len = n;
+    }
+    json_decref(j);
+    return out;
+}
+
+static void check_commit(env *e, const char *what, const char *sha, json_t *want)
+{
+    json_t *c = commit_get(e, sha);
+    if (!c) {
+        differ(e, "%s: cannot read commit %s", what, sha);
+        return;
+    }
+    const char *msg = json_string_value(json_object_get(json_object_get(c, "commit"), "message"));
+    if (!msg)
+        msg = "";
+    const char *nl = strstr(msg, "\n\n");
+    size_t tlen = nl ? (size_t)(nl - msg) : strlen(msg);
+    const char *rest = nl ? nl + 2 : "";
+    const char *t = json_string_value(json_object_get(want, "title"));
+    if (t && (strlen(t) != tlen || strncmp(t, msg, tlen)))
+        differ(e, "%s: title is \"%.*s\", expected \"%s\"", what, (int)tlen, msg, t);
+    const char *m = json_string_value(json_object_get(want, "message"));
+    if (m && strcmp(m, rest))
+        differ(e, "%s: message is\n-----\n%s\n-----\nexpected\n-----\n%s\n-----", what, rest, m);
+    json_t *parents = json_object_get(want, "parents");
+    if (parents && (json_int_t)json_array_size(json_object_get(c, "parents")) != json_integer_value(parents))
+        differ(e, "%s: %zu parents, expected %lld", what, json_array_size(json_object_get(c, "parents")),
+               (long long)json_integer_value(parents));
+    const char *path;
+    json_t *content;
+    json_object_foreach(json_object_get(want, "files"), path, content) {
+        size_t n = 0;
+        char *got = file_at(e, path, sha, &n);
+        if (json_is_null(content) && got)
+            differ(e, "%s: %s exists, expected it deleted", what, path);
+        else if (json_is_string(content) && (!got || strcmp(got, json_string_value(content))))
+            differ(e, "%s: %s is %s%s%s, expected \"%s\"", what, path, got ? "\"" : "", got ? got : "missing",
+                   got ? "\"" : "", json_string_value(content));
+        free(got);
+    }
+    json_decref(c);
+}
+
+/* First-parent history of the base branch since the scenario started: [sha...] oldest first. */
+static json_t *base_history(env *e, json_t *repo)
+{
+    json_t *out = json_array();
+    const char *sha = json_string_value(json_object_get(json_object_get(repo, "branches"), e->base));
+    char cur[48];
+    snprintf(cur, sizeof cur, "%s", sha ? sha : "");
+    for (int guard = 0; cur[0] && strcmp(cur, e->base_start) && guard < 5000; guard++) {
+        json_array_insert_new(out, 0, json_string(cur));
+        json_t *c = commit_get(e, cur);
+        const char *p = json_string_value(json_object_get(json_array_get(json_object_get(c, "parents"), 0), "sha"));
+        snprintf(cur, sizeof cur, "%s", p ? p : "");
+        json_decref(c);
+    }
+    return out;
+}
+
+static void check_expectations(env *e, json_t *st, json_t *reqs)
+{
+    json_t *exp = json_object_get(e->s->root, "expect");
+    json_t *repo = repo_state(st, e->repo);
+    const char *k;
+    json_t *pe;
+    e->line = 0;
+    json_object_foreach(json_object_get(exp, "pulls"), k, pe) {
+        int n = atoi(k);
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/expect/pulls/%s", k);
+        e->line = sc_scenario_line(e->s->lines, ptr);
+        json_t *p = pull_state(repo, n);
+        if (!p) {
+            differ(e, "#%d does not exist", n);
+            continue;
+        }
+        json_t *m = json_object_get(pe, "merged");
+        if (m && json_is_true(json_object_get(p, "merged")) != json_is_true(m))
+            differ(e, "#%d merged=%s, expected %s", n, json_is_true(json_object_get(p, "merged")) ? "true" : "false",
+                   json_is_true(m) ? "true" : "false");
+        const char *sstate = json_string_value(json_object_get(pe, "state"));
+        if (sstate && strcmp(sstate, json_string_value(json_object_get(p, "state"))))
+            differ(e, "#%d is %s, expected %s", n, json_string_value(json_object_get(p, "state")), sstate);
+        json_t *labels = json_object_get(pe, "labels");
+        if (labels) {
+            int same = json_array_size(labels) == json_array_size(json_object_get(p, "labels"));
+            size_t i;
+            json_t *l;
+            json_array_foreach(labels, i, l) same &= has_label(p, json_string_value(l));
+            if (!same) {
+                mh_buf got;
+                mh_buf_init(&got);
+                json_array_foreach(json_object_get(p, "labels"), i, l) mh_buf_printf(&got, " %s", label_name(l));
+                char *w = json_dumps(labels, JSON_COMPACT);
+                differ(e, "#%d labels:%s, expected %s", n, got.ptr ? got.ptr : " (none)", w);
+                free(w);
+                mh_buf_dispose(&got);
+            }
+        }
+        json_t *ce = json_object_get(pe, "comments");
+        if (ce) {
+            json_t *cs = landq_comments(e, repo, n);
+            json_t *cnt = json_object_get(ce, "count");
+            if (cnt && (json_int_t)json_array_size(cs) != json_integer_value(cnt))
+                differ(e, "#%d has %zu landq comments, expected %lld", n, json_array_size(cs),
+                       (long long)json_integer_value(cnt));
+            size_t i, j;
+            json_t *want, *c;
+            json_array_foreach(json_object_get(ce, "contains"), i, want) {
+                int found = 0;
+                json_array_foreach(cs, j, c) found |= strstr(json_string_value(json_object_get(c, "body")),
+                                                            json_string_value(want)) != NULL;
+                if (!found) {
+                    const char *last = json_string_value(json_object_get(json_array_get(cs, json_array_size(cs) - 1), "body"));
+                    differ(e, "#%d: no landq comment contains \"%s\" (last comment:\n%s)", n, json_string_value(want),
+                           last ? last : "(none)");
+                }
+            }
+            json_array_foreach(json_object_get(ce, "not_contains"), i, want) {
+                json_array_foreach(cs, j, c) {
+                    if (strstr(json_string_value(json_object_get(c, "body")), json_string_value(want)))
+                        differ(e, "#%d: a landq comment contains \"%s\"", n, json_string_value(want));
+                }
+            }
+            json_decref(cs);
+        }
+        json_t *se = json_object_get(pe, "status");
+        if (se) {
+            const char *ctx = json_string_value(json_object_get(se, "context"));
+            json_t *ls = latest_status(repo, json_string_value(json_object_get(p, "head_sha")), ctx ? ctx : "landq");
+            const char *gs = json_string_value(json_object_get(ls, "state"));
+            const char *gd = json_string_value(json_object_get(ls, "description"));
+            const char *ws = json_string_value(json_object_get(se, "state"));
+            const char *wd = json_string_value(json_object_get(se, "description"));
+            const char *wc = json_string_value(json_object_get(se, "description_contains"));
+            if ((ws && (!gs || strcmp(ws, gs))) || (wd && (!gd || strcmp(wd, gd))) || (wc && (!gd || !strstr(gd, wc))))
+                differ(e, "#%d status %s is %s \"%s\", expected %s \"%s\"", n, ctx ? ctx : "landq", gs ? gs : "(none)",
+                       gd ? gd : "", ws ? ws : "*", wd ? wd : wc ? wc : "*");
+        }
+        json_t *cme = json_object_get(pe, "commit");
+        if (cme) {
+            const char *mc = json_string_value(json_object_get(p, "merge_commit_sha"));
+            char what[64];
+            snprintf(what, sizeof what, "#%d's commit", n);
+            if (!mc)
+                differ(e, "#%d has no merge commit", n);
+            else
+                check_commit(e, what, mc, cme);
+        }
+        json_t *ma = json_object_get(pe, "merge_attempts");
+        if (ma) {
+            long cnt = 0;
+            size_t i;
+            json_t *r;
+            json_array_foreach(reqs, i, r) {
+                if (req_is_landq(e, r) && !strcmp(json_string_value(json_object_get(r, "method")), "PUT") &&
+                    pr_from_path(json_string_value(json_object_get(r, "path")), "/merge") == n)
+                    cnt++;
+            }
+            if (cnt != json_integer_value(ma))
+                differ(e, "#%d: %ld merge requests from landq, expected %lld", n, cnt, (long long)json_integer_value(ma));
+        }
+    }
+    json_t *be = json_object_get(exp, "base");
+    if (be) {
+        e->line = sc_scenario_line(e->s->lines, "/expect/base");
+        json_t *hist = base_history(e, repo);
+        json_t *nc = json_object_get(be, "new_commits");
+        if (nc && (json_int_t)json_array_size(hist) != json_integer_value(nc))
+            differ(e, "%s has %zu new commits, expected %lld", e->base, json_array_size(hist),
+                   (long long)json_integer_value(nc));
+        if (json_object_get(be, "head")) {
+            const char *head = json_string_value(json_object_get(json_object_get(repo, "branches"), e->base));
+            check_commit(e, "the head of the base branch", head ? head : "", json_object_get(be, "head"));
+        }
+        /* landing order: the pull requests' merge commits in base history order */
+        json_t *order = json_array();
+        size_t i, j;
+        json_t *sha, *p;
+        json_array_foreach(hist, i, sha) {
+            json_array_foreach(json_object_get(repo, "pulls"), j, p) {
+                const char *mc = json_string_value(json_object_get(p, "merge_commit_sha"));
+                if (mc && !strcmp(mc, json_string_value(sha)))
+                    json_array_append(order, json_object_get(p, "number"));
+            }
+        }
+        json_t *want = json_object_get(be, "order");
+        if (json_is_true(json_object_get(be, "label_order")))
+            want = e->label_order;
+        if (want && !json_equal(want, order)) {
+            char *a = json_dumps(order, JSON_COMPACT), *b = json_dumps(want, JSON_COMPACT);
+            differ(e, "landing order on %s is %s, expected %s", e->base, a, b);
+            free(a);
+            free(b);
+        }
+        json_decref(order);
+        json_decref(hist);
+    }
+    json_t *re = json_object_get(exp, "requests");
+    if (re) {
+        e->line = sc_scenario_line(e->s->lines, "/expect/requests");
+        long total = 0, merges = 0;
+        size_t i;
+        json_t *r;
+        json_array_foreach(reqs, i, r) {
+            if (!req_is_landq(e, r))
+                continue;
+            total++;
+            merges += !strcmp(json_string_value(json_object_get(r, "route")), "pulls/merge") &&
+                      !strcmp(json_string_value(json_object_get(r, "method")), "PUT");
+        }
+        json_t *mx = json_object_get(re, "max"), *mg = json_object_get(re, "merges");
+        if (mx && total > json_integer_value(mx))
+            differ(e, "landq made %ld API requests, at most %lld expected", total, (long long)json_integer_value(mx));
+        if (mg && merges != json_integer_value(mg))
+            differ(e, "landq made %ld merge requests, expected %lld", merges, (long long)json_integer_value(mg));
+    }
+    e->line = 0;
+}
+
+/* ---- invariants ---- */
+
+static const char *const co_locations[] = {".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"};
+
+static char *codeowners_at(env *e, const char *ref, size_t *len)
+{
+    for (int i = 0; i < 3; i++) {
+        char *t = file_at(e, co_locations[i], ref, len);
+        if (t)
+            return t;
+    }
+    return NULL;
+}
+
+static json_t *pull_files(env *e, int n)
+{
+    json_t *all = json_array();
+    for (int page = 1; page < 40; page++) {
+        char path[512];
+        snprintf(path, sizeof path, "/repos/%s/pulls/%d/files?per_page=100&page=%d", e->repo, n, page);
+        json_t *j = get_json(e, path, e->lq_user);
+        size_t got = json_array_size(j);
+        json_array_extend(all, j);
+        json_decref(j);
+        if (got < 100)
+            break;
+    }
+    return all;
+}
+
+static int write_role(env *e, const char *login)
+{
+    json_t *repo = NULL;
+    size_t i;
+    json_t *r;
+    json_array_foreach(json_object_get(e->world, "repos"), i, r) {
+        if (!strcmp(json_string_value(json_object_get(r, "full_name")), e->repo))
+            repo = r;
+    }
+    const char *role = json_string_value(json_object_get(json_object_get(repo, "collaborators"), login));
+    if (role && (!strcmp(role, "write") || !strcmp(role, "maintain") || !strcmp(role, "admin")))
+        return 1;
+    /* team permissions */
+    const char *slug;
+    json_t *perm;
+    json_object_foreach(json_object_get(repo, "teams"), slug, perm) {
+        const char *pr = json_string_value(perm);
+        if (!pr || (strcmp(pr, "write") && strcmp(pr, "maintain") && strcmp(pr, "admin")))
+            continue;
+        size_t a, b, c;
+        json_t *org, *team, *m;
+        json_array_foreach(json_object_get(e->world, "orgs"), a, org) {
+            json_array_foreach(json_object_get(org, "teams"), b, team) {
+                if (strcmp(json_string_value(json_object_get(team, "slug")), slug))
+                    continue;
+                json_array_foreach(json_object_get(team, "members"), c, m) {
+                    if (mh_streq_ci(json_string_value(m), login))
+                        return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* Are all checks on sha green (ignoring landq's own)? 1 yes, 0 pending, -1 failing. */
+static int checks_state(env *e, json_t *repo, const char *sha)
+{
+    json_t *req = json_object_get(json_object_get(e->s->root, "landq"), "required_checks");
+    json_t *latest = json_object();
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(repo, "statuses"), i, s) {
+        const char *ctx = json_string_value(json_object_get(s, "context"));
+        if (!strcmp(json_string_value(json_object_get(s, "sha")), sha) && strcmp(ctx, "landq"))
+            json_object_set_new(latest, ctx, json_string(json_string_value(json_object_get(s, "state"))));
+    }
+    json_array_foreach(json_object_get(repo, "check_runs"), i, s) {
+        if (strcmp(json_string_value(json_object_get(s, "head_sha")) ? json_string_value(json_object_get(s, "head_sha")) : "", sha))
+            continue;
+        const char *name = json_string_value(json_object_get(s, "name"));
+        const char *status = json_string_value(json_object_get(s, "status"));
+        const char *concl = json_string_value(json_object_get(s, "conclusion"));
+        const char *v = !status || strcmp(status, "completed") ? "pending"
+                        : concl && (!strcmp(concl, "success") || !strcmp(concl, "neutral") || !strcmp(concl, "skipped")) ? "success"
+                                                                                                                            : "failure";
+        if (name)
+            json_object_set_new(latest, name, json_string(v));
+    }
+    int rc = 1;
+    const char *k;
+    json_object_foreach(latest, k, s) {
+        int required = !json_array_size(req);
+        size_t j;
+        json_t *x;
+        json_array_foreach(req, j, x) required |= !strcmp(json_string_value(x), k);
+        if (!required)
+            continue;
+        const char *v = json_string_value(s);
+        if (!strcmp(v, "pending") && rc > 0)
+            rc = 0;
+        else if (strcmp(v, "success") && strcmp(v, "pending"))
+            rc = -1;
+    }
+    json_array_foreach(req, i, s) {
+        if (!json_object_get(latest, json_string_value(s)) && rc > 0)
+            rc = 0;
+    }
+    json_decref(latest);
+    return rc;
+}
+
+static void check_invariants(env *e, json_t *st, json_t *reqs)
+{
+    json_t *repo = repo_state(st, e->repo);
+    e->line = 0;
+    /* 2: no double merge; merges only by landq, squash, title, trailers */
+    json_t *ok200 = json_object();
+    size_t i;
+    json_t *r, *p;
+    long lq_ratelimited = 0;
+    json_array_foreach(reqs, i, r) {
+        if (!req_is_landq(e, r))
+            continue;
+        json_int_t status = json_integer_value(json_object_get(r, "status"));
+        if (status == 403 || status == 429)
+            lq_ratelimited++;
+        if (strcmp(json_string_value(json_object_get(r, "route")), "pulls/merge") ||
+            strcmp(json_string_value(json_object_get(r, "method")), "PUT") || status != 200)
+            continue;
+        char k[16];
+        snprintf(k, sizeof k, "%d", pr_from_path(json_string_value(json_object_get(r, "path")), NULL));
+        json_int_t c = json_integer_value(json_object_get(ok200, k));
+        json_object_set_new(ok200, k, json_integer(c + 1));
+        if (c + 1 == 2)
+            differ(e, "invariant 2: pull request #%s merged twice", k);
+    }
+    json_decref(ok200);
+    json_array_foreach(json_object_get(repo, "pulls"), i, p) {
+        int n = (int)json_integer_value(json_object_get(p, "number"));
+        if (!json_is_true(json_object_get(p, "merged")))
+            continue;
+        const char *by = json_string_value(json_object_get(p, "merged_by"));
+        if (!by || !mh_streq_ci(by, e->lq_user))
+            continue; /* merged by a person in the scenario: not landq's doing */
+        const char *mc = json_string_value(json_object_get(p, "merge_commit_sha"));
+        const char *head = json_string_value(json_object_get(p, "head_sha"));
+        const char *author = json_string_value(json_object_get(p, "user"));
+        json_t *c = mc ? commit_get(e, mc) : NULL;
+        if (!c) {
+            differ(e, "invariant 2: #%d merged but its commit cannot be read", n);
+            continue;
+        }
+        json_t *parents = json_object_get(c, "parents");
+        const char *msg = json_string_value(json_object_get(json_object_get(c, "commit"), "message"));
+        if (json_array_size(parents) != 1)
+            differ(e, "invariant 2: #%d's commit %s has %zu parents (not a squash)", n, mc, json_array_size(parents));
+        const char *title = json_string_value(json_object_get(p, "title"));
+        size_t tl = strcspn(msg ? msg : "", "\n");
+        if (!msg || strlen(title) != tl || strncmp(msg, title, tl))
+            differ(e, "invariant 2: #%d's commit title is \"%.*s\", not the pull request title \"%s\"", n, (int)tl,
+                   msg ? msg : "", title);
+        json_t *approvers = sc_approvers(json_object_get(p, "reviews"), author, head);
+        /* trailers: the last lines "Approved-by: X", exactly the approvers, sorted */
+        mh_buf want;
+        mh_buf_init(&want);
+        size_t j;
+        json_t *a;
+        json_array_foreach(approvers, j, a) mh_buf_printf(&want, "%sApproved-by: %s", j ? "\n" : "", json_string_value(a));
+        size_t ml = msg ? strlen(msg) : 0, wl = want.len;
+        int trailers_ok = wl ? ml >= wl && !strcmp(msg + ml - wl, want.ptr) && (ml == wl || msg[ml - wl - 1] == '\n')
+                             : !msg || !strstr(msg, "Approved-by:");
+        if (!trailers_ok)
+            differ(e, "invariant 2: #%d's commit message does not end with the approvals on %.12s:\n%s\n---- message:\n%s", n,
+                   head, wl ? want.ptr : "(no Approved-by lines)", msg ? msg : "");
+        mh_buf_dispose(&want);
+        /* 1: owners under the base branch's CODEOWNERS (at the merge commit's parent) */
+        const char *parent = json_string_value(json_object_get(json_array_get(parents, 0), "sha"));
+        size_t colen = 0;
+        char *co = parent ? codeowners_at(e, parent, &colen) : NULL;
+        json_t *files = pull_files(e, n);
+        char why[1024] = "";
+        int ok = sc_owners_satisfied(co, colen, files, approvers, e->world, why, sizeof why);
+        if (ok != 1)
+            differ(e, "invariant 1: #%d merged without owner approval on its head %.12s: %s", n, head, why);
+        free(co);
+        json_decref(files);
+        json_decref(approvers);
+        json_decref(c);
+    }
+    /* 3: labeled pull requests land, or say why */
+    json_array_foreach(json_object_get(repo, "pulls"), i, p) {
+        int n = (int)json_integer_value(json_object_get(p, "number"));
+        char k[16];
+        snprintf(k, sizeof k, "%d", n);
+        const char *labeler = json_string_value(json_object_get(e->labelers, k));
+        if (!labeler || json_is_true(json_object_get(p, "merged")) ||
+            strcmp(json_string_value(json_object_get(p, "state")), "open"))
+            continue;
+        const char *head = json_string_value(json_object_get(p, "head_sha"));
+        int labeled = has_label(p, e->label);
+        /* who removed the label last? */
+        const char *remover = NULL;
+        size_t j;
+        json_t *ev;
+        json_array_foreach(json_object_get(repo, "events"), j, ev) {
+            if (json_integer_value(json_object_get(ev, "issue")) == n &&
+                !strcmp(json_string_value(json_object_get(ev, "event")), "unlabeled"))
+                remover = json_string_value(json_object_get(ev, "actor"));
+        }
+        int removed_by_landq = !labeled && remover && mh_streq_ci(remover, e->lq_user);
+        if (!labeled && !removed_by_landq)
+            continue; /* a person took it out of the queue */
+        json_t *cs = landq_comments(e, repo, n);
+        json_t *ls = latest_status(repo, head, "landq");
+        if (!json_array_size(cs) || !ls)
+            differ(e, "invariant 3: #%d was labeled and did not land, but landq gave no reason (%zu comments, %s status)", n,
+                   json_array_size(cs), ls ? "a" : "no");
+        json_decref(cs);
+        if (!labeled)
+            continue;
+        /* eligible? then it should have landed */
+        const char *author = json_string_value(json_object_get(p, "user"));
+        if (json_is_true(json_object_get(p, "draft")) || !write_role(e, labeler) ||
+            sc_changes_requested(json_object_get(p, "reviews")) || checks_state(e, repo, head) != 1 ||
+            !json_is_true(json_object_get(p, "mergeable")))
+            continue;
+        json_t *approvers = sc_approvers(json_object_get(p, "reviews"), author, head);
+        const char *basesha = json_string_value(json_object_get(json_object_get(repo, "branches"), json_string_value(json_object_get(p, "base"))));
+        size_t colen = 0;
+        char *co = basesha ? codeowners_at(e, basesha, &colen) : NULL;
+        json_t *files = pull_files(e, n);
+        char why[1024] = "";
+        if (sc_owners_satisfied(co, colen, files, approvers, e->world, why, sizeof why) == 1)
+            differ(e, "invariant 3: #%d is eligible (labeled by %s, owners approved %.12s, checks green, mergeable) "
+                      "but did not land",
+                   n, labeler, head);
+        free(co);
+        json_decref(files);
+        json_decref(approvers);
+    }
+    /* 4: deliveries never answered 5xx; rate limit not exceeded */
+    json_t *dl = get_json(e, "/_mockhub/deliveries", NULL);
+    json_t *d;
+    json_array_foreach(dl, i, d) {
+        json_int_t code = json_integer_value(json_object_get(d, "status_code"));
+        if (code >= 500)
+            differ(e, "invariant 4: landq answered delivery %s (%s) with %lld", json_string_value(json_object_get(d, "guid")),
+                   json_string_value(json_object_get(d, "event")), (long long)code);
+    }
+    json_decref(dl);
+    json_t *fs = get_json(e, "/_mockhub/faults", NULL);
+    json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
+    long injected = 0;
+    json_t *f;
+    json_array_foreach(list, i, f) {
+        const char *kind = json_string_value(json_object_get(f, "kind"));
+        json_int_t s = json_integer_value(json_object_get(f, "status"));
+        if (kind && (!strcmp(kind, "secondary_rate_limit") || (!strcmp(kind, "status") && (s == 403 || s == 429))))
+            injected += (long)json_integer_value(json_object_get(f, "fired"));
+    }
+    json_decref(fs);
+    json_t *rmax = json_object_get(json_object_get(json_object_get(e->s->root, "expect"), "requests"), "rate_limited_max");
+    long allowed = rmax ? (long)json_integer_value(rmax) : e->rate_limit_steps;
+    if (lq_ratelimited - injected > allowed)
+        differ(e, "invariant 4: landq got %ld rate-limited answers (%ld injected by faults), at most %ld allowed: "
+                  "it does not wait for the reset",
+               lq_ratelimited - injected, injected, allowed);
+}
+
+/* ---- the run ---- */
+
+static void tail(mh_buf *b, const char *path, const char *name, int lines)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    long from = size > 200000 ? size - 200000 : 0;
+    fseek(f, from, SEEK_SET);
+    char *buf = malloc((size_t)(size - from) + 1);
+    size_t n = buf ? fread(buf, 1, (size_t)(size - from), f) : 0;
+    fclose(f);
+    if (!buf)
+        return;
+    buf[n] = '\0';
+    int seen = 0;
+    char *p = buf + n;
+    while (p > buf && seen <= lines) {
+        p--;
+        if (*p == '\n' && p + 1 < buf + n)
+            seen++;
+    }
+    if (*p == '\n')
+        p++;
+    mh_buf_printf(b, "  ---- tail of %s (%s)\n", name, path);
+    for (char *line = strtok(p, "\n"); line; line = strtok(NULL, "\n"))
+        mh_buf_printf(b, "  | %s\n", line);
+    free(buf);
+}
+
+static int setup(env *e)
+{
+    char tmpl[] = "/tmp/mockhub-scenario-XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        differ(e, "mkdtemp: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(e->dir, sizeof e->dir, "%s", tmpl);
+    snprintf(e->world_path, sizeof e->world_path, "%s/world.json", e->dir);
+    snprintf(e->mh_log, sizeof e->mh_log, "%s/mockhub.log", e->dir);
+    snprintf(e->lq_log, sizeof e->lq_log, "%s/landq.log", e->dir);
+    snprintf(e->db, sizeof e->db, "%s/landq.db", e->dir);
+    snprintf(e->mh_port_file, sizeof e->mh_port_file, "%s/mockhub.port", e->dir);
+    snprintf(e->lq_port_file, sizeof e->lq_port_file, "%s/landq.port", e->dir);
+    if (json_dump_file(e->world, e->world_path, JSON_INDENT(1)) < 0) {
+        differ(e, "cannot write %s", e->world_path);
+        return -1;
+    }
+    char state_dir[300];
+    snprintf(state_dir, sizeof state_dir, "%s/state", e->dir);
+    const char *argv[] = {e->o->mockhub_exe, "serve", "--world", e->world_path, "--listen", "127.0.0.1:0",
+                          "--port-file", e->mh_port_file, "--state-dir", state_dir, NULL};
+    e->mh_pid = spawn((char *const *)argv, e->mh_log, NULL);
+    int port = read_port(e->mh_port_file, e->mh_pid, 30000);
+    if (port < 0) {
+        differ(e, "mockhub did not start");
+        return -1;
+    }
+    snprintf(e->api, sizeof e->api, "http://127.0.0.1:%d", port);
+    /* default branch, starting point, pull requests of the world */
+    json_t *st = state(e);
+    json_t *repo = repo_state(st, e->repo);
+    snprintf(e->base, sizeof e->base, "%s", json_string_value(json_object_get(repo, "default_branch")));
+    const char *start = json_string_value(json_object_get(json_object_get(repo, "branches"), e->base));
+    snprintf(e->base_start, sizeof e->base_start, "%s", start ? start : "");
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(repo, "pulls"), i, p) {
+        record_head(e, (int)json_integer_value(json_object_get(p, "number")), json_string_value(json_object_get(p, "head_sha")));
+        e->npulls++;
+        if (has_label(p, e->label)) {
+            char k[16];
+            snprintf(k, sizeof k, "%d", (int)json_integer_value(json_object_get(p, "number")));
+            json_array_append(e->label_order, json_object_get(p, "number"));
+            json_object_set_new(e->labelers, k, json_string(json_string_value(json_object_get(p, "user"))));
+        }
+    }
+    json_decref(st);
+    e->lq_port = 0;
+    if (start_landq(e) < 0)
+        return -1;
+    /* the webhook, created by an admin collaborator */
+    const char *admin = NULL;
+    json_t *wr = NULL;
+    json_array_foreach(json_object_get(e->world, "repos"), i, p) {
+        if (!strcmp(json_string_value(json_object_get(p, "full_name")), e->repo))
+            wr = p;
+    }
+    const char *k;
+    json_t *role;
+    json_object_foreach(json_object_get(wr, "collaborators"), k, role) {
+        if (!admin && !strcmp(json_string_value(role), "admin"))
+            admin = k;
+    }
+    char url[128], path[300];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/webhook", e->lq_port);
+    snprintf(path, sizeof path, "/repos/%s/hooks", e->repo);
+    json_t *body = json_pack("{s:s, s:b, s:[s], s:{s:s, s:s, s:s}}", "name", "web", "active", 1, "events", "*", "config",
+                             "url", url, "content_type", "json", "secret", SECRET);
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, admin, body, &resp);
+    json_decref(body);
+    json_decref(resp);
+    if (status != 201) {
+        differ(e, "creating the webhook as %s: HTTP %d", admin ? admin : "(no admin)", status);
+        return -1;
+    }
+    return 0;
+}
+
+int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
+{
+    memset(res, 0, sizeof *res);
+    double t0 = now_s();
+    env e;
+    memset(&e, 0, sizeof e);
+    e.s = s;
+    e.o = o;
+    e.world = json_object_get(s->root, "world");
+    e.repo = sc_scenario_repo(s->root);
+    e.label = sc_scenario_label(s->root);
+    e.lq_user = sc_scenario_landq_user(s->root);
+    e.heads = json_object();
+    e.label_order = json_array();
+    e.labelers = json_object();
+    e.fault_ids = json_object();
+    e.lq_exit = -1;
+    mh_buf_init(&e.diff);
+    e.curl = curl_easy_init();
+    int rc = 0;
+    if (setup(&e) < 0) {
+        rc = -1;
+    } else {
+        size_t i;
+        json_t *st;
+        json_array_foreach(s->steps, i, st) {
+            if (run_step(&e, st) < 0 || e.failed)
+                break;
+        }
+        e.line = 0;
+        if (!e.failed && wait_idle(&e, DEFAULT_WAIT_MS, QUIET_MS) < 0 && landq_alive(&e))
+            differ(&e, "landq still busy %d s after the last step", DEFAULT_WAIT_MS / 1000);
+        if (e.lq_pid > 0 || !e.failed) {
+            landq_alive(&e);
+            json_t *stt = state(&e);
+            json_t *reqs = requests(&e);
+            if (stt) {
+                if (!e.failed || json_object_get(json_object_get(s->root, "expect"), "pulls"))
+                    check_expectations(&e, stt, reqs);
+                if (!json_is_false(json_object_get(json_object_get(s->root, "expect"), "invariants")))
+                    check_invariants(&e, stt, reqs);
+            } else {
+                differ(&e, "cannot read mockhub's state");
+            }
+            json_decref(stt);
+            json_decref(reqs);
+        }
+    }
+    stop_landq(&e, 0);
+    stop_mockhub(&e);
+    res->ok = !e.failed;
+    if (e.failed) {
+        tail(&e.diff, e.lq_log, "landq log", 40);
+        tail(&e.diff, e.mh_log, "mockhub log", 25);
+        mh_buf_printf(&e.diff, "  files kept in %s\n", e.dir);
+        res->report = mh_buf_take(&e.diff);
+    } else if (!o->keep && e.dir[0]) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", e.dir);
+        if (system(cmd) != 0) {
+        }
+    }
+    mh_buf_dispose(&e.diff);
+    curl_easy_cleanup(e.curl);
+    json_decref(e.heads);
+    json_decref(e.label_order);
+    json_decref(e.labelers);
+    json_decref(e.fault_ids);
+    res->seconds = now_s() - t0;
+    return rc;
+}
