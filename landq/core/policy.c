@@ -255,11 +255,27 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
     if ((rc = lq_policy_approvers(&approvers, &na, f->reviews, f->review_count, f->author,
                                   f->head_sha, NULL)))
         return rc;
-    for (size_t i = 0; i < na; i++)
+    size_t kept = 0;
+    for (size_t i = 0; i < na; i++) {
+        int writer = 1;
+        for (size_t k = 0; k < f->non_writer_count && writer; k++)
+            writer = !login_eq(f->non_writers[k], approvers[i]);
+        if (!writer) {
+            snprintf(buf, sizeof buf, "@%s approved, but has no write permission on %s, so the "
+                     "approval does not count", approvers[i], f->repo ? f->repo : "the repository");
+            if ((rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf)))) {
+                free(approvers);
+                return rc;
+            }
+            continue;
+        }
+        approvers[kept++] = approvers[i];
         if ((rc = push_str(&v->approvers, &v->approver_count, xstrdup(approvers[i])))) {
             free(approvers);
             return rc;
         }
+    }
+    na = kept;
 
     /* 4. Checks. Failures eject; pending ones make it wait. */
     size_t pending = 0;

@@ -93,6 +93,11 @@ typedef struct lq_policy_facts {
     const lq_affiliation *affiliations;
     size_t affiliation_count;
 
+    /* Reviewers without write permission on the repository (GitHub ignores their approvals for
+     * code owner review); their approvals do not count and the reasons say so. */
+    const char *const *non_writers;
+    size_t non_writer_count;
+
     const lq_check *checks;   /* latest per context/name on the head SHA */
     size_t check_count;
     const char *const *required_checks; /* when count > 0 only these matter, and must exist */

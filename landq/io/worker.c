@@ -492,6 +492,8 @@ typedef struct facts_buf {
     size_t aff_count;
     char **aff_strings; /* owned owner names */
     size_t aff_string_count;
+    const char **non_writers; /* borrowed logins (from reviews) */
+    size_t non_writer_count;
     char labeler[128];
 } facts_buf;
 
@@ -509,6 +511,7 @@ static void facts_buf_dispose(facts_buf *b)
     for (size_t i = 0; i < b->aff_string_count; i++)
         free(b->aff_strings[i]);
     free(b->aff_strings);
+    free(b->non_writers);
     memset(b, 0, sizeof(*b));
 }
 
@@ -712,6 +715,29 @@ static int gather(lq_worker *w, lq_pr_record *rec, facts_buf *b, lq_policy_facts
     }
     f->checks = b->checks;
     f->check_count = b->check_count;
+
+    /* Approvals count only from reviewers with write permission (as for code owner review). */
+    const char **approvers = NULL;
+    size_t na = 0;
+    if ((rc = lq_policy_approvers(&approvers, &na, f->reviews, f->review_count, f->author,
+                                  f->head_sha, err)))
+        return rc;
+    b->non_writers = calloc(na + 1, sizeof(*b->non_writers));
+    if (!b->non_writers) {
+        free(approvers);
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; !rc && i < na; i++) {
+        int can = 0;
+        rc = labeler_can_write(w, rec->repo, approvers[i], &can, err);
+        if (!rc && !can)
+            b->non_writers[b->non_writer_count++] = approvers[i];
+    }
+    free(approvers);
+    if (rc)
+        return rc;
+    f->non_writers = b->non_writers;
+    f->non_writer_count = b->non_writer_count;
 
     if ((rc = resolve_affiliations(w, b, f, err)))
         return rc;

@@ -214,7 +214,7 @@ class Env:
 # --------------------------------------------------------------------------- cases
 # PRs of tests/e2e/world.json: 1 README (owner @bob), 2 infra/main.tf (@acme/infra = ivan),
 # 3 changes CODEOWNERS to "* @alice" plus infra/main.tf, 4 docs (docs-lead@acme.test = dora),
-# 5 app/a.txt and 6 app/b.txt (@bob), 7 README (@bob; CI-gated cases), 8 150 files under app/
+# 5 app/a.txt (@bob) and 6 app/b.txt (@rita @bob; rita has triage only), 7 README (@bob; CI-gated cases), 8 150 files under app/
 # (@bob) plus infra/zz.tf (@acme/infra), so the owned file is on the second page of the files API.
 
 def case_happy(e):
@@ -452,6 +452,22 @@ def case_unlabeled(e):
     e.approve(2, 'ivan')
     e.settle(1)
     check(not e.merged(2), 'an unlabeled pull request must not land')
+
+def case_readonly_approval(e):
+    """An owner without write permission cannot approve: @rita (triage) is listed but not counted."""
+    head = e.pr(6)['head']['sha']
+    e.approve(6, 'rita')     # CODEOWNERS: /app/b.txt @rita @bob
+    e.label(6, 'alice')
+    want = 'waiting for owner approval: app/b.txt needs one of @rita, @bob'
+    e.wait('pending status', lambda: e.landq_status(head) == ('pending', want))
+    body = e.landq_comments(6)[0]['body']
+    check('@rita approved, but has no write permission' in body, body)
+    e.settle(1)
+    check(not e.merged(6), 'must not land on a read-only approval')
+    e.approve(6, 'bob')
+    e.wait('#6 merged', lambda: e.merged(6))
+    msg = e.main_commit()['commit']['message']
+    check(msg == 'App B\n\nB.\n\nApproved-by: bob', 'only writers in the trailers: %r' % msg)
 
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
 

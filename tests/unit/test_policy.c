@@ -346,6 +346,20 @@ Test(policy, state_parsers)
     cr_assert_eq(lq_check_state_from_run("completed", "timed_out"), LQ_CHECK_FAILURE);
 }
 
+Test(policy, approval_without_write_permission_does_not_count)
+{
+    static const char *nw[] = {"Wendy"};
+    add_file("apps/web/index.js", NULL);
+    add_review("wendy", LQ_REVIEW_APPROVED, HEAD);
+    f.non_writers = nw;
+    f.non_writer_count = 1;
+    decide(LQ_VERDICT_WAIT);
+    cr_assert_eq(v.approver_count, 0);
+    cr_assert(has_reason("@wendy approved, but has no write permission on acme/mono"));
+    f.non_writer_count = 0;
+    decide(LQ_VERDICT_READY);
+}
+
 Test(policy, null_facts_rejected)
 {
     lq_error err = {0};
