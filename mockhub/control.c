@@ -14,8 +14,8 @@ static json_t *repo_state(mh_repo *r)
     json_object_set_new(o, "default_branch", json_string(r->default_branch));
     json_object_set_new(o, "private", json_boolean(r->private));
     json_object_set_new(o, "gitdir", json_string(r->gitdir));
-    json_object_set(o, "settings", r->settings);
-    json_object_set(o, "collaborators", r->collaborators);
+    json_object_set_new(o, "settings", json_deep_copy(r->settings));
+    json_object_set_new(o, "collaborators", json_deep_copy(r->collaborators));
     json_t *branches = json_object();
     git_branch_iterator *it = NULL;
     if (git_branch_iterator_new(&it, r->git, GIT_BRANCH_LOCAL) == 0) {
@@ -46,11 +46,11 @@ static json_t *repo_state(mh_repo *r)
         json_array_append_new(pulls, pj);
     }
     json_object_set_new(o, "pulls", pulls);
-    json_object_set(o, "labels", r->labels);
-    json_object_set(o, "comments", r->comments);
-    json_object_set(o, "events", r->events);
-    json_object_set(o, "statuses", r->statuses);
-    json_object_set(o, "check_runs", r->check_runs);
+    json_object_set_new(o, "labels", json_deep_copy(r->labels));
+    json_object_set_new(o, "comments", json_deep_copy(r->comments));
+    json_object_set_new(o, "events", json_deep_copy(r->events));
+    json_object_set_new(o, "statuses", json_deep_copy(r->statuses));
+    json_object_set_new(o, "check_runs", json_deep_copy(r->check_runs));
     json_t *hooks = json_deep_copy(r->hooks);
     size_t i;
     json_t *h;
@@ -215,6 +215,27 @@ int mh_control(mh_ctx *c)
         }
     } else if (!strcmp(p, "/rate_limit") && !strcmp(m, "POST")) {
         set_rate(c);
+    } else if (!strcmp(p, "/meta") && !strcmp(m, "POST")) {
+        /* Replaces lists of GET /meta (e.g. {"hooks": ["10.0.0.0/8"]}), as GitHub changes its
+         * published ranges from time to time. */
+        const char *key;
+        json_t *arr;
+        int ok = json_is_object(c->body) && json_object_size(c->body) > 0;
+        json_object_foreach(ok ? c->body : NULL, key, arr) {
+            size_t k;
+            json_t *s;
+            if (!json_is_array(arr))
+                ok = 0;
+            json_array_foreach(arr, k, s) if (!json_is_string(s) || !strchr(json_string_value(s), '/'))
+                ok = 0;
+        }
+        if (!ok) {
+            mh_error(c, 422, "body must be an object of arrays of CIDR strings, e.g. {\"hooks\": [\"127.0.0.0/8\"]}");
+        } else {
+            json_object_update(g_mh->meta, c->body);
+            mh_log("info", "control-meta", "keys=%zu", json_object_size(c->body));
+            c->resp = json_incref(g_mh->meta);
+        }
     } else if (!strcmp(p, "/mergeable") && !strcmp(m, "POST")) {
         json_t *d = json_object_get(c->body, "delay_reads");
         if (!json_is_integer(d) || json_integer_value(d) < 0) {

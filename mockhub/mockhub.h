@@ -28,6 +28,7 @@ typedef struct mh_user {
     /* primary rate limit bucket */
     long rl_limit, rl_used;
     time_t rl_reset;
+    json_t *json; /* cached simple-user rendering (immutable once built) */
 } mh_user;
 
 typedef struct mh_team {
@@ -75,6 +76,8 @@ typedef struct mh_repo {
     json_t *statuses;   /* [{id, sha, state, context, description, target_url, creator, ...}] */
     json_t *check_runs; /* [{id, head_sha, name, status, conclusion, ...}] */
     time_t created_at, updated_at, pushed_at;
+    json_t *json_min;   /* cached minimal rendering for pull head/base (immutable once built) */
+    char json_key[160]; /* what json_min was built from */
 } mh_repo;
 
 typedef struct {
@@ -136,7 +139,8 @@ json_t *mh_repo_label_add(mh_repo *r, const char *name, const char *color, const
 void mh_issue_event(mh_repo *r, int number, const char *event, mh_user *actor, json_t *extra);
 
 /* ---- rendering (new references) ---- */
-json_t *mh_render_user(const mh_user *u);
+json_t *mh_render_user(const mh_user *u); /* a fresh object the caller may change */
+json_t *mh_user_json(mh_user *u);         /* shared, read-only: never modify the result */
 json_t *mh_render_repo(const mh_repo *r, const mh_user *viewer, int full, int webhook_push);
 json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full);
 json_t *mh_render_label(const mh_repo *r, const json_t *label);

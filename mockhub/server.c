@@ -2,6 +2,7 @@
  * fault injection, ETags, logging, and the dispatch to REST handlers, the control API
  * (/_mockhub/...) and git smart HTTP (/{owner}/{repo}.git/...). */
 #include "mockhub.h"
+#include "core/mh_json.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -437,49 +438,57 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     mh_api_dispatch(&c);
 
 respond:;
-    /* ETag / conditional request */
+    /* Serialise and hash outside the big lock: the response tree only shares immutable leaves
+     * and cached objects with the state (jansson reference counts are atomic). */
+    pthread_mutex_unlock(&g_mh->lock);
     char *out = NULL;
+    size_t out_len = 0;
     int status = c.status;
     if (c.raw_resp) {
         out = c.raw_resp;
+        out_len = c.raw_len;
         c.raw_resp = NULL;
     } else if (c.resp) {
-        out = json_dumps(c.resp, JSON_COMPACT);
+        out = mh_json_dumps(c.resp);
+        out_len = strlen(out);
     } else {
         out = strdup("");
     }
     char etag[48] = "";
     if (strcmp(method, "GET") == 0 && status == 200) {
-        size_t n = strlen(out);
-        uint64_t h1 = mh_hash64(out, n, 1), h2 = mh_hash64(out, n, 0x5bd1e995);
+        uint64_t h1 = mh_hash64(out, out_len, 1), h2 = mh_hash64(out, out_len, 0x5bd1e995);
         snprintf(etag, sizeof etag, "\"%016llx%016llx\"", (unsigned long long)h1, (unsigned long long)h2);
         const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
         if (inm && (strstr(inm, etag + 1) || strcmp(inm, "*") == 0)) {
             status = 304;
             free(out);
             out = strdup("");
+            out_len = 0;
             charge = 0;
             mh_log("info", "decision", "why=not-modified path=%s", url);
         }
     }
+    pthread_mutex_lock(&g_mh->lock);
     if (charge && status != 401)
         bucket->rl_used++;
     (void)counted;
     double ms = now_ms() - t0;
     record_request(method, url, status, c.user, route_name, ms);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(out), out, MHD_RESPMEM_MUST_FREE);
+    mh_user rl_snapshot = *bucket;
+    char rid[48];
+    snprintf(rid, sizeof rid, "MOCK:%llu", (unsigned long long)g_mh->req_seq);
+    pthread_mutex_unlock(&g_mh->lock);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
     if (status != 304 && status != 204)
         MHD_add_response_header(resp, "Content-Type",
                                 c.content_type ? c.content_type : "application/json; charset=utf-8");
-    add_rl_headers(resp, bucket, resource);
+    add_rl_headers(resp, &rl_snapshot, resource);
     if (etag[0])
         MHD_add_response_header(resp, "ETag", etag);
     if (strcmp(method, "GET") == 0)
         MHD_add_response_header(resp, "Cache-Control", "private, max-age=60, s-maxage=60");
     MHD_add_response_header(resp, "X-GitHub-Media-Type", "github.v3; format=json");
     MHD_add_response_header(resp, "X-GitHub-Api-Version-Selected", apiv && *apiv ? apiv : "2022-11-28");
-    char rid[48];
-    snprintf(rid, sizeof rid, "MOCK:%llu", (unsigned long long)g_mh->req_seq);
     MHD_add_response_header(resp, "X-GitHub-Request-Id", rid);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, "
@@ -491,7 +500,6 @@ respond:;
     json_object_foreach(c.headers, k, v) {
         MHD_add_response_header(resp, k, json_string_value(v));
     }
-    pthread_mutex_unlock(&g_mh->lock);
     mh_log("info", "request", "method=%s path=%s status=%d user=%s route=%s ms=%.2f", method, url, status,
            c.user ? c.user->login : "-", route_name, ms);
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);

@@ -22,17 +22,26 @@ void mh_log(const char *level, const char *msg, const char *fmt, ...)
     char ts[32];
     mh_time_iso(ts, tv.tv_sec);
     ts[19] = '\0';
-    pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "ts=%s.%03ldZ level=%s mod=mockhub msg=%s", ts, (long)(tv.tv_usec / 1000), level,
-            msg);
-    if (fmt && *fmt) {
+    char line[2048];
+    int n = snprintf(line, sizeof line, "ts=%s.%03ldZ level=%s mod=mockhub msg=%s", ts,
+                     (long)(tv.tv_usec / 1000), level, msg);
+    if (fmt && *fmt && n > 0 && (size_t)n < sizeof line - 2) {
+        line[n++] = ' ';
         va_list ap;
         va_start(ap, fmt);
-        fputc(' ', stderr);
-        vfprintf(stderr, fmt, ap);
+        int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
         va_end(ap);
+        if (m > 0)
+            n += m;
     }
-    fputc('\n', stderr);
+    if (n < 0)
+        return;
+    if ((size_t)n > sizeof line - 2)
+        n = (int)sizeof line - 2;
+    line[n++] = '\n';
+    /* one write per line, so lines from threads never interleave */
+    pthread_mutex_lock(&log_lock);
+    fwrite(line, 1, (size_t)n, stderr);
     pthread_mutex_unlock(&log_lock);
 }
 
@@ -534,6 +543,7 @@ void mh_state_dispose(mh_state *st)
         json_decref(r->events);
         json_decref(r->statuses);
         json_decref(r->check_runs);
+        json_decref(r->json_min);
         free(r);
     }
     free(st->repos);
@@ -555,6 +565,7 @@ void mh_state_dispose(mh_state *st)
         free(u->name);
         free(u->email);
         free(u->token);
+        json_decref(u->json);
         free(u);
     }
     free(st->users);
@@ -634,7 +645,43 @@ json_t *mh_render_user(const mh_user *u)
     return o;
 }
 
+json_t *mh_user_json(mh_user *u)
+{
+    if (!u)
+        return json_null();
+    if (!u->json)
+        u->json = mh_render_user(u);
+    return json_incref(u->json);
+}
+
+static json_t *render_repo(const mh_repo *r, const mh_user *viewer, int full, int webhook_push);
+
+/* Pull requests embed the repository twice; a cached, shared minimal rendering keeps
+ * GET pulls/{n} cheap. Rebuilt when anything it shows changes. */
+static json_t *repo_min_json(mh_repo *r)
+{
+    int open = 0;
+    for (size_t i = 0; i < r->npulls; i++)
+        open += r->pulls[i]->open;
+    char key[160];
+    snprintf(key, sizeof key, "%lld/%lld/%d/%s/%d/%d/%p", (long long)r->updated_at, (long long)r->pushed_at,
+             open, r->default_branch, r->private, r->archived, (void *)r->description);
+    if (!r->json_min || strcmp(key, r->json_key) != 0) {
+        json_decref(r->json_min);
+        r->json_min = render_repo(r, NULL, 0, 0);
+        snprintf(r->json_key, sizeof r->json_key, "%s", key);
+    }
+    return json_incref(r->json_min);
+}
+
 json_t *mh_render_repo(const mh_repo *r, const mh_user *viewer, int full, int webhook_push)
+{
+    if (!viewer && !full && !webhook_push)
+        return repo_min_json((mh_repo *)r);
+    return render_repo(r, viewer, full, webhook_push);
+}
+
+static json_t *render_repo(const mh_repo *r, const mh_user *viewer, int full, int webhook_push)
 {
     json_t *o = json_object();
     const char *fn = r->full_name;
@@ -645,7 +692,7 @@ json_t *mh_render_repo(const mh_repo *r, const mh_user *viewer, int full, int we
     json_object_set_new(o, "name", json_string(r->name));
     json_object_set_new(o, "full_name", json_string(fn));
     json_object_set_new(o, "private", json_boolean(r->private));
-    json_object_set_new(o, "owner", mh_render_user(r->owner));
+    json_object_set_new(o, "owner", mh_user_json(r->owner));
     seturl(o, "html_url", "%s/%s", B, fn);
     json_object_set_new(o, "description", r->description ? json_string(r->description) : json_null());
     json_object_set_new(o, "fork", json_false());
@@ -789,7 +836,7 @@ static json_t *branch_end(mh_repo *r, mh_pull *p, const char *ref, const char *s
     json_object_set_new(o, "label", json_string(label));
     json_object_set_new(o, "ref", json_string(ref));
     json_object_set_new(o, "sha", json_string(sha));
-    json_object_set_new(o, "user", mh_render_user(r->owner));
+    json_object_set_new(o, "user", mh_user_json(r->owner));
     json_object_set_new(o, "repo", mh_render_repo(r, NULL, 0, 0));
     (void)p;
     return o;
@@ -826,7 +873,7 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
     json_object_set_new(o, "state", json_string(p->open ? "open" : "closed"));
     json_object_set_new(o, "locked", json_boolean(p->locked));
     json_object_set_new(o, "title", json_string(p->title));
-    json_object_set_new(o, "user", mh_render_user(p->user));
+    json_object_set_new(o, "user", mh_user_json(p->user));
     json_object_set_new(o, "body", p->body ? json_string(p->body) : json_null());
     json_object_set_new(o, "labels", mh_render_labels_of(r, p));
     json_object_set_new(o, "milestone", json_null());
@@ -881,7 +928,7 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
             }
         }
         json_object_set_new(o, "mergeable_state", json_string(ms));
-        json_object_set_new(o, "merged_by", mh_render_user(p->merged_by));
+        json_object_set_new(o, "merged_by", mh_user_json(p->merged_by));
         json_object_set_new(o, "comments", json_integer(p->comments));
         json_object_set_new(o, "review_comments", json_integer(0));
         json_object_set_new(o, "maintainer_can_modify", json_false());
