@@ -879,11 +879,18 @@ static int pr_conditions(env *e, json_t *st, char *why, size_t wl)
 static int do_wait_pr(env *e, json_t *st)
 {
     long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
-    double end = now_s() + timeout / 1000.0;
+    double t0 = now_s(), end = t0 + timeout / 1000.0;
+    long min_ms = (long)json_integer_value(json_object_get(st, "min_ms"));
     char why[1024] = "";
     while (now_s() < end) {
-        if (pr_conditions(e, st, why, sizeof why))
+        if (pr_conditions(e, st, why, sizeof why)) {
+            long took = (long)((now_s() - t0) * 1000);
+            if (took < min_ms) {
+                differ(e, "wait_pr: true after %ld ms, expected no sooner than %ld ms", took, min_ms);
+                return -1;
+            }
             return 0;
+        }
         if (!landq_alive(e))
             return -1;
         sleep_ms(100);

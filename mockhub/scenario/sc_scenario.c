@@ -476,7 +476,7 @@ static const field f_wait_request[] = {COMMON, {"method", T_STR, 0}, {"route", T
 static const field f_wait_pr[] = {COMMON, {"pr", T_ANY, 1}, {"merged", T_BOOL, 0}, {"has_label", T_STR, 0},
                                   {"lacks_label", T_STR, 0}, {"status", T_STR, 0},
                                   {"status_contains", T_STR, 0}, {"comment_contains", T_STR, 0},
-                                  {"timeout_ms", T_INT, 0}, {NULL, 0, 0}};
+                                  {"timeout_ms", T_INT, 0}, {"min_ms", T_INT, 0}, {NULL, 0, 0}};
 static const field f_wait_fault[] = {COMMON, {"name", T_STR, 1}, {"fired", T_INT, 0}, {"timeout_ms", T_INT, 0},
                                      {NULL, 0, 0}};
 static const field f_sleep[] = {COMMON, {"ms", T_INT, 1}, {NULL, 0, 0}};

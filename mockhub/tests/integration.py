@@ -440,6 +440,33 @@ try:
     s, h, b = call("GET", R + "/pulls/99999999999999999999")
     check(s == 404, "huge number -> 404")
 
+    # --- junk: random methods, paths and bodies must never crash mockhub or give a 5xx
+    import random
+    rnd = random.Random(1234)
+    segs = ["repos", "acme", "mono", "pulls", "1", "2", "issues", "labels", "comments", "git", "refs", "ref",
+            "heads", "main", "contents", "%2F", "%00", "..", "merge", "reviews", "check-runs", "statuses",
+            "hooks", "deliveries", "attempts", "orgs", "teams", "infra", "members", "x" * 300, "-1",
+            "99999999999999999999999", "%ff%fe", "a%2Fb", "", "commits", "status", "collaborators", "users"]
+    bodies = [None, b"", b"{", b"null", b"[]", b'"x"', b"1e999", b'{"a":' * 200 + b"1" + b"}" * 200,
+              b'{"title":[],"head":{},"base":1,"labels":[null],"body":{"x":1},"state":5,"sha":true,'
+              b'"merge_method":[],"event":1,"ref":null,"content":"!!!","message":[],"name":""}',
+              b'{"labels":"land"}', b'{"state":"closed"}', b'{"ref":"refs/heads/%s","sha":"%s"}' % (b"j" * 10, b"0" * 40),
+              bytes(rnd.randrange(256) for _ in range(300))]
+    bad5xx = []
+    for i in range(600):
+        path = "/" + "/".join(rnd.choice(segs) for _ in range(rnd.randrange(1, 8)))
+        if rnd.random() < 0.5:
+            path = "/repos/acme/mono/" + "/".join(rnd.choice(segs) for _ in range(rnd.randrange(1, 5)))
+        if rnd.random() < 0.2:
+            path += "?" + rnd.choice(["per_page=-5", "page=999999999999", "per_page=abc&page=%zz", "ref=%00",
+                                      "state=weird", "labels=,,,", "since=x"])
+        m = rnd.choice(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])
+        st, _, _ = call(m, path, raw=rnd.choice(bodies), tok=rnd.choice(["tok-alice", "tok-bob", "tok-carol", None, "bad"]))
+        if st >= 500:
+            bad5xx.append((m, path, st))
+    check(not bad5xx, "600 junk requests: no 5xx (%s)" % bad5xx[:3])
+    check(call("GET", "/user")[0] == 200, "still serving after junk")
+
     # --- control state and request log
     s, h, b = call("GET", "/_mockhub/state", tok=None)
     repo = b["repos"][0]
