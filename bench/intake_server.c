@@ -96,6 +96,18 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Upper bound (ms) of the histogram bucket holding quantile q of the intake's own ack times. */
+static double hist_quantile(const lq_intake_stats *st, double q)
+{
+    uint64_t want = (uint64_t)(q * (double)st->latency_count), cum = 0;
+    for (size_t b = 0; b < LQ_INTAKE_LATENCY_BUCKETS; b++) {
+        cum += st->latency_le[b];
+        if (cum > want)
+            return lq_intake_latency_bounds_ms[b];
+    }
+    return -1; /* +Inf */
+}
+
 static long vm_hwm_kib(void)
 {
     FILE *f = fopen("/proc/self/status", "r");
@@ -202,15 +214,19 @@ int main(int argc, char **argv)
     qsort(next_lat.v, next_lat.n, sizeof(double), cmp_double);
     qsort(done_lat.v, done_lat.n, sizeof(double), cmp_double);
     printf("{\"cpu_s\":%.3f,\"peak_rss_kib\":%ld,\"stored\":%llu,\"duplicates\":%llu,\"failed\":%llu,"
-           "\"commits\":%llu,\"max_batch\":%llu,\"rows_on_disk\":%lld,\"pending\":%lld,"
+           "\"commits\":%llu,\"max_batch\":%llu,\"commit_ms_avg\":%.3f,\"commit_ms_max\":%.3f,\"rows_on_disk\":%lld,\"pending\":%lld,"
            "\"answered_202\":%llu,\"answered_other\":%llu,"
+           "\"server_ack_ms_le\":{\"p50\":%g,\"p99\":%g},"
            "\"worker_processed\":%llu,\"worker_next_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
            "\"worker_done_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
            cpu_s, hwm, (unsigned long long)st.stored, (unsigned long long)st.duplicates,
            (unsigned long long)st.failed, (unsigned long long)st.commits,
-           (unsigned long long)st.max_batch, rows, (long long)pending,
+           (unsigned long long)st.max_batch,
+           st.commits ? (double)st.commit_us_total / 1000.0 / (double)st.commits : 0.0,
+           (double)st.commit_us_max / 1000.0, rows, (long long)pending,
            (unsigned long long)ist.by_status[1],
-           (unsigned long long)(ist.latency_count - ist.by_status[1]), processed,
+           (unsigned long long)(ist.latency_count - ist.by_status[1]), hist_quantile(&ist, 0.5),
+           hist_quantile(&ist, 0.99), processed,
            pct(&next_lat, 50), pct(&next_lat, 99), next_lat.n ? next_lat.v[next_lat.n - 1] : 0,
            pct(&done_lat, 50), pct(&done_lat, 99), done_lat.n ? done_lat.v[done_lat.n - 1] : 0);
     free(next_lat.v);

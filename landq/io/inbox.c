@@ -233,6 +233,8 @@ static void set_result(lq_inbox *in, op *o)
 /* Commits the batch (a NULL-terminated list) in one transaction. */
 static void commit_batch(lq_inbox *in, op *batch, size_t n)
 {
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = step_done(in->begin_st);
     const char *what = "cannot begin transaction";
     for (op *o = batch; rc == SQLITE_OK && o; o = o->next) {
@@ -244,7 +246,12 @@ static void commit_batch(lq_inbox *in, op *batch, size_t n)
         what = "cannot commit";
     }
     int stored = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t us = (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000);
     pthread_mutex_lock(&in->mu);
+    in->stats.commit_us_total += us;
+    if (us > in->stats.commit_us_max)
+        in->stats.commit_us_max = us;
     in->stats.last_commit_failed = rc != SQLITE_OK;
     if (rc == SQLITE_OK) {
         in->stats.commits++;

@@ -65,6 +65,8 @@ typedef struct lq_inbox_stats {
     uint64_t commits;    /* group commits (one fsync each); stored / commits = batching */
     uint64_t max_batch;  /* largest number of operations in one commit */
     int last_commit_failed; /* the most recent write batch could not be committed */
+    uint64_t commit_us_total; /* time spent in write batches (BEGIN..COMMIT incl. fsync) */
+    uint64_t commit_us_max;   /* slowest write batch */
 } lq_inbox_stats;
 void lq_inbox_stats_get(lq_inbox *inbox, lq_inbox_stats *out);
 /* Number of stored deliveries not yet marked done (queue depth). */
