@@ -1119,27 +1119,73 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
     free(b.p);
 }
 
-static void merge_refused(lq_worker *w, lq_pr_record *rec, long status, const char *ghmsg)
+/* Out of the queue because GitHub cannot merge it: label removed, author told. The caller has
+ * already moved rec to EJECTED. */
+static void tell_refused(lq_worker *w, lq_pr_record *rec, const char *summary, const char *quote)
 {
-    lq_error err = {0};
-    lq_queue_transition(&rec->state, LQ_QEV_REFUSED, &err);
     persist(w, rec);
-    char summary[256];
-    snprintf(summary, sizeof summary, "GitHub refused the merge (%ld): %s", status,
-             ghmsg && *ghmsg ? ghmsg : "no reason given");
-    char *reasons[] = {summary};
+    char *reasons[] = {(char *)summary};
     audit(w, rec, "refused", summary, reasons, 1, NULL);
     remove_label(w, rec);
     post_status(w, rec, rec->merge_sha, "failure", summary);
     sb b = {0};
     sb_add(&b, "%s\n**landq: removed from the queue**: I removed the `%s` label because GitHub "
-           "refused to squash-merge head commit `%.12s` into `%s`:\n\n> %s\n\n**Next step:** "
+           "cannot squash-merge head commit `%.12s` into `%s`:\n\n> %s\n\n**Next step:** "
            "update the branch with `%s` (merge or rebase), resolve any conflicts, push, and add "
-           "the `%s` label again.\n", MARKER, w->label, rec->merge_sha, rec->base,
-           ghmsg && *ghmsg ? ghmsg : "(no message)", rec->base, w->label);
+           "the `%s` label again.\n", MARKER, w->label, rec->merge_sha, rec->base, quote,
+           rec->base, w->label);
     if (!b.failed)
         post_comment(w, rec, b.p);
     free(b.p);
+}
+
+static void merge_refused(lq_worker *w, lq_pr_record *rec, long status, const char *ghmsg)
+{
+    lq_error err = {0};
+    lq_queue_transition(&rec->state, LQ_QEV_REFUSED, &err);
+    char summary[256];
+    snprintf(summary, sizeof summary, "GitHub refused the merge (%ld): %s", status,
+             ghmsg && *ghmsg ? ghmsg : "no reason given");
+    tell_refused(w, rec, summary, ghmsg && *ghmsg ? ghmsg : "(no message)");
+}
+
+static int stop_nap(lq_worker *w, long ms)
+{
+    for (long t = 0; t < ms; t += 50) {
+        if (atomic_load(&w->stop))
+            return -1;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* GitHub computes mergeability in the background; never merge while it is unknown.
+ * Returns 1 mergeable, 0 not (state in *ms), -1 still unknown or unreadable, -3 head moved. */
+static int mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t cap)
+{
+    static const long waits[] = {0, 500, 1000, 2000, 4000};
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
+    snprintf(ms, cap, "unknown");
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        if (stop_nap(w, waits[i]))
+            return -1;
+        json_t *pr = NULL;
+        lq_error err = {0};
+        if (lq_github_get_json(w->gh, &pr, path, &err))
+            return -1;
+        const char *head = jpath(pr, "head", "sha");
+        json_t *m = json_object_get(pr, "mergeable");
+        const char *st = jstr(pr, "mergeable_state");
+        snprintf(ms, cap, "%s", st ? st : "unknown");
+        int r = !head || strcmp(head, rec->merge_sha) ? -3 : json_is_true(m) ? 1
+                : json_is_false(m) ? 0 : -1;
+        json_decref(pr);
+        if (r != -1)
+            return r;
+    }
+    return -1;
 }
 
 /* Was it merged meanwhile (after a 5xx, or on resume)? 1 merged, 0 not, <0 error. */
@@ -1170,6 +1216,30 @@ static int land(lq_worker *w, lq_pr_record *rec)
 {
     lq_error err = {0};
     if (rec->state == LQ_PR_READY) {
+        char ms[64];
+        int m = mergeable(w, rec, ms, sizeof ms);
+        if (m == -3) { /* pushed since the evaluation: look again */
+            rec->dirty = 1;
+            persist(w, rec);
+            return 0;
+        }
+        if (m == -1) { /* GitHub is still computing: try again shortly, do not guess */
+            w->retry_after_ms = lq_store_now_ms() + 3000;
+            wlog("info", "msg=\"mergeability not known yet; will retry\" repo=%s pr=%d",
+                 rec->repo, rec->number);
+            return 0;
+        }
+        if (m == 0) {
+            if (lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err))
+                return 0;
+            char summary[256], quote[256];
+            snprintf(summary, sizeof summary, "GitHub cannot merge it into %.100s (mergeable: "
+                     "false, state %.40s)", rec->base, ms);
+            snprintf(quote, sizeof quote, "mergeable: false (mergeable_state: %.40s); usually a "
+                     "conflict with `%.100s`", ms, rec->base);
+            tell_refused(w, rec, summary, quote);
+            return 0;
+        }
         if (lq_queue_transition(&rec->state, LQ_QEV_MERGE_START, &err))
             return 0;
         rec->merge_attempts = 0;
