@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 
 static volatile sig_atomic_t stop_requested;
 static lq_inbox *inbox;
-static volatile int worker_stop;
+static atomic_int worker_stop;
 
 static void on_signal(int sig)
 {
@@ -69,7 +70,7 @@ static double pct(samples *s, double p)
 static void *worker(void *arg)
 {
     (void)arg;
-    while (!worker_stop) {
+    while (!atomic_load(&worker_stop)) {
         lq_delivery d;
         lq_error err;
         double t0 = now_ms();
@@ -201,7 +202,7 @@ int main(int argc, char **argv)
     lq_intake_stats_get(intake, &ist);
     lq_intake_stop(intake);
     if (with_worker) {
-        worker_stop = 1;
+        atomic_store(&worker_stop, 1);
         lq_inbox_wake(inbox);
         pthread_join(wt, NULL);
     }
