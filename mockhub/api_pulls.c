@@ -1040,16 +1040,3 @@ int h_issue_events(mh_ctx *c)
     return 0;
 }
 
-/* ---- GitHub Apps (minimal; see docs/mockhub.md) ---- */
-
-int h_app_installation(mh_ctx *c)
-{
-    mh_error(c, 404, "Not Found");
-    return 0;
-}
-
-int h_app_token(mh_ctx *c)
-{
-    mh_error(c, 401, "A JSON web token could not be decoded");
-    return 0;
-}

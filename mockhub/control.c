@@ -236,6 +236,16 @@ int mh_control(mh_ctx *c)
             mh_log("info", "control-meta", "keys=%zu", json_object_size(c->body));
             c->resp = json_incref(g_mh->meta);
         }
+    } else if (!strcmp(p, "/installation_tokens/expire") && !strcmp(m, "POST")) {
+        const char *k;
+        json_t *v;
+        int n = 0;
+        json_object_foreach(g_mh->installation_tokens, k, v) {
+            json_object_set_new(v, "expires_at", json_integer((json_int_t)time(NULL) - 1));
+            n++;
+        }
+        mh_log("info", "control-expire-tokens", "count=%d", n);
+        c->resp = json_pack("{s:i}", "expired", n);
     } else if (!strcmp(p, "/mergeable") && !strcmp(m, "POST")) {
         json_t *d = json_object_get(c->body, "delay_reads");
         if (!json_is_integer(d) || json_integer_value(d) < 0) {

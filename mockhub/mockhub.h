@@ -135,6 +135,8 @@ mh_pull *mh_pull_get(mh_repo *r, int number);
 mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *body,
                      const char *head, const char *base, int draft, char *err, size_t errlen);
 json_t *mh_repo_label(mh_repo *r, const char *name);                   /* borrowed or NULL */
+/* Installations (of g_mh->apps) covering repo r; new array of borrowed-by-copy objects. */
+json_t *mh_app_installation_for(json_t *app, mh_repo *r);
 json_t *mh_repo_label_add(mh_repo *r, const char *name, const char *color, const char *desc);
 void mh_issue_event(mh_repo *r, int number, const char *event, mh_user *actor, json_t *extra);
 
@@ -211,7 +213,7 @@ typedef struct mh_ctx {
     mh_route_match m;
     mh_user *user;
     int token_is_jwt;
-    int64_t app_id;
+    json_t *app; /* the GitHub App authenticated by a JWT (borrowed from g_mh->apps) */
     mh_repo *repo;
     int role;
     const char *accept;

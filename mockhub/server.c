@@ -3,6 +3,7 @@
  * (/_mockhub/...) and git smart HTTP (/{owner}/{repo}.git/...). */
 #include "mockhub.h"
 #include "core/mh_json.h"
+#include "core/mh_jwt.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -209,6 +210,34 @@ static int authenticate(mh_ctx *c, const char *auth)
     } else {
         return -1;
     }
+    if (mh_jwt_looks_like(token)) {
+        json_t *claims = mh_jwt_claims(token);
+        json_t *iss = json_object_get(claims, "iss");
+        char issbuf[64] = "";
+        if (json_is_integer(iss))
+            snprintf(issbuf, sizeof issbuf, "%lld", (long long)json_integer_value(iss));
+        else if (json_is_string(iss))
+            snprintf(issbuf, sizeof issbuf, "%s", json_string_value(iss));
+        json_decref(claims);
+        size_t i;
+        json_t *app;
+        json_array_foreach(g_mh->apps, i, app) {
+            char id[32];
+            snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(app, "id")));
+            const char *cid = json_string_value(json_object_get(app, "client_id"));
+            if (strcmp(id, issbuf) != 0 && !(cid && strcmp(cid, issbuf) == 0))
+                continue;
+            char err[256];
+            if (mh_jwt_verify(token, json_string_value(json_object_get(app, "public_key")), time(NULL), err,
+                              sizeof err) == 0) {
+                c->app = app;
+                c->token_is_jwt = 1;
+                return 0;
+            }
+            mh_log("info", "decision", "why=jwt-rejected app=%s reason=\"%s\"", id, err);
+        }
+        return -2;
+    }
     c->user = mh_user_by_token(token);
     if (!c->user) {
         json_t *it = json_object_get(g_mh->installation_tokens, token);
@@ -367,6 +396,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         char m[256];
         snprintf(m, sizeof m, "API version '%.64s' is not supported.", apiv);
         mh_error(&c, 400, m);
+        goto respond;
+    }
+    if (rc == -2) {
+        mh_error(&c, 401, "A JSON web token could not be decoded");
+        charge = 0;
         goto respond;
     }
     if (rc < 0) {

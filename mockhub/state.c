@@ -221,6 +221,26 @@ json_t *mh_repo_label(mh_repo *r, const char *name)
     return NULL;
 }
 
+json_t *mh_app_installation_for(json_t *app, mh_repo *r)
+{
+    size_t j;
+    json_t *inst;
+    json_array_foreach(json_object_get(app, "installations"), j, inst) {
+        if (!mh_streq_ci(json_string_value(json_object_get(inst, "account")), r->owner->login))
+            continue;
+        json_t *names = json_object_get(inst, "repositories");
+        int covered = !names || json_is_string(names);
+        size_t m;
+        json_t *nm;
+        json_array_foreach(names, m, nm) {
+            covered |= json_is_string(nm) && mh_streq_ci(json_string_value(nm), r->name);
+        }
+        if (covered)
+            return inst;
+    }
+    return NULL;
+}
+
 json_t *mh_repo_label_add(mh_repo *r, const char *name, const char *color, const char *desc)
 {
     json_t *l = json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)mh_next_id(), "name", name,
@@ -510,6 +530,36 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
             if (state && strcmp(state, "closed") == 0) {
                 p->open = 0;
                 p->closed_at = time(NULL);
+            }
+        }
+    }
+    /* GitHub Apps: each gets a bot user "<slug>[bot]" with write on the repositories of its
+     * installations (installation tokens authenticate as that bot). */
+    json_array_foreach(st->apps, i, v) {
+        char bot[128];
+        snprintf(bot, sizeof bot, "%s[bot]", json_string_value(json_object_get(v, "slug")));
+        mh_user *b = user_new(bot, 0);
+        b->is_bot = 1;
+        b->rl_limit = st->rl_core;
+        b->rl_reset = time(NULL) + st->rl_window;
+        json_object_set_new(v, "bot_login", json_string(bot));
+        size_t j;
+        json_t *inst;
+        json_array_foreach(json_object_get(v, "installations"), j, inst) {
+            const char *acct = json_string_value(json_object_get(inst, "account"));
+            json_t *names = json_object_get(inst, "repositories");
+            for (size_t k = 0; k < st->nrepos; k++) {
+                mh_repo *r = st->repos[k];
+                if (!mh_streq_ci(r->owner->login, acct))
+                    continue;
+                int covered = !names || json_is_string(names);
+                size_t m;
+                json_t *nm;
+                json_array_foreach(names, m, nm) {
+                    covered |= json_is_string(nm) && mh_streq_ci(json_string_value(nm), r->name);
+                }
+                if (covered && !json_object_get(r->collaborators, bot))
+                    json_object_set_new(r->collaborators, bot, json_string("write"));
             }
         }
     }

@@ -791,17 +791,52 @@ static int validate(vctx *v, json_t *root)
         char sub[64];
         snprintf(sub, sizeof sub, "/apps/%zu", k);
         static const char *const akeys[] = {"id", "slug", "client_id", "public_key", "installations",
-                                            "name", NULL};
+                                            "name", "webhook", NULL};
         if (!json_is_object(a))
             return fail(v, sub, "an app must be an object");
         if (check_keys(v, sub, a, akeys) < 0 || !want(v, sub, a, "id", JSON_INTEGER, 1) ||
             !want(v, sub, a, "slug", JSON_STRING, 1) || !want(v, sub, a, "public_key", JSON_STRING, 1))
             return -1;
+        if (!valid_name(json_string_value(json_object_get(a, "slug"))))
+            return fail(v, sub, "invalid app slug");
+        if (!strstr(json_string_value(json_object_get(a, "public_key")), "-----BEGIN PUBLIC KEY-----"))
+            return fail(v, sub, "public_key must be a PEM \"-----BEGIN PUBLIC KEY-----\" block");
         want(v, sub, a, "client_id", JSON_STRING, 0);
         want(v, sub, a, "name", JSON_STRING, 0);
-        want(v, sub, a, "installations", JSON_ARRAY, 0);
+        json_t *wh = want(v, sub, a, "webhook", JSON_OBJECT, 0);
+        json_t *insts = want(v, sub, a, "installations", JSON_ARRAY, 0);
         if (v->failed)
             return -1;
+        if (wh) {
+            char wp[96];
+            snprintf(wp, sizeof wp, "%s/webhook", sub);
+            json_t *one = json_pack("[O]", wh);
+            int rc = check_hooks(v, wp, one);
+            json_decref(one);
+            if (rc < 0)
+                return -1;
+        }
+        size_t m;
+        json_t *inst;
+        json_array_foreach(insts, m, inst) {
+            char ip[96];
+            snprintf(ip, sizeof ip, "%s/installations/%zu", sub, m);
+            static const char *const ikeys[] = {"id", "account", "repositories", "permissions", NULL};
+            if (!json_is_object(inst))
+                return fail(v, ip, "an installation must be an object");
+            if (check_keys(v, ip, inst, ikeys) < 0 || !want(v, ip, inst, "id", JSON_INTEGER, 1) ||
+                !want(v, ip, inst, "account", JSON_STRING, 1))
+                return -1;
+            const char *acct = json_string_value(json_object_get(inst, "account"));
+            if (!is_user(root, acct) && !find_org(root, acct))
+                return fail(v, ip, "account \"%s\" is neither a user nor an org", acct);
+            want(v, ip, inst, "permissions", JSON_OBJECT, 0);
+            if (v->failed)
+                return -1;
+            json_t *repos = json_object_get(inst, "repositories");
+            if (repos && !(json_is_string(repos) && !strcmp(json_string_value(repos), "all")) && !json_is_array(repos))
+                return fail(v, ip, "repositories must be \"all\" or an array of repository names");
+        }
     }
     return 0;
 }

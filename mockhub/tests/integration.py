@@ -43,7 +43,28 @@ recv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
 threading.Thread(target=recv.serve_forever, daemon=True).start()
 HOOK = "http://127.0.0.1:%d/webhook" % recv.server_address[1]
 
+# A GitHub App: RSA key made with the openssl CLI; JWTs are signed with it below.
+KEY = os.path.join(TMP, "app.pem")
+subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", KEY],
+               check=True, capture_output=True)
+PUB = subprocess.run(["openssl", "pkey", "-in", KEY, "-pubout"], check=True, capture_output=True, text=True).stdout
+
+
+def b64u(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def make_jwt(iss, iat, exp):
+    signing = b64u(json.dumps({"alg": "RS256", "typ": "JWT"}).encode()) + "." + \
+        b64u(json.dumps({"iat": iat, "exp": exp, "iss": iss}).encode())
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", KEY], input=signing.encode(),
+                         check=True, capture_output=True).stdout
+    return signing + "." + b64u(sig)
+
+
 world = {
+    "apps": [{"id": 77, "slug": "lander", "client_id": "Iv1.lander", "public_key": PUB,
+              "installations": [{"id": 7001, "account": "acme", "repositories": ["mono"]}]}],
     "users": [{"login": "alice", "token": "tok-alice", "email": "alice@example.com", "name": "Alice"},
               {"login": "bob", "token": "tok-bob"}, {"login": "carol", "token": "tok-carol"},
               {"login": "dave", "token": "tok-dave"}, {"login": "trina", "token": "tok-trina"},
@@ -439,6 +460,35 @@ try:
     check(s == 404, "bad escape -> 404")
     s, h, b = call("GET", R + "/pulls/99999999999999999999")
     check(s == 404, "huge number -> 404")
+
+    # --- GitHub App: JWT -> installation token -> API as lander[bot]
+    now = int(time.time())
+    jwt = make_jwt(77, now - 60, now + 540)
+    s, h, b = call("GET", "/app", tok=None, headers={"Authorization": "Bearer " + jwt})
+    check(s == 200 and b["slug"] == "lander", "GET /app with a JWT")
+    s, h, b = call("GET", R + "/installation", tok=None, headers={"Authorization": "Bearer " + jwt})
+    check(s == 200 and b["id"] == 7001, "GET repo installation")
+    s, h, b = call("POST", "/app/installations/7001/access_tokens", tok=None, headers={"Authorization": "Bearer " + jwt})
+    check(s == 201 and b["token"].startswith("ghs_") and b["expires_at"].endswith("Z"), "installation token 201")
+    itok = b["token"]
+    s, h, b = call("GET", R, tok=itok)
+    check(s == 200 and b["permissions"]["push"], "installation token reads the repo (write)")
+    s, h, b = call("POST", R + "/issues/%d/comments" % pn, {"body": "from the app"}, tok=itok)
+    check(s == 201 and b["user"]["login"] == "lander[bot]" and b["user"]["type"] == "Bot", "app comments as lander[bot]")
+    s, h, b = call("GET", "/installation/repositories", tok=itok)
+    check(s == 200 and b["total_count"] == 1, "installation repositories")
+    bad = make_jwt(77, now - 60, now + 3600)
+    s, h, b = call("GET", "/app", tok=None, headers={"Authorization": "Bearer " + bad})
+    check(s == 401, "JWT valid for over 10 minutes -> 401")
+    s, h, b = call("GET", "/app", tok=None, headers={"Authorization": "Bearer " + make_jwt(78, now - 60, now + 500)})
+    check(s == 401, "JWT of an unknown app -> 401")
+    s, h, b = call("POST", "/app/installations/9/access_tokens", tok=None, headers={"Authorization": "Bearer " + jwt})
+    check(s == 404, "unknown installation -> 404")
+    s, h, b = call("GET", "/app")
+    check(s == 401, "GET /app with a PAT -> 401")
+    call("POST", "/_mockhub/installation_tokens/expire", tok=None)
+    s, h, b = call("GET", R, tok=itok)
+    check(s == 401, "expired installation token -> 401")
 
     # --- junk: random methods, paths and bodies must never crash mockhub or give a 5xx
     import random
