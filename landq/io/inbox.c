@@ -383,16 +383,15 @@ static int fsync_path(const char *p, int flags)
 /* A new database is built in a side file without syncing each step (switching to WAL and
  * creating the schema cost ~8 fsyncs otherwise, 10-40 ms), synced once, then linked into place:
  * the path either does not exist or holds a complete, empty inbox. A concurrent creator wins
- * the link() and we use its file. */
+ * the link() and we use its file. The new name needs no directory fsync of its own: the first
+ * commit creates the WAL file, and SQLite syncs the directory then, before any delivery is
+ * acknowledged; a crash before that only means the next start creates the file again. */
 static int create_fresh(const char *path, lq_error *err)
 {
     size_t n = strlen(path) + 32;
-    char *tmp = malloc(n), *dir = malloc(n);
-    if (!tmp || !dir) {
-        free(tmp);
-        free(dir);
+    char *tmp = malloc(n);
+    if (!tmp)
         return lq_error_set(err, LQ_ENOMEM, "inbox: out of memory");
-    }
     snprintf(tmp, n, "%s.new-%ld", path, (long)getpid());
     unlink(tmp);
     sqlite3 *db = NULL;
@@ -409,17 +408,7 @@ static int create_fresh(const char *path, lq_error *err)
     if (rc == LQ_OK && link(tmp, path) != 0 && errno != EEXIST)
         rc = lq_error_set(err, LQ_ERROR, "%s: cannot create: %s", path, strerror(errno));
     unlink(tmp);
-    if (rc == LQ_OK) {
-        snprintf(dir, n, "%s", path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            slash[slash == dir ? 1 : 0] = '\0';
-        else
-            snprintf(dir, n, ".");
-        fsync_path(dir, O_RDONLY); /* make the new name durable */
-    }
     free(tmp);
-    free(dir);
     return rc;
 }
 
