@@ -543,6 +543,17 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
         b->rl_limit = st->rl_core;
         b->rl_reset = time(NULL) + st->rl_window;
         json_object_set_new(v, "bot_login", json_string(bot));
+        json_t *wh = json_object_get(v, "webhook");
+        if (wh) { /* normalise the App's webhook like a repository hook */
+            json_object_set_new(wh, "id", json_integer(mh_next_id()));
+            json_object_set(wh, "app_id", json_object_get(v, "id"));
+            if (!json_object_get(wh, "events"))
+                json_object_set_new(wh, "events", json_pack("[s]", "*"));
+            if (!json_object_get(wh, "active"))
+                json_object_set_new(wh, "active", json_true());
+            if (!json_object_get(wh, "content_type"))
+                json_object_set_new(wh, "content_type", json_string("json"));
+        }
         size_t j;
         json_t *inst;
         json_array_foreach(json_object_get(v, "installations"), j, inst) {

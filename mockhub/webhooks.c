@@ -17,6 +17,7 @@ typedef struct {
     int64_t id;
     char guid[37];
     int64_t hook_id, repo_id;
+    int64_t app_id; /* > 0: an App's webhook (target type "integration") */
     char event[48];
     char *action;
     char *url, *secret, *content_type;
@@ -88,6 +89,7 @@ static delivery *make(mh_repo *r, json_t *hook, const char *event, const char *a
     snprintf(d->guid, sizeof d->guid, "%s", guid);
     d->hook_id = json_integer_value(json_object_get(hook, "id"));
     d->repo_id = r ? r->id : 0;
+    d->app_id = json_integer_value(json_object_get(hook, "app_id"));
     snprintf(d->event, sizeof d->event, "%s", event);
     d->action = action ? strdup(action) : NULL;
     d->url = strdup(json_string_value(json_object_get(hook, "url")));
@@ -155,6 +157,22 @@ void mh_hooks_emit(mh_repo *r, const char *event, json_t *payload)
         enqueue(r, hook, event, action, guid, body);
         sent++;
     }
+    /* GitHub Apps with a webhook and an installation covering this repository get the same event
+     * (same GUID) with "installation": {id, node_id} added. */
+    json_array_foreach(g_mh->apps, i, hook) {
+        json_t *wh = json_object_get(hook, "webhook");
+        json_t *inst = wh ? mh_app_installation_for(hook, r) : NULL;
+        if (!inst || !hook_wants(wh, event))
+            continue;
+        json_t *copy = json_copy(payload);
+        json_object_set_new(copy, "installation", json_pack("{s:O, s:s}", "id", json_object_get(inst, "id"), "node_id",
+                                                            "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u"));
+        char *abody = json_dumps(copy, JSON_COMPACT);
+        enqueue(r, wh, event, action, guid, abody);
+        free(abody);
+        json_decref(copy);
+        sent++;
+    }
     mh_log("info", "webhook-queued", "event=%s action=%s guid=%s repo=%s hooks=%d", event, action ? action : "-", guid,
            r->full_name, sent);
     free(body);
@@ -215,8 +233,8 @@ static void send_one(delivery *d)
     json_object_set_new(hdrs, "X-GitHub-Delivery", json_string(d->guid));
     snprintf(v, sizeof v, "%lld", (long long)d->hook_id);
     json_object_set_new(hdrs, "X-GitHub-Hook-ID", json_string(v));
-    json_object_set_new(hdrs, "X-GitHub-Hook-Installation-Target-Type", json_string("repository"));
-    snprintf(v, sizeof v, "%lld", (long long)d->repo_id);
+    json_object_set_new(hdrs, "X-GitHub-Hook-Installation-Target-Type", json_string(d->app_id > 0 ? "integration" : "repository"));
+    snprintf(v, sizeof v, "%lld", (long long)(d->app_id > 0 ? d->app_id : d->repo_id));
     json_object_set_new(hdrs, "X-GitHub-Hook-Installation-Target-ID", json_string(v));
     json_object_set_new(hdrs, "Content-Type", json_string(!strcmp(d->content_type, "form") ? "application/x-www-form-urlencoded" : "application/json"));
     if (*d->secret) {

@@ -64,6 +64,7 @@ def make_jwt(iss, iat, exp):
 
 world = {
     "apps": [{"id": 77, "slug": "lander", "client_id": "Iv1.lander", "public_key": PUB,
+              "webhook": {"url": HOOK.replace("/webhook", "/app-hook"), "secret": "s3cret", "events": ["pull_request"]},
               "installations": [{"id": 7001, "account": "acme", "repositories": ["mono"]}]}],
     "users": [{"login": "alice", "token": "tok-alice", "email": "alice@example.com", "name": "Alice"},
               {"login": "bob", "token": "tok-bob"}, {"login": "carol", "token": "tok-carol"},
@@ -475,6 +476,11 @@ try:
     check(s == 200 and b["permissions"]["push"], "installation token reads the repo (write)")
     s, h, b = call("POST", R + "/issues/%d/comments" % pn, {"body": "from the app"}, tok=itok)
     check(s == 201 and b["user"]["login"] == "lander[bot]" and b["user"]["type"] == "Bot", "app comments as lander[bot]")
+    with dlock:
+        app_d = [d for d in deliveries if d["h"].get("x-github-hook-installation-target-type") == "integration"]
+    check(app_d and all(d["body"]["installation"]["id"] == 7001 and d["h"]["x-github-event"] == "pull_request"
+                        and d["h"]["x-github-hook-installation-target-id"] == "77" for d in app_d),
+          "App webhook deliveries carry installation.id (%d)" % len(app_d))
     s, h, b = call("GET", "/installation/repositories", tok=itok)
     check(s == 200 and b["total_count"] == 1, "installation repositories")
     bad = make_jwt(77, now - 60, now + 3600)
