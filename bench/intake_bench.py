@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-worker", action="store_true")
+    ap.add_argument("--store-via-inbox", action="store_true",
+                    help="the worker's store writes go through lq_inbox_run()")
     args = ap.parse_args()
     wrk = shutil.which("wrk")
     if not wrk:
@@ -98,6 +100,8 @@ def main():
     cmd = [args.server, "--listen", "127.0.0.1:%d" % port, "--db", db]
     if args.no_worker:
         cmd.append("--no-worker")
+    if args.store_via_inbox:
+        cmd.append("--store-via-inbox")
 
     # exec -> first acknowledged (202, durable) delivery: on a new database, then on restart
     def start_and_ack(delivery):
@@ -188,6 +192,12 @@ def main():
                  srv["worker_next_ms"]["p99"], srv["worker_next_ms"]["max"],
                  srv["worker_done_ms"]["p50"], srv["worker_done_ms"]["p99"],
                  srv["worker_done_ms"]["max"]))
+        print("  worker's store write (%s): "
+              "p50 %.2f / p99 %.2f / max %.2f ms"
+              % ("through lq_inbox_run" if args.store_via_inbox else
+                 "own connection, autocommit INSERT, busy_timeout 10 s",
+                 srv["store_write_ms"]["p50"], srv["store_write_ms"]["p99"],
+                 srv["store_write_ms"]["max"]))
     ok = durable and not other and errors == 0
     for k, limit in TARGETS.items():
         good = fig[k] >= limit if k == "throughput" else fig[k] < limit

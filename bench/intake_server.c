@@ -3,7 +3,9 @@
  * disk), plus a worker thread doing lq_inbox_next/done like the landing worker, so the report
  * shows whether a webhook storm starves it.
  *
- *   intake_server --listen 127.0.0.1:PORT --db PATH [--no-worker]
+ *   intake_server --listen 127.0.0.1:PORT --db PATH [--no-worker] [--store-via-inbox]
+ *   (the worker also writes one row per delivery, like landq's store: through its own
+ *   connection, or with --store-via-inbox through lq_inbox_run())
  *   (secret from LANDQ_WEBHOOK_SECRET; SIGTERM/SIGINT stop it and print one JSON line)
  */
 #include <errno.h>
@@ -44,8 +46,9 @@ typedef struct samples {
     double *v;
     size_t n;
 } samples;
-static samples next_lat, done_lat;
+static samples next_lat, done_lat, store_lat;
 static unsigned long long processed;
+static const char *db_path;
 
 static void sample_add(samples *s, double v)
 {
@@ -67,9 +70,66 @@ static double pct(samples *s, double p)
     return s->v[i];
 }
 
+/* Like the landing worker's store (landq/io/store.c): its own connection to the same file,
+ * autocommit writes, busy_timeout 10 s. Its write latency shows whether intake's writer, which
+ * holds the WAL write lock most of the time during a storm, starves other writers. */
+static sqlite3 *store_db;
+static sqlite3_stmt *store_st;
+
+static void store_open(void)
+{
+    if (sqlite3_open_v2(db_path, &store_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_busy_timeout(store_db, 10000) != SQLITE_OK ||
+        sqlite3_exec(store_db,
+                     "PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS bench_store "
+                     "(id INTEGER PRIMARY KEY, seq INTEGER, note TEXT)",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(store_db, "INSERT INTO bench_store(seq, note) VALUES (?1, 'seen')",
+                           -1, &store_st, NULL) != SQLITE_OK)
+        fprintf(stderr, "intake_server: store: %s\n", sqlite3_errmsg(store_db));
+}
+
+static int store_via_inbox; /* --store-via-inbox: write through lq_inbox_run() instead */
+
+static int store_run(struct sqlite3 *db, void *ctx, lq_error *err)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "CREATE TABLE IF NOT EXISTS bench_store (id INTEGER PRIMARY KEY, seq INTEGER, "
+             "note TEXT); INSERT INTO bench_store(seq, note) VALUES (%lld, 'seen')",
+             (long long)*(const int64_t *)ctx);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return lq_error_set(err, LQ_ERROR, "store: %s", sqlite3_errmsg(db));
+    return LQ_OK;
+}
+
+static void store_write(int64_t seq)
+{
+    if (store_via_inbox) {
+        lq_error err;
+        double t0 = now_ms();
+        if (lq_inbox_run(inbox, store_run, &seq, &err) != LQ_OK)
+            fprintf(stderr, "intake_server: store write: %s\n", err.msg);
+        sample_add(&store_lat, now_ms() - t0);
+        return;
+    }
+    if (!store_st)
+        return;
+    double t0 = now_ms();
+    sqlite3_bind_int64(store_st, 1, seq);
+    int rc = sqlite3_step(store_st);
+    sqlite3_reset(store_st);
+    sample_add(&store_lat, now_ms() - t0);
+    if (rc != SQLITE_DONE)
+        fprintf(stderr, "intake_server: store write: %s\n", sqlite3_errmsg(store_db));
+}
+
 static void *worker(void *arg)
 {
     (void)arg;
+    if (!store_via_inbox)
+        store_open();
     while (!atomic_load(&worker_stop)) {
         lq_delivery d;
         lq_error err;
@@ -86,6 +146,8 @@ static void *worker(void *arg)
             continue;
         }
         sample_add(&next_lat, t1 - t0);
+        store_write(d.seq);
+        t1 = now_ms();
         rc = lq_inbox_done(inbox, d.seq, &err);
         sample_add(&done_lat, now_ms() - t1);
         if (rc != LQ_OK)
@@ -94,6 +156,8 @@ static void *worker(void *arg)
             processed++;
         lq_delivery_dispose(&d);
     }
+    sqlite3_finalize(store_st);
+    sqlite3_close(store_db);
     return NULL;
 }
 
@@ -122,12 +186,12 @@ static long vm_hwm_kib(void)
     return kib;
 }
 
-static long long count_rows(const char *db_path)
+static long long count_rows(const char *file)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     long long n = -1;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+    if (sqlite3_open_v2(file, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
         sqlite3_prepare_v2(db, "SELECT count(*) FROM inbox_deliveries", -1, &st, NULL) ==
             SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
@@ -149,13 +213,16 @@ int main(int argc, char **argv)
             db = argv[++i];
         else if (strcmp(argv[i], "--no-worker") == 0)
             with_worker = 0;
+        else if (strcmp(argv[i], "--store-via-inbox") == 0)
+            store_via_inbox = 1;
         else {
-            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--no-worker]\n",
+            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--no-worker] [--store-via-inbox]\n",
                     argv[0]);
             return 2;
         }
     }
     const char *secret = getenv("LANDQ_WEBHOOK_SECRET");
+    db_path = db;
     if (!db || !secret || !*secret) {
         fprintf(stderr, "intake_server: --db and LANDQ_WEBHOOK_SECRET are required\n");
         return 2;
@@ -187,7 +254,8 @@ int main(int argc, char **argv)
     if (with_worker) {
         next_lat.v = malloc(MAX_SAMPLES * sizeof(double));
         done_lat.v = malloc(MAX_SAMPLES * sizeof(double));
-        if (!next_lat.v || !done_lat.v || pthread_create(&wt, NULL, worker, NULL) != 0)
+        store_lat.v = malloc(MAX_SAMPLES * sizeof(double));
+        if (!next_lat.v || !done_lat.v || !store_lat.v || pthread_create(&wt, NULL, worker, NULL) != 0)
             with_worker = 0;
     }
     while (!stop_requested)
@@ -214,12 +282,14 @@ int main(int argc, char **argv)
     long long rows = count_rows(db);
     qsort(next_lat.v, next_lat.n, sizeof(double), cmp_double);
     qsort(done_lat.v, done_lat.n, sizeof(double), cmp_double);
+    qsort(store_lat.v, store_lat.n, sizeof(double), cmp_double);
     printf("{\"cpu_s\":%.3f,\"peak_rss_kib\":%ld,\"stored\":%llu,\"duplicates\":%llu,\"failed\":%llu,"
            "\"commits\":%llu,\"max_batch\":%llu,\"commit_ms_avg\":%.3f,\"commit_ms_max\":%.3f,\"rows_on_disk\":%lld,\"pending\":%lld,"
            "\"answered_202\":%llu,\"answered_other\":%llu,"
            "\"server_ack_ms_le\":{\"p50\":%g,\"p99\":%g},"
            "\"worker_processed\":%llu,\"worker_next_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
-           "\"worker_done_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+           "\"worker_done_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f},"
+           "\"store_write_ms\":{\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
            cpu_s, hwm, (unsigned long long)st.stored, (unsigned long long)st.duplicates,
            (unsigned long long)st.failed, (unsigned long long)st.commits,
            (unsigned long long)st.max_batch,
@@ -229,8 +299,11 @@ int main(int argc, char **argv)
            (unsigned long long)(ist.latency_count - ist.by_status[1]), hist_quantile(&ist, 0.5),
            hist_quantile(&ist, 0.99), processed,
            pct(&next_lat, 50), pct(&next_lat, 99), next_lat.n ? next_lat.v[next_lat.n - 1] : 0,
-           pct(&done_lat, 50), pct(&done_lat, 99), done_lat.n ? done_lat.v[done_lat.n - 1] : 0);
+           pct(&done_lat, 50), pct(&done_lat, 99), done_lat.n ? done_lat.v[done_lat.n - 1] : 0,
+           pct(&store_lat, 50), pct(&store_lat, 99),
+           store_lat.n ? store_lat.v[store_lat.n - 1] : 0);
     free(next_lat.v);
     free(done_lat.v);
+    free(store_lat.v);
     return 0;
 }

@@ -44,7 +44,7 @@
  * to answer 503 before GitHub's 10 s delivery timeout. */
 #define BUSY_TIMEOUT_MS 5000
 
-enum op_kind { OP_PUT, OP_DONE, OP_PRUNE };
+enum op_kind { OP_PUT, OP_DONE, OP_PRUNE, OP_RUN };
 
 /* One queued write. Lives on the caller's stack until the writer marks it finished. */
 typedef struct op {
@@ -55,6 +55,8 @@ typedef struct op {
     size_t stored_len;
     int encoding;
     int64_t seq;                   /* OP_DONE: the delivery; OP_PRUNE: before_ms */
+    lq_inbox_run_fn fn;            /* OP_RUN */
+    void *ctx;
     int64_t received_ms;
     int64_t changed;               /* rows changed */
     int rc;
@@ -183,6 +185,18 @@ static int step_done(sqlite3_stmt *st)
 static int run_op(lq_inbox *in, op *o)
 {
     sqlite3_stmt *st;
+    if (o->kind == OP_RUN) {
+        /* a caller's failure undoes only its own changes; a failing SAVEPOINT fails the batch */
+        int rc = sqlite3_exec(in->wdb, "SAVEPOINT lq_run", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return rc;
+        o->rc = o->fn(in->wdb, o->ctx, o->err);
+        if (o->rc != LQ_OK)
+            rc = sqlite3_exec(in->wdb, "ROLLBACK TO lq_run; RELEASE lq_run", NULL, NULL, NULL);
+        else
+            rc = sqlite3_exec(in->wdb, "RELEASE lq_run", NULL, NULL, NULL);
+        return rc;
+    }
     switch (o->kind) {
     case OP_PUT:
         st = in->put_st;
@@ -224,6 +238,8 @@ static void set_result(lq_inbox *in, op *o)
                            : lq_error_set(o->err, LQ_ENOTFOUND, "%s: no delivery with seq %lld",
                                           in->path, (long long)o->seq);
         break;
+    case OP_RUN:
+        break; /* o->rc is fn's result */
     default:
         o->rc = LQ_OK;
         break;
@@ -593,6 +609,14 @@ int lq_inbox_put(lq_inbox *in, const char *id, const char *event, const char *bo
 int lq_inbox_done(lq_inbox *in, int64_t seq, lq_error *err)
 {
     op o = {.kind = OP_DONE, .seq = seq, .err = err};
+    return submit(in, &o);
+}
+
+int lq_inbox_run(lq_inbox *in, lq_inbox_run_fn fn, void *ctx, lq_error *err)
+{
+    if (!fn)
+        return lq_error_set(err, LQ_EINVAL, "inbox: no function to run");
+    op o = {.kind = OP_RUN, .fn = fn, .ctx = ctx, .err = err};
     return submit(in, &o);
 }
 

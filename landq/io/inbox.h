@@ -71,6 +71,18 @@ typedef struct lq_inbox_stats {
 void lq_inbox_stats_get(lq_inbox *inbox, lq_inbox_stats *out);
 /* Number of stored deliveries not yet marked done (queue depth). */
 int lq_inbox_pending(lq_inbox *inbox, int64_t *out, lq_error *err);
+/* Runs fn(db, ctx, err) on the inbox's writer connection, inside the next group commit (under
+ * a SAVEPOINT: when fn returns non-zero, only its own changes are rolled back), and returns
+ * fn's result once the transaction is on disk (or a negative status if the commit failed).
+ * Why: during a webhook storm the inbox writer holds the WAL write lock almost all the time, so
+ * a separate connection's autocommit write waits in its busy handler (measured: p99 ~70 ms, max
+ * ~0.6 s); through here, another module's writes (the worker's queue state) share the inbox's
+ * fsyncs and wait at most about one commit. fn runs on the writer thread: keep it short, do
+ * no I/O besides SQL, and finalize every statement it prepares before returning. */
+struct sqlite3;
+typedef int (*lq_inbox_run_fn)(struct sqlite3 *db, void *ctx, lq_error *err);
+int lq_inbox_run(lq_inbox *inbox, lq_inbox_run_fn fn, void *ctx, lq_error *err);
+
 /* Deletes processed deliveries received before before_ms (their ids stop deduplicating;
  * GitHub redelivers for 30 days, so keep at least that). *out_deleted may be NULL. */
 int lq_inbox_prune(lq_inbox *inbox, int64_t before_ms, int64_t *out_deleted, lq_error *err);

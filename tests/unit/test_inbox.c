@@ -372,3 +372,89 @@ Test(inbox, corrupt_row_reported_and_skippable)
     lq_delivery_dispose(&d);
     lq_inbox_close(in);
 }
+
+static int run_insert(struct sqlite3 *db, void *ctx, lq_error *err)
+{
+    const char *sql = ctx;
+    char *msg = NULL;
+    if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS side(v TEXT)", NULL, NULL, &msg) !=
+            SQLITE_OK ||
+        sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        lq_error_set(err, LQ_ERROR, "side: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return LQ_ERROR;
+    }
+    return LQ_OK;
+}
+
+static int run_insert_then_fail(struct sqlite3 *db, void *ctx, lq_error *err)
+{
+    (void)ctx;
+    sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS side(v TEXT)", NULL, NULL, NULL);
+    sqlite3_exec(db, "INSERT INTO side VALUES ('must be rolled back')", NULL, NULL, NULL);
+    return lq_error_set(err, LQ_ECONFLICT, "changed my mind");
+}
+
+Test(inbox, run_shares_the_group_commit_and_rolls_back_only_itself)
+{
+    lq_inbox *in = open_inbox();
+    lq_error err;
+    cr_assert_eq(lq_inbox_run(in, run_insert, "INSERT INTO side VALUES ('a')", &err), LQ_OK,
+                 "%s", err.msg);
+    cr_assert_eq(lq_inbox_run(in, run_insert_then_fail, NULL, &err), LQ_ECONFLICT);
+    cr_assert_str_eq(err.msg, "changed my mind");
+    cr_assert_eq(lq_inbox_run(in, run_insert, "INSERT INTO nowhere VALUES (1)", &err), LQ_ERROR);
+    cr_assert(strstr(err.msg, "no such table"), "%s", err.msg);
+    cr_assert_eq(lq_inbox_run(in, NULL, NULL, &err), LQ_EINVAL);
+    put(in, "r1", "push", "{}", LQ_OK); /* the writer is still healthy */
+    lq_inbox_close(in);
+    cr_assert_eq(query_int("SELECT count(*) FROM side"), 1);
+    cr_assert_eq(query_int("SELECT count(*) FROM side WHERE v = 'a'"), 1);
+}
+
+typedef struct mixed_arg {
+    lq_inbox *in;
+    int thread;
+} mixed_arg;
+
+static void *mixed(void *p)
+{
+    mixed_arg *a = p;
+    for (int i = 0; i < 20; i++) {
+        char id[32];
+        lq_error err;
+        snprintf(id, sizeof(id), "m%d-%d", a->thread, i);
+        if (a->thread % 2) {
+            if (lq_inbox_put(a->in, id, "push", "{}", 2, &err) != LQ_OK)
+                return (void *)1;
+        } else {
+            int rc = lq_inbox_run(a->in, i % 3 ? run_insert : run_insert_then_fail,
+                                  "INSERT INTO side VALUES ('x')", &err);
+            if (rc != (i % 3 ? LQ_OK : LQ_ECONFLICT))
+                return (void *)1;
+        }
+    }
+    return NULL;
+}
+
+Test(inbox, run_and_puts_interleaved_in_batches)
+{
+    lq_inbox *in = open_inbox();
+    pthread_t t[8];
+    mixed_arg a[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (mixed_arg){in, i};
+        pthread_create(&t[i], NULL, mixed, &a[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        cr_assert_null(r, "thread %d", i);
+    }
+    lq_inbox_stats st;
+    lq_inbox_stats_get(in, &st);
+    cr_assert_eq(st.stored, 80);
+    lq_inbox_close(in);
+    /* 4 threads x 20 runs, of which i % 3 == 0 (7 per thread) failed and rolled back */
+    cr_assert_eq(query_int("SELECT count(*) FROM side"), 4 * 13);
+}
