@@ -1,0 +1,316 @@
+/* test_scenario.c -- scenario files (mockhub/scenario): parsing, validation with FILE:LINE errors
+ * that point at the offending step or value, "repeat" expansion, the runner's independent owner
+ * check (invariant 1) and the chaos generator (deterministic, always valid). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sc_chaos.h"
+#include "sc_owners.h"
+#include "sc_scenario.h"
+
+#define WORLD                                                                                              \
+    "{\"users\": [{\"login\": \"alice\", \"token\": \"tok-alice\", \"email\": \"alice@acme.test\"},\n"      \
+    "  {\"login\": \"bob\", \"token\": \"tok-bob\"},\n"                                                    \
+    "  {\"login\": \"landq-bot\", \"token\": \"tok-landq\", \"type\": \"Bot\"}],\n"                        \
+    " \"orgs\": [{\"login\": \"acme\", \"members\": [\"alice\", \"bob\"],\n"                              \
+    "            \"teams\": [{\"slug\": \"infra\", \"members\": [\"bob\"]}]}],\n"                          \
+    " \"repos\": [{\"full_name\": \"acme/mono\", \"default_branch\": \"main\",\n"                          \
+    "   \"collaborators\": {\"alice\": \"write\", \"bob\": \"admin\", \"landq-bot\": \"maintain\"},\n"     \
+    "   \"files\": {\".github/CODEOWNERS\": \"* @bob\\n\", \"a.txt\": \"a\\n\"}}]}"
+
+static sc_errors errs;
+static sc_scenario sc;
+
+static void setup(void)
+{
+    sc_errors_init(&errs);
+}
+static void teardown(void)
+{
+    sc_scenario_dispose(&sc);
+    sc_errors_dispose(&errs);
+}
+TestSuite(scenario, .init = setup, .fini = teardown);
+
+static int parse(const char *text)
+{
+    return sc_scenario_parse(&sc, text, strlen(text), "s.json", &errs);
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    cr_assert_eq(parse(text), -1, "accepted:\n%s", text);
+    int found = 0;
+    for (size_t i = 0; i < errs.n; i++)
+        found |= strstr(errs.items[i], want) != NULL;
+    cr_assert(found, "no error contains \"%s\"; first: %s", want, errs.n ? errs.items[0] : "(none)");
+}
+
+/* The world occupies lines 2..9 ("world": starts on line 2); steps start on line 10. */
+#define DOC(steps, expect)                                                                                  \
+    "{\"description\": \"d\",\n"                                                                            \
+    "\"world\": " WORLD ",\n"                                                                               \
+    "\"steps\": [\n" steps "],\n"                                                                           \
+    "\"expect\": " expect "}\n"
+
+#define OPEN "{\"do\": \"open_pr\", \"as\": \"alice\", \"title\": \"T\", \"head\": \"f\", \"files\": {\"a.txt\": \"b\\n\"}}"
+
+Test(scenario, valid_document)
+{
+    const char *text = DOC(OPEN ",\n"
+                           "{\"do\": \"review\", \"as\": \"bob\", \"pr\": 1, \"event\": \"APPROVE\"},\n"
+                           "{\"do\": \"label\", \"as\": \"alice\", \"pr\": 1},\n"
+                           "{\"do\": \"wait_pr\", \"pr\": 1, \"merged\": true}\n",
+                           "{\"pulls\": {\"1\": {\"merged\": true, \"commit\": {\"title\": \"T\"}}}}");
+    cr_assert_eq(parse(text), 0, "%s", errs.n ? errs.items[0] : "");
+    cr_assert_eq(json_array_size(sc.steps), 4);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(sc.steps, 0), "_line")), 11);
+    cr_assert_eq(json_integer_value(json_object_get(json_array_get(sc.steps, 3), "_line")), 14);
+    cr_assert_str_eq(sc_scenario_repo(sc.root), "acme/mono");
+    cr_assert_str_eq(sc_scenario_label(sc.root), "land");
+    cr_assert_str_eq(sc_scenario_landq_user(sc.root), "landq-bot");
+}
+
+Test(scenario, syntax_error_has_line)
+{
+    expect_error("{\"description\": \"d\",\n\"world\": {},\n\"steps\": [,]}\n", "s.json:3:");
+}
+
+Test(scenario, unknown_step_points_at_its_line)
+{
+    expect_error(DOC(OPEN ",\n{\"do\": \"teleport\", \"as\": \"bob\"}\n", "{}"), "s.json:12: /steps/1/do: unknown step \"teleport\"");
+}
+
+Test(scenario, unknown_user)
+{
+    expect_error(DOC(OPEN ",\n{\"do\": \"label\", \"as\": \"mallory\", \"pr\": 1}\n", "{}"),
+                 "s.json:12: /steps/1/as: no user \"mallory\" in the world");
+}
+
+Test(scenario, pr_that_does_not_exist_yet)
+{
+    expect_error(DOC("{\"do\": \"label\", \"as\": \"alice\", \"pr\": 1},\n" OPEN "\n", "{}"),
+                 "s.json:11: /steps/0/pr: no pull request #1 at this point");
+}
+
+Test(scenario, missing_and_mistyped_fields)
+{
+    expect_error(DOC("{\"do\": \"review\", \"as\": \"bob\", \"pr\": 1}\n", "{}"), "step \"review\" needs \"event\"");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN ",\n{\"do\": \"sleep\", \"ms\": \"10\"}\n", "{}"), "s.json:12: /steps/1/ms: \"ms\" must be an integer");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN ",\n{\"do\": \"review\", \"as\": \"bob\", \"pr\": 1, \"event\": \"LGTM\"}\n", "{}"),
+                 "event must be APPROVE, REQUEST_CHANGES or COMMENT");
+}
+
+Test(scenario, every_error_is_reported)
+{
+    cr_assert_eq(parse(DOC(OPEN ",\n{\"do\": \"label\", \"as\": \"x\", \"pr\": 1},\n{\"do\": \"nope\"}\n", "{}")), -1);
+    cr_assert_eq(errs.n, 2, "errors: %zu", errs.n);
+}
+
+Test(scenario, world_errors_are_mapped_to_the_file)
+{
+    const char *text = "{\"description\": \"d\",\n"
+                       "\"world\": {\"users\": [{\"login\": \"bob\", \"token\": \"t\"}], \"orgs\": [{\"login\": \"acme\"}],\n"
+                       "  \"repos\": [{\"full_name\": \"acme/mono\",\n"
+                       "     \"collaborators\": {\"bob\": \"emperor\"}}]},\n"
+                       "\"steps\": []}\n";
+    expect_error(text, "s.json:4: /world/repos/0/collaborators/bob:");
+}
+
+Test(scenario, world_needs_landq_user_and_admin)
+{
+    const char *text = "{\"description\": \"d\",\n"
+                       "\"world\": {\"users\": [{\"login\": \"bob\", \"token\": \"t\"}],\n"
+                       "  \"repos\": [{\"full_name\": \"acme/mono\", \"collaborators\": {\"bob\": \"write\"}}]},\n"
+                       "\"steps\": []}\n";
+    expect_error(text, "the landq user \"landq-bot\" must be a world user");
+    expect_error(text, "needs an admin collaborator");
+}
+
+Test(scenario, repeat_expands_i)
+{
+    const char *text = DOC(OPEN ",\n" OPEN ",\n" OPEN ",\n"
+                           "{\"do\": \"label\", \"repeat\": 3, \"as\": \"alice\", \"pr\": \"{i}\", \"note\": \"n{i}\"}\n",
+                           "{}");
+    cr_assert_eq(parse(text), 0, "%s", errs.n ? errs.items[0] : "");
+    cr_assert_eq(json_array_size(sc.steps), 6);
+    json_t *last = json_array_get(sc.steps, 5);
+    cr_assert_eq(json_integer_value(json_object_get(last, "pr")), 3);
+    cr_assert_str_eq(json_string_value(json_object_get(last, "note")), "n3");
+    cr_assert_null(json_object_get(last, "repeat"));
+    cr_assert_eq(json_integer_value(json_object_get(last, "_line")), 14);
+}
+
+Test(scenario, repeat_beyond_known_prs_fails)
+{
+    expect_error(DOC(OPEN ",\n{\"do\": \"label\", \"repeat\": 2, \"as\": \"alice\", \"pr\": \"{i}\"}\n", "{}"),
+                 "/steps/1/pr: no pull request #2");
+}
+
+Test(scenario, world_pulls_repeat)
+{
+    const char *text = "{\"description\": \"d\",\n"
+                       "\"world\": {\"users\": [{\"login\": \"bob\", \"token\": \"t\"}, {\"login\": \"alice\", \"token\": \"a\"},\n"
+                       "   {\"login\": \"landq-bot\", \"token\": \"l\"}], \"orgs\": [{\"login\": \"acme\"}],\n"
+                       "  \"repos\": [{\"full_name\": \"acme/mono\", \"collaborators\": {\"bob\": \"admin\", \"alice\": \"write\"},\n"
+                       "   \"files\": {\"a\": \"a\"},\n"
+                       "   \"pulls\": [{\"repeat\": 5, \"user\": \"alice\", \"head\": \"b{i}\", \"base\": \"main\",\n"
+                       "              \"title\": \"T{i}\", \"files\": {\"f{i}\": \"{i}\"}}]}]},\n"
+                       "\"steps\": [{\"do\": \"label\", \"as\": \"bob\", \"pr\": 5}]}\n";
+    cr_assert_eq(parse(text), 0, "%s", errs.n ? errs.items[0] : "");
+    json_t *pulls = json_object_get(json_array_get(json_object_get(json_object_get(sc.root, "world"), "repos"), 0), "pulls");
+    cr_assert_eq(json_array_size(pulls), 5);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(pulls, 4), "head")), "b5");
+}
+
+Test(scenario, bad_fault_and_unknown_fault_name)
+{
+    expect_error(DOC("{\"do\": \"fault\", \"spec\": {\"kind\": \"explode\"}}\n", "{}"), "s.json:11: /steps/0/spec: bad fault:");
+    sc_errors_dispose(&errs);
+    expect_error(DOC("{\"do\": \"wait_fault\", \"name\": \"slow\"}\n", "{}"), "no fault step named \"slow\"");
+}
+
+Test(scenario, expectations_are_checked)
+{
+    expect_error(DOC(OPEN "\n", "{\"pulls\": {\"1\": {\"merged\": \"yes\"}}}"), "\"merged\" must be a boolean");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN "\n", "{\"pulls\": {\"2\": {\"merged\": true}}}"), "\"2\" is not a pull request of this scenario");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN "\n", "{\"pulls\": {\"1\": {\"commit\": {\"tittle\": \"x\"}}}}"), "unknown key \"tittle\"");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN "\n", "{\"base\": {\"order\": [\"1\"]}}"), "\"order\" must be an array of integers");
+}
+
+Test(scenario, files_must_be_relative)
+{
+    expect_error(DOC("{\"do\": \"open_pr\", \"as\": \"alice\", \"title\": \"T\", \"head\": \"f\", \"files\": {\"/etc/x\": \"b\"}}\n",
+                     "{}"),
+                 "/steps/0/files/~1etc~1x: bad path");
+}
+
+Test(scenario, line_map_escapes_pointers)
+{
+    const char *text = "{\"a/b\": 1,\n\"c~d\": [\n0,\n{\"e\": 2}]}";
+    json_t *lines = sc_json_lines(text, strlen(text));
+    cr_assert_eq(sc_scenario_line(lines, "/a~1b"), 1);
+    cr_assert_eq(sc_scenario_line(lines, "/c~0d/1/e"), 4);
+    cr_assert_eq(sc_scenario_line(lines, "/c~0d/1/missing"), 4); /* nearest ancestor */
+    json_decref(lines);
+}
+
+Test(scenario, garbage_never_crashes)
+{
+    const char *inputs[] = {"", "null", "[]", "{\"world\": 1}", "{\"description\": 1, \"world\": [], \"steps\": {}}",
+                            "{\"description\": \"d\", \"world\": {}, \"steps\": [1, null, {\"do\": 3}]}"};
+    for (size_t i = 0; i < sizeof inputs / sizeof *inputs; i++) {
+        sc_errors e;
+        sc_errors_init(&e);
+        sc_scenario s;
+        cr_assert_eq(sc_scenario_parse(&s, inputs[i], strlen(inputs[i]), "g.json", &e), -1, "%s", inputs[i]);
+        cr_assert_gt(e.n, 0);
+        sc_errors_dispose(&e);
+    }
+}
+
+/* ---- the independent owner check ---- */
+
+static json_t *reviews(void)
+{
+    return json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]",
+                     "user", "Bob", "state", "APPROVED", "commit_id", "h2",                /* approves head */
+                     "user", "carol", "state", "APPROVED", "commit_id", "h1",              /* stale */
+                     "user", "bob", "state", "COMMENTED", "commit_id", "h2",               /* no change */
+                     "user", "alice", "state", "APPROVED", "commit_id", "h2",              /* the author */
+                     "user", "dave", "state", "CHANGES_REQUESTED", "commit_id", "h2");
+}
+
+Test(owners, approvers_latest_opinion_on_head_without_author)
+{
+    json_t *r = reviews();
+    json_t *a = sc_approvers(r, "alice", "h2");
+    cr_assert_eq(json_array_size(a), 1);
+    cr_assert_str_eq(json_string_value(json_array_get(a, 0)), "Bob");
+    cr_assert_eq(sc_changes_requested(r), 1);
+    json_array_append_new(r, json_pack("{s:s, s:s, s:s}", "user", "dave", "state", "DISMISSED", "commit_id", "h2"));
+    cr_assert_eq(sc_changes_requested(r), 0);
+    json_array_append_new(r, json_pack("{s:s, s:s, s:s}", "user", "bob", "state", "DISMISSED", "commit_id", "h2"));
+    json_decref(a);
+    a = sc_approvers(r, "alice", "h2");
+    cr_assert_eq(json_array_size(a), 0);
+    json_decref(a);
+    json_decref(r);
+}
+
+Test(owners, approvers_sorted_case_insensitively)
+{
+    json_t *r = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}, {s:s, s:s, s:s}]", "user", "zed", "state", "APPROVED",
+                          "commit_id", "h", "user", "Bob", "state", "APPROVED", "commit_id", "h", "user", "carol", "state",
+                          "APPROVED", "commit_id", "h");
+    json_t *a = sc_approvers(r, "x", "h");
+    cr_assert_str_eq(json_string_value(json_array_get(a, 0)), "Bob");
+    cr_assert_str_eq(json_string_value(json_array_get(a, 1)), "carol");
+    cr_assert_str_eq(json_string_value(json_array_get(a, 2)), "zed");
+    json_decref(a);
+    json_decref(r);
+}
+
+static const char *CO = "*         @bob\n/infra/   @acme/infra\n/docs/    docs@acme.test\n/vendor/\n";
+
+static int satisfied(const char *files_json, const char *approvers_json, char *why, size_t n)
+{
+    json_error_t je;
+    json_t *files = json_loads(files_json, 0, &je);
+    json_t *appr = json_loads(approvers_json, 0, &je);
+    json_t *world = json_loads("{\"users\": [{\"login\": \"dora\", \"email\": \"Docs@acme.test\"}],"
+                               " \"orgs\": [{\"login\": \"acme\", \"teams\": [{\"slug\": \"infra\", \"members\": [\"ivan\"]}]}]}",
+                               0, &je);
+    int rc = sc_owners_satisfied(CO, strlen(CO), files, appr, world, why, n);
+    json_decref(files);
+    json_decref(appr);
+    json_decref(world);
+    return rc;
+}
+
+Test(owners, users_teams_emails_unowned)
+{
+    char why[512];
+    cr_assert_eq(satisfied("[{\"filename\": \"README.md\"}]", "[\"bob\"]", why, sizeof why), 1);
+    cr_assert_eq(satisfied("[{\"filename\": \"README.md\"}]", "[\"carol\"]", why, sizeof why), 0);
+    cr_assert(strstr(why, "README.md needs one of @bob (CODEOWNERS line 1)"), "%s", why);
+    cr_assert_eq(satisfied("[{\"filename\": \"infra/main.tf\"}]", "[\"bob\"]", why, sizeof why), 0);
+    cr_assert_eq(satisfied("[{\"filename\": \"infra/main.tf\"}]", "[\"IVAN\"]", why, sizeof why), 1);
+    cr_assert_eq(satisfied("[{\"filename\": \"docs/a.md\"}]", "[\"dora\"]", why, sizeof why), 1);
+    cr_assert_eq(satisfied("[{\"filename\": \"vendor/x.c\"}]", "[]", why, sizeof why), 1);
+    cr_assert_eq(satisfied("[{\"filename\": \"vendor/x.c\", \"previous_filename\": \"infra/x.c\"}]", "[\"bob\"]", why,
+                           sizeof why),
+                 0, "a rename needs the owners of the old path too");
+    cr_assert_eq(sc_owners_satisfied(NULL, 0, NULL, NULL, NULL, why, sizeof why), 1, "no CODEOWNERS: nothing owned");
+}
+
+/* ---- chaos ---- */
+
+Test(chaos, deterministic_and_valid)
+{
+    for (uint64_t seed = 0; seed < 150; seed++) {
+        json_t *a = sc_chaos_generate(seed), *b = sc_chaos_generate(seed);
+        cr_assert(json_equal(a, b), "seed %llu not deterministic", (unsigned long long)seed);
+        char *text = json_dumps(a, JSON_INDENT(1));
+        sc_errors e;
+        sc_errors_init(&e);
+        sc_scenario s;
+        int rc = sc_scenario_parse(&s, text, strlen(text), "chaos.json", &e);
+        cr_assert_eq(rc, 0, "seed %llu: %s", (unsigned long long)seed, e.n ? e.items[0] : "");
+        sc_scenario_dispose(&s);
+        sc_errors_dispose(&e);
+        free(text);
+        json_decref(a);
+        json_decref(b);
+    }
+    json_t *x = sc_chaos_generate(1), *y = sc_chaos_generate(2);
+    cr_assert_not(json_equal(x, y));
+    json_decref(x);
+    json_decref(y);
+}
