@@ -488,7 +488,8 @@ static int rate_limited(lq_github *gh, const exchange *x, long status, long *wai
     }
     if (x->body && (strstr(x->body, "secondary rate") || strstr(x->body, "Secondary rate") ||
                     strstr(x->body, "abuse"))) {
-        *wait_ms = gh->cfg.secondary_wait_ms + (long)jitter(gh, 15000);
+        *wait_ms = gh->cfg.secondary_wait_ms +
+                   (long)jitter(gh, (unsigned)(gh->cfg.secondary_wait_ms / 4 + 1));
         return 1;
     }
     return 0;
