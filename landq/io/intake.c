@@ -20,6 +20,10 @@
 
 #define DEFAULT_MAX_CONNECTIONS 256
 #define DEFAULT_TIMEOUT_S 30
+/* Request bodies buffered at once, over all connections. GitHub payloads are mostly a few KB
+ * to a few hundred KB; the cap keeps 256 connections announcing 25 MB each from taking 6 GB.
+ * Past it a request gets 503 (GitHub shows the delivery as failed; it can be redelivered). */
+#define DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
 
 const int lq_intake_statuses[LQ_INTAKE_STATUSES] = {200, 202, 400, 401, 403,
                                                    404, 405, 413, 503, 500};
@@ -32,11 +36,13 @@ struct lq_intake {
     struct MHD_Daemon *daemon;
     int port;
     struct MHD_Response *r_stored, *r_duplicate; /* shared, persistent bodies */
-    /* counters (relaxed atomics: 32 connection threads update them) */
+    /* counters (relaxed atomics: the connection threads update them) */
     atomic_uint_least64_t by_status[LQ_INTAKE_STATUSES], by_reason[16];
     atomic_uint_least64_t stored, duplicates, unavailable, forbidden;
     atomic_uint_least64_t latency_le[LQ_INTAKE_LATENCY_BUCKETS + 1];
     atomic_uint_least64_t latency_sum_us, latency_count;
+    atomic_size_t buffered; /* bytes of request bodies currently held */
+    size_t max_buffered;
 };
 
 #define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
@@ -44,8 +50,9 @@ struct lq_intake {
 
 /* Per-request state for POST /webhook, owned by MHD's *con_cls until request_completed(). */
 typedef struct request {
+    lq_intake *in;
     char *buf;
-    size_t len, cap;
+    size_t len, cap; /* cap bytes are reserved in in->buffered */
     int replied;  /* a response was queued */
     int too_big;  /* over the limit: the rest of the body is discarded, then 413 */
     struct timespec t0;
@@ -84,6 +91,24 @@ static void count(lq_intake *in, int status, int verdict, const struct timespec 
                                   memory_order_relaxed);
         INC(in->latency_count);
     }
+}
+
+/* Reserves n more bytes of the body budget; 0 when that would exceed it. */
+static int reserve(lq_intake *in, size_t n)
+{
+    size_t cur = atomic_load_explicit(&in->buffered, memory_order_relaxed);
+    do {
+        if (n > in->max_buffered - cur || cur > in->max_buffered)
+            return 0;
+    } while (!atomic_compare_exchange_weak_explicit(&in->buffered, &cur, cur + n,
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+    return 1;
+}
+
+static void release(lq_intake *in, size_t n)
+{
+    atomic_fetch_sub_explicit(&in->buffered, n, memory_order_relaxed);
 }
 
 static void logf_(lq_intake *in, const char *fmt, ...) LQ_PRINTF(2, 3);
@@ -191,6 +216,9 @@ static enum MHD_Result early(lq_intake *in, struct MHD_Connection *c, void **con
 {
     *con_cls = &replied_early;
     count(in, (int)status, verdict, t0, verdict >= 0);
+    if (verdict >= 0)
+        logf_(in, "msg=webhook delivery=- event=- status=%u reason=%s", status,
+              lq_webhook_reason((lq_webhook_verdict)verdict));
     return reply(c, status, message, allow);
 }
 
@@ -305,18 +333,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return early(in, c, con_cls, 413, LQ_WEBHOOK_TOO_BIG, msg, NULL, &t0);
             }
         }
-        r = calloc(1, sizeof(*r));
-        if (!r)
-            return MHD_NO;
-        r->t0 = t0;
-        if (want) {
-            r->buf = malloc((size_t)want + 1);
-            if (!r->buf) {
-                free(r);
-                return MHD_NO;
-            }
-            r->cap = (size_t)want + 1;
+        if (want && !reserve(in, (size_t)want + 1)) {
+            INC(in->unavailable);
+            logf_(in, "msg=webhook status=503 reason=buffer_full bytes=%llu", want);
+            return early(in, c, con_cls, 503, -1,
+                         "too many deliveries in flight; please redeliver later", NULL, &t0);
         }
+        r = calloc(1, sizeof(*r));
+        if (r && want && !(r->buf = malloc((size_t)want + 1))) {
+            free(r);
+            r = NULL;
+        }
+        if (!r) {
+            if (want)
+                release(in, (size_t)want + 1);
+            return MHD_NO;
+        }
+        r->in = in;
+        r->t0 = t0;
+        r->cap = want ? (size_t)want + 1 : 0;
         *con_cls = r;
         return MHD_YES;
     }
@@ -332,6 +367,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
              * discard the rest, then answer 413; past twice the limit, close instead. */
             if (!r->too_big) {
                 free(r->buf);
+                release(in, r->cap);
                 r->buf = NULL;
                 r->cap = 0;
                 r->too_big = 1;
@@ -350,9 +386,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 cap *= 2;
             if (cap > LQ_WEBHOOK_MAX_BODY + 1)
                 cap = LQ_WEBHOOK_MAX_BODY + 1;
-            char *nb = realloc(r->buf, cap);
-            if (!nb)
+            if (!reserve(in, cap - r->cap)) { /* chunked upload beyond the budget: close */
+                INC(in->unavailable);
+                logf_(in, "msg=webhook status=503 reason=buffer_full bytes=%zu action=close",
+                      r->len + n);
                 return MHD_NO;
+            }
+            char *nb = realloc(r->buf, cap);
+            if (!nb) {
+                release(in, cap - r->cap);
+                return MHD_NO;
+            }
             r->buf = nb;
             r->cap = cap;
         }
@@ -380,6 +424,7 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
     (void)toe;
     if (r && r != &replied_early) {
         free(r->buf);
+        release(r->in, r->cap);
         free(r);
     }
     *con_cls = NULL;
@@ -440,6 +485,7 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
     if (!in)
         return lq_error_set(err, LQ_ENOMEM, "intake: out of memory");
     in->cfg = *cfg;
+    in->max_buffered = cfg->max_buffered ? cfg->max_buffered : DEFAULT_MAX_BUFFERED;
     in->secret = malloc(cfg->secret_len);
     in->r_stored = MHD_create_response_from_buffer(sizeof(body_stored) - 1, (void *)body_stored,
                                                    MHD_RESPMEM_PERSISTENT);

@@ -38,6 +38,8 @@ typedef struct lq_intake_config {
     void *log_ctx;
     unsigned max_connections;  /* default 256 */
     unsigned timeout_s;        /* idle/slow connection timeout, default 30 */
+    size_t max_buffered;       /* request-body bytes held at once (all connections); past it:
+                                * 503. Default 256 MiB; at least 25 MB to accept every size */
 } lq_intake_config;
 
 /* Counters since start, for /metrics (all monotonic). */

@@ -46,6 +46,8 @@ static int allow(void *ctx, const struct sockaddr *addr)
            in4->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 }
 
+static size_t max_buffered; /* 0: default */
+
 static void start(lq_intake_page_fn page)
 {
     lq_error err;
@@ -61,6 +63,7 @@ static void start(lq_intake_page_fn page)
         .page = page,
         .allow = allow,
         .log = log_line,
+        .max_buffered = max_buffered,
     };
     cr_assert_eq(lq_intake_start(&intake, &cfg, &err), LQ_OK, "%s", err.msg);
     port = lq_intake_port(intake);
@@ -487,4 +490,27 @@ Test(intake, concurrent_clients_each_delivery_stored_once)
     lq_inbox_stats st;
     lq_inbox_stats_get(inbox, &st);
     cr_assert_lt(st.commits, st.stored + st.duplicates, "no group commit happened");
+}
+
+Test(intake_budget, bodies_beyond_the_buffer_budget_get_503, .fini = teardown, .timeout = 60)
+{
+    max_buffered = 4096;
+    start(NULL);
+    char body[3000];
+    memset(body, ' ', sizeof(body));
+    body[0] = '{';
+    body[sizeof(body) - 1] = '\0';
+    body[sizeof(body) - 2] = '}';
+    response r = webhook("push", "b-1", body, NULL); /* 3000 bytes fit */
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    char big[5000];
+    memset(big, ' ', sizeof(big));
+    big[0] = '{';
+    big[sizeof(big) - 1] = '\0';
+    big[sizeof(big) - 2] = '}';
+    r = webhook("push", "b-2", big, NULL); /* 5000 do not */
+    cr_assert_eq(r.status, 503, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "in flight"), "%s", r.body);
+    r = webhook("push", "b-3", body, NULL); /* the budget was given back */
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
 }
