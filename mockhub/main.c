@@ -4,6 +4,8 @@
 #include "sc_cmd.h"
 
 #include <curl/curl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +75,14 @@ static int cmd_serve(int argc, char **argv)
     }
     mh_state_dispose(&st);
     mh_world_dispose(&w);
+    if (state_dir == tmpdir) { /* a state dir we made ourselves does not outlive us */
+        extern char **environ;
+        char *rm[] = {"rm", "-rf", tmpdir, NULL};
+        pid_t pid;
+        int status;
+        if (posix_spawnp(&pid, "rm", NULL, NULL, rm, environ) == 0)
+            waitpid(pid, &status, 0);
+    }
     curl_global_cleanup();
     git_libgit2_shutdown();
     return rc;

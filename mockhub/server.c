@@ -573,6 +573,8 @@ int mh_server_run(const char *listen_addr, const char *port_file)
             return 2;
         }
         snprintf(host, sizeof host, "%.*s", (int)(colon - listen_addr), listen_addr);
+        if (strcmp(host, "localhost") == 0 || host[0] == '\0')
+            snprintf(host, sizeof host, "127.0.0.1");
         char *end;
         long p = strtol(colon + 1, &end, 10);
         if (*end || p < 0 || p > 65535) {
