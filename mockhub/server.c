@@ -247,6 +247,32 @@ static int authenticate(mh_ctx *c, const char *auth)
     return c->user ? 0 : -1;
 }
 
+/* X-GitHub-Api-Version 2026-03-10 removes fields (see docs/mockhub.md). */
+static void strip_keys(json_t *v, const char *const *keys)
+{
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x) {
+            strip_keys(x, keys);
+        }
+    } else if (json_is_object(v)) {
+        for (int i = 0; keys[i]; i++)
+            json_object_del(v, keys[i]);
+    }
+}
+
+static void api_version_2026(mh_ctx *c)
+{
+    static const char *const pull_keys[] = {"merge_commit_sha", "assignee", NULL};
+    static const char *const rate_keys[] = {"rate", NULL};
+    const char *op = c->m.route ? c->m.route->name : "";
+    if (strncmp(op, "pulls/", 6) == 0)
+        strip_keys(c->resp, pull_keys);
+    else if (strcmp(op, "rate-limit/get") == 0)
+        strip_keys(c->resp, rate_keys);
+}
+
 static void rl_refresh(mh_user *u)
 {
     time_t now = time(NULL);
@@ -409,7 +435,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         charge = 0;
         goto respond;
     }
-    int mr = mh_route_request(&c, method, url);
+    /* HEAD is GET without a body (libmicrohttpd drops the body) */
+    int mr = mh_route_request(&c, strcmp(method, "HEAD") == 0 ? "GET" : method, url);
     if (mr != MH_ROUTE_OK) {
         mh_error(&c, 404, "Not Found");
         mh_log("info", "decision", "why=%s method=%s path=%s", mr == MH_ROUTE_BAD_METHOD ? "method-not-routed" : "no-route", method, url);
@@ -470,6 +497,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         }
     }
     mh_api_dispatch(&c);
+    if (apiv && strcmp(apiv, "2026-03-10") == 0 && c.resp)
+        api_version_2026(&c);
 
 respond:;
     /* Serialise and hash outside the big lock: the response tree only shares immutable leaves
@@ -489,7 +518,7 @@ respond:;
         out = strdup("");
     }
     char etag[48] = "";
-    if (strcmp(method, "GET") == 0 && status == 200) {
+    if ((strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) && status == 200) {
         uint64_t h1 = mh_hash64(out, out_len, 1), h2 = mh_hash64(out, out_len, 0x5bd1e995);
         snprintf(etag, sizeof etag, "\"%016llx%016llx\"", (unsigned long long)h1, (unsigned long long)h2);
         const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");

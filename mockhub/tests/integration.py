@@ -159,6 +159,13 @@ try:
     s, h, b = call("GET", R, headers={"X-GitHub-Api-Version": "1999-01-01"})
     check(s == 400, "unsupported API version -> 400")
 
+    s, h, b = call("GET", R + "/pulls/1", headers={"X-GitHub-Api-Version": "2026-03-10"})
+    check(s == 200 and "merge_commit_sha" not in b and "assignee" not in b, "API version 2026-03-10 drops merge_commit_sha")
+    s, h, b = call("GET", "/rate_limit", headers={"X-GitHub-Api-Version": "2026-03-10"})
+    check(s == 200 and "rate" not in b and "core" in b["resources"], "API version 2026-03-10 drops rate")
+    s, h, b = call("HEAD", R)
+    check(s == 200 and h.get("etag") and not b, "HEAD like GET without a body")
+
     # --- ETag / 304 not counted
     s, h, b = call("GET", R)
     rem = int(h["x-ratelimit-remaining"])
