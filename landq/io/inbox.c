@@ -217,7 +217,7 @@ static int run_op(lq_inbox *in, op *o)
         break;
     }
     int rc = sqlite3_step(st);
-    o->changed = rc == SQLITE_DONE ? sqlite3_changes64(in->wdb) : 0;
+    o->changed = rc == SQLITE_DONE ? sqlite3_changes(in->wdb) : 0; /* changes64 needs 3.37 */
     sqlite3_clear_bindings(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;

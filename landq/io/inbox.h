@@ -77,8 +77,9 @@ int lq_inbox_pending(lq_inbox *inbox, int64_t *out, lq_error *err);
  * Why: during a webhook storm the inbox writer holds the WAL write lock almost all the time, so
  * a separate connection's autocommit write waits in its busy handler (measured: p99 ~70 ms, max
  * ~0.6 s); through here, another module's writes (the worker's queue state) share the inbox's
- * fsyncs and wait at most about one commit. fn runs on the writer thread: keep it short, do
- * no I/O besides SQL, and finalize every statement it prepares before returning. */
+ * fsyncs and wait at most about one commit. fn runs on the writer thread inside a transaction:
+ * keep it short, do no I/O besides SQL, never BEGIN/COMMIT/ROLLBACK (a savepoint of its own is
+ * fine), and finalize every statement it prepares before returning. */
 struct sqlite3;
 typedef int (*lq_inbox_run_fn)(struct sqlite3 *db, void *ctx, lq_error *err);
 int lq_inbox_run(lq_inbox *inbox, lq_inbox_run_fn fn, void *ctx, lq_error *err);
