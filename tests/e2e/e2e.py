@@ -485,6 +485,22 @@ def case_mergeable_null(e):
     f = e.get('/_mockhub/faults')
     check('"fired": 6' in json.dumps(f), 'all null answers were served: %s' % f)
 
+def case_check_run(e):
+    """Check runs count like statuses: in progress waits, success lands (check_run webhooks)."""
+    head = e.pr(7)['head']['sha']
+    st, run = e.call('POST', '/repos/%s/check-runs' % REPO, 'ci-bot',
+                     {'name': 'build', 'head_sha': head, 'status': 'in_progress'})
+    check(st == 201, 'creating the check run: %s %s' % (st, run))
+    e.approve(7, 'bob')
+    e.label(7, 'alice')
+    e.wait('waiting for the check run', lambda: e.landq_status(head) == ('pending', 'waiting for check build'))
+    e.settle(1)
+    check(not e.merged(7), 'must not land while the check run is in progress')
+    st, j = e.call('PATCH', '/repos/%s/check-runs/%d' % (REPO, run['id']), 'ci-bot',
+                   {'status': 'completed', 'conclusion': 'success'})
+    check(st == 200, 'completing the check run: %s %s' % (st, j))
+    e.wait('#7 merged', lambda: e.merged(7))
+
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
 
 def main():
