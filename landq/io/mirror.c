@@ -3,6 +3,12 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <git2/sys/stream.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +17,7 @@
 
 #define MARKER_FILE "landq-mirror"
 #define MAX_PULL_REFS 4096
+#define NET_TIMEOUT_S 60 /* connect, send and receive; libgit2 1.5 has no timeout of its own */
 
 struct lq_mirror {
     char *path;
@@ -195,6 +202,123 @@ static int has_marker(const char *path)
     return access(m, F_OK) == 0;
 }
 
+/* ---------------------------------------------------------------- the TCP stream */
+
+/* libgit2's own socket stream leaves Nagle on. Its HTTP client writes a POST's headers and body
+ * in two writes, so each git-upload-pack request waits for the server's delayed ACK (40 ms on
+ * Linux): an incremental fetch took ~150 ms instead of ~20 ms against mockhub. This stream sets
+ * TCP_NODELAY and socket timeouts; libgit2's TLS stream runs on top of the registered one. */
+typedef struct nd_stream {
+    git_stream parent;
+    char *host, *port;
+    int fd;
+} nd_stream;
+
+static int nd_fail(const char *what, const char *host)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s %s: %s", what, host, strerror(errno));
+    git_error_set_str(GIT_ERROR_NET, msg);
+    return -1;
+}
+
+static int nd_connect(git_stream *gs)
+{
+    nd_stream *s = (nd_stream *)gs;
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_family = AF_UNSPEC;
+    int gai = getaddrinfo(s->host, s->port, &hints, &res);
+    if (gai) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "cannot resolve %s: %s", s->host, gai_strerror(gai));
+        git_error_set_str(GIT_ERROR_NET, msg);
+        return -1;
+    }
+    struct timeval tv = {NET_TIMEOUT_S, 0};
+    int one = 1;
+    for (struct addrinfo *a = res; a; a = a->ai_next) {
+        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* also bounds connect() */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+            s->fd = fd;
+            break;
+        }
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    freeaddrinfo(res);
+    return s->fd < 0 ? nd_fail("failed to connect to", s->host) : 0;
+}
+
+static ssize_t nd_read(git_stream *gs, void *buf, size_t len)
+{
+    nd_stream *s = (nd_stream *)gs;
+    ssize_t n;
+    do
+        n = recv(s->fd, buf, len, 0);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        errno = ETIMEDOUT;
+    return n < 0 ? nd_fail("reading from", s->host) : n;
+}
+
+static ssize_t nd_write(git_stream *gs, const char *buf, size_t len, int flags)
+{
+    (void)flags;
+    nd_stream *s = (nd_stream *)gs;
+    ssize_t n;
+    do
+        n = send(s->fd, buf, len, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n < 0 ? nd_fail("writing to", s->host) : n;
+}
+
+static int nd_close(git_stream *gs)
+{
+    nd_stream *s = (nd_stream *)gs;
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    return 0;
+}
+
+static void nd_free(git_stream *gs)
+{
+    nd_stream *s = (nd_stream *)gs;
+    nd_close(gs);
+    free(s->host);
+    free(s->port);
+    free(s);
+}
+
+static int nd_init(git_stream **out, const char *host, const char *port)
+{
+    nd_stream *s = calloc(1, sizeof(*s));
+    if (!s || !(s->host = dup_str(host)) || !(s->port = dup_str(port && *port ? port : "80"))) {
+        if (s)
+            free(s->host);
+        free(s);
+        git_error_set_oom();
+        return -1;
+    }
+    s->fd = -1;
+    s->parent.version = GIT_STREAM_VERSION;
+    s->parent.connect = nd_connect;
+    s->parent.read = nd_read;
+    s->parent.write = nd_write;
+    s->parent.close = nd_close;
+    s->parent.free = nd_free;
+    *out = &s->parent;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- open / check / create */
 
 /* Every branch and pull ref must point at a commit whose tree reads back. */
@@ -261,6 +385,12 @@ int lq_mirror_open(lq_mirror **out, const lq_mirror_config *cfg, lq_error *err)
         return lq_error_set(err, LQ_EINVAL, "mirror: path and url are required");
     if (git_libgit2_init() < 0)
         return lq_error_set(err, LQ_ERROR, "cannot initialize libgit2: %s", git_msg());
+    /* Process-wide, and forgotten by the last git_libgit2_shutdown(): registered on each open. */
+    git_stream_registration reg = {GIT_STREAM_VERSION, nd_init, NULL};
+    if (git_stream_register(GIT_STREAM_STANDARD, &reg) < 0) {
+        git_libgit2_shutdown();
+        return lq_error_set(err, LQ_ERROR, "cannot register the TCP stream: %s", git_msg());
+    }
     lq_mirror *m = calloc(1, sizeof(*m));
     if (!m) {
         git_libgit2_shutdown();
@@ -316,8 +446,42 @@ const char *lq_mirror_dir(const lq_mirror *m)
 
 /* ---------------------------------------------------------------- fetch */
 
+/* "Authorization: Basic base64(x-access-token:TOKEN)", sent with every request (as
+ * actions/checkout does with http.extraheader): no 401 round trip, and no reliance on libgit2
+ * 1.5's replay after a 401, which fails with "http parser error: invalid constant string" when
+ * the 401 carries a body on a kept-alive connection (mockhub's does). Caller frees (and wipes). */
+static char *auth_header(const char *token)
+{
+    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *user = "x-access-token:";
+    size_t ul = strlen(user), tl = strlen(token), n = ul + tl;
+    unsigned char *raw = malloc(n + 1);
+    char *out = malloc(32 + (n + 2) / 3 * 4 + 1);
+    if (!raw || !out) {
+        free(raw);
+        free(out);
+        return NULL;
+    }
+    memcpy(raw, user, ul);
+    memcpy(raw + ul, token, tl);
+    size_t o = (size_t)sprintf(out, "Authorization: Basic ");
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)raw[i] << 16 | (i + 1 < n ? (unsigned)raw[i + 1] << 8 : 0) |
+                     (i + 2 < n ? raw[i + 2] : 0);
+        out[o++] = tbl[(v >> 18) & 63];
+        out[o++] = tbl[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+    }
+    out[o] = '\0';
+    memset(raw, 0, n);
+    free(raw);
+    return out;
+}
+
 typedef struct fetch_ctx {
     const char *token;
+    int header_sent; /* the token already went in an Authorization header */
     int cred_calls;
     int auth_failed;
     unsigned long updated;
@@ -330,7 +494,8 @@ static int on_credentials(git_credential **out, const char *url, const char *use
     (void)user_from_url;
     fetch_ctx *c = payload;
     /* One try: a second call means the server refused the token; libgit2 would loop. */
-    if (!c->token || c->cred_calls++ > 0 || !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
+    if (!c->token || c->header_sent || c->cred_calls++ > 0 ||
+        !(allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)) {
         c->auth_failed = 1;
         return GIT_EUSER;
     }
@@ -370,7 +535,7 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
         if (!specs[i])
             rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
     git_remote *remote = NULL;
-    fetch_ctx ctx = {m->token, 0, 0, 0};
+    fetch_ctx ctx = {m->token, 0, 0, 0, 0};
     git_remote_create_options ro;
     git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
     ro.repository = m->repo;
@@ -387,6 +552,21 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
         fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
         fo.prune = GIT_FETCH_NO_PRUNE;
         fo.update_fetchhead = 0;
+        /* The token goes only to the configured URL: no redirects. */
+        fo.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+        char *hdr = NULL;
+        if (m->token && !strncmp(m->url, "http", 4)) {
+            if (!(hdr = auth_header(m->token))) {
+                git_remote_free(remote);
+                for (size_t i = 0; i < ns; i++)
+                    free(specs[i]);
+                free(specs);
+                return lq_error_set(err, LQ_ENOMEM, "out of memory");
+            }
+            fo.custom_headers.strings = &hdr;
+            fo.custom_headers.count = 1;
+            ctx.header_sent = 1;
+        }
         git_strarray refspecs = {specs, ns};
         if (git_remote_fetch(remote, &refspecs, &fo, "landq mirror fetch") < 0) {
             const git_error *e = git_error_last();
@@ -410,6 +590,10 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
             stats->received_objects = p->received_objects;
             stats->received_bytes = (unsigned long)p->received_bytes;
             stats->updated_refs = ctx.updated;
+        }
+        if (hdr) {
+            memset(hdr, 0, strlen(hdr));
+            free(hdr);
         }
     }
     git_remote_free(remote);
