@@ -162,7 +162,8 @@ json_t *sc_chaos_generate(uint64_t seed)
             json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "do", "commit", "as", "root", "files",
                                                    random_change(r, files, round)));
         } else if (what < 84) {
-            json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "unlabel", "as", who, "pr", pr));
+            /* 404 when the label is not there (any more) */
+            json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:i}", "do", "unlabel", "as", who, "pr", pr, "expect_http", 0));
         } else if (what < 85) {
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "close", "as", who, "pr", pr));
         } else if (what < 94) {
@@ -170,17 +171,18 @@ json_t *sc_chaos_generate(uint64_t seed)
             switch (pick(r, 6)) {
             case 0: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "status", "method", "PUT", "path",
                                      "/repos/acme/mono/pulls/*/merge", "status", 502, "times", 1); break;
-            case 1: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "secondary_rate_limit", "method", "*", "path",
-                                     "/repos/*", "retry_after", 1, "times", 1); break;
+            case 1: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "secondary_rate_limit", "method", "GET", "path",
+                                     "/repos/acme/mono/collaborators/*", "retry_after", 1, "times", 1); break;
             case 2: spec = json_pack("{s:s, s:s, s:i}", "kind", "duplicate", "event", "pull_request*", "times", 2); break;
             case 3: spec = json_pack("{s:s, s:s, s:i}", "kind", "reorder", "event", "*", "times", 1); break;
             case 4: spec = json_pack("{s:s, s:s, s:i, s:i}", "kind", "delay_webhook", "event", "*", "delay_ms", 300, "times", 2); break;
-            default: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "status", "method", "GET", "path", "/repos/*",
-                                      "status", 500, "times", 1); break;
+            default: /* only landq reads the files API during the timeline (the runner's faults must not hit people) */
+                spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "status", "method", "GET", "path",
+                                 "/repos/acme/mono/pulls/*/files", "status", 500, "times", 1); break;
             }
             json_array_append_new(steps, json_pack("{s:s, s:o}", "do", "fault", "spec", spec));
         } else if (what < 96) {
-            json_array_append_new(steps, json_pack("{s:s, s:i}", "do", "rate_limit", "remaining", 0, "reset_in", 2));
+            json_array_append_new(steps, json_pack("{s:s, s:i, s:i}", "do", "rate_limit", "remaining", 0, "reset_in", 2));
         } else {
             json_array_append_new(steps, json_pack("{s:s, s:i}", "do", "wait_idle", "quiet_ms", 300));
         }

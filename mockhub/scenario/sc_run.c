@@ -763,6 +763,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
 {
     double end = now_s() + timeout_ms / 1000.0;
     json_int_t seq = -1;
+    int last_failed = 0;
     double quiet_since = now_s();
     while (now_s() < end) {
         if (!landq_alive(e) && e->lq_pid == 0 && e->lq_crashed)
@@ -774,11 +775,21 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         snprintf(path, sizeof path, "/_mockhub/requests?since=%lld", (long long)(seq < 0 ? 0 : seq));
         json_t *reqs = get_json(e, path, NULL);
         json_int_t s = json_array_size(reqs) ? last_seq(reqs) : seq;
+        size_t i;
+        json_t *r;
+        json_array_foreach(reqs, i, r) {
+            if (req_is_landq(e, r)) {
+                json_int_t code = json_integer_value(json_object_get(r, "status"));
+                last_failed = code >= 500 || code == 403 || code == 429;
+            }
+        }
         json_decref(reqs);
+        /* after a refused request landq is waiting (Retry-After, rate-limit reset, back-off) */
+        long need = last_failed && quiet_ms < 6000 ? 6000 : quiet_ms;
         if (st != 200 || s != seq) {
             seq = s;
             quiet_since = now_s();
-        } else if ((now_s() - quiet_since) * 1000 >= quiet_ms) {
+        } else if ((now_s() - quiet_since) * 1000 >= need) {
             return 0;
         }
         sleep_ms(100);
@@ -1707,7 +1718,15 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
                 break;
         }
         e.line = 0;
-        if (!e.failed && wait_idle(&e, DEFAULT_WAIT_MS, QUIET_MS) < 0 && landq_alive(&e))
+        /* landq may be sleeping through a Retry-After, a rate-limit reset or a retry back-off: after
+         * faults, "idle" needs a longer silence */
+        long quiet = QUIET_MS;
+        json_array_foreach(s->steps, i, st) {
+            const char *k = step_s(st, "do", "");
+            if (!strcmp(k, "fault") || !strcmp(k, "rate_limit") || !strcmp(k, "restart_landq"))
+                quiet = 2500;
+        }
+        if (!e.failed && wait_idle(&e, DEFAULT_WAIT_MS, quiet) < 0 && landq_alive(&e))
             differ(&e, "landq still busy %d s after the last step", DEFAULT_WAIT_MS / 1000);
         if (e.lq_pid > 0 || !e.failed) {
             landq_alive(&e);
