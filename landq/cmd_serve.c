@@ -39,6 +39,8 @@ static void serve_usage(FILE *out)
             "  --required-check NAME  only these checks must pass (repeatable; default all)\n"
             "  --status-context NAME  commit status context landq writes (default landq)\n"
             "  --port-file PATH       write the bound port to PATH once listening\n"
+            "  --mirror-dir DIR       bare git mirrors for conflict reports (default: the\n"
+            "                         database's directory/mirrors)\n"
             "  --verbose              log every GitHub API request\n"
             "  -h, --help             show this help\n\n"
             "Environment:\n"
@@ -47,7 +49,7 @@ static void serve_usage(FILE *out)
             "  LANDQ_WEBHOOK_SECRET     webhook secret (or LANDQ_WEBHOOK_SECRET_FILE, or\n"
             "                           webhook_secret_file)\n"
             "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
-            "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated)\n\n"
+            "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -210,7 +212,7 @@ int lq_cmd_serve(int argc, char **argv)
         const char *env, *key;
     } envs[] = {{"LANDQ_LISTEN", "listen"}, {"LANDQ_GITHUB_API", "github_api"},
                 {"LANDQ_LABEL", "label"},   {"LANDQ_DB", "db"},
-                {"LANDQ_PORT_FILE", "port_file"}};
+                {"LANDQ_PORT_FILE", "port_file"}, {"LANDQ_MIRROR_DIR", "mirror_dir"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -227,7 +229,8 @@ int lq_cmd_serve(int argc, char **argv)
     } flags[] = {{"--listen", "listen"},       {"--github-api", "github_api"},
                  {"--repo", "repo"},           {"--label", "label"},
                  {"--db", "db"},               {"--required-check", "required_check"},
-                 {"--status-context", "status_context"}, {"--port-file", "port_file"}};
+                 {"--status-context", "status_context"}, {"--port-file", "port_file"},
+                 {"--mirror-dir", "mirror_dir"}};
     int repos_from_flags = 0, checks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -316,7 +319,8 @@ int lq_cmd_serve(int argc, char **argv)
         .db_path = cfg.db.value, .inbox = inbox, .api_url = cfg.github_api.value,
         .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
         .status_context = cfg.status_context.value, .required_checks = checks,
-        .required_check_count = cfg.required_checks.count, .verbose = verbose};
+        .required_check_count = cfg.required_checks.count, .verbose = verbose,
+        .mirror_dir = cfg.mirror_dir.value};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);

@@ -28,13 +28,14 @@ static const key_def keys[] = {
     {"port_file", K_SCALAR, offsetof(lq_config, port_file)},
     {"github_token_file", K_SCALAR, offsetof(lq_config, github_token_file)},
     {"webhook_secret_file", K_SCALAR, offsetof(lq_config, webhook_secret_file)},
+    {"mirror_dir", K_SCALAR, offsetof(lq_config, mirror_dir)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *lq_config_keys(void)
 {
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
-           "github_token_file, webhook_secret_file";
+           "github_token_file, webhook_secret_file, mirror_dir";
 }
 
 static char *xstrdup(const char *s)

@@ -37,6 +37,8 @@ typedef struct lq_config {
     lq_config_value port_file;           /* optional: write the bound port here */
     lq_config_value github_token_file;   /* optional: file holding the token */
     lq_config_value webhook_secret_file; /* optional: file holding the webhook secret */
+    lq_config_value mirror_dir;          /* optional: bare git mirrors (conflict analysis);
+                                            unset = DB_DIR/mirrors */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
 } lq_config;

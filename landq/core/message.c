@@ -138,9 +138,15 @@ int lq_message_build(char **out, const char *body, const char *const *approvers,
                      lq_error *err)
 {
     *out = NULL;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
         if (!approvers[i] || !approvers[i][0])
             return lq_error_set(err, LQ_EINVAL, "approver %zu has no login", i);
+        /* A login never holds white space or control characters; one that does could forge
+         * extra trailers, so refuse it. */
+        for (const unsigned char *c = (const unsigned char *)approvers[i]; *c; c++)
+            if (*c <= ' ' || *c == 0x7f)
+                return lq_error_set(err, LQ_EINVAL, "approver %zu: invalid login", i);
+    }
     char *clean = NULL;
     int rc = lq_message_clean_body(&clean, body, err);
     if (rc)

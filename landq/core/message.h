@@ -20,7 +20,8 @@
 int lq_message_clean_body(char **out, const char *body, lq_error *err);
 
 /* Builds the whole message. approvers[0..count) are borrowed logins (order irrelevant).
- * *out is owned by the caller (free()). Fails only with LQ_ENOMEM or LQ_EINVAL (NULL login). */
+ * *out is owned by the caller (free()). Fails only with LQ_ENOMEM, LQ_ETOOBIG (body over 1 MiB)
+ * or LQ_EINVAL (a NULL or empty login, or one with white space or control characters). */
 int lq_message_build(char **out, const char *body, const char *const *approvers, size_t count,
                      lq_error *err);
 

@@ -31,6 +31,8 @@ typedef struct lq_worker_config {
     const char *const *required_checks;   /* optional narrowing */
     size_t required_check_count;
     int verbose;                          /* log every API request */
+    const char *mirror_dir;               /* bare git mirrors for conflict analysis
+                                             (io/mirror.h); NULL = DB_DIR/mirrors */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

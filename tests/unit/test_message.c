@@ -99,3 +99,14 @@ Test(message, null_login_rejected)
     cr_assert_eq(lq_message_build(&out, "x", a, 2, &err), LQ_EINVAL);
     cr_assert_null(out);
 }
+
+Test(message, login_with_newline_rejected)
+{
+    const char *a[] = {"amy\nApproved-by: mallory"};
+    char *out = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_message_build(&out, "x", a, 1, &err), LQ_EINVAL);
+    cr_assert_null(out);
+    const char *b[] = {"a b"};
+    cr_assert_eq(lq_message_build(&out, "x", b, 1, &err), LQ_EINVAL);
+}

@@ -1,0 +1,45 @@
+/* Fuzz target: the squash commit message builder. The input is "body\0login\0login...".
+ * Must never crash or leak; the result never ends in white space and cleaning never adds text. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "message.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16)
+        return 0;
+    char *buf = malloc(size + 1);
+    if (!buf)
+        return 0;
+    memcpy(buf, data, size);
+    buf[size] = '\0';
+    const char *logins[16];
+    size_t n = 0;
+    for (char *p = buf + strlen(buf); p < buf + size && n < 16; p += strlen(p)) {
+        p++;
+        if (*p)
+            logins[n++] = p;
+    }
+    char *out = NULL;
+    lq_error err = {0};
+    if (lq_message_build(&out, buf, logins, n, &err) == LQ_OK) {
+        size_t len = strlen(out);
+        if (len && (out[len - 1] == ' ' || out[len - 1] == '\n' || out[len - 1] == '\t'))
+            __builtin_trap();
+        char *clean = NULL;
+        if (lq_message_clean_body(&clean, buf, &err) == LQ_OK) {
+            /* Cleaning only removes text. (A "<!--" may remain: "<!<!-- x -->--" shows as
+             * "<!--" on GitHub, and the message keeps what readers saw.) */
+            if (strlen(clean) > strlen(buf))
+                __builtin_trap();
+            free(clean);
+        }
+        free(out);
+    }
+    free(buf);
+    return 0;
+}
