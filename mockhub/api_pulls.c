@@ -248,7 +248,7 @@ int h_pull_update(mh_ctx *c)
         mh_git_branch_tip(c->repo, p->base_ref, &b);
         git_oid_tostr(p->base_sha, sizeof p->base_sha, &b);
         p->mergeable = -1;
-        mh_git_pull_stats(c->repo, p);
+        p->stats_stale = 1;
     }
     if (json_object_size(changes)) {
         touch(p);

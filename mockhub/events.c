@@ -276,7 +276,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
             p->mergeable = -1;
             if (new_oid)
                 snprintf(p->base_sha, sizeof p->base_sha, "%s", after);
-            mh_git_pull_stats(r, p);
+            p->stats_stale = 1; /* lazily: a busy base must not cost O(open PRs) diffs per push */
         }
         if (strcmp(p->head_ref, branch) == 0 && new_oid && strcmp(p->head_sha, after) != 0) {
             char old[41];
@@ -290,7 +290,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
             p->mergeable = -1;
             p->null_reads_left = 0;
             p->updated_at = time(NULL);
-            mh_git_pull_stats(r, p);
+            p->stats_stale = 1;
             mh_log("info", "decision", "why=pull-synchronize repo=%s pr=%d before=%s after=%s", r->full_name,
                    p->number, old, after);
             mh_emit_pull(r, p, "synchronize", pusher, json_pack("{s:s, s:s}", "before", old, "after", after));

@@ -54,6 +54,7 @@ typedef struct mh_pull {
     int mergeable;
     int null_reads_left; /* reads that still answer null after a (re)computation */
     int additions, deletions, changed_files, ncommits;
+    int stats_stale; /* recompute the four above on the next full rendering */
     int comments;
 } mh_pull;
 

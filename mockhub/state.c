@@ -302,7 +302,7 @@ mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *b
     git_reference *ref = NULL;
     if (git_reference_create(&ref, r->git, refname, &h, 1, "pull request") == 0)
         git_reference_free(ref);
-    mh_git_pull_stats(r, p);
+    p->stats_stale = 1;
     return p;
 }
 
@@ -972,6 +972,10 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
     json_object_set_new(o, "auto_merge", json_null());
     json_object_set_new(o, "draft", json_boolean(p->draft));
     if (full) {
+        if (p->stats_stale) {
+            mh_git_pull_stats(r, p);
+            p->stats_stale = 0;
+        }
         json_object_set_new(o, "merged", json_boolean(p->merged));
         int m = pull_mergeable_view(p);
         json_object_set_new(o, "mergeable", m < 0 ? json_null() : json_boolean(m));
