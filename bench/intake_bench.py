@@ -83,6 +83,8 @@ def main():
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-worker", action="store_true")
+    ap.add_argument("--server-threads", type=int, default=0,
+                    help="0: a thread per connection; N: the intake's event loop, N threads")
     ap.add_argument("--store-via-inbox", action="store_true",
                     help="the worker's store writes go through lq_inbox_run()")
     args = ap.parse_args()
@@ -100,6 +102,8 @@ def main():
     cmd = [args.server, "--listen", "127.0.0.1:%d" % port, "--db", db]
     if args.no_worker:
         cmd.append("--no-worker")
+    if args.server_threads:
+        cmd += ["--threads", str(args.server_threads)]
     if args.store_via_inbox:
         cmd.append("--store-via-inbox")
 
@@ -168,8 +172,11 @@ def main():
                srv["answered_202"] == srv["stored"] and
                n202 + 1 <= srv["stored"] <= n202 + 1 + args.connections)
     print("landq webhook intake benchmark: %d connections, %d wrk threads, %.1f s, "
-          "payload %s (%d bytes), durability on (SQLite WAL, synchronous=FULL, group commit)"
-          % (args.connections, args.threads, secs, os.path.basename(args.payload), len(body)))
+          "payload %s (%d bytes), durability on (SQLite WAL, synchronous=FULL, group commit), "
+          "server: %s"
+          % (args.connections, args.threads, secs, os.path.basename(args.payload), len(body),
+             "event loop, %d threads" % args.server_threads if args.server_threads
+             else "a thread per connection"))
     print("  deliveries acknowledged (202): %d  -> %.0f deliveries/s" % (n202, fig["throughput"]))
     print("  latency: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (server side, headers "
           "in -> answer queued: p50 <= %g ms, p99 <= %g ms)"

@@ -3,7 +3,9 @@
  * disk), plus a worker thread doing lq_inbox_next/done like the landing worker, so the report
  * shows whether a webhook storm starves it.
  *
- *   intake_server --listen 127.0.0.1:PORT --db PATH [--no-worker] [--store-via-inbox]
+ *   intake_server --listen 127.0.0.1:PORT --db PATH [--threads N] [--no-worker]
+ *                 [--store-via-inbox]
+ *   (--threads N: the intake's event-loop mode with N threads; default: thread per connection)
  *   (the worker also writes one row per delivery, like landq's store: through its own
  *   connection, or with --store-via-inbox through lq_inbox_run())
  *   (secret from LANDQ_WEBHOOK_SECRET; SIGTERM/SIGINT stop it and print one JSON line)
@@ -206,6 +208,7 @@ int main(int argc, char **argv)
     double t_main = now_ms();
     const char *listen = "127.0.0.1:0", *db = NULL;
     int with_worker = 1;
+    unsigned threads = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen = argv[++i];
@@ -215,8 +218,11 @@ int main(int argc, char **argv)
             with_worker = 0;
         else if (strcmp(argv[i], "--store-via-inbox") == 0)
             store_via_inbox = 1;
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
+            threads = (unsigned)atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--no-worker] [--store-via-inbox]\n",
+            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--threads N] [--no-worker] "
+                    "[--store-via-inbox]\n",
                     argv[0]);
             return 2;
         }
@@ -241,7 +247,7 @@ int main(int argc, char **argv)
     double t_inbox = now_ms();
     lq_intake *intake = NULL;
     lq_intake_config cfg = {.listen = listen, .secret = secret, .secret_len = strlen(secret),
-                            .inbox = inbox};
+                            .inbox = inbox, .threads = threads};
     if (lq_intake_start(&intake, &cfg, &err) != LQ_OK) {
         fprintf(stderr, "intake_server: %s\n", err.msg);
         lq_inbox_close(inbox);

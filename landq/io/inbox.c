@@ -62,6 +62,11 @@ typedef struct op {
     int rc;
     lq_error *err;                 /* caller's, may be NULL */
     sem_t finished;                /* posted by the writer when rc is final */
+    /* lq_inbox_put_async(): the op is on the heap and owns these; cb is called instead */
+    lq_inbox_done_fn cb;
+    void *cb_ctx;
+    char *packed;
+    lq_error own_err;
     struct op *next;
 } op;
 
@@ -293,7 +298,13 @@ static void commit_batch(lq_inbox *in, op *batch, size_t n)
     /* wake exactly the callers of this batch (a broadcast would wake all 32 connections) */
     for (op *o = batch, *next; o; o = next) {
         next = o->next; /* o may vanish from the caller's stack once posted */
-        sem_post(&o->finished);
+        if (o->cb) {
+            o->cb(o->cb_ctx, o->rc, &o->own_err);
+            free(o->packed);
+            free(o);
+        } else {
+            sem_post(&o->finished);
+        }
     }
 
     if (stored) {
@@ -334,6 +345,16 @@ static int submit(lq_inbox *in, op *o)
     if (in->stopping) {
         pthread_mutex_unlock(&in->mu);
         return lq_error_set(o->err, LQ_ETRANSIENT, "%s: inbox is closing", in->path);
+    }
+    if (o->cb) { /* asynchronous: the writer calls o->cb and frees o */
+        if (in->tail)
+            in->tail->next = o;
+        else
+            in->head = o;
+        in->tail = o;
+        pthread_cond_signal(&in->work_cv);
+        pthread_mutex_unlock(&in->mu);
+        return LQ_OK;
     }
     sem_init(&o->finished, 0, 0);
     if (in->tail)
@@ -574,8 +595,10 @@ void lq_inbox_close(lq_inbox *in)
     free(in);
 }
 
-int lq_inbox_put(lq_inbox *in, const char *id, const char *event, const char *body, size_t len,
-                 lq_error *err)
+/* Checks the arguments and fills o for a put (compressing the body into o->packed, which the
+ * caller frees). Runs on the caller's thread, so compression happens in parallel. */
+static int prepare_put(op *o, const char *id, const char *event, const char *body, size_t len,
+                       lq_error *err)
 {
     if (!id || !*id || strlen(id) > LQ_WEBHOOK_MAX_DELIVERY)
         return lq_error_set(err, LQ_EINVAL, "inbox: delivery id must be 1-%d characters",
@@ -585,24 +608,62 @@ int lq_inbox_put(lq_inbox *in, const char *id, const char *event, const char *bo
                             LQ_WEBHOOK_MAX_EVENT);
     if (!body && len)
         return lq_error_set(err, LQ_EINVAL, "inbox: body is NULL");
-    op o = {.kind = OP_PUT, .id = id, .event = event, .body = body, .len = len,
-            .stored = body, .stored_len = len, .received_ms = now_ms(), .err = err};
-    char *packed = NULL;
+    o->kind = OP_PUT;
+    o->id = id;
+    o->event = event;
+    o->body = body;
+    o->len = len;
+    o->stored = body;
+    o->stored_len = len;
+    o->received_ms = now_ms();
     /* compress when it pays; LZ4 works on int sizes (the intake caps bodies at 25 MB) */
     if (len >= 256 && len <= (size_t)LZ4_MAX_INPUT_SIZE) {
         int bound = LZ4_compressBound((int)len);
-        packed = malloc((size_t)bound);
-        if (!packed)
+        o->packed = malloc((size_t)bound);
+        if (!o->packed)
             return lq_error_set(err, LQ_ENOMEM, "inbox: out of memory compressing a delivery");
-        int n = LZ4_compress_default(body, packed, (int)len, bound);
+        int n = LZ4_compress_default(body, o->packed, (int)len, bound);
         if (n > 0 && (size_t)n < len) {
-            o.stored = packed;
-            o.stored_len = (size_t)n;
-            o.encoding = 1;
+            o->stored = o->packed;
+            o->stored_len = (size_t)n;
+            o->encoding = 1;
         }
     }
-    int rc = submit(in, &o);
-    free(packed);
+    return LQ_OK;
+}
+
+int lq_inbox_put(lq_inbox *in, const char *id, const char *event, const char *body, size_t len,
+                 lq_error *err)
+{
+    op o = {.err = err};
+    int rc = prepare_put(&o, id, event, body, len, err);
+    if (rc == LQ_OK)
+        rc = submit(in, &o);
+    free(o.packed);
+    return rc;
+}
+
+int lq_inbox_put_async(lq_inbox *in, const char *id, const char *event, const char *body,
+                       size_t len, lq_inbox_done_fn done, void *ctx, lq_error *err)
+{
+    if (!done)
+        return lq_error_set(err, LQ_EINVAL, "inbox: no completion callback");
+    op *o = calloc(1, sizeof(*o));
+    if (!o)
+        return lq_error_set(err, LQ_ENOMEM, "inbox: out of memory");
+    o->err = &o->own_err;
+    int rc = prepare_put(o, id, event, body, len, err);
+    if (rc == LQ_OK) {
+        o->cb = done;
+        o->cb_ctx = ctx;
+        rc = submit(in, o);
+        if (rc != LQ_OK && err)
+            *err = o->own_err; /* closing: o was not queued */
+    }
+    if (rc != LQ_OK) {
+        free(o->packed);
+        free(o);
+    }
     return rc;
 }
 

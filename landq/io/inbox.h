@@ -40,6 +40,16 @@ void lq_inbox_close(lq_inbox *inbox); /* NULL-safe */
 int lq_inbox_put(lq_inbox *inbox, const char *id, const char *event, const char *body, size_t len,
                  lq_error *err);
 
+/* Asynchronous lq_inbox_put() for event-driven callers: returns at once (LQ_OK: queued), then
+ * done(ctx, rc, err) is called exactly once, from the inbox's writer thread, with what
+ * lq_inbox_put() would have returned (LQ_OK on disk, 1 duplicate, negative not persisted).
+ * id, event and body stay borrowed until done is called; done must be quick and must not call
+ * back into the inbox. On a non-LQ_OK return (bad arguments, closing, no memory) done is never
+ * called. lq_inbox_close() calls every pending done before it returns. */
+typedef void (*lq_inbox_done_fn)(void *ctx, int rc, const lq_error *err);
+int lq_inbox_put_async(lq_inbox *inbox, const char *id, const char *event, const char *body,
+                       size_t len, lq_inbox_done_fn done, void *ctx, lq_error *err);
+
 /* Oldest unprocessed delivery. LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND.
  * LQ_EINVAL means that stored delivery is unreadable (corrupt row): out->seq and out->id are
  * filled, out->body is NULL; mark it done to move on. Bodies are stored compressed; *out always

@@ -1,9 +1,15 @@
 /* intake.c -- the webhook intake HTTP server (libmicrohttpd).
  *
- * One thread per connection: the handler blocks in lq_inbox_put() until its delivery is on disk,
- * and the inbox's group commit gathers the deliveries of all connections waiting at that moment
- * into one fsync. The decision itself (signature, size, headers, JSON) is the pure
- * lq_webhook_check() in core/webhook.c; this file only moves bytes and counts. */
+ * Two modes (lq_intake_config.threads):
+ * - 0, one thread per connection: the handler blocks in lq_inbox_put() until its delivery is
+ *   on disk, and the inbox's group commit gathers the deliveries of all connections waiting at
+ *   that moment into one fsync.
+ * - N > 0, N event-loop threads (epoll): the handler hands the delivery to
+ *   lq_inbox_put_async() and suspends the connection; the inbox writer resumes it once the
+ *   group commit is on disk, and the handler, called again, answers. Fewer threads and context
+ *   switches per delivery.
+ * The decision itself (signature, size, headers, JSON) is the pure lq_webhook_check() in
+ * core/webhook.c; this file only moves bytes and counts. */
 #include "intake.h"
 
 #include <microhttpd.h>
@@ -15,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "webhook.h"
 
@@ -43,6 +50,8 @@ struct lq_intake {
     atomic_uint_least64_t latency_sum_us, latency_count;
     atomic_size_t buffered; /* bytes of request bodies currently held */
     size_t max_buffered;
+    int async;              /* event-loop mode: puts are asynchronous */
+    atomic_int waiting;     /* async puts not yet answered */
 };
 
 #define INC(x) atomic_fetch_add_explicit(&(x), 1, memory_order_relaxed)
@@ -55,6 +64,11 @@ typedef struct request {
     size_t len, cap; /* cap bytes are reserved in in->buffered */
     int replied;  /* a response was queued */
     int too_big;  /* over the limit: the rest of the body is discarded, then 413 */
+    /* async mode: 1 while the put is in the inbox, 2 once done() has filled put_rc/put_msg */
+    int put_state;
+    int put_rc;
+    char put_msg[sizeof(((lq_error *)0)->msg)];
+    struct MHD_Connection *conn;
     struct timespec t0;
 } request;
 
@@ -222,6 +236,50 @@ static enum MHD_Result early(lq_intake *in, struct MHD_Connection *c, void **con
     return reply(c, status, message, allow);
 }
 
+/* Answers an accepted delivery once the inbox has it (rc from lq_inbox_put). */
+static enum MHD_Result answer_put(lq_intake *in, struct MHD_Connection *c, request *r, int rc,
+                                  const char *errmsg)
+{
+    enum MHD_Result ret;
+    int status;
+    const char *why, *id = header(c, "X-GitHub-Delivery"), *ev = header(c, "X-GitHub-Event");
+    if (rc == LQ_OK) {
+        status = 202;
+        why = "accepted";
+        INC(in->stored);
+        ret = MHD_queue_response(c, 202, in->r_stored);
+    } else if (rc == 1) {
+        status = 200;
+        why = "duplicate";
+        INC(in->duplicates);
+        ret = MHD_queue_response(c, 200, in->r_duplicate);
+    } else {
+        status = 503;
+        why = "unavailable";
+        INC(in->unavailable);
+        logf_(in, "msg=\"cannot persist delivery\" delivery=%s error=\"%s\"", id ? id : "-",
+              errmsg);
+        ret = reply(c, 503, "could not persist the delivery; please redeliver it later", NULL);
+    }
+    count(in, status, LQ_WEBHOOK_ACCEPT, &r->t0, 1);
+    logf_(in, "msg=webhook delivery=%s event=%s status=%d reason=%s bytes=%zu ms=%.2f",
+          id ? id : "-", ev ? ev : "-", status, why, r->len, ms_since(&r->t0));
+    return ret;
+}
+
+/* Async mode, on the inbox writer thread: record the outcome and let MHD call the handler
+ * again, which answers (see on_request). */
+static void put_done(void *ctx, int rc, const lq_error *err)
+{
+    request *r = ctx;
+    lq_intake *in = r->in;
+    r->put_rc = rc;
+    snprintf(r->put_msg, sizeof(r->put_msg), "%s", rc < 0 && err ? err->msg : "");
+    r->put_state = 2;
+    MHD_resume_connection(r->conn); /* its internal lock publishes the fields above */
+    atomic_fetch_sub(&in->waiting, 1);
+}
+
 /* The whole body is in: decide, store, answer. */
 static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, request *r)
 {
@@ -232,29 +290,20 @@ static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, r
     int status = lq_webhook_http_status(v);
     enum MHD_Result ret;
     const char *why = lq_webhook_reason(v), *ctype;
+    if (v == LQ_WEBHOOK_ACCEPT && in->async) {
+        r->conn = c;
+        r->put_state = 1;
+        atomic_fetch_add(&in->waiting, 1);
+        MHD_suspend_connection(c);
+        if (lq_inbox_put_async(in->cfg.inbox, wr.delivery, wr.event, r->buf ? r->buf : "",
+                               r->len, put_done, r, &err) != LQ_OK)
+            put_done(r, LQ_ETRANSIENT, &err); /* resumes at once; answered 503 */
+        return MHD_YES;
+    }
     if (v == LQ_WEBHOOK_ACCEPT) {
         int rc = lq_inbox_put(in->cfg.inbox, wr.delivery, wr.event, r->buf ? r->buf : "",
                               r->len, &err);
-        if (rc == LQ_OK) {
-            ret = MHD_queue_response(c, 202, in->r_stored);
-        } else if (rc == 1) {
-            status = 200;
-            why = "duplicate";
-            ret = MHD_queue_response(c, 200, in->r_duplicate);
-        } else {
-            status = 503;
-            why = "unavailable";
-            logf_(in, "msg=\"cannot persist delivery\" delivery=%s error=\"%s\"", wr.delivery,
-                  err.msg);
-            ret = reply(c, 503, "could not persist the delivery; please redeliver it later",
-                        NULL);
-        }
-        if (status == 202)
-            INC(in->stored);
-        else if (status == 200)
-            INC(in->duplicates);
-        else
-            INC(in->unavailable);
+        return answer_put(in, c, r, rc, err.msg);
     } else if (v == LQ_WEBHOOK_PING) {
         ret = reply(c, 200, "pong", NULL);
     } else if (v == LQ_WEBHOOK_BAD_JSON &&
@@ -354,6 +403,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->cap = want ? (size_t)want + 1 : 0;
         *con_cls = r;
         return MHD_YES;
+    }
+    if (r->put_state == 2) { /* async mode: resumed after the inbox had the delivery */
+        r->put_state = 3;
+        return answer_put(in, c, r, r->put_rc, r->put_msg);
     }
     if (r->replied) {
         *upload_size = 0;
@@ -500,8 +553,12 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
     MHD_add_response_header(in->r_stored, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(in->r_duplicate, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_POLL | MHD_USE_TURBO;
+    in->async = cfg->threads > 0;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO;
+    if (in->async)
+        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    else
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     in->daemon = MHD_start_daemon(
@@ -511,7 +568,8 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
         MHD_OPTION_NOTIFY_COMPLETED, request_completed, in, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32 * 1024,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_END);
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)256 * 1024, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(in->async ? cfg->threads : 0), MHD_OPTION_END);
     if (!in->daemon) {
         lq_intake_stop(in);
         return lq_error_set(err, LQ_ERROR,
@@ -533,8 +591,23 @@ void lq_intake_stop(lq_intake *in)
 {
     if (!in)
         return;
-    if (in->daemon)
+    if (in->daemon && in->async) {
+        /* MHD must not be stopped with suspended connections: stop accepting, let the inbox
+         * finish the puts in flight (it stays open until after this), and give the resumed
+         * connections a moment to send their answers. */
+        MHD_socket ls = MHD_quiesce_daemon(in->daemon);
+        for (int i = 0; i < 10000 && atomic_load(&in->waiting) > 0; i++) {
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+        struct timespec grace = {0, 20000000};
+        nanosleep(&grace, NULL);
+        MHD_stop_daemon(in->daemon);
+        if (ls != MHD_INVALID_SOCKET)
+            close(ls);
+    } else if (in->daemon) {
         MHD_stop_daemon(in->daemon); /* joins the connection threads */
+    }
     if (in->r_stored)
         MHD_destroy_response(in->r_stored);
     if (in->r_duplicate)

@@ -40,6 +40,8 @@ typedef struct lq_intake_config {
     unsigned timeout_s;        /* idle/slow connection timeout, default 30 */
     size_t max_buffered;       /* request-body bytes held at once (all connections); past it:
                                 * 503. Default 256 MiB; at least 25 MB to accept every size */
+    unsigned threads;          /* 0: a thread per connection (blocking puts); N: N event-loop
+                                * threads, puts handed to the inbox asynchronously */
 } lq_intake_config;
 
 /* Counters since start, for /metrics (all monotonic). */

@@ -47,6 +47,7 @@ static int allow(void *ctx, const struct sockaddr *addr)
 }
 
 static size_t max_buffered; /* 0: default */
+static unsigned threads;     /* 0: thread per connection; N: event loop with N threads */
 
 static void start(lq_intake_page_fn page)
 {
@@ -64,6 +65,7 @@ static void start(lq_intake_page_fn page)
         .allow = allow,
         .log = log_line,
         .max_buffered = max_buffered,
+        .threads = threads,
     };
     cr_assert_eq(lq_intake_start(&intake, &cfg, &err), LQ_OK, "%s", err.msg);
     port = lq_intake_port(intake);
@@ -90,7 +92,27 @@ static void teardown(void)
     rmdir(dir);
 }
 
+static void setup_evloop(void)
+{
+    threads = 2;
+    start(NULL);
+}
+
+/* Every test of suite "intake" runs twice: thread per connection, and the event loop with
+ * asynchronous puts (suite "intake_evloop"). */
 TestSuite(intake, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(intake_evloop, .init = setup_evloop, .fini = teardown, .timeout = 60);
+#define INTAKE_TEST(name)                                                                     \
+    static void name##_body(void);                                                           \
+    Test(intake, name)                                                                        \
+    {                                                                                         \
+        name##_body();                                                                        \
+    }                                                                                         \
+    Test(intake_evloop, name)                                                                 \
+    {                                                                                         \
+        name##_body();                                                                        \
+    }                                                                                         \
+    static void name##_body(void)
 
 typedef struct response {
     long status;
@@ -218,7 +240,7 @@ static response webhook(const char *event, const char *delivery, const char *bod
 
 static const char pr_body[] = "{\"action\":\"labeled\",\"number\":7,\"label\":{\"name\":\"land\"}}";
 
-Test(intake, accepted_delivery_is_stored_and_duplicate_acknowledged)
+INTAKE_TEST(accepted_delivery_is_stored_and_duplicate_acknowledged)
 {
     response r = webhook("pull_request", "72d3162e-cc78-11e3-81ab-4c9367dc0958", pr_body, NULL);
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
@@ -253,7 +275,7 @@ Test(intake, accepted_delivery_is_stored_and_duplicate_acknowledged)
     pthread_mutex_unlock(&log_mu);
 }
 
-Test(intake, bad_and_missing_signature_401)
+INTAKE_TEST(bad_and_missing_signature_401)
 {
     response r = webhook("pull_request", "d-bad",
                          pr_body,
@@ -269,7 +291,7 @@ Test(intake, bad_and_missing_signature_401)
     cr_assert_eq(lq_inbox_next(inbox, &d, NULL), LQ_ENOTFOUND);
 }
 
-Test(intake, bad_json_missing_event_missing_delivery_400)
+INTAKE_TEST(bad_json_missing_event_missing_delivery_400)
 {
     response r = webhook("pull_request", "d-json", "{\"action\":", NULL);
     cr_assert_eq(r.status, 400, "%ld %s", r.status, r.body);
@@ -293,7 +315,7 @@ Test(intake, bad_json_missing_event_missing_delivery_400)
     cr_assert_eq(lq_inbox_next(inbox, &d, NULL), LQ_ENOTFOUND);
 }
 
-Test(intake, ping_200_not_stored)
+INTAKE_TEST(ping_200_not_stored)
 {
     response r = webhook("ping", "d-ping", "{\"zen\":\"Design for failure.\",\"hook_id\":1}", NULL);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
@@ -302,7 +324,7 @@ Test(intake, ping_200_not_stored)
     cr_assert_eq(lq_inbox_next(inbox, &d, NULL), LQ_ENOTFOUND);
 }
 
-Test(intake, wrong_method_405_unknown_path_404)
+INTAKE_TEST(wrong_method_405_unknown_path_404)
 {
     response r = request("GET", "/webhook", NULL, NULL, 0, 0);
     cr_assert_eq(r.status, 405);
@@ -316,7 +338,7 @@ Test(intake, wrong_method_405_unknown_path_404)
     cr_assert_eq(r.status, 405);
 }
 
-Test(intake, too_big_413_from_content_length)
+INTAKE_TEST(too_big_413_from_content_length)
 {
     size_t len = (size_t)26 * 1000 * 1000;
     char *big = malloc(len);
@@ -331,7 +353,7 @@ Test(intake, too_big_413_from_content_length)
     free(big);
 }
 
-Test(intake, too_big_413_while_streaming)
+INTAKE_TEST(too_big_413_while_streaming)
 {
     const char *hdrs[] = {"X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000",
                           "X-GitHub-Event: push", "X-GitHub-Delivery: d-stream", NULL};
@@ -342,7 +364,7 @@ Test(intake, too_big_413_while_streaming)
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
 }
 
-Test(intake, chunked_body_read_in_full)
+INTAKE_TEST(chunked_body_read_in_full)
 {
     /* a chunked body of ~1 MB within the limit is read in full and verified */
     const char *hdrs[] = {"X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000",
@@ -352,7 +374,7 @@ Test(intake, chunked_body_read_in_full)
     cr_assert(strstr(r.body, "does not match"), "%s", r.body);
 }
 
-Test(intake, healthz_and_metrics_builtin)
+INTAKE_TEST(healthz_and_metrics_builtin)
 {
     response r = request("GET", "/healthz", NULL, NULL, 0, 0);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
@@ -370,7 +392,7 @@ Test(intake, healthz_and_metrics_builtin)
     cr_assert(strstr(r.body, "landq_webhook_ack_seconds_count 3"), "%s", r.body);
 }
 
-Test(intake, allowlist_403_before_body)
+INTAKE_TEST(allowlist_403_before_body)
 {
     denied = 1;
     response r = webhook("push", "d-denied", "{}", NULL);
@@ -380,7 +402,7 @@ Test(intake, allowlist_403_before_body)
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
 }
 
-Test(intake, store_failure_503_then_redelivery_202)
+INTAKE_TEST(store_failure_503_then_redelivery_202)
 {
     sqlite3 *db;
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -465,7 +487,7 @@ static void *client(void *p)
     return NULL;
 }
 
-Test(intake, concurrent_clients_each_delivery_stored_once)
+INTAKE_TEST(concurrent_clients_each_delivery_stored_once)
 {
     enum { THREADS = 8 };
     pthread_t t[THREADS];
