@@ -12,8 +12,10 @@
 #include <time.h>
 
 #include "codeowners.h"
+#include "conflicts.h"
 #include "github.h"
 #include "message.h"
+#include "mirror.h"
 #include "policy.h"
 #include "queue.h"
 #include "store.h"
@@ -64,6 +66,8 @@ struct lq_worker {
     kv_cache perms;  /* "repo\nlogin" -> permission text */
     co_entry co[CODEOWNERS_CACHE];
     int64_t retry_after_ms; /* back off after a failed round */
+    char *mirror_dir;       /* conflict analysis: bare mirrors live here */
+    lq_mirror **mirrors;    /* one per served repository, opened on first use */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -1092,6 +1096,187 @@ static int evaluate(lq_worker *w, lq_pr_record *rec)
 
 /* ---------------------------------------------------------------- landing */
 
+/* ---------------------------------------------------------------- conflict analysis
+ * (issue 6; io/mirror.h, io/conflicts.h, core/conflict_report.h, docs/conflicts.md) */
+
+/* The mirror of repo, opened (or re-created) on first use; NULL when unusable (logged). */
+static lq_mirror *mirror_of(lq_worker *w, const char *repo)
+{
+    size_t i = 0;
+    while (i < w->cfg.repo_count && strcasecmp(w->repos[i], repo))
+        i++;
+    if (i == w->cfg.repo_count || !w->mirrors)
+        return NULL;
+    if (w->mirrors[i])
+        return w->mirrors[i];
+    char *path = NULL, *url = NULL;
+    lq_error err = {0};
+    if (lq_mirror_path(&path, w->mirror_dir, w->repos[i], &err) == LQ_OK &&
+        lq_mirror_url_from_api(&url, w->api_url, w->repos[i], &err) == LQ_OK) {
+        lq_mirror_config mc = {path, url, w->token};
+        lq_mirror_open(&w->mirrors[i], &mc, &err);
+    }
+    if (!w->mirrors[i])
+        wlog("warn", "msg=\"no git mirror: conflict reports unavailable\" repo=%s error=\"%s\"",
+             repo, err.msg);
+    free(path);
+    free(url);
+    return w->mirrors[i];
+}
+
+typedef struct pr_lookup_ctx {
+    lq_worker *w;
+    const char *repo;
+    int requests; /* GET commits/{sha}/pulls made (capped) */
+} pr_lookup_ctx;
+
+/* The pull request a base commit came from: landq's own landings (the store), else GitHub's
+ * "list pull requests associated with a commit". The caller tried the " (#N)" title first. */
+static int pr_of_commit(void *ctx, const char *sha, const char *title, int *pr)
+{
+    (void)title;
+    pr_lookup_ctx *c = ctx;
+    lq_pr_record *recs = NULL;
+    size_t n = 0;
+    lq_error err = {0};
+    if (lq_store_list(c->w->store, LQ_STORE_ALL, &recs, &n, &err) == LQ_OK) {
+        for (size_t i = 0; i < n && !*pr; i++)
+            if (!strcasecmp(recs[i].repo, c->repo) && !strcmp(recs[i].landed_sha, sha))
+                *pr = recs[i].number;
+        lq_store_list_free(recs, n);
+    }
+    if (*pr || c->requests++ >= 5)
+        return *pr ? 0 : -1;
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/commits/%s/pulls", c->repo, sha);
+    json_t *list = NULL;
+    if (lq_github_get_json(c->w->gh, &list, path, &err))
+        return -1;
+    size_t i;
+    json_t *p;
+    json_array_foreach(list, i, p)
+    {
+        const char *mc = jstr(p, "merge_commit_sha");
+        if (!*pr || (mc && !strcmp(mc, sha)))
+            *pr = (int)json_integer_value(json_object_get(p, "number"));
+    }
+    json_decref(list);
+    return 0;
+}
+
+/* Merges rec's head (sha, or refs/pull/N/head when NULL or not fetched) onto the tip of its base
+ * in the mirror. 1: it conflicts; *text (landq's comment, owned) and summary (status) are set
+ * and head[41] holds the commit checked. 0: merges cleanly. -1: cannot tell (logged). */
+static int conflict_report_for(lq_worker *w, const lq_pr_record *rec, const char *sha,
+                               int caused_by, int fetch, char **text, char *summary,
+                               size_t cap, char head[41])
+{
+    *text = NULL;
+    lq_mirror *m = mirror_of(w, rec->repo);
+    if (!m)
+        return -1;
+    lq_error err = {0};
+    int pulls[] = {rec->number};
+    if (fetch && lq_mirror_fetch(m, pulls, 1, NULL, &err)) {
+        wlog("warn", "msg=\"mirror fetch failed: no conflict report\" repo=%s pr=%d error=\"%s\"",
+             rec->repo, rec->number, err.msg);
+        return -1;
+    }
+    char base_ref[300], pull_ref[64];
+    snprintf(base_ref, sizeof base_ref, "refs/heads/%s", rec->base);
+    snprintf(pull_ref, sizeof pull_ref, "refs/pull/%d/head", rec->number);
+    pr_lookup_ctx pc = {w, rec->repo, 0};
+    lq_conflicts_opts o = {.pr_lookup = pr_of_commit, .pr_ctx = &pc};
+    lq_conflict_set set;
+    int rc = lq_conflicts_check(&set, lq_mirror_repo(m), base_ref, sha && *sha ? sha : pull_ref,
+                                &o, &err);
+    if (rc == LQ_ENOTFOUND && sha && *sha)
+        rc = lq_conflicts_check(&set, lq_mirror_repo(m), base_ref, pull_ref, &o, &err);
+    if (rc) {
+        wlog("warn", "msg=\"conflict analysis failed\" repo=%s pr=%d error=\"%s\"", rec->repo,
+             rec->number, err.msg);
+        return -1;
+    }
+    if (!set.path_count)
+        return 0;
+    snprintf(head, 41, "%s", set.head_sha);
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
+    json_t *pr = NULL;
+    lq_github_get_json(w->gh, &pr, path, &err); /* only for the branch name in the commands */
+    lq_conflict_report_opts ro = {.repo = rec->repo, .number = rec->number, .base = rec->base,
+                                  .head_branch = jpath(pr, "head", "ref"), .label = w->label,
+                                  .caused_by_pr = caused_by, .label_removed = 1};
+    char *report = NULL;
+    rc = lq_conflict_report_build(&report, &set, &ro, &err);
+    json_decref(pr);
+    if (rc == LQ_OK) {
+        sb b = {0};
+        sb_add(&b, "%s\n%s", MARKER, report);
+        *text = b.failed ? NULL : b.p;
+        if (b.failed)
+            free(b.p);
+        lq_conflict_report_summary(summary, cap, &set, rec->base);
+        wlog("info", "msg=conflict repo=%s pr=%d sha=%.12s base=%.12s files=%zu caused_by=%d",
+             rec->repo, rec->number, set.head_sha, set.base_sha, set.paths_total, caused_by);
+    }
+    free(report);
+    lq_conflict_set_dispose(&set);
+    return *text ? 1 : -1;
+}
+
+/* Out of the queue with the conflict report (rec already moved to EJECTED). */
+static void tell_conflict(lq_worker *w, lq_pr_record *rec, const char *text, const char *summary,
+                          const char *head)
+{
+    persist(w, rec);
+    char *reasons[] = {(char *)summary};
+    audit(w, rec, "conflict", summary, reasons, 1, NULL);
+    remove_label(w, rec);
+    post_status(w, rec, head, "failure", summary);
+    post_comment(w, rec, text);
+}
+
+/* Early warning: after landed_rec landed, every other queued pull request for the same base is
+ * merged onto the new tip in the mirror; those that now conflict are told right away. */
+static void early_warning(lq_worker *w, const lq_pr_record *landed_rec)
+{
+    lq_pr_record *recs = NULL;
+    size_t n = 0;
+    lq_error err = {0};
+    if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err))
+        return;
+    int *pulls = calloc(n + 1, sizeof(*pulls));
+    size_t np = 0;
+    for (size_t i = 0; pulls && i < n; i++)
+        if (!strcasecmp(recs[i].repo, landed_rec->repo) && !strcmp(recs[i].base, landed_rec->base) &&
+            recs[i].number != landed_rec->number && recs[i].state != LQ_PR_MERGING)
+            pulls[np++] = recs[i].number;
+    lq_mirror *m = np ? mirror_of(w, landed_rec->repo) : NULL;
+    if (m && lq_mirror_fetch(m, pulls, np, NULL, &err)) {
+        wlog("warn", "msg=\"mirror fetch failed: no early warning\" repo=%s error=\"%s\"",
+             landed_rec->repo, err.msg);
+        m = NULL;
+    }
+    for (size_t i = 0; m && i < n && !atomic_load(&w->stop); i++) {
+        lq_pr_record *r = &recs[i];
+        if (strcasecmp(r->repo, landed_rec->repo) || strcmp(r->base, landed_rec->base) ||
+            r->number == landed_rec->number || r->state == LQ_PR_MERGING)
+            continue;
+        char *text = NULL, summary[200], head[41];
+        if (conflict_report_for(w, r, NULL, landed_rec->number, 0, &text, summary, sizeof summary,
+                                head) == 1 &&
+            lq_queue_transition(&r->state, LQ_QEV_EJECT, &err) == LQ_OK) {
+            wlog("info", "msg=\"early warning\" repo=%s pr=%d landed=%d", r->repo, r->number,
+                 landed_rec->number);
+            tell_conflict(w, r, text, summary, head);
+        }
+        free(text);
+    }
+    free(pulls);
+    lq_store_list_free(recs, n);
+}
+
 static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
 {
     lq_error err = {0};
@@ -1123,6 +1308,12 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
  * already moved rec to EJECTED. */
 static void tell_refused(lq_worker *w, lq_pr_record *rec, const char *summary, const char *quote)
 {
+    char *ctext = NULL, csum[200], head[41];
+    if (conflict_report_for(w, rec, rec->merge_sha, 0, 1, &ctext, csum, sizeof csum, head) == 1) {
+        tell_conflict(w, rec, ctext, csum, head);
+        free(ctext);
+        return;
+    }
     persist(w, rec);
     char *reasons[] = {(char *)summary};
     audit(w, rec, "refused", summary, reasons, 1, NULL);
@@ -1223,6 +1414,16 @@ static int land(lq_worker *w, lq_pr_record *rec)
             persist(w, rec);
             return 0;
         }
+        char *ctext = NULL, csum[200], chead[41];
+        if (m == -1 && conflict_report_for(w, rec, rec->merge_sha, 0, 1, &ctext, csum,
+                                           sizeof csum, chead) == 1 &&
+            lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err) == LQ_OK) {
+            /* GitHub is still computing (the base moved); the mirror already knows. */
+            tell_conflict(w, rec, ctext, csum, chead);
+            free(ctext);
+            return 0;
+        }
+        free(ctext);
         if (m == -1) { /* GitHub is still computing: try again shortly, do not guess */
             w->retry_after_ms = lq_store_now_ms() + 3000;
             wlog("info", "msg=\"mergeability not known yet; will retry\" repo=%s pr=%d",
@@ -1357,6 +1558,7 @@ static int land_all(lq_worker *w)
                 continue;
             if (land(w, &recs[idx])) {
                 landed_any = progressed = 1;
+                early_warning(w, &recs[idx]);
             }
         }
         free(q);
@@ -1618,6 +1820,10 @@ static void worker_free(lq_worker *w)
     }
     free(w->label);
     free(w->context);
+    for (size_t i = 0; w->mirrors && i < w->cfg.repo_count; i++)
+        lq_mirror_free(w->mirrors[i]);
+    free(w->mirrors);
+    free(w->mirror_dir);
     free(w);
 }
 
@@ -1637,8 +1843,18 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->label = xstrdup(cfg->label ? cfg->label : "land");
     w->context = xstrdup(cfg->status_context ? cfg->status_context : "landq");
     atomic_init(&w->stop, 0);
+    w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
+    if (cfg->mirror_dir && *cfg->mirror_dir) {
+        w->mirror_dir = xstrdup(cfg->mirror_dir);
+    } else if (w->db_path) { /* default: beside the database */
+        const char *slash = strrchr(w->db_path, '/');
+        size_t dl = slash ? (size_t)(slash - w->db_path) : 1;
+        if ((w->mirror_dir = malloc(dl + 9)))
+            snprintf(w->mirror_dir, dl + 9, "%.*s/mirrors", (int)dl,
+                     slash ? (slash == w->db_path ? "/" : w->db_path) : ".");
+    }
     if (!w->repos || !w->required || !w->db_path || !w->api_url || !w->token || !w->label ||
-        !w->context) {
+        !w->context || !w->mirrors || !w->mirror_dir) {
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
