@@ -32,7 +32,18 @@ class Env:
         self.args = args
         self.name = name
         self.dir = tempfile.mkdtemp(prefix='landq-e2e-%s-' % name)
-        self.procs = []
+        self.mh = self.lq = None
+        try:
+            self.start()
+        except BaseException:
+            for p in (self.lq, self.mh):  # never leave a server behind
+                if p is not None and p.poll() is None:
+                    p.kill()
+                    p.wait()
+            raise
+
+    def start(self):
+        args = self.args
         mh_port = os.path.join(self.dir, 'mockhub.port')
         self.mh_log = open(os.path.join(self.dir, 'mockhub.log'), 'w')
         self.mh = subprocess.Popen([args.mockhub, 'serve', '--world', args.world, '--listen',
