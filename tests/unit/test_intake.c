@@ -338,7 +338,7 @@ INTAKE_TEST(wrong_method_405_unknown_path_404)
     cr_assert_eq(r.status, 405);
 }
 
-INTAKE_TEST(too_big_413_from_content_length)
+Test(intake, too_big_413_from_content_length)
 {
     size_t len = (size_t)26 * 1000 * 1000;
     char *big = malloc(len);
@@ -353,7 +353,7 @@ INTAKE_TEST(too_big_413_from_content_length)
     free(big);
 }
 
-INTAKE_TEST(too_big_413_while_streaming)
+Test(intake, too_big_413_while_streaming)
 {
     const char *hdrs[] = {"X-Hub-Signature-256: sha256=0000000000000000000000000000000000000000000000000000000000000000",
                           "X-GitHub-Event: push", "X-GitHub-Delivery: d-stream", NULL};
