@@ -785,7 +785,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         }
         json_decref(reqs);
         /* after a refused request landq is waiting (Retry-After, rate-limit reset, back-off) */
-        long need = last_failed && quiet_ms < 6000 ? 6000 : quiet_ms;
+        long need = last_failed && quiet_ms < 4500 ? 4500 : quiet_ms;
         if (st != 200 || s != seq) {
             seq = s;
             quiet_since = now_s();
@@ -904,6 +904,16 @@ static int pr_conditions(env *e, json_t *st, char *why, size_t wl)
     return ok;
 }
 
+static int pr_merged(env *e, int n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", e->repo, n);
+    json_t *p = get_json(e, path, e->reader);
+    int m = json_is_true(json_object_get(p, "merged"));
+    json_decref(p);
+    return m;
+}
+
 static int do_wait_pr(env *e, json_t *st)
 {
     long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
@@ -911,7 +921,14 @@ static int do_wait_pr(env *e, json_t *st)
     long min_ms = (long)json_integer_value(json_object_get(st, "min_ms"));
     char why[1024] = "";
     while (now_s() < end) {
-        if (pr_conditions(e, st, why, sizeof why)) {
+        int done = pr_conditions(e, st, why, sizeof why);
+        if (!done && strstr(why, "merged=true") == NULL && !json_is_true(json_object_get(st, "merged")) &&
+            (json_is_false(json_object_get(st, "merged")) || json_object_get(st, "has_label") ||
+             !strcmp(step_s(st, "status", ""), "pending")) && pr_merged(e, step_pr(st))) {
+            differ(e, "wait_pr: #%d was merged, so this cannot hold any more: %s", step_pr(st), why);
+            return -1;
+        }
+        if (done) {
             long took = (long)((now_s() - t0) * 1000);
             if (took < min_ms) {
                 differ(e, "wait_pr: true after %ld ms, expected no sooner than %ld ms", took, min_ms);
@@ -1520,6 +1537,14 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
             continue; /* a person took it out of the queue */
         json_t *cs = landq_comments(e, repo, n);
         json_t *ls = latest_status(repo, head, "landq");
+        if (!ls && removed_by_landq) { /* taken out of the queue, then pushed to: the reason is on an older head */
+            json_t *hist = json_object_get(e->heads, k);
+            json_t *h;
+            json_array_foreach(hist, j, h) {
+                if (!ls)
+                    ls = latest_status(repo, json_string_value(h), "landq");
+            }
+        }
         if (!json_array_size(cs) || !ls)
             differ(e, "invariant 3: #%d was labeled and did not land, but landq gave no reason (%zu comments, %s status)", n,
                    json_array_size(cs), ls ? "a" : "no");
