@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"owners", lq_cmd_owners, "show the code owners of paths (GitHub CODEOWNERS semantics)"},
     {"codeowners-check", lq_cmd_codeowners_check, "report errors in a CODEOWNERS file"},
     {"serve", lq_cmd_serve, "run the land queue: webhook intake, owner-approval policy, squash landing"},
+    {"firewall", lq_cmd_firewall, "print firewall rules admitting only GitHub's webhook ranges"},
 };
 
 static void usage(FILE *out)
