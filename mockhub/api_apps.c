@@ -47,8 +47,16 @@ static json_t *installation_json(json_t *app, json_t *inst)
     snprintf(repos, sizeof repos, "%s/installation/repositories", B);
     snprintf(html, sizeof html, "%s/settings/installations/%lld", B, (long long)id);
     json_t *perms = json_object_get(inst, "permissions");
-    json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:o, s:[s, s, s, s, s, s], s:s, s:s, s:n, s:n, s:n, s:n, s:n}",
-                          "id", id, "account", mh_render_user(acct), "repository_selection",
+    json_t *account = mh_render_user(acct);
+    /* the description types `account` as allOf(simple-user, enterprise): add the enterprise keys */
+    if (acct) {
+        json_object_set_new(account, "name", json_string(acct->name ? acct->name : acct->login));
+        json_object_set_new(account, "slug", json_string(acct->login));
+        json_object_set_new(account, "created_at", json_string("2020-01-01T00:00:00Z"));
+        json_object_set_new(account, "updated_at", json_string("2020-01-01T00:00:00Z"));
+    }
+    json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:I, s:s, s:I, s:s, s:o, s:[s, s, s, s, s, s], s:s, s:s, s:n, s:b, s:n, s:n, s:n}",
+                          "id", id, "account", account, "repository_selection",
                           json_is_array(json_object_get(inst, "repositories")) ? "selected" : "all",
                           "access_tokens_url", tok, "repositories_url", repos, "html_url", html, "app_id",
                           json_integer_value(json_object_get(app, "id")), "app_slug",
@@ -59,7 +67,7 @@ static json_t *installation_json(json_t *app, json_t *inst)
                                                                     "checks", "write", "statuses", "write"),
                           "events", "pull_request", "pull_request_review", "issue_comment", "status", "check_run",
                           "push", "created_at", "2020-01-01T00:00:00Z", "updated_at", "2020-01-01T00:00:00Z",
-                          "single_file_name", "has_multiple_single_files", "suspended_at", "suspended_by",
+                          "single_file_name", "has_multiple_single_files", 0, "suspended_at", "suspended_by",
                           "contact_email");
     return o;
 }

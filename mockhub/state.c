@@ -682,9 +682,10 @@ json_t *mh_render_user(const mh_user *u)
 {
     if (!u)
         return json_null();
-    const char *l = u->login;
+    char *enc = mh_url_encode(u->login, 0); /* "app[bot]" -> "app%5Bbot%5D", as GitHub */
+    const char *l = enc;
     json_t *o = json_object();
-    json_object_set_new(o, "login", json_string(l));
+    json_object_set_new(o, "login", json_string(u->login));
     json_object_set_new(o, "id", json_integer(u->id));
     json_object_set_new(o, "node_id", node_id(u->is_org ? "O" : u->is_bot ? "BOT" : "U", u->id));
     seturl(o, "avatar_url", "%s/avatars/%s", B, l);
@@ -703,6 +704,7 @@ json_t *mh_render_user(const mh_user *u)
     json_object_set_new(o, "type", json_string(u->is_org ? "Organization" : u->is_bot ? "Bot" : "User"));
     json_object_set_new(o, "user_view_type", json_string("public"));
     json_object_set_new(o, "site_admin", json_boolean(u->site_admin));
+    free(enc);
     return o;
 }
 

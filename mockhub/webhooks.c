@@ -67,9 +67,32 @@ static void delivery_free(delivery *d)
     free(d);
 }
 
-/* under q.lock */
+/* under q.lock: the log keeps at most MAX_LOG finished deliveries (oldest dropped first) */
+#define MAX_LOG 20000
+static void trim_log(void)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < q.n; i++)
+        done += q.all[i]->state == D_DONE || q.all[i]->state == D_DROPPED;
+    if (done <= MAX_LOG)
+        return;
+    size_t drop = done - MAX_LOG / 2, j = 0;
+    for (size_t i = 0; i < q.n; i++) {
+        delivery *d = q.all[i];
+        if (drop && (d->state == D_DONE || d->state == D_DROPPED)) {
+            delivery_free(d);
+            drop--;
+        } else {
+            q.all[j++] = d;
+        }
+    }
+    q.n = j;
+}
+
 static void push(delivery *d)
 {
+    if (q.n == q.cap)
+        trim_log();
     if (q.n == q.cap) {
         q.cap = q.cap ? q.cap * 2 : 64;
         q.all = realloc(q.all, q.cap * sizeof *q.all);

@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { createRequire } from "node:module";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -123,7 +124,17 @@ await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
 const HOOK = `http://127.0.0.1:${receiver.address().port}/hook`;
 
 // ---------- start mockhub ----------
+const { publicKey, privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
+const APP_PUB = publicKey.export({ type: "spki", format: "pem" });
+function appJwt(iss, ttl = 540) {
+  const now = Math.floor(Date.now() / 1000);
+  const enc = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const signing = enc({ alg: "RS256", typ: "JWT" }) + "." + enc({ iat: now - 60, exp: now + ttl, iss });
+  return signing + "." + crypto.sign("RSA-SHA256", Buffer.from(signing), privateKey).toString("base64url");
+}
 const world = {
+  apps: [{ id: 77, slug: "lander-app", client_id: "Iv1.lander", public_key: APP_PUB,
+           installations: [{ id: 7001, account: "acme", repositories: ["mono"] }] }],
   users: [{ login: "alice", token: "tok-alice", email: "alice@example.com", name: "Alice" },
           { login: "bob", token: "tok-bob" }, { login: "carol", token: "tok-carol" },
           { login: "lander", token: "tok-lander", type: "Bot" }],
@@ -308,6 +319,19 @@ try {
   await control("POST", "/faults", { kind: "secondary_rate_limit", status: 429, path: "/repos/acme/mono", times: 1, retry_after: 3 });
   const esr = await err(carol.rest.repos.get(O));
   check(esr?.status === 429 && /secondary rate/i.test(esr.response.data.message) && esr.response.headers["retry-after"] === "3", "secondary rate limit -> 429 + retry-after");
+
+  // GitHub App: JWT -> installation token
+  const app = client(appJwt("Iv1.lander"));
+  check((await app.rest.apps.getAuthenticated()).data.slug === "lander-app", "apps.getAuthenticated (JWT, iss = client id)");
+  check((await app.rest.apps.listInstallations()).data[0].id === 7001, "apps.listInstallations");
+  check((await app.rest.apps.getRepoInstallation(O)).data.id === 7001, "apps.getRepoInstallation");
+  const it = await app.rest.apps.createInstallationAccessToken({ installation_id: 7001 });
+  check(it.status === 201 && it.data.token.startsWith("ghs_"), "apps.createInstallationAccessToken");
+  const inst = client(it.data.token);
+  check((await inst.rest.apps.listReposAccessibleToInstallation()).data.total_count === 1, "apps.listReposAccessibleToInstallation");
+  const ic = await inst.rest.issues.createComment({ ...O, issue_number: n, body: "from the app" });
+  check(ic.data.user.login === "lander-app[bot]", "installation token acts as lander-app[bot]");
+  check(await status(client(appJwt(77, 3600)).rest.apps.getAuthenticated()) === 401, "JWT valid > 10 minutes -> 401");
 
   // git smart HTTP: clone and push (push -> push + synchronize webhooks)
   const env = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0" };
