@@ -297,6 +297,24 @@ try {
   await alice.rest.pulls.update({ ...O, pull_number: p2.data.number, state: "closed" });
   await alice.rest.pulls.update({ ...O, pull_number: p2.data.number, state: "open" });
 
+  // more operations landq or tests use
+  check((await alice.rest.users.getByUsername({ username: "bob" })).data.login === "bob", "users.getByUsername");
+  check((await bob.rest.repos.update({ ...O, delete_branch_on_merge: false })).data.allow_squash_merge === true, "repos.update");
+  check((await alice.rest.issues.getLabel({ ...O, name: "land" })).data.name === "land", "issues.getLabel");
+  const t2 = (await alice.rest.git.getRef({ ...O, ref: "heads/main" })).data.object.sha;
+  await alice.rest.git.createRef({ ...O, ref: "refs/heads/tmp", sha: t2 });
+  const del = await alice.rest.repos.getContent({ ...O, path: "docs/a.md", ref: "tmp" });
+  const dd = await alice.rest.repos.deleteFile({ ...O, path: "docs/a.md", message: "rm", sha: del.data.sha, branch: "tmp" });
+  check(dd.data.content === null, "repos.deleteFile");
+  const nff = await err(alice.rest.git.updateRef({ ...O, ref: "heads/tmp", sha: t2 }));
+  check(nff?.status === 422, "git.updateRef non-fast-forward -> 422");
+  check((await alice.rest.git.updateRef({ ...O, ref: "heads/tmp", sha: t2, force: true })).data.object.sha === t2, "git.updateRef force");
+  check(await status(alice.rest.git.deleteRef({ ...O, ref: "heads/tmp" })) === 204, "git.deleteRef");
+  await alice.rest.issues.update({ ...O, issue_number: p2.data.number, title: "x2 (renamed)" });
+  check((await alice.rest.issues.get({ ...O, issue_number: p2.data.number })).data.title === "x2 (renamed)", "issues.update/get");
+  check(await status(lander.rest.issues.removeAllLabels({ ...O, issue_number: p2.data.number })) === 204, "issues.removeAllLabels");
+  check((await alice.rest.repos.listBranches(O)).data.length >= 3, "repos.listBranches");
+
   // pagination over pulls with Link headers
   const all = await alice.paginate(alice.rest.pulls.list, { ...O, state: "all", per_page: 1 });
   check(all.length === 3, "paginate pulls (per_page 1, Link next)");
