@@ -312,9 +312,11 @@ int lq_conflict_report_build(char **out, const lq_conflict_set *set,
         rb_puts(&b, ".\n");
 
     const char *head = o->head_branch && *o->head_branch ? o->head_branch : NULL;
-    rb_puts(&b, "\n**How to fix**, in your clone of ");
+    rb_puts(&b, "\n**How to fix:** update the branch with ");
+    rb_code(&b, o->base, 100);
+    rb_puts(&b, " in your clone of ");
     rb_code(&b, o->repo, 200);
-    rb_puts(&b, ": rebase onto the new base,\n\n```sh\n");
+    rb_puts(&b, ". Rebase onto it:\n\n```sh\n");
     rb_printf(&b, "git fetch %s && ", remote);
     if (head) {
         rb_puts(&b, "git checkout ");

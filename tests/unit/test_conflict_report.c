@@ -67,6 +67,8 @@ Test(conflict_report, one_file_with_commit_pr_and_commands)
     cr_assert(strstr(t, "`abcdef012345` `Fix parser (#12)` (from #12); `def012345678` "
                         "`landq title` (#15)."), "%s", t);
     cr_assert(strstr(t, "Pull requests on the base that touched these files: #12, #15."), "%s", t);
+    cr_assert(strstr(t, "**How to fix:** update the branch with `main` in your clone of "
+                        "`acme/mono`. Rebase onto it:"), "%s", t);
     cr_assert(strstr(t, "git fetch origin && git checkout feature-x && git rebase origin/main\n"),
               "%s", t);
     cr_assert(strstr(t, "git push --force-with-lease origin feature-x\n"), "%s", t);
