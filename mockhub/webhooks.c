@@ -236,6 +236,17 @@ static size_t on_body(char *ptr, size_t size, size_t n, void *ud)
     return size * n;
 }
 
+/* Lets shutdown interrupt a delivery that waits on a slow receiver. */
+static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)ud;
+    (void)dt;
+    (void)dn;
+    (void)ut;
+    (void)un;
+    return __atomic_load_n(&q.stop, __ATOMIC_RELAXED) ? 1 : 0;
+}
+
 static void send_one(delivery *d)
 {
     CURL *curl = curl_easy_init();
@@ -289,6 +300,8 @@ static void send_one(delivery *d)
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     double t0 = now_ms();
     CURLcode rc = curl_easy_perform(curl);
     double dt = (now_ms() - t0) / 1000.0;
@@ -399,7 +412,7 @@ void mh_hooks_stop(void)
 {
     if (q.running) {
         pthread_mutex_lock(&q.lock);
-        q.stop = 1;
+        __atomic_store_n(&q.stop, 1, __ATOMIC_RELAXED);
         pthread_cond_broadcast(&q.wake);
         pthread_mutex_unlock(&q.lock);
         pthread_join(q.thread, NULL);
