@@ -554,6 +554,38 @@ int h_commit_get(mh_ctx *c)
     return 0;
 }
 
+int h_compare(mh_ctx *c)
+{
+    if (mh_need_repo(c, 1) < 0)
+        return 0;
+    const char *bh = mh_p(c, "basehead");
+    const char *dots = strstr(bh, "...");
+    size_t skip = 3;
+    if (!dots) {
+        dots = strstr(bh, "..");
+        skip = 2;
+    }
+    if (!dots) {
+        mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    char base[512];
+    snprintf(base, sizeof base, "%.*s", (int)(dots - bh), bh);
+    const char *head = dots + skip;
+    git_oid b, h;
+    if (mh_git_resolve(c->repo, base, &b) < 0 || mh_git_resolve(c->repo, head, &h) < 0) {
+        mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    c->resp = mh_git_compare(c->repo, &b, &h, bh);
+    if (!c->resp) {
+        char m[1100];
+        snprintf(m, sizeof m, "No common ancestor between %s and %s.", base, head);
+        mh_error(c, 404, m);
+    }
+    return 0;
+}
+
 int h_status_create(mh_ctx *c)
 {
     if (mh_need_repo(c, 3) < 0 || need_object(c) < 0)

@@ -345,12 +345,10 @@ void mh_git_pull_stats(mh_repo *r, mh_pull *p)
     p->ncommits = count_commits(r, p);
 }
 
-json_t *mh_git_pull_files(mh_repo *r, mh_pull *p)
+/* diff-entry objects for every delta of diff (capped at 3000, as GitHub); URLs point at `ref`. */
+static json_t *diff_entries(mh_repo *r, git_diff *diff, const char *ref)
 {
     json_t *arr = json_array();
-    git_diff *diff = pull_diff(r, p);
-    if (!diff)
-        return arr;
     size_t n = git_diff_num_deltas(diff);
     for (size_t i = 0; i < n && i < 3000; i++) {
         const git_diff_delta *d = git_diff_get_delta(diff, i);
@@ -392,17 +390,26 @@ json_t *mh_git_pull_files(mh_repo *r, mh_pull *p)
         json_object_set_new(o, "changes", json_integer((json_int_t)(adds + dels)));
         char *enc = mh_url_encode(d->new_file.path, 1);
         char url[2048];
-        snprintf(url, sizeof url, "%s/%s/blob/%s/%s", g_mh->base_url, r->full_name, p->head_sha, enc);
+        snprintf(url, sizeof url, "%s/%s/blob/%s/%s", g_mh->base_url, r->full_name, ref, enc);
         json_object_set_new(o, "blob_url", json_string(url));
-        snprintf(url, sizeof url, "%s/%s/raw/%s/%s", g_mh->base_url, r->full_name, p->head_sha, enc);
+        snprintf(url, sizeof url, "%s/%s/raw/%s/%s", g_mh->base_url, r->full_name, ref, enc);
         json_object_set_new(o, "raw_url", json_string(url));
-        snprintf(url, sizeof url, "%s/repos/%s/contents/%s?ref=%s", g_mh->base_url, r->full_name, enc, p->head_sha);
+        snprintf(url, sizeof url, "%s/repos/%s/contents/%s?ref=%s", g_mh->base_url, r->full_name, enc, ref);
         json_object_set_new(o, "contents_url", json_string(url));
         free(enc);
         if (d->status == GIT_DELTA_RENAMED)
             json_object_set_new(o, "previous_filename", json_string(d->old_file.path));
         json_array_append_new(arr, o);
     }
+    return arr;
+}
+
+json_t *mh_git_pull_files(mh_repo *r, mh_pull *p)
+{
+    git_diff *diff = pull_diff(r, p);
+    if (!diff)
+        return json_array();
+    json_t *arr = diff_entries(r, diff, p->head_sha);
     git_diff_free(diff);
     return arr;
 }
@@ -758,4 +765,70 @@ out:
     git_tree_free(t);
     git_commit_free(c);
     return arr;
+}
+
+static int count_range(mh_repo *r, const git_oid *from, const git_oid *hide, json_t *collect)
+{
+    git_revwalk *w = NULL;
+    git_oid o;
+    int n = 0;
+    if (git_revwalk_new(&w, r->git) < 0)
+        return 0;
+    git_revwalk_sorting(w, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
+    git_revwalk_push(w, from);
+    git_revwalk_hide(w, hide);
+    while (git_revwalk_next(&o, w) == 0) {
+        if (collect && json_array_size(collect) < 250) {
+            json_t *c = mh_render_commit(r, &o, 0);
+            if (c)
+                json_array_append_new(collect, c);
+        }
+        n++;
+    }
+    git_revwalk_free(w);
+    return n;
+}
+
+json_t *mh_git_compare(mh_repo *r, const git_oid *base, const git_oid *head, const char *basehead)
+{
+    git_oid mb;
+    if (git_merge_base(&mb, r->git, base, head) < 0)
+        return NULL;
+    json_t *commits = json_array();
+    int ahead = count_range(r, head, base, commits);
+    int behind = count_range(r, base, head, NULL);
+    const char *status = ahead && behind ? "diverged" : ahead ? "ahead" : behind ? "behind" : "identical";
+    git_commit *mbc = NULL, *hc = NULL;
+    git_tree *t1 = NULL, *t2 = NULL;
+    git_diff *diff = NULL;
+    json_t *files = json_array();
+    char hs[41];
+    git_oid_tostr(hs, sizeof hs, head);
+    if (git_commit_lookup(&mbc, r->git, &mb) == 0 && git_commit_lookup(&hc, r->git, head) == 0 &&
+        git_commit_tree(&t1, mbc) == 0 && git_commit_tree(&t2, hc) == 0 &&
+        git_diff_tree_to_tree(&diff, r->git, t1, t2, NULL) == 0) {
+        git_diff_find_options fo;
+        git_diff_find_options_init(&fo, GIT_DIFF_FIND_OPTIONS_VERSION);
+        fo.flags = GIT_DIFF_FIND_RENAMES;
+        git_diff_find_similar(diff, &fo);
+        json_decref(files);
+        files = diff_entries(r, diff, hs);
+    }
+    git_diff_free(diff);
+    git_tree_free(t1);
+    git_tree_free(t2);
+    git_commit_free(mbc);
+    git_commit_free(hc);
+    const char *B = g_mh->base_url;
+    char url[1024], html[1024], perma[1024], du[1100], pu[1100];
+    snprintf(url, sizeof url, "%s/repos/%s/compare/%s", B, r->full_name, basehead);
+    snprintf(html, sizeof html, "%s/%s/compare/%s", B, r->full_name, basehead);
+    snprintf(perma, sizeof perma, "%s/%s/compare/%s", B, r->full_name, basehead);
+    snprintf(du, sizeof du, "%s.diff", html);
+    snprintf(pu, sizeof pu, "%s.patch", html);
+    json_t *bc = mh_render_commit(r, base, 0), *mbj = mh_render_commit(r, &mb, 0);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:i, s:i, s:i, s:o, s:o}", "url", url, "html_url", html,
+                     "permalink_url", perma, "diff_url", du, "patch_url", pu, "base_commit", bc ? bc : json_null(),
+                     "merge_base_commit", mbj ? mbj : json_null(), "status", status, "ahead_by", ahead, "behind_by",
+                     behind, "total_commits", ahead, "commits", commits, "files", files);
 }

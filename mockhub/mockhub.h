@@ -186,6 +186,8 @@ int mh_git_merge_pull(mh_repo *r, mh_pull *p, const char *method, const char *ti
 int mh_git_read_file(mh_repo *r, const git_oid *commit, const char *path, git_blob **blob_out,
                      git_oid *blob_id, int *is_dir);
 json_t *mh_git_list_dir(mh_repo *r, const git_oid *commit, const char *path, const char *ref);
+/* GET compare: commit-comparison object (new reference), or NULL without a merge base. */
+json_t *mh_git_compare(mh_repo *r, const git_oid *base, const git_oid *head, const char *basehead);
 int mh_git_is_ancestor(mh_repo *r, const git_oid *ancestor, const git_oid *descendant);
 
 /* ---- webhooks (webhooks.c) ---- */

@@ -235,6 +235,10 @@ try:
     nxt = [p.split(";")[0].strip("<> ") for p in h["link"].split(",") if 'rel="next"' in p][0]
     s, h, b = call("GET", nxt)
     check(s == 200 and len(b) == 1 and 'rel="prev"' in h.get("link", ""), "follow Link next")
+    s, h, b = call("GET", R + "/compare/main...feature")
+    check(s == 200 and b["status"] == "ahead" and b["ahead_by"] == 4 and len(b["files"]) == 3, "compare main...feature")
+    s, h, b = call("GET", R + "/compare/feature...main")
+    check(s == 200 and b["status"] == "behind" and b["behind_by"] == 4, "compare feature...main (behind)")
     s, h, b = call("GET", R + "/pulls/%d/commits" % num)
     check(s == 200 and len(b) == 4, "PR commits")
     s, h, b = call("GET", R + "/pulls?state=open&head=acme:feature")

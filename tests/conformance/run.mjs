@@ -208,6 +208,9 @@ try {
   check((await alice.rest.repos.getCommit({ ...O, ref: br.data.commit.sha })).data.sha === br.data.commit.sha, "repos.getCommit");
   check((await alice.rest.git.listMatchingRefs({ ...O, ref: "heads/feature" })).data.length === 1, "git.listMatchingRefs");
 
+  const cmp = await alice.rest.repos.compareCommitsWithBasehead({ ...O, basehead: "main...feature/tf" });
+  check(cmp.data.status === "ahead" && cmp.data.ahead_by === 5 && cmp.data.files.length === 5, "repos.compareCommitsWithBasehead");
+
   // pull request
   const pr = await alice.rest.pulls.create({ ...O, title: "Change infra", head: "feature/tf", base: "main", body: "please" });
   const n = pr.data.number, head = pr.data.head.sha;
