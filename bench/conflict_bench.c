@@ -228,7 +228,7 @@ int main(int argc, char **argv)
         die("clearing the mirror");
     lq_mirror *m = NULL;
     lq_error err = {0};
-    lq_mirror_config mc = {mpath, url ? url : file_url, token};
+    lq_mirror_config mc = {mpath, url ? url : file_url, token, NULL, NULL};
     if (lq_mirror_open(&m, &mc, &err)) {
         fprintf(stderr, "conflict_bench: %s\n", err.msg);
         return 1;

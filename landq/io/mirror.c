@@ -20,6 +20,8 @@
 #define NET_TIMEOUT_S 60 /* connect, send and receive; libgit2 1.5 has no timeout of its own */
 
 struct lq_mirror {
+    int (*should_stop)(void *ctx);
+    void *stop_ctx;
     char *path;
     char *url;
     char *token;
@@ -396,6 +398,8 @@ int lq_mirror_open(lq_mirror **out, const lq_mirror_config *cfg, lq_error *err)
         git_libgit2_shutdown();
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
+    m->should_stop = cfg->should_stop;
+    m->stop_ctx = cfg->stop_ctx;
     m->path = dup_str(cfg->path);
     m->url = dup_str(cfg->url);
     m->token = cfg->token && *cfg->token ? dup_str(cfg->token) : NULL;
@@ -480,6 +484,7 @@ static char *auth_header(const char *token)
 }
 
 typedef struct fetch_ctx {
+    const lq_mirror *m;
     const char *token;
     int header_sent; /* the token already went in an Authorization header */
     int cred_calls;
@@ -500,6 +505,20 @@ static int on_credentials(git_credential **out, const char *url, const char *use
         return GIT_EUSER;
     }
     return git_credential_userpass_plaintext_new(out, "x-access-token", c->token);
+}
+
+static int on_progress(const git_indexer_progress *stats, void *payload)
+{
+    (void)stats;
+    const fetch_ctx *c = payload;
+    return c->m->should_stop && c->m->should_stop(c->m->stop_ctx) ? -1 : 0;
+}
+
+static int on_sideband(const char *str, int len, void *payload)
+{
+    (void)str;
+    (void)len;
+    return on_progress(NULL, payload);
 }
 
 static int on_update_tips(const char *refname, const git_oid *a, const git_oid *b, void *payload)
@@ -535,7 +554,7 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
         if (!specs[i])
             rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
     git_remote *remote = NULL;
-    fetch_ctx ctx = {m->token, 0, 0, 0, 0};
+    fetch_ctx ctx = {m, m->token, 0, 0, 0, 0};
     git_remote_create_options ro;
     git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
     ro.repository = m->repo;
@@ -548,6 +567,8 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
         git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
         fo.callbacks.credentials = on_credentials;
         fo.callbacks.update_tips = on_update_tips;
+        fo.callbacks.transfer_progress = on_progress;
+        fo.callbacks.sideband_progress = on_sideband;
         fo.callbacks.payload = &ctx;
         fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
         fo.prune = GIT_FETCH_NO_PRUNE;
@@ -573,7 +594,10 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
             int klass = e ? e->klass : GIT_ERROR_NONE;
             char why[400];
             snprintf(why, sizeof why, "%s", git_msg());
-            if (ctx.auth_failed)
+            if (m->should_stop && m->should_stop(m->stop_ctx))
+                rc = lq_error_set(err, LQ_ETRANSIENT, "fetching %s: cancelled (stopping)",
+                                  m->url);
+            else if (ctx.auth_failed)
                 rc = lq_error_set(err, LQ_ERROR, "fetching %s: authentication failed (the server "
                                   "refused the token, or none is configured)", m->url);
             else if (klass != GIT_ERROR_ODB && klass != GIT_ERROR_ZLIB &&

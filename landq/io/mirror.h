@@ -31,6 +31,9 @@ typedef struct lq_mirror_config {
     const char *path;  /* the bare repository directory (created with parents when missing) */
     const char *url;   /* http(s):// URL, file:// URL or local path of the remote repository */
     const char *token; /* Basic-auth password for http(s); NULL/"" = anonymous */
+    /* Optional: polled during a fetch; non-zero cancels it (LQ_ETRANSIENT), e.g. on shutdown. */
+    int (*should_stop)(void *ctx);
+    void *stop_ctx;
 } lq_mirror_config;
 
 typedef struct lq_mirror_stats {

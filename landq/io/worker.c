@@ -1113,7 +1113,7 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
     lq_error err = {0};
     if (lq_mirror_path(&path, w->mirror_dir, w->repos[i], &err) == LQ_OK &&
         lq_mirror_url_from_api(&url, w->api_url, w->repos[i], &err) == LQ_OK) {
-        lq_mirror_config mc = {path, url, w->token};
+        lq_mirror_config mc = {path, url, w->token, gh_should_stop, w};
         lq_mirror_open(&w->mirrors[i], &mc, &err);
     }
     if (!w->mirrors[i])

@@ -41,7 +41,7 @@ static lq_mirror *open_mirror(const char *url)
 {
     lq_mirror *m = NULL;
     lq_error err = {0};
-    lq_mirror_config c = {mirror_path, url ? url : src_path, NULL};
+    lq_mirror_config c = {mirror_path, url ? url : src_path, NULL, NULL, NULL};
     cr_assert_eq(lq_mirror_open(&m, &c, &err), LQ_OK, "%s", err.msg);
     return m;
 }
@@ -192,7 +192,7 @@ Test(mirror, foreign_directory_is_never_deleted)
     cr_assert_eq(system(cmd), 0);
     lq_mirror *m = NULL;
     lq_error err = {0};
-    lq_mirror_config c = {mirror_path, src_path, NULL};
+    lq_mirror_config c = {mirror_path, src_path, NULL, NULL, NULL};
     cr_assert_eq(lq_mirror_open(&m, &c, &err), LQ_ERROR);
     cr_assert(strstr(err.msg, "not a landq mirror"), "%s", err.msg);
     char file[700];
@@ -206,6 +206,27 @@ Test(mirror, unreachable_remote_is_transient)
     lq_error err = {0};
     cr_assert_eq(lq_mirror_fetch(m, NULL, 0, NULL, &err), LQ_ETRANSIENT, "%s", err.msg);
     cr_assert(strstr(err.msg, "127.0.0.1:1"), "%s", err.msg);
+    lq_mirror_free(m);
+}
+
+static int stop_now(void *ctx)
+{
+    return *(int *)ctx;
+}
+
+Test(mirror, fetch_cancelled_when_stopping)
+{
+    int stop = 1;
+    lq_mirror *m = NULL;
+    lq_error err = {0};
+    lq_mirror_config c = {mirror_path, src_path, NULL, stop_now, &stop};
+    cr_assert_eq(lq_mirror_open(&m, &c, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_mirror_fetch(m, NULL, 0, NULL, &err), LQ_ETRANSIENT, "%s", err.msg);
+    cr_assert(strstr(err.msg, "cancelled"), "%s", err.msg);
+    cr_assert_not(has_ref(m, "refs/heads/main", NULL));
+    stop = 0;
+    cr_assert_eq(lq_mirror_fetch(m, NULL, 0, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert(has_ref(m, "refs/heads/main", &tip));
     lq_mirror_free(m);
 }
 
@@ -234,6 +255,6 @@ Test(mirror, paths_and_urls)
     free(p);
     cr_assert_eq(lq_mirror_url_from_api(&p, "ftp://x", "acme/mono", &err), LQ_EINVAL);
     lq_mirror *m = NULL;
-    lq_mirror_config c = {NULL, "x", NULL};
+    lq_mirror_config c = {NULL, "x", NULL, NULL, NULL};
     cr_assert_eq(lq_mirror_open(&m, &c, &err), LQ_EINVAL);
 }
