@@ -394,6 +394,46 @@ int h_pull_merge(mh_ctx *c)
     return 0;
 }
 
+int h_pull_update_branch(mh_ctx *c)
+{
+    mh_pull *p = need_pull(c, 3);
+    if (!p || need_object(c) < 0)
+        return 0;
+    json_t *exp = json_object_get(c->body, "expected_head_sha");
+    if (exp && !json_is_string(exp)) {
+        mh_invalid(c, "PullRequest", "expected_head_sha", "invalid", NULL);
+        return 0;
+    }
+    if (exp && strcmp(json_string_value(exp), p->head_sha) != 0) {
+        mh_error(c, 422, "expected head sha didn't match current head ref.");
+        return 0;
+    }
+    if (!p->open) {
+        mh_error(c, 422, "Cannot update a closed pull request.");
+        return 0;
+    }
+    git_oid out;
+    int rc = mh_git_update_branch(c->repo, p, c->user, &out);
+    if (rc == -2) {
+        mh_error(c, 422, "merge conflict between base and head");
+        return 0;
+    }
+    if (rc < 0) {
+        mh_error(c, 500, "update-branch failed");
+        return 0;
+    }
+    if (rc == 0) {
+        char ref[1024];
+        snprintf(ref, sizeof ref, "refs/heads/%s", p->head_ref);
+        mh_git_set_ref(c->repo, ref, &out, c->user, 0);
+    }
+    char html[1024];
+    snprintf(html, sizeof html, "%s/%s/pull/%d", g_mh->base_url, c->repo->full_name, p->number);
+    c->status = 202;
+    c->resp = json_pack("{s:s, s:s}", "message", "Updating pull request branch.", "url", html);
+    return 0;
+}
+
 /* ---- reviews ---- */
 
 static json_t *find_review(mh_pull *p, const char *id_str)

@@ -832,3 +832,41 @@ json_t *mh_git_compare(mh_repo *r, const git_oid *base, const git_oid *head, con
                      "merge_base_commit", mbj ? mbj : json_null(), "status", status, "ahead_by", ahead, "behind_by",
                      behind, "total_commits", ahead, "commits", commits, "files", files);
 }
+
+int mh_git_update_branch(mh_repo *r, mh_pull *p, mh_user *who, git_oid *out)
+{
+    git_commit *base = NULL, *head = NULL;
+    git_index *idx = NULL;
+    git_tree *tree = NULL;
+    git_signature *a = NULL, *c = NULL;
+    int rc = -1;
+    if (load_commits(r, p, &base, &head) < 0)
+        return -1;
+    if (mh_git_is_ancestor(r, git_commit_id(base), git_commit_id(head))) {
+        *out = *git_commit_id(head); /* already up to date */
+        rc = 1;
+        goto out;
+    }
+    if (git_merge_commits(&idx, r->git, head, base, NULL) < 0)
+        goto out;
+    if (git_index_has_conflicts(idx)) {
+        rc = -2;
+        goto out;
+    }
+    git_oid tid;
+    char msg[1200];
+    snprintf(msg, sizeof msg, "Merge branch '%s' into %s", p->base_ref, p->head_ref);
+    if (git_index_write_tree_to(&tid, idx, r->git) == 0 && git_tree_lookup(&tree, r->git, &tid) == 0 &&
+        sig_for(&a, who) == 0 && sig_github(&c) == 0) {
+        const git_commit *parents[2] = {head, base};
+        rc = git_commit_create(out, r->git, NULL, a, c, NULL, msg, tree, 2, parents) == 0 ? 0 : -1;
+    }
+out:
+    git_signature_free(a);
+    git_signature_free(c);
+    git_tree_free(tree);
+    git_index_free(idx);
+    git_commit_free(base);
+    git_commit_free(head);
+    return rc;
+}

@@ -183,6 +183,9 @@ json_t *mh_git_pull_commits(mh_repo *r, mh_pull *p); /* array of commit objects,
 /* Performs the merge; on success out holds the new base tip. -2 conflict, -1 error. */
 int mh_git_merge_pull(mh_repo *r, mh_pull *p, const char *method, const char *title,
                       const char *message, mh_user *merger, git_oid *out, char *err, size_t errlen);
+/* Merges the base into the head branch (update-branch): 0 new commit in out, 1 already up to
+ * date, -2 conflict, -1 error. The caller moves the head ref. */
+int mh_git_update_branch(mh_repo *r, mh_pull *p, mh_user *who, git_oid *out);
 int mh_git_read_file(mh_repo *r, const git_oid *commit, const char *path, git_blob **blob_out,
                      git_oid *blob_id, int *is_dir);
 json_t *mh_git_list_dir(mh_repo *r, const git_oid *commit, const char *path, const char *ref);

@@ -358,8 +358,20 @@ try:
     check(b["mergeable"] is False and b["mergeable_state"] == "dirty", "conflicting PR: mergeable false/dirty")
     s, h, b = call("PUT", R + "/pulls/%d/merge" % p2, {"merge_method": "squash"})
     check(s == 405 and b["message"] == "Pull Request is not mergeable", "conflict -> 405")
+    s, h, b = call("PUT", R + "/pulls/%d/update-branch" % p2, {})
+    check(s == 422 and "conflict" in b["message"], "update-branch with a conflict -> 422")
     s, h, b = call("PATCH", R + "/pulls/%d" % p2, {"state": "closed"})
     check(s == 200 and b["state"] == "closed", "close PR")
+
+    # --- update-branch: base merged into head, synchronize
+    s, h, b = call("GET", R + "/pulls/1")
+    old = b["head"]["sha"]
+    s, h, b = call("PUT", R + "/pulls/1/update-branch", {"expected_head_sha": "0" * 40})
+    check(s == 422, "update-branch with a stale expected_head_sha -> 422")
+    s, h, b = call("PUT", R + "/pulls/1/update-branch", {"expected_head_sha": old})
+    check(s == 202, "update-branch 202")
+    s, h, b = call("GET", R + "/commits/seeded")
+    check(len(b["parents"]) == 2 and b["parents"][0]["sha"] == old, "head branch got a merge commit from the base")
 
     # --- rebase merge of the world-seeded PR
     s, h, b = call("PUT", R + "/pulls/1/merge", {"merge_method": "rebase"})
