@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 
+#include "allowlist.h"
+#include "cidr.h"
 #include "commands.h"
 #include "config.h"
 #include "fsutil.h"
@@ -41,6 +44,12 @@ static void serve_usage(FILE *out)
             "  --port-file PATH       write the bound port to PATH once listening\n"
             "  --mirror-dir DIR       bare git mirrors for conflict reports (default: the\n"
             "                         database's directory/mirrors)\n"
+            "  --webhook-allowlist meta|off\n"
+            "                         meta (default): accept webhooks only from the \"hooks\"\n"
+            "                         ranges of GET /meta, refused with 403 otherwise, and all\n"
+            "                         refused until a list was loaded; off: any address\n"
+            "  --meta-refresh SECONDS refresh the ranges this often (default 3600)\n"
+            "  --trusted-proxy CIDR   believe X-Forwarded-For from these proxies (repeatable)\n"
             "  --verbose              log every GitHub API request\n"
             "  -h, --help             show this help\n\n"
             "Environment:\n"
@@ -49,7 +58,8 @@ static void serve_usage(FILE *out)
             "  LANDQ_WEBHOOK_SECRET     webhook secret (or LANDQ_WEBHOOK_SECRET_FILE, or\n"
             "                           webhook_secret_file)\n"
             "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
-            "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR\n\n"
+            "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR,\n"
+            "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated)\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -165,6 +175,97 @@ static void intake_log(void *ctx, const char *line)
     fprintf(stderr, "level=info %s\n", line);
 }
 
+/* What /healthz and /metrics report on, beyond the intake itself. */
+struct serve_health {
+    lq_inbox *inbox;
+    lq_intake *intake;       /* set once listening */
+    lq_allowlist *allowlist; /* NULL when webhook_allowlist = off */
+};
+
+static int allow_cb(void *ctx, const struct sockaddr *addr, const char *xff)
+{
+    return lq_allowlist_check(ctx, addr, xff);
+}
+
+/* GET /healthz: liveness and readiness in one: 200 when the store is writable and the webhook
+ * allowlist is loaded (GitHub reachable at least once), 503 with the reasons otherwise.
+ * GET /metrics: the intake's Prometheus text plus the allowlist gauges. */
+static char *serve_page(void *ctx, const char *path, int *status, const char **content_type)
+{
+    struct serve_health *h = ctx;
+    lq_allowlist_status as = {0};
+    if (h->allowlist)
+        lq_allowlist_status_get(h->allowlist, &as);
+    if (!strcmp(path, "/metrics")) {
+        char *base = h->intake ? lq_intake_metrics_text(h->intake) : strdup("");
+        if (!base)
+            return NULL;
+        char extra[512];
+        snprintf(extra, sizeof extra,
+                 "# HELP landq_webhook_allowlist_ranges GitHub webhook source ranges in force.\n"
+                 "# TYPE landq_webhook_allowlist_ranges gauge\n"
+                 "landq_webhook_allowlist_ranges %zu\n"
+                 "# HELP landq_webhook_allowlist_fetched_timestamp_seconds When the list in force "
+                 "was fetched.\n"
+                 "# TYPE landq_webhook_allowlist_fetched_timestamp_seconds gauge\n"
+                 "landq_webhook_allowlist_fetched_timestamp_seconds %lld\n",
+                 as.ranges, (long long)as.fetched_at);
+        size_t n = strlen(base) + strlen(extra) + 1;
+        char *out = malloc(n);
+        if (out)
+            snprintf(out, n, "%s%s", base, extra);
+        free(base);
+        *content_type = "text/plain; version=0.0.4";
+        *status = 200;
+        return out;
+    }
+    int64_t pending = -1;
+    lq_error err;
+    int store_ok = lq_inbox_pending(h->inbox, &pending, &err) == LQ_OK;
+    int allow_ok = !h->allowlist || as.loaded;
+    json_t *o = json_pack("{s:s, s:{s:b, s:I}}", "status", store_ok && allow_ok ? "ok" : "unavailable",
+                          "store", "writable", store_ok, "pending_deliveries", (json_int_t)pending);
+    if (!o)
+        return NULL;
+    if (!store_ok)
+        json_object_set_new(json_object_get(o, "store"), "error", json_string(err.msg));
+    json_t *al;
+    if (!h->allowlist) {
+        al = json_pack("{s:s}", "mode", "off");
+    } else {
+        al = json_pack("{s:s, s:b, s:I, s:I, s:s, s:b}", "mode", "meta", "loaded", as.loaded,
+                       "ranges", (json_int_t)as.ranges, "fetched_at", (json_int_t)as.fetched_at,
+                       "source", as.from_store ? "store" : "meta", "github_reachable",
+                       as.last_error[0] == '\0');
+        if (al && as.last_error[0])
+            json_object_set_new(al, "error", json_string(as.last_error));
+        if (al && !as.loaded)
+            json_object_set_new(al, "why", json_string("no webhook source list was ever loaded "
+                                                       "from GET /meta: every webhook is refused"));
+    }
+    json_object_set_new(o, "webhook_allowlist", al ? al : json_null());
+    char *out = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    *status = store_ok && allow_ok ? 200 : 503;
+    *content_type = "application/json";
+    if (out) { /* a trailing newline for curl users */
+        size_t n = strlen(out);
+        char *nl = realloc(out, n + 2);
+        if (nl) {
+            nl[n] = '\n';
+            nl[n + 1] = '\0';
+            out = nl;
+        }
+    }
+    return out;
+}
+
+static void allowlist_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "level=info mod=allowlist %s\n", line);
+}
+
 int lq_cmd_serve(int argc, char **argv)
 {
     const char *config_path = NULL;
@@ -192,6 +293,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_inbox *inbox = NULL;
     lq_worker *worker = NULL;
     lq_intake *intake = NULL;
+    struct serve_health health = {NULL, NULL, NULL};
 
     if (config_path) {
         char *text = NULL;
@@ -212,7 +314,9 @@ int lq_cmd_serve(int argc, char **argv)
         const char *env, *key;
     } envs[] = {{"LANDQ_LISTEN", "listen"}, {"LANDQ_GITHUB_API", "github_api"},
                 {"LANDQ_LABEL", "label"},   {"LANDQ_DB", "db"},
-                {"LANDQ_PORT_FILE", "port_file"}, {"LANDQ_MIRROR_DIR", "mirror_dir"}};
+                {"LANDQ_PORT_FILE", "port_file"}, {"LANDQ_MIRROR_DIR", "mirror_dir"},
+                {"LANDQ_META_REFRESH", "meta_refresh"},
+                {"LANDQ_WEBHOOK_ALLOWLIST", "webhook_allowlist"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -221,7 +325,8 @@ int lq_cmd_serve(int argc, char **argv)
         }
     }
     if (set_list_env(&cfg, "repo", "LANDQ_REPOS") ||
-        set_list_env(&cfg, "required_check", "LANDQ_REQUIRED_CHECKS"))
+        set_list_env(&cfg, "required_check", "LANDQ_REQUIRED_CHECKS") ||
+        set_list_env(&cfg, "trusted_proxy", "LANDQ_TRUSTED_PROXIES"))
         goto out;
     /* Flags. */
     static const struct {
@@ -230,8 +335,10 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--repo", "repo"},           {"--label", "label"},
                  {"--db", "db"},               {"--required-check", "required_check"},
                  {"--status-context", "status_context"}, {"--port-file", "port_file"},
-                 {"--mirror-dir", "mirror_dir"}};
-    int repos_from_flags = 0, checks_from_flags = 0;
+                 {"--mirror-dir", "mirror_dir"}, {"--meta-refresh", "meta_refresh"},
+                 {"--webhook-allowlist", "webhook_allowlist"},
+                 {"--trusted-proxy", "trusted_proxy"}};
+    int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {
@@ -269,6 +376,8 @@ int lq_cmd_serve(int argc, char **argv)
             lq_config_clear(&cfg, "repo");
         if (!strcmp(flags[k].key, "required_check") && !checks_from_flags++)
             lq_config_clear(&cfg, "required_check");
+        if (!strcmp(flags[k].key, "trusted_proxy") && !proxies_from_flags++)
+            lq_config_clear(&cfg, "trusted_proxy");
         if (lq_config_set(&cfg, flags[k].key, val, flags[k].flag, &err)) {
             fail2("%s%s", err.msg, "");
             goto out;
@@ -328,15 +437,48 @@ int lq_cmd_serve(int argc, char **argv)
         fprintf(stderr, "landq serve: cannot start the worker: %s\n", err.msg);
         goto out;
     }
+    health.inbox = inbox;
+    if (!strcmp(cfg.webhook_allowlist.value, "meta")) {
+        lq_cidr_list proxies = {NULL, 0};
+        for (size_t i = 0; i < cfg.trusted_proxies.count; i++) {
+            lq_cidr c;
+            lq_cidr *nv = realloc(proxies.v, (proxies.n + 1) * sizeof(*nv));
+            const char *v = cfg.trusted_proxies.items[i].value;
+            if (!nv || lq_cidr_parse(&c, v, strlen(v), &err)) { /* validated: only ENOMEM */
+                free(nv ? nv : proxies.v);
+                fprintf(stderr, "landq serve: out of memory\n");
+                goto out;
+            }
+            proxies.v = nv;
+            proxies.v[proxies.n++] = c;
+        }
+        lq_allowlist_config ac = {.api_url = cfg.github_api.value, .token = token,
+                                  .db_path = cfg.db.value,
+                                  .refresh_s = (unsigned)strtoul(cfg.meta_refresh.value, NULL, 10),
+                                  .proxies = &proxies, .log = allowlist_log};
+        int arc = lq_allowlist_start(&health.allowlist, &ac, &err);
+        lq_cidr_list_dispose(&proxies);
+        if (arc) {
+            fprintf(stderr, "landq serve: cannot start the webhook allowlist: %s\n", err.msg);
+            goto out;
+        }
+    } else {
+        fprintf(stderr, "level=warn mod=allowlist msg=\"webhook_allowlist = off: webhooks are "
+                        "accepted from any address (signatures are still verified)\"\n");
+    }
     lq_intake_config ic = {.listen = cfg.listen.value, .secret = secret,
                            .secret_len = strlen(secret), .inbox = inbox,
-                           .log = verbose ? intake_log : NULL};
+                           .log = verbose ? intake_log : NULL,
+                           .allow = health.allowlist ? allow_cb : NULL,
+                           .allow_ctx = health.allowlist,
+                           .page = serve_page, .page_ctx = &health};
     if (lq_intake_start(&intake, &ic, &err)) {
         fprintf(stderr, "landq serve: %s: listen: cannot listen on %s: %s\n", cfg.listen.origin,
                 cfg.listen.value, err.msg);
         rc = 2;
         goto out;
     }
+    health.intake = intake;
     int port = lq_intake_port(intake);
     char host[256];
     int unused;
@@ -359,6 +501,7 @@ int lq_cmd_serve(int argc, char **argv)
 out:
     /* Stop accepting first; deliveries already acknowledged are on disk in the inbox. */
     lq_intake_stop(intake);
+    lq_allowlist_stop(health.allowlist);
     lq_worker_stop(worker);
     lq_inbox_close(inbox);
     wipe(token);

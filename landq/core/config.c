@@ -1,6 +1,8 @@
 /* config.c -- landq serve settings: defaults, `key = value` file parsing, validation (pure). */
 #include "config.h"
 
+#include "cidr.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +31,17 @@ static const key_def keys[] = {
     {"github_token_file", K_SCALAR, offsetof(lq_config, github_token_file)},
     {"webhook_secret_file", K_SCALAR, offsetof(lq_config, webhook_secret_file)},
     {"mirror_dir", K_SCALAR, offsetof(lq_config, mirror_dir)},
+    {"meta_refresh", K_SCALAR, offsetof(lq_config, meta_refresh)},
+    {"webhook_allowlist", K_SCALAR, offsetof(lq_config, webhook_allowlist)},
+    {"trusted_proxy", K_LIST, offsetof(lq_config, trusted_proxies)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *lq_config_keys(void)
 {
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
-           "github_token_file, webhook_secret_file, mirror_dir";
+           "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
+           "trusted_proxy";
 }
 
 static char *xstrdup(const char *s)
@@ -92,7 +98,9 @@ int lq_config_init(lq_config *cfg, lq_error *err)
     if (value_set(&cfg->listen, "127.0.0.1:8080", "default") ||
         value_set(&cfg->github_api, "https://api.github.com", "default") ||
         value_set(&cfg->label, "land", "default") || value_set(&cfg->db, "./landq.db", "default") ||
-        value_set(&cfg->status_context, "landq", "default")) {
+        value_set(&cfg->status_context, "landq", "default") ||
+        value_set(&cfg->meta_refresh, "3600", "default") ||
+        value_set(&cfg->webhook_allowlist, "meta", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -334,5 +342,21 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
                                 cfg->required_checks.items[i].origin);
     if (cfg->port_file.value && !cfg->port_file.value[0])
         return lq_error_set(err, LQ_EINVAL, "%s: port_file: empty path", cfg->port_file.origin);
+    const char *mr = cfg->meta_refresh.value;
+    char *end = NULL;
+    long secs = mr ? strtol(mr, &end, 10) : 0;
+    if (!mr || !*mr || *end || secs < 1 || secs > 604800)
+        return lq_error_set(err, LQ_EINVAL, "%s: meta_refresh: '%s' is not a number of seconds "
+                            "from 1 to 604800", cfg->meta_refresh.origin, mr ? mr : "");
+    const char *wa = cfg->webhook_allowlist.value;
+    if (!wa || (strcmp(wa, "meta") && strcmp(wa, "off")))
+        return lq_error_set(err, LQ_EINVAL, "%s: webhook_allowlist: '%s' is not 'meta' or 'off'",
+                            cfg->webhook_allowlist.origin, wa ? wa : "");
+    for (size_t i = 0; i < cfg->trusted_proxies.count; i++) {
+        lq_cidr c;
+        const lq_config_value *v = &cfg->trusted_proxies.items[i];
+        if (lq_cidr_parse(&c, v->value, strlen(v->value), &e2))
+            return lq_error_set(err, LQ_EINVAL, "%s: trusted_proxy: %s", v->origin, e2.msg);
+    }
     return LQ_OK;
 }

@@ -39,6 +39,9 @@ typedef struct lq_config {
     lq_config_value webhook_secret_file; /* optional: file holding the webhook secret */
     lq_config_value mirror_dir;          /* optional: bare git mirrors (conflict analysis);
                                             unset = DB_DIR/mirrors */
+    lq_config_value meta_refresh;        /* seconds between GET /meta refreshes, default 3600 */
+    lq_config_value webhook_allowlist;   /* "meta" (default: GitHub's hooks ranges) or "off" */
+    lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
 } lq_config;

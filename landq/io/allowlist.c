@@ -27,6 +27,7 @@ struct lq_allowlist {
     pthread_mutex_t stop_mu;
     pthread_cond_t stop_cv;
     int stopping;
+    int first_done, first_ok; /* the start-up fetch (done before the thread starts) */
 };
 
 static void logf_(lq_allowlist *al, const char *fmt, ...) LQ_PRINTF(2, 3);
@@ -198,11 +199,13 @@ int lq_allowlist_refresh(lq_allowlist *al, lq_error *err)
 static void *refresh_loop(void *arg)
 {
     lq_allowlist *al = arg;
-    for (;;) {
+    int ok = al->first_ok;
+    for (int first = 1;; first = 0) {
         lq_error err;
-        int ok = lq_allowlist_refresh(al, &err) == LQ_OK;
+        if (!first || !al->first_done)
+            ok = lq_allowlist_refresh(al, &err) == LQ_OK;
         /* After a failure, try again sooner than the normal period. */
-        unsigned wait_s = ok ? al->refresh_s : (al->refresh_s < 30 ? al->refresh_s : 30);
+        unsigned wait_s = ok ? al->refresh_s : (al->refresh_s < 10 ? al->refresh_s : 10);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += wait_s;
@@ -238,7 +241,7 @@ int lq_allowlist_start(lq_allowlist **out, const lq_allowlist_config *cfg, lq_er
         memcpy(al->proxies.v, cfg->proxies->v, cfg->proxies->n * sizeof(lq_cidr));
         al->proxies.n = cfg->proxies->n;
     }
-    lq_github_config gc = {.api_url = cfg->api_url, .token = cfg->token, .timeout_ms = 15000,
+    lq_github_config gc = {.api_url = cfg->api_url, .token = cfg->token, .timeout_ms = 10000,
                            .max_retries = 1, .backoff_ms = 500, .should_stop = should_stop,
                            .stop_ctx = al};
     if (lq_github_new(&al->gh, &gc, err) != LQ_OK) {
@@ -246,6 +249,13 @@ int lq_allowlist_start(lq_allowlist **out, const lq_allowlist_config *cfg, lq_er
         return LQ_ERROR;
     }
     load_persisted(al);
+    if (!al->status.loaded) {
+        /* Nothing to enforce yet: fetch once before webhooks are accepted, so a fresh start
+         * does not refuse GitHub's first deliveries (bounded by the client timeout). */
+        lq_error e;
+        al->first_ok = lq_allowlist_refresh(al, &e) == LQ_OK;
+        al->first_done = 1;
+    }
     if (pthread_create(&al->thread, NULL, refresh_loop, al) != 0) {
         lq_allowlist_stop(al);
         return lq_error_set(err, LQ_ERROR, "cannot start the allowlist refresh thread");

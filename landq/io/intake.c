@@ -358,7 +358,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (in->cfg.allow) {
             const union MHD_ConnectionInfo *ci =
                 MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-            if (!ci || !ci->client_addr || !in->cfg.allow(in->cfg.allow_ctx, ci->client_addr)) {
+            if (!ci || !ci->client_addr ||
+                !in->cfg.allow(in->cfg.allow_ctx, ci->client_addr,
+                               header(c, "X-Forwarded-For"))) {
                 INC(in->forbidden);
                 logf_(in, "msg=webhook status=403 reason=source_address_not_allowed");
                 return early(in, c, con_cls, 403, -1,

@@ -28,8 +28,9 @@ typedef struct lq_intake_config {
     lq_intake_page_fn page;    /* optional: extra GET pages (/healthz, /metrics) */
     void *page_ctx;
     /* Extensions (zero/NULL = default). */
-    /* Source-address allowlist, checked before the body is read: 0 -> 403. May be NULL. */
-    int (*allow)(void *ctx, const struct sockaddr *addr);
+    /* Source-address allowlist, checked before the body is read: 0 -> 403. xff is the
+     * X-Forwarded-For header or NULL. May be NULL (every address allowed). */
+    int (*allow)(void *ctx, const struct sockaddr *addr, const char *xff);
     void *allow_ctx;
     /* One logfmt line per webhook request (no secrets, no bodies), e.g.
      * "msg=webhook delivery=... event=push status=202 reason=accepted bytes=123 ms=0.8".

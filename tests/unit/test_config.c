@@ -175,3 +175,29 @@ Test(config, clear_and_unknown_set)
     cr_assert_eq(lq_config_set(&cfg, "nope", "1", "x", &err), LQ_EINVAL);
     cr_assert(strstr(err.msg, "known settings"), "%s", err.msg);
 }
+
+Test(config, webhook_allowlist_settings)
+{
+    cr_assert_str_eq(cfg.webhook_allowlist.value, "meta");
+    cr_assert_str_eq(cfg.meta_refresh.value, "3600");
+    cr_assert_eq(parse("repo = acme/mono\ntrusted_proxy = 10.0.0.0/8\ntrusted_proxy = ::1\n"
+                       "meta_refresh = 60\nwebhook_allowlist = off\n"),
+                 LQ_OK);
+    cr_assert_eq(cfg.trusted_proxies.count, 2);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+
+    cr_assert_eq(lq_config_set(&cfg, "trusted_proxy", "10.0.0.0/33", "--trusted-proxy", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--trusted-proxy: trusted_proxy:"), "%s", err.msg);
+    lq_config_clear(&cfg, "trusted_proxy");
+
+    cr_assert_eq(lq_config_set(&cfg, "meta_refresh", "0", "LANDQ_META_REFRESH", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "LANDQ_META_REFRESH: meta_refresh:"), "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "meta_refresh", "30", "x", &err), LQ_OK);
+
+    cr_assert_eq(lq_config_set(&cfg, "webhook_allowlist", "github", "--webhook-allowlist", &err),
+                 LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "'meta' or 'off'"), "%s", err.msg);
+}

@@ -38,7 +38,7 @@ static void log_line(void *ctx, const char *line)
     pthread_mutex_unlock(&log_mu);
 }
 
-static int allow(void *ctx, const struct sockaddr *addr)
+static int allow(void *ctx, const struct sockaddr *addr, const char *xff)
 {
     (void)ctx;
     const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
