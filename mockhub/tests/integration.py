@@ -80,7 +80,10 @@ world = {
                          "docs/a.md": "a\n", "old/name.txt": "same content here\nline 2\nline 3\n"},
                "labels": ["land", {"name": "bug", "color": "d73a4a", "description": "Broken"}],
                "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["*"]}],
-               "pulls": [{"user": "alice", "head": "seeded", "files": {"seed.txt": "s\n"}}]}],
+               "pulls": [{"user": "alice", "head": "seeded", "files": {"seed.txt": "s\n"}}]},
+              {"full_name": "acme/big", "collaborators": {"alice": "write"},
+               "pulls": [{"user": "alice", "head": "huge",
+                          "files": {"f/%04d.txt" % i: "%d\n" % i for i in range(3001 if "--valgrind" not in sys.argv else 10)}}]}],
     "rate_limit": {"core": 5000, "window_seconds": 3600},
     "seed": 7,
 }
@@ -518,6 +521,19 @@ try:
     call("POST", "/_mockhub/installation_tokens/expire", tok=None)
     s, h, b = call("GET", R, tok=itok)
     check(s == 401, "expired installation token -> 401")
+
+    # --- GitHub's 3,000-file cap on pulls/{n}/files (changed_files still counts them all)
+    if not VG:
+        s, h, b = call("GET", "/repos/acme/big/pulls/1")
+        total = b["changed_files"]
+        got = 0
+        url = "/repos/acme/big/pulls/1/files?per_page=100"
+        while url:
+            s, h, b = call("GET", url)
+            got += len(b)
+            nxt = [p.split(";")[0].strip("<> ") for p in h.get("link", "").split(",") if 'rel="next"' in p]
+            url = nxt[0] if nxt else None
+        check(total == 3001 and got == 3000, "3,000-file cap: changed_files=%d, listed=%d" % (total, got))
 
     # --- junk: random methods, paths and bodies must never crash mockhub or give a 5xx
     import random
