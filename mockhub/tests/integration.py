@@ -27,10 +27,15 @@ class Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         want = "sha256=" + hmac.new(SECRET, body, hashlib.sha256).hexdigest()
+        if self.headers.get("Content-Type") == "application/x-www-form-urlencoded":
+            import urllib.parse
+            payload = json.loads(urllib.parse.parse_qs(body.decode())["payload"][0])
+        else:
+            payload = json.loads(body)
         with dlock:
             deliveries.append({"h": {k.lower(): v for k, v in self.headers.items()},
                                "sig_ok": hmac.compare_digest(want, self.headers.get("X-Hub-Signature-256", "")),
-                               "body": json.loads(body)})
+                               "body": payload})
         self.send_response(202)
         self.send_header("Content-Length", "0")
         self.end_headers()
@@ -398,6 +403,18 @@ try:
     wait_hooks()
     red = deliveries[n3:]
     check(len(red) == 1 and red[0]["h"]["x-github-event"] == "ping", "redelivered ping")
+
+    # form-encoded hook: payload=<urlencoded JSON>, signature over the form body
+    s, h, b = call("POST", R + "/hooks", {"config": {"url": HOOK, "content_type": "form", "secret": "s3cret"},
+                                          "events": ["issue_comment"]}, tok="tok-bob")
+    wait_hooks()
+    n6 = len(deliveries)
+    call("POST", R + "/issues/%d/comments" % num, {"body": "form?"})
+    wait_hooks()
+    with dlock:
+        forms = [d for d in deliveries[n6:] if d["h"].get("content-type") == "application/x-www-form-urlencoded"]
+    check(len(forms) == 1 and forms[0]["sig_ok"] and forms[0]["body"]["comment"]["body"] == "form?", "form-encoded hook delivery, signed")
+    call("DELETE", R + "/hooks/%d" % b["id"], tok="tok-bob")
 
     # --- git smart HTTP: clone, push -> synchronize
     env = dict(os.environ, GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0")
