@@ -149,7 +149,39 @@ void mh_emit_check_run(mh_repo *r, const json_t *cr, const char *action, mh_user
     json_object_set(suite, "created_at", json_object_get(run, "started_at"));
     json_object_set(suite, "updated_at", json_object_get(run, "started_at"));
     json_object_set_new(o, "check_run", run);
+    /* each check run has its own suite here, so a completed run completes its suite */
+    json_t *suite_payload = NULL;
+    if (!strcmp(action, "completed")) {
+        json_t *cs = json_deep_copy(suite);
+        char runs_url[1100];
+        snprintf(runs_url, sizeof runs_url, "%s/check-runs", url);
+        json_object_set_new(cs, "latest_check_runs_count", json_integer(1));
+        json_object_set_new(cs, "check_runs_url", json_string(runs_url));
+        json_object_set_new(cs, "rerequestable", json_true());
+        json_object_set_new(cs, "runs_rerequestable", json_true());
+        /* head_branch: a branch whose tip is the sha, as GitHub reports the pushed branch */
+        for (size_t i = 0; i < r->npulls; i++)
+            if (!strcmp(r->pulls[i]->head_sha, sha))
+                json_object_set_new(cs, "head_branch", json_string(r->pulls[i]->head_ref));
+        git_oid oid;
+        git_commit *commit = NULL;
+        if (git_oid_fromstr(&oid, sha) == 0 && git_commit_lookup(&commit, r->git, &oid) == 0) {
+            char when[32], tree[41];
+            mh_time_iso(when, (time_t)git_commit_time(commit));
+            git_oid_tostr(tree, sizeof tree, git_commit_tree_id(commit));
+            const git_signature *a = git_commit_author(commit), *m = git_commit_committer(commit);
+            json_object_set_new(cs, "head_commit",
+                                json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}}", "id", sha, "tree_id", tree,
+                                          "message", git_commit_message(commit), "timestamp", when, "author", "name",
+                                          a->name, "email", a->email, "committer", "name", m->name, "email", m->email));
+            git_commit_free(commit);
+        }
+        suite_payload = base_payload(r, "completed", sender, 0);
+        json_object_set_new(suite_payload, "check_suite", cs);
+    }
     mh_hooks_emit(r, "check_run", o);
+    if (suite_payload)
+        mh_hooks_emit(r, "check_suite", suite_payload);
 }
 
 static json_t *push_commit(mh_repo *r, const git_oid *oid, int distinct)

@@ -459,7 +459,7 @@ try:
     for k in [("pull_request", "opened"), ("pull_request", "edited"), ("pull_request", "labeled"),
               ("pull_request", "unlabeled"), ("pull_request", "closed"), ("pull_request_review", "submitted"),
               ("pull_request_review", "dismissed"), ("issue_comment", "created"), ("issue_comment", "edited"),
-              ("issue_comment", "deleted"), ("status", None), ("check_run", "created"), ("check_run", "completed"),
+              ("issue_comment", "deleted"), ("status", None), ("check_run", "created"), ("check_run", "completed"), ("check_suite", "completed"),
               ("push", None), ("ping", None), ("pull_request", "synchronize")]:
         check(k in kinds, "webhook %s.%s sent" % k)
 

@@ -386,7 +386,8 @@ try {
                       "webhook-pull-request-synchronize", "webhook-pull-request-review-submitted",
                       "webhook-pull-request-review-dismissed", "webhook-issue-comment-created",
                       "webhook-issue-comment-edited", "webhook-issue-comment-deleted", "webhook-status",
-                      "webhook-check-run-created", "webhook-check-run-completed", "webhook-push", "webhook-ping"])
+                      "webhook-check-run-created", "webhook-check-run-completed", "webhook-check-suite-completed",
+                      "webhook-push", "webhook-ping"])
     check(seen.has(want), `received ${want}`);
 } catch (e) {
   check(false, "no unexpected exception", e.stack);
