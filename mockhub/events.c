@@ -295,6 +295,11 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
         git_oid_tostr(after, sizeof after, new_oid);
     mh_log("info", "ref-update", "repo=%s ref=%s before=%s after=%s pusher=%s forced=%d", r->full_name, fullref,
            before[0] ? before : "-", after[0] ? after : "-", pusher ? pusher->login : "-", forced);
+    if (strncmp(fullref, "refs/tags/", 10) == 0) { /* tags get a push event, nothing else */
+        r->pushed_at = time(NULL);
+        mh_emit_push(r, fullref, old_oid, new_oid, pusher, forced);
+        return;
+    }
     if (strncmp(fullref, "refs/heads/", 11) != 0)
         return;
     const char *branch = fullref + 11;

@@ -25,13 +25,14 @@ static json_t *snapshot_heads(mh_repo *r)
 {
     json_t *o = json_object();
     git_reference_iterator *it = NULL;
-    if (git_reference_iterator_glob_new(&it, r->git, "refs/heads/*") < 0)
+    if (git_reference_iterator_new(&it, r->git) < 0)
         return o;
     git_reference *ref;
     while (git_reference_next(&ref, it) == 0) {
         const git_oid *t = git_reference_target(ref);
-        if (t)
-            json_object_set_new(o, git_reference_name(ref), json_string(git_oid_tostr_s(t)));
+        const char *name = git_reference_name(ref);
+        if (t && (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/tags/", 10)))
+            json_object_set_new(o, name, json_string(git_oid_tostr_s(t)));
         git_reference_free(ref);
     }
     git_reference_iterator_free(it);

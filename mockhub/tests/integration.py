@@ -441,6 +441,13 @@ try:
     newhead = subprocess.run(g + ["rev-parse", "HEAD"], env=env, capture_output=True, text=True).stdout.strip()
     s, h, b = call("GET", R + "/pulls/%d" % pn)
     check(b["head"]["sha"] == newhead, "PR head follows the push")
+    n7 = len(deliveries)
+    subprocess.run(g + ["tag", "v1.0"], env=env, check=True)
+    r = subprocess.run(g + ["push", "-q", "origin", "v1.0"], env=env, capture_output=True, text=True)
+    wait_hooks()
+    with dlock:
+        tagp = [d["body"] for d in deliveries[n7:] if d["h"]["x-github-event"] == "push"]
+    check(r.returncode == 0 and len(tagp) == 1 and tagp[0]["ref"] == "refs/tags/v1.0" and tagp[0]["created"], "tag push -> push webhook")
     r = subprocess.run(["git", "-C", wd, "push", "-q", "http://x:tok-carol@127.0.0.1:%d/acme/mono.git" % PORT, "pushme:ro"],
                        env=env, capture_output=True, text=True)
     check(r.returncode != 0, "read role cannot push")
