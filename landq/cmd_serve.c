@@ -50,6 +50,9 @@ static void serve_usage(FILE *out)
             "                         refused until a list was loaded; off: any address\n"
             "  --meta-refresh SECONDS refresh the ranges this often (default 3600)\n"
             "  --trusted-proxy CIDR   believe X-Forwarded-For from these proxies (repeatable)\n"
+            "  --reconcile-interval SECONDS\n"
+            "                         list labeled open pull requests at start-up and this\n"
+            "                         often, to catch lost webhooks (default 300; 0 = never)\n"
             "  --verbose              log every GitHub API request\n"
             "  -h, --help             show this help\n\n"
             "Environment:\n"
@@ -59,7 +62,8 @@ static void serve_usage(FILE *out)
             "                           webhook_secret_file)\n"
             "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
             "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR,\n"
-            "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated)\n\n"
+            "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated),\n"
+            "  LANDQ_RECONCILE_INTERVAL\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -316,7 +320,11 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_LABEL", "label"},   {"LANDQ_DB", "db"},
                 {"LANDQ_PORT_FILE", "port_file"}, {"LANDQ_MIRROR_DIR", "mirror_dir"},
                 {"LANDQ_META_REFRESH", "meta_refresh"},
-                {"LANDQ_WEBHOOK_ALLOWLIST", "webhook_allowlist"}};
+                {"LANDQ_WEBHOOK_ALLOWLIST", "webhook_allowlist"},
+                {"LANDQ_RECONCILE_INTERVAL", "reconcile_interval"},
+                {"LANDQ_APP_ID", "app_id"},
+                {"LANDQ_APP_PRIVATE_KEY_FILE", "app_private_key_file"},
+                {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -337,7 +345,10 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--status-context", "status_context"}, {"--port-file", "port_file"},
                  {"--mirror-dir", "mirror_dir"}, {"--meta-refresh", "meta_refresh"},
                  {"--webhook-allowlist", "webhook_allowlist"},
-                 {"--trusted-proxy", "trusted_proxy"}};
+                 {"--trusted-proxy", "trusted_proxy"},
+                 {"--reconcile-interval", "reconcile_interval"},
+                 {"--app-id", "app_id"}, {"--app-key-file", "app_private_key_file"},
+                 {"--app-installation-id", "app_installation_id"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -429,7 +440,8 @@ int lq_cmd_serve(int argc, char **argv)
         .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
         .status_context = cfg.status_context.value, .required_checks = checks,
         .required_check_count = cfg.required_checks.count, .verbose = verbose,
-        .mirror_dir = cfg.mirror_dir.value};
+        .mirror_dir = cfg.mirror_dir.value,
+        .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10)};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);

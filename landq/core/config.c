@@ -33,6 +33,10 @@ static const key_def keys[] = {
     {"mirror_dir", K_SCALAR, offsetof(lq_config, mirror_dir)},
     {"meta_refresh", K_SCALAR, offsetof(lq_config, meta_refresh)},
     {"webhook_allowlist", K_SCALAR, offsetof(lq_config, webhook_allowlist)},
+    {"reconcile_interval", K_SCALAR, offsetof(lq_config, reconcile_interval)},
+    {"app_id", K_SCALAR, offsetof(lq_config, app_id)},
+    {"app_private_key_file", K_SCALAR, offsetof(lq_config, app_private_key_file)},
+    {"app_installation_id", K_SCALAR, offsetof(lq_config, app_installation_id)},
     {"trusted_proxy", K_LIST, offsetof(lq_config, trusted_proxies)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -41,7 +45,7 @@ const char *lq_config_keys(void)
 {
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
-           "trusted_proxy";
+           "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id";
 }
 
 static char *xstrdup(const char *s)
@@ -100,7 +104,8 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->label, "land", "default") || value_set(&cfg->db, "./landq.db", "default") ||
         value_set(&cfg->status_context, "landq", "default") ||
         value_set(&cfg->meta_refresh, "3600", "default") ||
-        value_set(&cfg->webhook_allowlist, "meta", "default")) {
+        value_set(&cfg->webhook_allowlist, "meta", "default") ||
+        value_set(&cfg->reconcile_interval, "300", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -348,6 +353,35 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
     if (!mr || !*mr || *end || secs < 1 || secs > 604800)
         return lq_error_set(err, LQ_EINVAL, "%s: meta_refresh: '%s' is not a number of seconds "
                             "from 1 to 604800", cfg->meta_refresh.origin, mr ? mr : "");
+    const char *ri = cfg->reconcile_interval.value;
+    long ris = ri ? strtol(ri, &end, 10) : -1;
+    if (!ri || !*ri || *end || ris < 0 || ris > 604800)
+        return lq_error_set(err, LQ_EINVAL, "%s: reconcile_interval: '%s' is not a number of "
+                            "seconds from 0 (off) to 604800", cfg->reconcile_interval.origin,
+                            ri ? ri : "");
+    const lq_config_value *app[] = {&cfg->app_id, &cfg->app_private_key_file,
+                                    &cfg->app_installation_id};
+    static const char *const app_keys[] = {"app_id", "app_private_key_file",
+                                           "app_installation_id"};
+    int app_set = 0;
+    for (size_t i = 0; i < 3; i++)
+        app_set += app[i]->value != NULL;
+    for (size_t i = 0; app_set && i < 3; i++) {
+        const char *v = app[i]->value;
+        if (!v)
+            return lq_error_set(err, LQ_EINVAL, "%s is set but %s is not: GitHub App "
+                                "authentication needs app_id, app_private_key_file and "
+                                "app_installation_id", app_set == 1 ? "one App setting" :
+                                "some App settings", app_keys[i]);
+        if (!*v)
+            return lq_error_set(err, LQ_EINVAL, "%s: %s: empty", app[i]->origin, app_keys[i]);
+        if (i != 1) {
+            long long id = strtoll(v, &end, 10);
+            if (*end || id <= 0)
+                return lq_error_set(err, LQ_EINVAL, "%s: %s: '%s' is not a positive number",
+                                    app[i]->origin, app_keys[i], v);
+        }
+    }
     const char *wa = cfg->webhook_allowlist.value;
     if (!wa || (strcmp(wa, "meta") && strcmp(wa, "off")))
         return lq_error_set(err, LQ_EINVAL, "%s: webhook_allowlist: '%s' is not 'meta' or 'off'",

@@ -41,6 +41,11 @@ typedef struct lq_config {
                                             unset = DB_DIR/mirrors */
     lq_config_value meta_refresh;        /* seconds between GET /meta refreshes, default 3600 */
     lq_config_value webhook_allowlist;   /* "meta" (default: GitHub's hooks ranges) or "off" */
+    lq_config_value reconcile_interval;  /* seconds between sweeps for lost webhooks, default
+                                            300; 0 = no sweeps */
+    lq_config_value app_id;              /* GitHub App authentication (instead of a token): */
+    lq_config_value app_private_key_file;/*   the App's id, its private key (PEM file) and */
+    lq_config_value app_installation_id; /*   the installation on the served repositories */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */

@@ -18,6 +18,7 @@
 #include "mirror.h"
 #include "policy.h"
 #include "queue.h"
+#include "reconcile.h"
 #include "store.h"
 
 #define MARKER "<!-- landq:status -->"
@@ -68,6 +69,7 @@ struct lq_worker {
     int64_t retry_after_ms; /* back off after a failed round */
     char *mirror_dir;       /* conflict analysis: bare mirrors live here */
     lq_mirror **mirrors;    /* one per served repository, opened on first use */
+    int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -1740,6 +1742,26 @@ static int evaluate_dirty(lq_worker *w)
     return failed ? -1 : (int)n;
 }
 
+/* Lost webhooks: at start-up and every reconcile_interval_s, labeled open pull requests the
+ * store has not settled are marked dirty (io/reconcile.h). */
+static void reconcile(lq_worker *w)
+{
+    int64_t now = lq_store_now_ms();
+    if (w->cfg.reconcile_interval_s <= 0 || now < w->next_reconcile_ms)
+        return;
+    w->next_reconcile_ms = now + 1000LL * w->cfg.reconcile_interval_s;
+    lq_reconcile_stats st;
+    lq_error err = {0};
+    int rc = lq_reconcile_sweep(w->gh, w->store, (const char *const *)w->repos,
+                                w->cfg.repo_count, w->label, now, &st, &err);
+    if (rc)
+        wlog("warn", "msg=\"reconcile sweep failed; next one as scheduled\" error=\"%s\"",
+             err.msg);
+    if (rc || st.marked || w->cfg.verbose)
+        wlog("info", "msg=\"reconcile sweep\" listed=%zu marked=%zu cached_pages=%zu", st.listed,
+             st.marked, st.cached);
+}
+
 static void *run(void *arg)
 {
     lq_worker *w = arg;
@@ -1765,6 +1787,7 @@ static void *run(void *arg)
         int work = drain(w);
         if (atomic_load(&w->stop))
             break;
+        reconcile(w);
         int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
         if (ev < 0)
             w->retry_after_ms = lq_store_now_ms() + 2000;

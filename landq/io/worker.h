@@ -33,6 +33,9 @@ typedef struct lq_worker_config {
     int verbose;                          /* log every API request */
     const char *mirror_dir;               /* bare git mirrors for conflict analysis
                                              (io/mirror.h); NULL = DB_DIR/mirrors */
+    int reconcile_interval_s;             /* sweep for labeled pull requests whose webhook was
+                                             lost (io/reconcile.h) at start-up and this often;
+                                             0 = never */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

@@ -1,0 +1,109 @@
+/* reconcile.c -- periodic sweep: labeled open pull requests the store has not settled. */
+#include "reconcile.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue.h"
+
+/* Marks (repo, number) for evaluation unless it is queued, merging or landed.
+ * Returns 1 when marked, 0 when left alone, <0 on a store error. */
+static int mark(lq_store *st, const char *repo, int number, int64_t now_ms, lq_error *err)
+{
+    lq_pr_record rec;
+    int rc = lq_store_get(st, repo, number, &rec, err);
+    if (rc == LQ_ENOTFOUND) {
+        memset(&rec, 0, sizeof rec);
+        snprintf(rec.repo, sizeof rec.repo, "%s", repo);
+        rec.number = number;
+    } else if (rc) {
+        return rc;
+    } else if (rec.dirty || lq_queue_is_queued(rec.state) || rec.state == LQ_PR_LANDED) {
+        lq_pr_record_dispose(&rec);
+        return 0;
+    }
+    /* Labeled (again) while its webhook was lost: the labeler comes from the events API
+     * (the worker looks it up when it is unknown); the label order is the time it was seen. */
+    rec.labeler[0] = '\0';
+    rec.labeled_at_ms = now_ms;
+    rec.dirty = 1;
+    rc = lq_store_put(st, &rec, err);
+    lq_pr_record_dispose(&rec);
+    return rc ? rc : 1;
+}
+
+static int sweep_repo(lq_github *gh, lq_store *st, const char *repo, const char *label,
+                      int64_t now_ms, lq_reconcile_stats *stats, lq_error *err)
+{
+    char *el = lq_github_escape(label, 0);
+    if (!el)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    size_t n = strlen(repo) + strlen(el) + 80;
+    char *next = malloc(n);
+    if (next)
+        snprintf(next, n, "/repos/%s/issues?labels=%s&state=open&per_page=100", repo, el);
+    free(el);
+    if (!next)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    int rc = LQ_OK;
+    for (int pages = 0; next && !rc && pages < 1000; pages++) {
+        lq_gh_response r;
+        rc = lq_github_request(gh, &r, "GET", next, NULL, err);
+        free(next);
+        next = NULL;
+        if (!rc && r.status != 200)
+            rc = lq_error_set(err, LQ_ERROR, "%s: listing labeled pull requests: GitHub "
+                              "answered %ld", repo, r.status);
+        else if (!rc && !json_is_array(r.json))
+            rc = lq_error_set(err, LQ_ERROR, "%s: listing labeled pull requests: not a list",
+                              repo);
+        if (!rc) {
+            stats->cached += r.from_cache != 0;
+            size_t i;
+            json_t *it;
+            json_array_foreach(r.json, i, it)
+            {
+                /* The issues API lists issues too; pull requests carry "pull_request". */
+                if (!json_is_object(json_object_get(it, "pull_request")))
+                    continue;
+                json_int_t num = json_integer_value(json_object_get(it, "number"));
+                if (num <= 0 || num > 0x7fffffff)
+                    continue;
+                stats->listed++;
+                int m = mark(st, repo, (int)num, now_ms, err);
+                if (m < 0) {
+                    rc = m;
+                    break;
+                }
+                stats->marked += (size_t)m;
+            }
+            if (!rc && r.next_url && !(next = strdup(r.next_url)))
+                rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+        }
+        lq_gh_response_dispose(&r);
+    }
+    free(next);
+    return rc;
+}
+
+int lq_reconcile_sweep(lq_github *gh, lq_store *st, const char *const *repos, size_t n,
+                       const char *label, int64_t now_ms, lq_reconcile_stats *stats,
+                       lq_error *err)
+{
+    lq_reconcile_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    int first = LQ_OK;
+    for (size_t i = 0; i < n; i++) {
+        lq_error e = {0};
+        int rc = sweep_repo(gh, st, repos[i], label, now_ms, stats, &e);
+        if (rc && first == LQ_OK) {
+            first = rc;
+            lq_error_set(err, rc, "%s", e.msg);
+        }
+    }
+    return first;
+}

@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""End-to-end tests of landq's operations features against mockhub (issue 8): reconciliation
+of lost webhooks, GitHub App authentication, /metrics, `landq explain` and `landq audit`.
+
+usage: ops.py --mockhub BIN --landq BIN [--world FILE] [--keep] CASE...
+       ops.py --list
+
+Same harness as e2e.py (fresh mockhub + landq per case, checks through mockhub's REST API);
+cases may start landq with extra flags/environment and with an App-enabled world.
+Exit status 0 = all cases passed; 77 = skipped.
+"""
+import argparse, json, os, re, signal, subprocess, sys, time, traceback
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import e2e  # noqa: E402
+from e2e import Fail, check, REPO, SECRET  # noqa: E402
+
+APP_ID = 77
+INSTALLATION = 7001
+
+
+def openssl_key(path, bits=2048):
+    subprocess.run(['openssl', 'genrsa', '-out', path, str(bits)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.run(['openssl', 'rsa', '-in', path, '-pubout'], check=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout.decode()
+
+
+class OpsEnv(e2e.Env):
+    """e2e.Env with extra landq flags/env, an optional GitHub App in the world."""
+
+    def __init__(self, args, name, extra=(), app=False, wrong_key=False, skew=0, env=None,
+                 token=True):
+        self.extra = list(extra)
+        self.app = app
+        self.wrong_key = wrong_key
+        self.skew = skew
+        self.extra_env = env or {}
+        self.token = token
+        super().__init__(args, name)
+
+    def start(self):
+        args = self.args
+        world = args.world
+        if self.app:
+            key = os.path.join(self.dir, 'app.pem')
+            pub = openssl_key(key)
+            if self.wrong_key:  # landq signs with another key than the one GitHub knows
+                openssl_key(key)
+            with open(args.world) as f:
+                w = json.load(f)
+            w.setdefault('users', []).append({'login': 'lander[bot]', 'type': 'Bot'})
+            w['apps'] = [{'id': APP_ID, 'slug': 'lander', 'public_key': pub,
+                          'installations': [{'id': INSTALLATION, 'account': 'acme',
+                                             'repositories': ['mono']}]}]
+            world = os.path.join(self.dir, 'world.json')
+            with open(world, 'w') as f:
+                json.dump(w, f)
+            self.key_path = key
+        mh_port = os.path.join(self.dir, 'mockhub.port')
+        self.mh_log = open(os.path.join(self.dir, 'mockhub.log'), 'w')
+        self.mh = subprocess.Popen([args.mockhub, 'serve', '--world', world, '--listen',
+                                    '127.0.0.1:0', '--port-file', mh_port, '--state-dir',
+                                    os.path.join(self.dir, 'state')],
+                                   stdout=self.mh_log, stderr=subprocess.STDOUT)
+        self.api = 'http://127.0.0.1:%d' % self.wait_port(mh_port, self.mh, 'mockhub')
+        if self.skew:
+            st, j = self.call('POST', '/_mockhub/clock', None, {'skew_seconds': self.skew})
+            check(st == 200, 'skewing mockhub\'s clock: %s %s' % (st, j))
+        self.lq_port_path = os.path.join(self.dir, 'landq.port')
+        self.lq_log_path = os.path.join(self.dir, 'landq.log')
+        self.lq_log = open(self.lq_log_path, 'w')
+        self.db = os.path.join(self.dir, 'landq.db')
+        self.lq = self.spawn_landq()
+        self.lq_port = self.wait_port(self.lq_port_path, self.lq, 'landq')
+        st, hook = self.call('POST', '/repos/%s/hooks' % REPO, 'bob', {
+            'name': 'web', 'active': True,
+            'events': ['pull_request', 'pull_request_review', 'status', 'check_run', 'check_suite'],
+            'config': {'url': 'http://127.0.0.1:%d/webhook' % self.lq_port,
+                       'content_type': 'json', 'secret': SECRET}})
+        check(st == 201, 'creating the webhook: %s %s' % (st, hook))
+        self.hook_id = hook['id']
+
+    def landq_env(self):
+        env = dict(os.environ, LANDQ_WEBHOOK_SECRET=SECRET)
+        env.pop('LANDQ_GITHUB_TOKEN', None)
+        if self.token:
+            env['LANDQ_GITHUB_TOKEN'] = 'tok-landq'
+        if self.app:
+            env.update(LANDQ_APP_ID=str(APP_ID), LANDQ_APP_PRIVATE_KEY_FILE=self.key_path,
+                       LANDQ_APP_INSTALLATION_ID=str(INSTALLATION))
+        env.update(self.extra_env)
+        return env
+
+    def spawn_landq(self):
+        wrap = os.environ.get('LANDQ_E2E_WRAP', '').split()
+        return subprocess.Popen(wrap + [self.args.landq, 'serve', '--github-api', self.api,
+                                '--listen', '127.0.0.1:0', '--port-file', self.lq_port_path,
+                                '--repo', REPO, '--db', self.db] + self.extra,
+                                env=self.landq_env(), stdout=self.lq_log,
+                                stderr=subprocess.STDOUT)
+
+    def landq_cmd(self, *argv, expect=None):
+        """Runs a one-shot landq command (explain, audit) with serve's settings."""
+        wrap = os.environ.get('LANDQ_E2E_WRAP', '').split()
+        p = subprocess.run(wrap + [self.args.landq] + list(argv), env=dict(
+            self.landq_env(), LANDQ_GITHUB_API=self.api, LANDQ_DB=self.db),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        out, err = p.stdout.decode(errors='replace'), p.stderr.decode(errors='replace')
+        if expect is not None:
+            check(p.returncode == expect, 'landq %s: exit %s (wanted %s)\nstdout:\n%s\nstderr:\n%s'
+                  % (' '.join(argv), p.returncode, expect, out, err))
+        return p.returncode, out, err
+
+    def metrics(self):
+        with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % self.lq_port, timeout=10) as r:
+            check(r.status == 200, '/metrics answered %s' % r.status)
+            return r.read().decode()
+
+    def requests(self):
+        log = self.get('/_mockhub/requests')
+        return log.get('requests', log) if isinstance(log, dict) else log
+
+    def log_text(self):
+        with open(self.lq_log_path, errors='replace') as f:
+            return f.read()
+
+
+def add_fault(e, spec):
+    st, j = e.call('POST', '/_mockhub/faults', None, spec)
+    check(st == 201, 'adding the fault %s: %s %s' % (spec, st, j))
+
+# --------------------------------------------------------------------------- cases
+
+def case_reconcile_lost_label(e):
+    """A dropped `labeled` webhook: the periodic sweep finds the labeled pull request and lands it;
+    idle sweeps are answered 304 from the ETag cache."""
+    add_fault(e, {'kind': 'drop', 'event': 'pull_request.labeled'})
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.idle()
+    ds = e.get('/_mockhub/deliveries')
+    ds = ds.get('deliveries', ds) if isinstance(ds, dict) else ds
+    check(not [d for d in ds if '"action": "labeled"' in json.dumps(d.get('payload', d))
+               and d.get('status') == 202], 'the labeled webhook must have been dropped')
+    e.wait('#1 merged after a sweep', lambda: e.merged(1), timeout=e2e.TIMEOUT + 10)
+    e.wait('landed comment', lambda: [c for c in e.landq_comments(1) if 'landed' in c['body']])
+    check(len(e.landq_comments(1)) == 1, 'exactly one landq comment')
+    # Idle sweeps: the listing is served from the cache (304) and marks nothing.
+    time.sleep(3)
+    lists = [r for r in e.requests() if r.get('route') == 'issues/list-for-repo' and
+             r.get('user') == 'landq-bot']
+    check(len(lists) >= 3, 'expected several sweeps, saw %d listings' % len(lists))
+    check(any(r.get('status') == 304 for r in lists),
+          'idle sweeps must be conditional (304): %s' % [r.get('status') for r in lists])
+    check('msg="reconcile sweep" listed=1 marked=1' in e.log_text(), 'sweep not logged')
+
+CASE_FLAGS = {
+    'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
+}
+
+CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mockhub')
+    ap.add_argument('--landq')
+    ap.add_argument('--world', default=os.path.join(HERE, 'world.json'))
+    ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--list', action='store_true')
+    ap.add_argument('cases', nargs='*')
+    args = ap.parse_args()
+    if args.list:
+        print('\n'.join(CASES))
+        return 0
+    if not args.mockhub or not os.access(args.mockhub, os.X_OK) or not args.landq:
+        print('mockhub or landq missing: skipped')
+        return 77
+    names = args.cases or list(CASES)
+    failed = 0
+    for name in names:
+        if name not in CASES:
+            print('unknown case %s (try --list)' % name)
+            return 2
+        t0 = time.time()
+        print('== %s: %s' % (name, CASES[name].__doc__.split('\n')[0]))
+        ok = True
+        e = None
+        try:
+            e = OpsEnv(args, name, **CASE_FLAGS.get(name, {}))
+            CASES[name](e)
+        except Exception as ex:  # noqa: BLE001 - report anything
+            ok = False
+            print('  FAIL: %s' % ex)
+            if not isinstance(ex, Fail):
+                traceback.print_exc()
+        if e is not None:
+            ok = e.stop(ok)
+        print('  %s (%.1fs)' % ('ok' if ok else 'FAILED', time.time() - t0))
+        failed += not ok
+    print('%d passed, %d failed' % (len(names) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
