@@ -938,8 +938,9 @@ static int contents_write(mh_ctx *c, int del)
     char err[256];
     int rc = mh_git_commit_files(c->repo, &tip, files, json_string_value(msg), c->user, &out, err, sizeof err);
     json_decref(files);
-    if (rc < 0) {
-        mh_error(c, 500, err);
+    if (rc < 0) { /* e.g. "a/b" where "a" is a file: a directory/file conflict */
+        mh_log("info", "decision", "why=contents-commit-failed path=%s error=\"%s\"", path, err);
+        mh_invalid(c, "Content", "path", "invalid", "path conflicts with an existing file or directory");
         return 0;
     }
     char fullref[1024];

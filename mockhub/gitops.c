@@ -160,6 +160,17 @@ int mh_git_commit_files(mh_repo *r, const git_oid *parent, json_t *files, const 
             git_index_remove_directory(idx, path, 0);
             continue;
         }
+        /* a file under an existing file ("a" is a file, write "a/b") would make a broken tree */
+        char anc[4096];
+        snprintf(anc, sizeof anc, "%s", path);
+        for (char *slash = strrchr(anc, '/'); slash; slash = strrchr(anc, '/')) {
+            *slash = '\0';
+            if (git_index_get_bypath(idx, anc, 0)) {
+                snprintf(err, errlen, "\"%s\" is a file, so \"%s\" cannot be created", anc, path);
+                git_error_set_str(GIT_ERROR_INVALID, err);
+                goto fail;
+            }
+        }
         git_oid blob;
         if (git_blob_create_from_buffer(&blob, r->git, json_string_value(content),
                                         json_string_length(content)) < 0)

@@ -281,6 +281,13 @@ static int check_files(vctx *v, const char *ptr, json_t *files)
             return fail(v, sub, "invalid file path \"%s\" (relative, no '.', '..' or '.git' parts)", path);
         if (!json_is_string(content) && !json_is_null(content))
             return fail(v, sub, "file content must be a string (or null to delete)");
+        char anc[1024];
+        snprintf(anc, sizeof anc, "%s", path);
+        for (char *slash = strrchr(anc, '/'); slash; slash = strrchr(anc, '/')) {
+            *slash = '\0';
+            if (json_is_string(json_object_get(files, anc)))
+                return fail(v, sub, "\"%s\" is also a file, so \"%s\" cannot be a path under it", anc, path);
+        }
     }
     return 0;
 }

@@ -208,6 +208,9 @@ try:
     s, h, b = call("PUT", R + "/contents/infra/new.tf", {"message": "new", "branch": "feature",
                                                            "content": base64.b64encode(b"n\n").decode()})
     check(s == 201, "contents PUT create -> 201")
+    s, h, b = call("PUT", R + "/contents/infra/main.tf/under.txt", {"message": "x", "branch": "feature",
+                                                                    "content": base64.b64encode(b"u\n").decode()})
+    check(s == 422, "file under an existing file -> 422")
     s, h, b = call("PUT", R + "/contents/infra/main.tf", {"message": "x", "branch": "feature",
                                                             "content": base64.b64encode(b"z\n").decode()})
     check(s == 422, "contents PUT existing without sha -> 422")

@@ -52,6 +52,8 @@ Test(world, errors_name_file_line_and_path)
     expect_error("{\"users\": [{\"login\": \"a\"}], \"repos\": [{\"full_name\": \"a/r\", \"files\": {\"../x\": \"y\"}}]}",
                  "invalid file path");
     expect_error("{\"users\": [{\"login\": \"a\", \"token\": \"t\"}, {\"login\": \"b\", \"token\": \"t\"}]}", "token already used");
+    expect_error("{\"users\": [{\"login\": \"a\"}], \"repos\": [{\"full_name\": \"a/r\", \"files\": {\"x\": \"1\", \"x/y\": \"2\"}}]}",
+                 "\"x\" is also a file");
     expect_error("{\"users\": [{\"login\": \"a\"}, {\"login\": \"A\"}]}", "duplicate login");
     expect_error("{\"rate_limit\": {\"core\": \"lots\"}}", "/rate_limit/core: must be an integer");
     expect_error("{\"rate_limit\": {\"status\": 500}}", "must be 403 or 429");
