@@ -315,6 +315,15 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
                 snprintf(p->base_sha, sizeof p->base_sha, "%s", after);
             p->stats_stale = 1; /* lazily: a busy base must not cost O(open PRs) diffs per push */
         }
+        if (strcmp(p->head_ref, branch) == 0 && !new_oid) {
+            /* GitHub closes a pull request whose head branch is deleted */
+            p->open = 0;
+            p->closed_at = p->updated_at = time(NULL);
+            mh_log("info", "decision", "why=head-branch-deleted repo=%s pr=%d", r->full_name, p->number);
+            mh_issue_event(r, p->number, "closed", pusher, NULL);
+            mh_emit_pull(r, p, "closed", pusher, NULL);
+            continue;
+        }
         if (strcmp(p->head_ref, branch) == 0 && new_oid && strcmp(p->head_sha, after) != 0) {
             char old[41];
             snprintf(old, sizeof old, "%s", p->head_sha);

@@ -388,6 +388,15 @@ try:
     s, h, b = call("PUT", R + "/pulls/1/merge", {"merge_method": "rebase"})
     check(s == 200, "rebase merge of seeded PR")
 
+    # --- deleting a PR's head branch closes the PR
+    tip = call("GET", R + "/git/ref/heads/main")[2]["object"]["sha"]
+    call("POST", R + "/git/refs", {"ref": "refs/heads/gone", "sha": tip})
+    call("PUT", R + "/contents/gone.txt", {"message": "g", "branch": "gone", "content": base64.b64encode(b"g\n").decode()})
+    gp = call("POST", R + "/pulls", {"title": "gone", "head": "gone", "base": "main"})[2]["number"]
+    s, h, b = call("DELETE", R + "/git/refs/heads/gone")
+    s2, h2, b2 = call("GET", R + "/pulls/%d" % gp)
+    check(s == 204 and b2["state"] == "closed" and not b2["merged"], "deleting the head branch closes the PR")
+
     # --- hooks API
     n2 = len(deliveries)
     s, h, b = call("POST", R + "/hooks", {"config": {"url": HOOK, "content_type": "json", "secret": "s3cret"},
