@@ -352,6 +352,14 @@ int h_pull_merge(mh_ctx *c)
                json_string_value(shav), p->head_sha);
         return 0;
     }
+    char why[256];
+    const char *blocked = mh_protection_blocker(c->repo, p, why, sizeof why);
+    if (blocked) {
+        mh_error(c, 405, blocked);
+        mh_log("info", "decision", "why=branch-protection repo=%s pr=%d message=\"%s\"", c->repo->full_name, p->number,
+               blocked);
+        return 0;
+    }
     git_oid out, old_base;
     char err[512];
     mh_git_branch_tip(c->repo, p->base_ref, &old_base);

@@ -173,10 +173,20 @@ static json_t *branch_json(mh_repo *r, const char *name, const git_oid *tip)
     snprintf(html, sizeof html, "%s/%s/tree/%s", B, r->full_name, enc);
     free(enc);
     json_object_set_new(o, "_links", json_pack("{s:s, s:s}", "self", url, "html", html));
-    json_object_set_new(o, "protected", json_false());
-    json_object_set_new(o, "protection", json_pack("{s:b, s:{s:s, s:[], s:[]}}", "enabled", 0,
-                                                   "required_status_checks", "enforcement_level", "off",
-                                                   "contexts", "checks"));
+    json_t *prot = json_object_get(r->protection, name);
+    json_object_set_new(o, "protected", json_boolean(prot != NULL));
+    json_t *contexts = prot && json_object_get(prot, "required_status_checks")
+                           ? json_deep_copy(json_object_get(prot, "required_status_checks"))
+                           : json_array();
+    json_t *checks = json_array();
+    size_t ci;
+    json_t *cx;
+    json_array_foreach(contexts, ci, cx) {
+        json_array_append_new(checks, json_pack("{s:O, s:n}", "context", cx, "app_id"));
+    }
+    json_object_set_new(o, "protection", json_pack("{s:b, s:{s:s, s:o, s:o}}", "enabled", prot != NULL,
+                                                   "required_status_checks", "enforcement_level",
+                                                   prot ? "non_admins" : "off", "contexts", contexts, "checks", checks));
     char purl[1100];
     snprintf(purl, sizeof purl, "%s/protection", url);
     json_object_set_new(o, "protection_url", json_string(purl));

@@ -340,6 +340,19 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
             mh_log("info", "decision", "why=pull-synchronize repo=%s pr=%d before=%s after=%s", r->full_name,
                    p->number, old, after);
             mh_emit_pull(r, p, "synchronize", pusher, json_pack("{s:s, s:s}", "before", old, "after", after));
+            json_t *prot = json_object_get(r->protection, p->base_ref);
+            if (json_is_true(json_object_get(prot, "dismiss_stale_reviews"))) {
+                size_t k;
+                json_t *rv;
+                json_array_foreach(p->reviews, k, rv) {
+                    if (strcmp(json_string_value(json_object_get(rv, "state")), "APPROVED") != 0)
+                        continue;
+                    json_object_set_new(rv, "state", json_string("DISMISSED"));
+                    mh_log("info", "decision", "why=stale-approval-dismissed repo=%s pr=%d review=%lld", r->full_name,
+                           p->number, (long long)json_integer_value(json_object_get(rv, "id")));
+                    mh_emit_review(r, p, rv, "dismissed", pusher);
+                }
+            }
         }
     }
 }

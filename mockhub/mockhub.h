@@ -76,6 +76,7 @@ typedef struct mh_repo {
     json_t *events;     /* [{id, issue, event, actor, label?, commit_id, created_at}] */
     json_t *statuses;   /* [{id, sha, state, context, description, target_url, creator, ...}] */
     json_t *check_runs; /* [{id, head_sha, name, status, conclusion, ...}] */
+    json_t *protection; /* branch -> {required_approving_review_count, required_status_checks, dismiss_stale_reviews} */
     time_t created_at, updated_at, pushed_at;
     json_t *json_min;   /* cached minimal rendering for pull head/base (immutable once built) */
     char json_key[160]; /* what json_min was built from */
@@ -132,6 +133,9 @@ int mh_team_has_member(const mh_team *t, const char *login, int include_pending)
 /* Effective role 0..5 of `u` (NULL = anonymous) on repo. */
 int mh_repo_role(const mh_repo *r, const mh_user *u);
 int mh_repo_visible(const mh_repo *r, const mh_user *u);
+/* Branch protection of p's base: NULL when satisfied (or unprotected), else GitHub's 405 message
+ * (static or in buf). */
+const char *mh_protection_blocker(mh_repo *r, mh_pull *p, char *buf, size_t len);
 mh_pull *mh_pull_get(mh_repo *r, int number);
 mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *body,
                      const char *head, const char *base, int draft, char *err, size_t errlen);

@@ -454,6 +454,7 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
         r->events = json_array();
         r->statuses = json_array();
         r->check_runs = json_array();
+        r->protection = copy_or_object(json_object_get(v, "branch_protection"));
         r->created_at = r->updated_at = r->pushed_at = time(NULL);
         st->repos = realloc(st->repos, (st->nrepos + 1) * sizeof *st->repos);
         st->repos[st->nrepos++] = r;
@@ -604,6 +605,7 @@ void mh_state_dispose(mh_state *st)
         json_decref(r->events);
         json_decref(r->statuses);
         json_decref(r->check_runs);
+        json_decref(r->protection);
         json_decref(r->json_min);
         free(r);
     }
@@ -645,6 +647,79 @@ void mh_state_dispose(mh_state *st)
     free(st->state_dir);
     free(st->base_url);
     pthread_mutex_destroy(&st->lock);
+}
+
+static const char *combined_state(mh_repo *r, const char *sha, size_t *count);
+
+/* Latest state of a required check: "success", "failure" or "expected" (missing or pending).
+ * A commit status context or a check run name both count, as GitHub. */
+static const char *required_check_state(mh_repo *r, const char *sha, const char *name)
+{
+    for (size_t i = json_array_size(r->statuses); i-- > 0;) {
+        json_t *s = json_array_get(r->statuses, i);
+        if (!strcmp(json_string_value(json_object_get(s, "sha")), sha) &&
+            mh_streq_ci(json_string_value(json_object_get(s, "context")), name)) {
+            const char *st = json_string_value(json_object_get(s, "state"));
+            return !strcmp(st, "success") ? "success" : !strcmp(st, "pending") ? "expected" : "failure";
+        }
+    }
+    for (size_t i = json_array_size(r->check_runs); i-- > 0;) {
+        json_t *c = json_array_get(r->check_runs, i);
+        if (strcmp(json_string_value(json_object_get(c, "head_sha")), sha) || strcmp(json_string_value(json_object_get(c, "name")), name))
+            continue;
+        const char *concl = json_string_value(json_object_get(c, "conclusion"));
+        if (!concl)
+            return "expected";
+        return !strcmp(concl, "success") || !strcmp(concl, "neutral") || !strcmp(concl, "skipped") ? "success" : "failure";
+    }
+    return "expected";
+}
+
+const char *mh_protection_blocker(mh_repo *r, mh_pull *p, char *buf, size_t len)
+{
+    json_t *prot = json_object_get(r->protection, p->base_ref);
+    if (!prot)
+        return NULL;
+    /* reviews: each writer's latest APPROVED / CHANGES_REQUESTED / DISMISSED counts */
+    json_t *latest = json_object();
+    size_t i;
+    json_t *rv;
+    json_array_foreach(p->reviews, i, rv) {
+        const char *st = json_string_value(json_object_get(rv, "state"));
+        const char *who = json_string_value(json_object_get(rv, "user"));
+        mh_user *u = mh_user_by_login(who);
+        if (!u || u == p->user || mh_repo_role(r, u) < 3)
+            continue;
+        if (!strcmp(st, "APPROVED") || !strcmp(st, "CHANGES_REQUESTED") || !strcmp(st, "DISMISSED"))
+            json_object_set_new(latest, who, json_string(st));
+    }
+    long approvals = 0, changes = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(latest, k, v) {
+        approvals += !strcmp(json_string_value(v), "APPROVED");
+        changes += !strcmp(json_string_value(v), "CHANGES_REQUESTED");
+    }
+    json_decref(latest);
+    long need = (long)json_integer_value(json_object_get(prot, "required_approving_review_count"));
+    if (changes) {
+        snprintf(buf, len, "Changes must be made through a pull request. Review changes requested by reviewers with write access.");
+        return buf;
+    }
+    if (approvals < need) {
+        snprintf(buf, len, "At least %ld approving review%s required by reviewers with write access.", need,
+                 need == 1 ? " is" : "s are");
+        return buf;
+    }
+    json_array_foreach(json_object_get(prot, "required_status_checks"), i, v) {
+        const char *st = required_check_state(r, p->head_sha, json_string_value(v));
+        if (strcmp(st, "success") != 0) {
+            snprintf(buf, len, "Required status check \"%s\" is %s.", json_string_value(v),
+                     !strcmp(st, "failure") ? "failing" : "expected");
+            return buf;
+        }
+    }
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- rendering */
@@ -990,8 +1065,10 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
                 ms = "draft";
             else {
                 size_t n;
+                char why[256];
                 const char *cs = combined_state(r, p->head_sha, &n);
-                ms = (n == 0 || strcmp(cs, "success") == 0) ? "clean" : "unstable";
+                ms = mh_protection_blocker(r, p, why, sizeof why) ? "blocked"
+                     : (n == 0 || strcmp(cs, "success") == 0) ? "clean" : "unstable";
             }
         }
         json_object_set_new(o, "mergeable_state", json_string(ms));

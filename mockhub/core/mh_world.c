@@ -560,7 +560,7 @@ static int check_repos(vctx *v, json_t *root)
 {
     static const char *const keys[] = {
         "full_name", "default_branch", "private", "collaborators", "teams", "files", "labels",
-        "hooks", "branches", "pulls", "id", "description", "archived",
+        "hooks", "branches", "pulls", "id", "description", "archived", "branch_protection",
         "allow_squash_merge", "allow_merge_commit", "allow_rebase_merge", "allow_auto_merge",
         "delete_branch_on_merge", "squash_merge_commit_title", "squash_merge_commit_message",
         "merge_commit_title", "merge_commit_message", NULL};
@@ -702,6 +702,34 @@ static int check_repos(vctx *v, json_t *root)
             snprintf(fp, sizeof fp, "%s/files", bp);
             if (bf && check_files(v, fp, bf) < 0)
                 return -1;
+        }
+        json_t *prot = want(v, ptr, r, "branch_protection", JSON_OBJECT, 0);
+        if (v->failed)
+            return -1;
+        const char *pb;
+        json_t *pr;
+        json_object_foreach(prot, pb, pr) {
+            char pp[512];
+            snprintf(pp, sizeof pp, "%s/branch_protection/%s", ptr, pb);
+            static const char *const pkeys[] = {"required_approving_review_count", "required_status_checks",
+                                                "dismiss_stale_reviews", NULL};
+            if (!json_is_object(pr))
+                return fail(v, pp, "branch protection must be an object");
+            if (check_keys(v, pp, pr, pkeys) < 0)
+                return -1;
+            json_t *n = want(v, pp, pr, "required_approving_review_count", JSON_INTEGER, 0);
+            json_t *checks = want(v, pp, pr, "required_status_checks", JSON_ARRAY, 0);
+            want(v, pp, pr, "dismiss_stale_reviews", JSON_TRUE, 0);
+            if (v->failed)
+                return -1;
+            if (n && (json_integer_value(n) < 0 || json_integer_value(n) > 6))
+                return fail(v, pp, "required_approving_review_count must be 0..6");
+            size_t m;
+            json_t *cx;
+            json_array_foreach(checks, m, cx) {
+                if (!json_is_string(cx))
+                    return fail(v, pp, "required_status_checks must be context / check names");
+            }
         }
         json_t *pulls = want(v, ptr, r, "pulls", JSON_ARRAY, 0);
         if (v->failed)

@@ -86,6 +86,11 @@ world = {
                "labels": ["land", {"name": "bug", "color": "d73a4a", "description": "Broken"}],
                "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["*"]}],
                "pulls": [{"user": "alice", "head": "seeded", "files": {"seed.txt": "s\n"}}]},
+              {"full_name": "acme/prot", "collaborators": {"alice": "write", "bob": "write", "carol": "read"},
+               "branch_protection": {"main": {"required_approving_review_count": 1, "required_status_checks": ["ci"],
+                                              "dismiss_stale_reviews": True}},
+               "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["pull_request_review"]}],
+               "pulls": [{"user": "alice", "head": "f1", "files": {"f1.txt": "1\n"}}]},
               {"full_name": "acme/big", "collaborators": {"alice": "write"},
                "pulls": [{"user": "alice", "head": "huge",
                           "files": {"f/%04d.txt" % i: "%d\n" % i for i in range(3001 if "--valgrind" not in sys.argv else 10)}}]}],
@@ -523,6 +528,40 @@ try:
     check(s == 404, "bad escape -> 404")
     s, h, b = call("GET", R + "/pulls/99999999999999999999")
     check(s == 404, "huge number -> 404")
+
+    # --- branch protection: required review + status check, stale approvals dismissed
+    P = "/repos/acme/prot"
+    s, h, b = call("GET", P + "/branches/main")
+    check(s == 200 and b["protected"] and b["protection"]["required_status_checks"]["contexts"] == ["ci"], "protected branch")
+    call("GET", P + "/pulls/1")
+    s, h, b = call("GET", P + "/pulls/1")
+    check(b["mergeable"] is True and b["mergeable_state"] == "blocked", "protected PR: mergeable but blocked")
+    s, h, b = call("PUT", P + "/pulls/1/merge", {"merge_method": "squash"})
+    check(s == 405 and b["message"] == "At least 1 approving review is required by reviewers with write access.", "405 without approval")
+    call("POST", P + "/pulls/1/reviews", {"event": "APPROVE"}, tok="tok-carol")  # read role: does not count
+    s, h, b = call("PUT", P + "/pulls/1/merge", {"merge_method": "squash"})
+    check(s == 405, "approval by a read-only user does not count")
+    call("POST", P + "/pulls/1/reviews", {"event": "APPROVE"}, tok="tok-bob")
+    s, h, b = call("PUT", P + "/pulls/1/merge", {"merge_method": "squash"})
+    check(s == 405 and b["message"] == 'Required status check "ci" is expected.', "405 without the required check")
+    wait_hooks()
+    n8 = len(deliveries)
+    cur = call("GET", P + "/contents/f1.txt?ref=f1")[2]["sha"]
+    call("PUT", P + "/contents/f1.txt", {"message": "more", "branch": "f1", "sha": cur, "content": base64.b64encode(b"2\n").decode()})
+    wait_hooks()
+    with dlock:
+        dism = [d for d in deliveries[n8:] if d["h"]["x-github-event"] == "pull_request_review" and d["body"]["action"] == "dismissed"]
+    check(len(dism) >= 1 and dism[0]["body"]["review"]["state"] == "dismissed", "push dismisses stale approvals (webhook)")
+    head2 = call("GET", P + "/pulls/1")[2]["head"]["sha"]
+    call("POST", P + "/statuses/" + head2, {"state": "success", "context": "ci"})
+    s, h, b = call("PUT", P + "/pulls/1/merge", {"merge_method": "squash"})
+    check(s == 405 and "approving review" in b["message"], "dismissed approval no longer counts")
+    call("POST", P + "/pulls/1/reviews", {"event": "APPROVE"}, tok="tok-bob")
+    call("GET", P + "/pulls/1")
+    s, h, b = call("GET", P + "/pulls/1")
+    check(b["mergeable_state"] == "clean", "protection satisfied: clean")
+    s, h, b = call("PUT", P + "/pulls/1/merge", {"merge_method": "squash", "sha": head2})
+    check(s == 200, "merge once protection is satisfied")
 
     # --- GitHub App: JWT -> installation token -> API as lander[bot]
     now = int(time.time())
