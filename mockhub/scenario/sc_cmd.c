@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int sc_cmd_check(int argc, char **argv)
@@ -41,12 +42,15 @@ int sc_cmd_check(int argc, char **argv)
 
 static char self_exe[PATH_MAX];
 
+static long g_jobs = 1;
+
 static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *count, int chaos)
 {
     static const struct option opts[] = {{"landq", required_argument, NULL, 'l'},
                                          {"mockhub", required_argument, NULL, 'm'},
                                          {"seed", required_argument, NULL, 's'},
                                          {"count", required_argument, NULL, 'c'},
+                                         {"jobs", required_argument, NULL, 'j'},
                                          {"keep", no_argument, NULL, 'k'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
@@ -59,7 +63,7 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
     o->mockhub_exe = n > 0 ? self_exe : "mockhub";
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:m:s:c:kvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:m:s:c:j:kvh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'l': o->landq_exe = optarg; break;
@@ -74,6 +78,13 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
             *(c == 's' ? seed : count) = v;
             break;
         }
+        case 'j':
+            g_jobs = strtol(optarg, &end, 10);
+            if (!chaos || *end || g_jobs < 1 || g_jobs > 32) {
+                fprintf(stderr, "mockhub: bad --jobs \"%s\" (1..32)\n", optarg);
+                return -1;
+            }
+            break;
         case 'k': o->keep = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': return 1;
@@ -139,54 +150,127 @@ int sc_cmd_run(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+/* Plays one seed; prints its report to out. Returns 1 when it passed. */
+static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
+{
+    json_t *doc = sc_chaos_generate((uint64_t)seed);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    char name[64];
+    snprintf(name, sizeof name, "chaos-seed-%ld.json", seed);
+    sc_errors errs;
+    sc_errors_init(&errs);
+    sc_scenario s;
+    int ok = 0;
+    if (sc_scenario_parse(&s, text, strlen(text), name, &errs) < 0) {
+        fprintf(out, "FAIL  seed %ld: the generator made an invalid scenario:\n", seed);
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(out, "  %s\n", errs.items[i]);
+        fprintf(out, "%s\n", text);
+    } else {
+        sc_result res;
+        sc_run(&s, o, &res);
+        if (res.ok) {
+            fprintf(out, "ok    seed %ld (%.1fs)\n", seed, res.seconds);
+            ok = 1;
+        } else {
+            fprintf(out, "FAIL  seed %ld (%.1fs)\n%s  ---- the scenario (save as scenarios/chaos/seed-%ld.json):\n%s\n", seed,
+                    res.seconds, res.report ? res.report : "", seed, text);
+        }
+        free(res.report);
+        sc_scenario_dispose(&s);
+    }
+    sc_errors_dispose(&errs);
+    free(text);
+    return ok;
+}
+
 int sc_cmd_chaos(int argc, char **argv)
 {
     sc_run_opts o;
     long seed = -1, count = 1;
+    g_jobs = 1;
     int rc = common_opts(argc, argv, &o, &seed, &count, 1);
     if (rc != 0 || seed < 0 || optind != argc) {
         fprintf(rc == 1 ? stdout : stderr,
-                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--keep] [--verbose]\n"
-                "Generates M random scenarios from seeds N..N+M-1, plays each against landq and checks the\n"
-                "invariants; a failing seed prints its scenario file.\n");
+                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--keep] [--verbose]\n"
+                "Generates M random scenarios from seeds N..N+M-1, plays each against landq (J at a time) and\n"
+                "checks the invariants; a failing seed prints its scenario file.\n");
         return rc == 1 ? 0 : 2;
     }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     int passed = 0, failed = 0;
-    for (long k = 0; k < count; k++) {
-        json_t *doc = sc_chaos_generate((uint64_t)(seed + k));
-        char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(doc);
-        char name[64];
-        snprintf(name, sizeof name, "chaos-seed-%ld.json", seed + k);
-        sc_errors errs;
-        sc_errors_init(&errs);
-        sc_scenario s;
-        if (sc_scenario_parse(&s, text, strlen(text), name, &errs) < 0) {
-            printf("FAIL  seed %ld: the generator made an invalid scenario:\n", seed + k);
-            for (size_t i = 0; i < errs.n; i++)
-                printf("  %s\n", errs.items[i]);
-            printf("%s\n", text);
-            failed++;
-        } else {
-            sc_result res;
-            sc_run(&s, &o, &res);
-            if (res.ok) {
-                printf("ok    seed %ld (%.1fs)\n", seed + k, res.seconds);
+    if (g_jobs == 1) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        for (long k = 0; k < count; k++) {
+            if (chaos_seed(seed + k, &o, stdout))
                 passed++;
-            } else {
-                printf("FAIL  seed %ld (%.1fs)\n%s  ---- the scenario (save as scenarios/chaos/seed-%ld.json):\n%s\n",
-                       seed + k, res.seconds, res.report ? res.report : "", seed + k, text);
+            else
                 failed++;
-            }
-            free(res.report);
-            sc_scenario_dispose(&s);
+            fflush(stdout);
         }
-        fflush(stdout);
-        sc_errors_dispose(&errs);
-        free(text);
+        curl_global_cleanup();
+    } else {
+        /* J children at a time, one seed each; reports printed in seed order */
+        FILE **outs = calloc((size_t)count, sizeof *outs);
+        pid_t *pids = calloc((size_t)count, sizeof *pids);
+        int *oks = calloc((size_t)count, sizeof *oks);
+        long next = 0, done = 0, printed = 0, running = 0;
+        while (done < count) {
+            while (running < g_jobs && next < count) {
+                outs[next] = tmpfile();
+                fflush(stdout);
+                pid_t pid = outs[next] ? fork() : -1;
+                if (pid == 0) {
+                    curl_global_init(CURL_GLOBAL_DEFAULT);
+                    int ok = chaos_seed(seed + next, &o, outs[next]);
+                    fflush(outs[next]);
+                    _exit(ok ? 0 : 1);
+                }
+                pids[next] = pid;
+                if (pid < 0) {
+                    oks[next] = -1;
+                    done++;
+                } else {
+                    running++;
+                }
+                next++;
+            }
+            int st;
+            pid_t pid = wait(&st);
+            if (pid < 0)
+                break;
+            for (long k = 0; k < next; k++) {
+                if (pids[k] == pid) {
+                    oks[k] = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 1 : -1;
+                    pids[k] = 0;
+                    running--;
+                    done++;
+                }
+            }
+            while (printed < count && oks[printed]) {
+                if (outs[printed]) {
+                    rewind(outs[printed]);
+                    char buf[8192];
+                    size_t n;
+                    while ((n = fread(buf, 1, sizeof buf, outs[printed])) > 0)
+                        fwrite(buf, 1, n, stdout);
+                    fclose(outs[printed]);
+                }
+                if (oks[printed] > 0)
+                    passed++;
+                else {
+                    failed++;
+                    if (!outs[printed])
+                        printf("FAIL  seed %ld: could not start\n", seed + printed);
+                }
+                printed++;
+                fflush(stdout);
+            }
+        }
+        free(outs);
+        free(pids);
+        free(oks);
     }
     printf("%d passed, %d failed\n", passed, failed);
-    curl_global_cleanup();
     return failed ? 1 : 0;
 }
