@@ -1699,6 +1699,17 @@ static int drain(lq_worker *w)
         int rc = lq_inbox_next(w->inbox, &d, &err);
         if (rc == LQ_ENOTFOUND)
             break;
+        if (rc == LQ_EINVAL) {
+            /* A corrupt row (seq and id filled, no body): skip it rather than retry it forever;
+             * the reconciliation sweep covers whatever it was about. */
+            wlog("error", "msg=\"corrupt delivery skipped\" delivery=%s error=\"%s\"", d.id,
+                 err.msg);
+            if (lq_inbox_done(w->inbox, d.seq, &err))
+                wlog("error", "msg=\"cannot mark delivery done\" delivery=%s error=\"%s\"", d.id,
+                     err.msg);
+            lq_delivery_dispose(&d);
+            continue;
+        }
         if (rc) {
             wlog("error", "msg=\"cannot read the inbox\" error=\"%s\"", err.msg);
             break;
