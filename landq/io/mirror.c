@@ -323,8 +323,9 @@ static int nd_init(git_stream **out, const char *host, const char *port)
 
 /* ---------------------------------------------------------------- open / check / create */
 
-/* Every branch and pull ref must point at a commit whose tree reads back. */
-static int mirror_sound(git_repository *repo)
+/* Every branch (and pull ref, unless heads_only) must point at a commit whose tree reads back.
+ * On open everything is checked; before each fetch only the branches (pull refs pile up). */
+static int mirror_sound(git_repository *repo, int heads_only)
 {
     if (!git_repository_is_bare(repo))
         return 0;
@@ -336,7 +337,7 @@ static int mirror_sound(git_repository *repo)
     int rc;
     while (ok && (rc = git_reference_next(&ref, it)) == 0) {
         const char *name = git_reference_name(ref);
-        if (!strncmp(name, "refs/heads/", 11) || !strncmp(name, "refs/pull/", 10)) {
+        if (!strncmp(name, "refs/heads/", 11) || (!heads_only && !strncmp(name, "refs/pull/", 10))) {
             git_commit *c = NULL;
             git_tree *t = NULL;
             const git_oid *id = git_reference_target(ref);
@@ -412,7 +413,7 @@ int lq_mirror_open(lq_mirror **out, const lq_mirror_config *cfg, lq_error *err)
         rc = lq_error_set(err, LQ_ERROR, "%s exists but is not a landq mirror (no %s file); "
                           "refusing to use or delete it: choose another mirror_dir",
                           m->path, MARKER_FILE);
-    } else if (git_repository_open_bare(&m->repo, m->path) < 0 || !mirror_sound(m->repo)) {
+    } else if (git_repository_open_bare(&m->repo, m->path) < 0 || !mirror_sound(m->repo, 0)) {
         rc = recreate(m, err);
     }
     if (rc) {
@@ -532,17 +533,25 @@ static int on_update_tips(const char *refname, const git_oid *a, const git_oid *
 
 /* One fetch attempt. Returns LQ_OK, LQ_ETRANSIENT (network), LQ_ERROR (auth) or LQ_ECONFLICT
  * (the repository side failed: corrupt mirror, re-create and retry). */
-static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats *stats,
-                      lq_error *err)
+static int fetch_once(lq_mirror *m, const char *const *branches, size_t nb, const int *pulls,
+                      size_t n, lq_mirror_stats *stats, lq_error *err)
 {
     if (n > MAX_PULL_REFS)
         n = MAX_PULL_REFS;
-    char **specs = calloc(n + 1, sizeof(*specs));
+    char **specs = calloc(n + nb + 1, sizeof(*specs));
     if (!specs)
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     size_t ns = 0;
     int rc = LQ_OK;
-    specs[ns++] = dup_str("+refs/heads/*:refs/heads/*");
+    if (!branches)
+        specs[ns++] = dup_str("+refs/heads/*:refs/heads/*");
+    for (size_t i = 0; branches && i < nb; i++) {
+        size_t len = strlen(branches[i]) * 2 + 32;
+        char *sp = malloc(len);
+        if (sp)
+            snprintf(sp, len, "+refs/heads/%s:refs/heads/%s", branches[i], branches[i]);
+        specs[ns++] = sp;
+    }
     for (size_t i = 0; i < n; i++) {
         if (pulls[i] <= 0)
             continue;
@@ -603,7 +612,7 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
             else if (klass != GIT_ERROR_ODB && klass != GIT_ERROR_ZLIB &&
                      klass != GIT_ERROR_OBJECT && klass != GIT_ERROR_INDEXER &&
                      klass != GIT_ERROR_REFERENCE && klass != GIT_ERROR_REPOSITORY &&
-                     mirror_sound(m->repo))
+                     mirror_sound(m->repo, 1))
                 /* Network, HTTP, TLS, connect: the mirror is fine, the remote was not. */
                 rc = lq_error_set(err, LQ_ETRANSIENT, "fetching %s: %s", m->url, why);
             else
@@ -630,28 +639,44 @@ static int fetch_once(lq_mirror *m, const int *pulls, size_t n, lq_mirror_stats 
 int lq_mirror_fetch(lq_mirror *m, const int *pulls, size_t pull_count, lq_mirror_stats *stats,
                     lq_error *err)
 {
+    return lq_mirror_fetch_branches(m, NULL, 0, pulls, pull_count, stats, err);
+}
+
+int lq_mirror_fetch_branches(lq_mirror *m, const char *const *branches, size_t branch_count,
+                             const int *pulls, size_t pull_count, lq_mirror_stats *stats,
+                             lq_error *err)
+{
     lq_mirror_stats local;
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof(*stats));
     if (!m)
         return lq_error_set(err, LQ_EINVAL, "no mirror");
+    for (size_t i = 0; branches && i < branch_count; i++) {
+        int valid = 0;
+        char ref[600];
+        snprintf(ref, sizeof ref, "refs/heads/%.500s", branches[i] ? branches[i] : "");
+        if (!branches[i] || !*branches[i] || strlen(branches[i]) > 500 ||
+            git_reference_name_is_valid(&valid, ref) < 0 || !valid || strchr(branches[i], '*'))
+            return lq_error_set(err, LQ_EINVAL, "bad branch name \"%.100s\"",
+                                branches[i] ? branches[i] : "");
+    }
     int rc = LQ_OK;
     /* Checked before every fetch, not only on open: never negotiate from a broken mirror. */
-    if (!m->repo || !mirror_sound(m->repo))
+    if (!m->repo || !mirror_sound(m->repo, 1))
         rc = recreate(m, err);
     if (rc)
         return rc;
     stats->recreated = m->created;
     stats->full = m->created;
-    rc = fetch_once(m, pulls, pull_count, stats, err);
+    rc = fetch_once(m, branches, branch_count, pulls, pull_count, stats, err);
     if (rc == LQ_ECONFLICT) {
         /* The mirror's side failed (corrupt objects or refs): never trust it, start over. */
         int rrc = recreate(m, err);
         if (rrc)
             return rrc;
         stats->recreated = stats->full = 1;
-        rc = fetch_once(m, pulls, pull_count, stats, err);
+        rc = fetch_once(m, branches, branch_count, pulls, pull_count, stats, err);
         if (rc == LQ_ECONFLICT)
             rc = LQ_ERROR;
     }

@@ -56,6 +56,12 @@ void lq_mirror_free(lq_mirror *m); /* NULL-safe */
 int lq_mirror_fetch(lq_mirror *m, const int *pulls, size_t pull_count, lq_mirror_stats *stats,
                     lq_error *err);
 
+/* The same, limited to the given branches (names without "refs/heads/"; a monorepo has many
+ * feature branches landq never needs). LQ_EINVAL for a malformed branch name. */
+int lq_mirror_fetch_branches(lq_mirror *m, const char *const *branches, size_t branch_count,
+                             const int *pulls, size_t pull_count, lq_mirror_stats *stats,
+                             lq_error *err);
+
 /* The repository (borrowed; valid until the next lq_mirror_fetch or lq_mirror_free, which may
  * re-create it). */
 git_repository *lq_mirror_repo(lq_mirror *m);

@@ -1179,7 +1179,8 @@ static int conflict_report_for(lq_worker *w, const lq_pr_record *rec, const char
         return -1;
     lq_error err = {0};
     int pulls[] = {rec->number};
-    if (fetch && lq_mirror_fetch(m, pulls, 1, NULL, &err)) {
+    const char *branches[] = {rec->base};
+    if (fetch && lq_mirror_fetch_branches(m, branches, 1, pulls, 1, NULL, &err)) {
         wlog("warn", "msg=\"mirror fetch failed: no conflict report\" repo=%s pr=%d error=\"%s\"",
              rec->repo, rec->number, err.msg);
         return -1;
@@ -1255,7 +1256,8 @@ static void early_warning(lq_worker *w, const lq_pr_record *landed_rec)
             recs[i].number != landed_rec->number && recs[i].state != LQ_PR_MERGING)
             pulls[np++] = recs[i].number;
     lq_mirror *m = np ? mirror_of(w, landed_rec->repo) : NULL;
-    if (m && lq_mirror_fetch(m, pulls, np, NULL, &err)) {
+    const char *branches[] = {landed_rec->base};
+    if (m && lq_mirror_fetch_branches(m, branches, 1, pulls, np, NULL, &err)) {
         wlog("warn", "msg=\"mirror fetch failed: no early warning\" repo=%s error=\"%s\"",
              landed_rec->repo, err.msg);
         m = NULL;
@@ -1279,21 +1281,22 @@ static void early_warning(lq_worker *w, const lq_pr_record *landed_rec)
     lq_store_list_free(recs, n);
 }
 
-static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
+/* The feedback owed for a landing (success status, "landed" comment). A LANDED record stays
+ * dirty until both are written, so a crash in between is finished at the next start
+ * (evaluate_dirty); both steps are idempotent (status key, comment found by its marker).
+ * Returns 0 when both are written. */
+static int landed_feedback(lq_worker *w, lq_pr_record *rec)
 {
-    lq_error err = {0};
-    lq_queue_transition(&rec->state, LQ_QEV_MERGED, &err);
-    snprintf(rec->landed_sha, sizeof rec->landed_sha, "%s", commit ? commit : "");
-    rec->dirty = 0;
-    persist(w, rec);
     char c12[13], h12[13];
     short_sha(c12, rec->landed_sha);
     short_sha(h12, rec->merge_sha);
     char summary[256];
     snprintf(summary, sizeof summary, "landed as %s on %.200s", c12, rec->base);
-    char *reasons[] = {summary};
-    audit(w, rec, "landed", summary, reasons, 1, rec->landed_sha);
-    post_status(w, rec, rec->merge_sha[0] ? rec->merge_sha : rec->head_sha, "success", summary);
+    const char *sha = rec->merge_sha[0] ? rec->merge_sha : rec->head_sha;
+    post_status(w, rec, sha, "success", summary);
+    char key[512];
+    snprintf(key, sizeof key, "%s %s %s", sha, "success", summary);
+    int ok = rec->status_key && !strcmp(rec->status_key, key);
     sb b = {0};
     sb_add(&b, "%s\n**landq: landed** on `%s` as `%s` (squash of head commit `%s`).\n", MARKER,
            rec->base, c12, h12);
@@ -1303,7 +1306,29 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
     sb_add(&b, "````\n");
     if (!b.failed)
         post_comment(w, rec, b.p);
+    ok = ok && !b.failed && rec->comment_body && !strcmp(rec->comment_body, b.p);
     free(b.p);
+    if (ok && rec->dirty) {
+        rec->dirty = 0;
+        persist(w, rec);
+    }
+    return ok ? 0 : -1;
+}
+
+static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
+{
+    lq_error err = {0};
+    lq_queue_transition(&rec->state, LQ_QEV_MERGED, &err);
+    snprintf(rec->landed_sha, sizeof rec->landed_sha, "%s", commit ? commit : "");
+    rec->dirty = 1; /* feedback owed: landed_feedback() clears it */
+    persist(w, rec);
+    char c12[13];
+    short_sha(c12, rec->landed_sha);
+    char summary[256];
+    snprintf(summary, sizeof summary, "landed as %s on %.200s", c12, rec->base);
+    char *reasons[] = {summary};
+    audit(w, rec, "landed", summary, reasons, 1, rec->landed_sha);
+    landed_feedback(w, rec);
 }
 
 /* Out of the queue because GitHub cannot merge it: label removed, author told. The caller has
@@ -1746,6 +1771,11 @@ static int evaluate_dirty(lq_worker *w)
     for (size_t i = 0; i < n && !atomic_load(&w->stop); i++) {
         if (recs[i].state == LQ_PR_MERGING)
             continue;
+        if (recs[i].state == LQ_PR_LANDED) { /* crashed before the feedback was written */
+            if (landed_feedback(w, &recs[i]))
+                failed = 1;
+            continue;
+        }
         if (evaluate(w, &recs[i]))
             failed = 1;
     }

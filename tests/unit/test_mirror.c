@@ -209,6 +209,26 @@ Test(mirror, unreachable_remote_is_transient)
     lq_mirror_free(m);
 }
 
+Test(mirror, only_the_branches_asked_for)
+{
+    gf_file f[] = {{"other.txt", "x\n", 0}};
+    gf_commit(src, "refs/heads/feature-zzz", &tip, "feature", f, 1);
+    lq_mirror *m = open_mirror(NULL);
+    const char *branches[] = {"main"};
+    int pulls[] = {1};
+    lq_error err = {0};
+    cr_assert_eq(lq_mirror_fetch_branches(m, branches, 1, pulls, 1, NULL, &err), LQ_OK, "%s",
+                 err.msg);
+    cr_assert(has_ref(m, "refs/heads/main", &tip));
+    cr_assert(has_ref(m, "refs/pull/1/head", NULL));
+    cr_assert_not(has_ref(m, "refs/heads/feature-zzz", NULL));
+    const char *bad[] = {"ma..in"};
+    cr_assert_eq(lq_mirror_fetch_branches(m, bad, 1, NULL, 0, NULL, &err), LQ_EINVAL);
+    const char *star[] = {"*"};
+    cr_assert_eq(lq_mirror_fetch_branches(m, star, 1, NULL, 0, NULL, &err), LQ_EINVAL);
+    lq_mirror_free(m);
+}
+
 static int stop_now(void *ctx)
 {
     return *(int *)ctx;
