@@ -97,7 +97,8 @@ class OpsEnv(e2e.Env):
     def spawn_landq(self):
         wrap = os.environ.get('LANDQ_E2E_WRAP', '').split()
         return subprocess.Popen(wrap + [self.args.landq, 'serve', '--github-api', self.api,
-                                '--listen', '127.0.0.1:0', '--port-file', self.lq_port_path,
+                                '--listen', getattr(self, 'listen', '127.0.0.1:0'),
+                                '--port-file', self.lq_port_path,
                                 '--repo', REPO, '--db', self.db] + self.extra,
                                 env=self.landq_env(), stdout=self.lq_log,
                                 stderr=subprocess.STDOUT)

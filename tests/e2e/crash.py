@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Crash safety of `landq serve` (issue 8): SIGKILL at many points of a landing, restart, check.
+
+usage: crash.py --mockhub BIN --landq BIN [--world FILE] [--seed N] [--points N] [--keep]
+
+Two approved pull requests (#5, #6 of tests/e2e/world.json) are labeled one after the other.
+A reference run counts the REST requests landq makes until both landed and everything settled
+(R). Then for each kill point K of a seeded schedule over 1..R (always including the merge
+requests and the requests right after them), a fresh mockhub + landq: mockhub holds landq's
+K-th request (a `delay` fault with `skip`), the test SIGKILLs landq while that request is in
+flight (GitHub still acts on it 300 ms later: the answer is simply never read), restarts landq on
+the same port and database once that happened (a real restart takes longer), and checks:
+  - both pull requests merged, each by exactly one successful merge request,
+  - main gained exactly two commits, #6 on top of #5 (the queue order kept),
+  - exactly one landq comment per pull request, a success status on each head.
+Webhooks sent while landq is down are lost (mockhub records the failed delivery); the start-up
+reconciliation sweep and the resume of the queue must make up for them.
+Exit status 0 = every kill point passed; 77 = skipped.
+"""
+import argparse, os, random, signal, subprocess, sys, time, traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import e2e  # noqa: E402
+from e2e import Fail, check, REPO  # noqa: E402
+from ops import OpsEnv  # noqa: E402
+
+FLAGS = ['--reconcile-interval', '3600']  # one sweep, at start-up: deterministic counts
+
+
+def landq_requests(e, since=0):
+    return [r for r in e.requests() if r.get('user') == 'landq-bot' and r.get('seq', 0) > since]
+
+
+def control(e, method, path, body=None):
+    st, j = e.call(method, path, None, body)
+    check(st in (200, 201, 204), '%s %s: %s %s' % (method, path, st, j))
+    return j
+
+
+def pr_state(e, n):
+    """Merged? via the control API (not counted as a request, not subject to faults)."""
+    s = control(e, 'GET', '/_mockhub/state')
+    for r in s.get('repos', []):
+        if r.get('full_name') == REPO:
+            for p in r.get('pulls', []):
+                if p.get('number') == n:
+                    return p
+    return {}
+
+
+def prepare(e):
+    e.approve(5, 'bob')
+    e.approve(6, 'bob')
+    e.idle()
+    e.wait('start-up sweep', lambda: [r for r in landq_requests(e)
+                                      if r.get('route') == 'issues/list-for-repo'])
+    return e.main_commit()['sha']
+
+
+def label_both(e):
+    e.label(5, 'alice')
+    e.label(6, 'alice')
+
+
+def verify(e, before):
+    e.wait('#5 and #6 merged', lambda: e.merged(5) and e.merged(6), timeout=45)
+    e.idle()
+    p5, p6 = e.pr(5), e.pr(6)
+    reqs = e.requests()
+    for n in (5, 6):
+        ok = [r for r in reqs if r.get('method') == 'PUT' and
+              r.get('path', '').endswith('/pulls/%d/merge' % n) and r.get('status') == 200]
+        check(len(ok) == 1, '#%d: %d successful merge requests' % (n, len(ok)))
+    c6 = e.get('/repos/%s/commits/%s' % (REPO, p6['merge_commit_sha']))
+    c5 = e.get('/repos/%s/commits/%s' % (REPO, p5['merge_commit_sha']))
+    check(c6['parents'][0]['sha'] == p5['merge_commit_sha'], 'queue order: #6 not on top of #5')
+    check(c5['parents'][0]['sha'] == before, 'main gained more than two commits')
+    check(e.main_commit()['sha'] == p6['merge_commit_sha'], 'main is not #6')
+    for n, p in ((5, p5), (6, p6)):
+        e.wait('#%d success status' % n, lambda: e.landq_status(p['head']['sha'])[0] == 'success')
+        e.wait('#%d landed comment' % n, lambda: [c for c in e.landq_comments(n)
+                                                  if 'landed' in c['body']])
+        cs = e.landq_comments(n)
+        check(len(cs) == 1, '#%d: %d landq comments (wanted 1)' % (n, len(cs)))
+
+
+def reference(args):
+    e = OpsEnv(args, 'crash-ref', extra=FLAGS)
+    ok = False
+    try:
+        before = prepare(e)
+        seq0 = max([r.get('seq', 0) for r in e.requests()] + [0])
+        label_both(e)
+        verify(e, before)
+        time.sleep(1.0)
+        e.idle()
+        reqs = landq_requests(e, seq0)
+        ok = True
+        return reqs
+    finally:
+        e.stop(ok)
+
+
+def run_point(args, k):
+    e = OpsEnv(args, 'crash-%d' % k, extra=FLAGS)
+    ok = False
+    try:
+        before = prepare(e)
+        # The two label requests come first, then landq's: hold the k-th of landq's.
+        control(e, 'POST', '/_mockhub/faults', {'kind': 'delay', 'method': '*',
+                                                'path': '/repos/*', 'delay_ms': 300,
+                                                'skip': k - 1 + 2, 'times': 1})
+        label_both(e)
+        end = time.time() + 30
+        fired = False
+        while time.time() < end and not fired:
+            fs = control(e, 'GET', '/_mockhub/faults')
+            fs = fs.get('faults', fs) if isinstance(fs, dict) else fs
+            fired = any(f.get('fired', 0) >= 1 for f in fs)
+            if not fired:
+                time.sleep(0.002)
+        check(fired, 'landq never made request %d' % k)
+        e.lq.send_signal(signal.SIGKILL)
+        e.lq.wait()
+        # The held request is still carried out by GitHub (after 300 ms); a real restart takes
+        # longer than that, so let it finish before landq comes back.
+        time.sleep(0.4)
+        control(e, 'DELETE', '/_mockhub/faults')
+        e.listen = '127.0.0.1:%d' % e.lq_port
+        os.unlink(e.lq_port_path)
+        e.lq_log.write('---- SIGKILL at request %d; restart\n' % k)
+        e.lq_log.flush()
+        e.lq = e.spawn_landq()
+        e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+        verify(e, before)
+        ok = True
+    finally:
+        ok = e.stop(ok)
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--mockhub')
+    ap.add_argument('--landq')
+    ap.add_argument('--world', default=os.path.join(HERE, 'world.json'))
+    ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--seed', type=int, default=int(os.environ.get('LANDQ_CRASH_SEED', '8')))
+    ap.add_argument('--points', type=int,
+                    default=int(os.environ.get('LANDQ_CRASH_POINTS', '16')))
+    args = ap.parse_args()
+    if not args.mockhub or not os.access(args.mockhub, os.X_OK) or not args.landq:
+        print('mockhub or landq missing: skipped')
+        return 77
+    t0 = time.time()
+    try:
+        ref = reference(args)
+    except Exception as ex:  # noqa: BLE001
+        print('reference run failed: %s' % ex)
+        traceback.print_exc()
+        return 1
+    total = len(ref)
+    merges = [i + 1 for i, r in enumerate(ref) if r.get('method') == 'PUT']
+    writes = [i + 1 for i, r in enumerate(ref) if r.get('method') != 'GET']
+    must = sorted({k for m in merges for k in (m, m + 1) if k <= total})
+    rng = random.Random(args.seed)
+    rest = [k for k in range(1, total + 1) if k not in must]
+    pick = sorted(set(must) | set(rng.sample(rest, max(0, min(len(rest),
+                                                              args.points - len(must))))))
+    print('reference landing: %d landq requests (%d writes; merges at %s); seed %d; kill points %s'
+          % (total, len(writes), merges, args.seed, pick))
+    failed = []
+    for k in pick:
+        t = time.time()
+        r = ref[k - 1]
+        print('== kill at request %d (%s %s)' % (k, r.get('method'), r.get('path')))
+        try:
+            ok = run_point(args, k)
+        except Exception as ex:  # noqa: BLE001
+            ok = False
+            print('  FAIL: %s' % ex)
+            if not isinstance(ex, Fail):
+                traceback.print_exc()
+        print('  %s (%.1fs)' % ('ok' if ok else 'FAILED', time.time() - t))
+        if not ok:
+            failed.append(k)
+    print('%d kill points, %d failed %s, %.1fs in all' % (len(pick), len(failed), failed or '',
+                                                       time.time() - t0))
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
