@@ -1042,6 +1042,86 @@ int h_team_membership(mh_ctx *c)
     return 0;
 }
 
+static json_t *team_simple(mh_team *t, const char *permission)
+{
+    const char *B0 = g_mh->base_url;
+    char url[512], members[600], repos[600], html[512];
+    snprintf(url, sizeof url, "%s/organizations/%lld/team/%lld", B0, (long long)t->org->id, (long long)t->id);
+    snprintf(members, sizeof members, "%s/members{/member}", url);
+    snprintf(repos, sizeof repos, "%s/repos", url);
+    snprintf(html, sizeof html, "%s/orgs/%s/teams/%s", B0, t->org->login, t->slug);
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:s, s:s, s:n}", "id", (json_int_t)t->id,
+                     "node_id", "T_mockhub", "url", url, "html_url", html, "name", t->name, "slug", t->slug,
+                     "description", "privacy", t->privacy, "notification_setting", "notifications_enabled",
+                     "permission", permission, "members_url", members, "repositories_url", repos, "type",
+                     "organization", "parent");
+}
+
+/* A team's role on a repository: its own grant, or its parent's (GitHub inherits them). */
+static int team_role(mh_repo *r, mh_team *t)
+{
+    int best = 0;
+    for (mh_team *cur = t; cur;) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r->team_roles, k, v) {
+            if (mh_streq_ci(k, cur->slug) && mh_role_level(json_string_value(v)) > best)
+                best = mh_role_level(json_string_value(v));
+        }
+        mh_team *parent = cur->parent ? mh_team_find(cur->org->login, cur->parent) : NULL;
+        cur = parent != cur ? parent : NULL;
+    }
+    return best;
+}
+
+static const char *legacy_perm(int role)
+{
+    static const char *names[] = {"none", "pull", "triage", "push", "maintain", "admin"};
+    return names[role];
+}
+
+int h_team_repo(mh_ctx *c)
+{
+    mh_team *t = mh_team_find(mh_p(c, "org"), mh_p(c, "team_slug"));
+    if (!t || mh_need_repo(c, 1) < 0) {
+        if (!t)
+            mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    int role = team_role(c->repo, t);
+    if (!role || !c->repo->owner->is_org || c->repo->owner != t->org) {
+        mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    if (!c->accept || !strstr(c->accept, "repository+json")) {
+        c->status = 204; /* without the repository media type GitHub answers 204 */
+        return 0;
+    }
+    json_t *o = mh_render_repo(c->repo, NULL, 1, 0);
+    json_object_set_new(o, "permissions", json_pack("{s:b, s:b, s:b, s:b, s:b}", "admin", role >= 5, "maintain", role >= 4,
+                                                    "push", role >= 3, "triage", role >= 2, "pull", role >= 1));
+    json_object_set_new(o, "role_name", json_string(mh_role_name(role)));
+    c->resp = o;
+    return 0;
+}
+
+int h_repo_teams(mh_ctx *c)
+{
+    if (mh_need_repo(c, 1) < 0)
+        return 0;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < g_mh->nteams; i++) {
+        mh_team *t = g_mh->teams[i];
+        if (t->org != c->repo->owner)
+            continue;
+        int role = team_role(c->repo, t);
+        if (role)
+            json_array_append_new(arr, team_simple(t, legacy_perm(role)));
+    }
+    mh_paginate(c, arr);
+    return 0;
+}
+
 int h_collab_permission(mh_ctx *c)
 {
     if (mh_need_repo(c, 1) < 0)

@@ -91,7 +91,7 @@ world = {
                                               "dismiss_stale_reviews": True}},
                "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["pull_request_review"]}],
                "pulls": [{"user": "alice", "head": "f1", "files": {"f1.txt": "1\n"}}]},
-              {"full_name": "acme/big", "collaborators": {"alice": "write"},
+              {"full_name": "acme/big", "collaborators": {"alice": "write"}, "teams": {"infra": "write"},
                "pulls": [{"user": "alice", "head": "huge",
                           "files": {"f/%04d.txt" % i: "%d\n" % i for i in range(3001 if "--valgrind" not in sys.argv else 10)}}]}],
     "rate_limit": {"core": 5000, "window_seconds": 3600},
@@ -328,6 +328,16 @@ try:
     check(s == 200 and b["state"] == "pending", "pending membership")
     s, h, b = call("GET", "/orgs/acme/teams/infra/memberships/alice")
     check(s == 404, "non-member -> 404")
+    s, h, b = call("GET", "/orgs/acme/teams/infra/repos/acme/mono", headers={"Accept": "application/vnd.github.v3.repository+json"})
+    check(s == 404, "team without a grant on the repo -> 404")
+    s, h, b = call("GET", R + "/teams")
+    check(s == 200 and b == [], "no teams on the repo")
+    s, h, b = call("GET", "/orgs/acme/teams/infra/repos/acme/big", headers={"Accept": "application/vnd.github.v3.repository+json"})
+    check(s == 200 and b["permissions"]["push"] and b["role_name"] == "write", "team grant on the repo (repository+json)")
+    s, h, b = call("GET", "/orgs/acme/teams/sre/repos/acme/big")
+    check(s == 204, "child team inherits the grant (204 without the media type)")
+    s, h, b = call("GET", "/repos/acme/big/teams")
+    check(s == 200 and {t["slug"]: t["permission"] for t in b} == {"infra": "push", "sre": "push"}, "repo teams list")
     s, h, b = call("GET", R + "/collaborators/trina/permission")
     check(s == 200 and b["permission"] == "read" and b["role_name"] == "triage", "collaborator permission (triage->read)")
 

@@ -140,7 +140,7 @@ const world = {
           { login: "lander", token: "tok-lander", type: "Bot" }],
   orgs: [{ login: "acme", members: ["alice", "bob"], teams: [{ slug: "infra", members: ["bob"] }] }],
   repos: [{ full_name: "acme/mono", default_branch: "main",
-            collaborators: { alice: "write", bob: "admin", carol: "read", lander: "write" },
+            collaborators: { alice: "write", bob: "admin", carol: "read", lander: "write" }, teams: { infra: "write" },
             files: { ".github/CODEOWNERS": "/infra/ @acme/infra\n", "infra/main.tf": "x\n", "docs/a.md": "a\n" },
             labels: ["land"], hooks: [{ url: HOOK, secret: SECRET, events: ["*"] }] }],
   rate_limit: { core: 5000, window_seconds: 3600 }, seed: 11,
@@ -273,6 +273,10 @@ try {
   // teams and permissions
   check((await alice.rest.teams.listMembersInOrg({ org: "acme", team_slug: "infra" })).data[0].login === "bob", "teams.listMembersInOrg");
   check((await alice.rest.teams.getMembershipForUserInOrg({ org: "acme", team_slug: "infra", username: "bob" })).data.state === "active", "teams.getMembershipForUserInOrg");
+  const tr = await alice.rest.teams.checkPermissionsForRepoInOrg({ org: "acme", team_slug: "infra", ...O,
+    headers: { accept: "application/vnd.github.v3.repository+json" } });
+  check(tr.data.permissions.push === true, "teams.checkPermissionsForRepoInOrg (repository media type)");
+  check((await alice.rest.repos.listTeams(O)).data[0].permission === "push", "repos.listTeams");
   check((await alice.rest.repos.getCollaboratorPermissionLevel({ ...O, username: "bob" })).data.permission === "admin", "repos.getCollaboratorPermissionLevel");
 
   // merge: 409, 403, 200
