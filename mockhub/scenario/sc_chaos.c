@@ -151,20 +151,20 @@ json_t *sc_chaos_generate(uint64_t seed)
         } else if (what < 65) {
             const char *labeler = chance(r, 0.85) ? who : "rita";
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "label", "as", labeler, "pr", pr));
-        } else if (what < 72) {
+        } else if (what < 75) { /* pushes make earlier approvals stale */
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:o}", "do", "push", "as", who, "pr", pr, "files",
                                                    random_change(r, files, round)));
-        } else if (what < 78) {
+        } else if (what < 80) {
             static const char *const states[] = {"success", "success", "pending", "failure"};
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s, s:s}", "do", "status", "as", "ci-bot", "pr", pr,
                                                    "context", "ci/test", "state", states[pick(r, 4)]));
-        } else if (what < 82) {
+        } else if (what < 83) {
             json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "do", "commit", "as", "root", "files",
                                                    random_change(r, files, round)));
-        } else if (what < 84) {
+        } else if (what < 85) {
             /* 404 when the label is not there (any more) */
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:i}", "do", "unlabel", "as", who, "pr", pr, "expect_http", 0));
-        } else if (what < 85) {
+        } else if (what < 86) {
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "close", "as", who, "pr", pr));
         } else if (what < 94) {
             json_t *spec;
