@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 
 #define B (g_mh->base_url)
 
@@ -171,6 +172,9 @@ static void pull_refresh_mergeable(mh_repo *r, mh_pull *p)
     else
         p->merge_commit_sha[0] = '\0';
     p->null_reads_left = g_mh->mergeable_delay_reads;
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    p->ready_at_ms = tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0 + (double)g_mh->mergeable_delay_ms;
     mh_log("info", "decision", "why=mergeability-computed repo=%s pr=%d mergeable=%s", r->full_name, p->number,
            m == 1 ? "true" : "false");
 }

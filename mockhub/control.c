@@ -241,18 +241,33 @@ int mh_control(mh_ctx *c)
         json_t *v;
         int n = 0;
         json_object_foreach(g_mh->installation_tokens, k, v) {
-            json_object_set_new(v, "expires_at", json_integer((json_int_t)time(NULL) - 1));
+            json_object_set_new(v, "expires_at", json_integer((json_int_t)(time(NULL) + g_mh->clock_skew_s) - 1));
             n++;
         }
         mh_log("info", "control-expire-tokens", "count=%d", n);
         c->resp = json_pack("{s:i}", "expired", n);
-    } else if (!strcmp(p, "/mergeable") && !strcmp(m, "POST")) {
-        json_t *d = json_object_get(c->body, "delay_reads");
-        if (!json_is_integer(d) || json_integer_value(d) < 0) {
-            mh_error(c, 422, "delay_reads must be an integer >= 0");
+    } else if (!strcmp(p, "/clock") && !strcmp(m, "POST")) {
+        json_t *sk = json_object_get(c->body, "skew_seconds");
+        if (!json_is_integer(sk) || json_integer_value(sk) < -86400 ||
+            json_integer_value(sk) > 86400) {
+            mh_error(c, 422, "skew_seconds must be an integer from -86400 to 86400");
         } else {
-            g_mh->mergeable_delay_reads = (int)json_integer_value(d);
-            c->resp = json_pack("{s:i}", "delay_reads", g_mh->mergeable_delay_reads);
+            g_mh->clock_skew_s = (long)json_integer_value(sk);
+            mh_log("info", "control-clock", "skew_seconds=%ld", g_mh->clock_skew_s);
+            c->resp = json_pack("{s:I}", "skew_seconds", (json_int_t)g_mh->clock_skew_s);
+        }
+    } else if (!strcmp(p, "/mergeable") && !strcmp(m, "POST")) {
+        json_t *d = json_object_get(c->body, "delay_reads"), *ms = json_object_get(c->body, "delay_ms");
+        if ((d && (!json_is_integer(d) || json_integer_value(d) < 0)) ||
+            (ms && (!json_is_integer(ms) || json_integer_value(ms) < 0))) {
+            mh_error(c, 422, "delay_reads and delay_ms must be integers >= 0");
+        } else {
+            if (d)
+                g_mh->mergeable_delay_reads = (int)json_integer_value(d);
+            if (ms)
+                g_mh->mergeable_delay_ms = (long)json_integer_value(ms);
+            c->resp = json_pack("{s:i, s:I}", "delay_reads", g_mh->mergeable_delay_reads, "delay_ms",
+                                (json_int_t)g_mh->mergeable_delay_ms);
         }
     } else {
         mh_error(c, 404, "Not Found");

@@ -53,6 +53,7 @@ typedef struct mh_pull {
     /* mergeability: -1 unknown (compute on next read), 0 conflicts, 1 clean */
     int mergeable;
     int null_reads_left; /* reads that still answer null after a (re)computation */
+    double ready_at_ms;  /* and not before this time (world mergeable_delay_ms) */
     int additions, deletions, changed_files, ncommits;
     int stats_stale; /* recompute the four above on the next full rendering */
     int comments;
@@ -108,6 +109,9 @@ typedef struct mh_state {
     int rl_status;
     mh_user anon; /* bucket for unauthenticated calls */
     int mergeable_delay_reads;
+    long mergeable_delay_ms;
+    long clock_skew_s; /* POST /_mockhub/clock: added to mockhub's clock for App JWT checks and
+                          installation token lifetimes (tests of landq's clock skew tolerance) */
     mh_faults faults;
     mh_rng rng;
     char *base_url;  /* "http://127.0.0.1:PORT" */

@@ -372,6 +372,8 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
     st->anon.rl_reset = time(NULL) + st->rl_window;
     json_t *mdr = json_object_get(root, "mergeable_delay_reads");
     st->mergeable_delay_reads = mdr ? (int)json_integer_value(mdr) : 1;
+    json_t *mdm = json_object_get(root, "mergeable_delay_ms");
+    st->mergeable_delay_ms = mdm ? (long)json_integer_value(mdm) : 0;
     json_t *meta = json_object_get(root, "meta");
     st->meta = meta ? json_deep_copy(meta) : json_object();
     if (!json_object_get(st->meta, "hooks"))
@@ -982,7 +984,10 @@ static json_t *branch_end(mh_repo *r, mh_pull *p, const char *ref, const char *s
 
 static int pull_mergeable_view(mh_pull *p)
 {
-    if (!p->open || p->mergeable < 0 || p->null_reads_left > 0)
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    if (!p->open || p->mergeable < 0 || p->null_reads_left > 0 ||
+        tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0 < p->ready_at_ms)
         return -1;
     return p->mergeable;
 }

@@ -744,7 +744,7 @@ static int check_repos(vctx *v, json_t *root)
 static int validate(vctx *v, json_t *root)
 {
     static const char *const keys[] = {"users", "orgs", "repos", "meta", "rate_limit", "faults",
-                                       "seed", "apps", "mergeable_delay_reads", NULL};
+                                       "seed", "apps", "mergeable_delay_reads", "mergeable_delay_ms", NULL};
     if (!json_is_object(root))
         return fail(v, "", "the world must be a JSON object");
     if (check_keys(v, "", root, keys) < 0 || check_users(v, root) < 0 || check_orgs(v, root) < 0 ||
@@ -801,6 +801,11 @@ static int validate(vctx *v, json_t *root)
     (void)seed;
     if (mdr && json_integer_value(mdr) < 0)
         return fail(v, "/mergeable_delay_reads", "must be >= 0");
+    json_t *mdm = want(v, "", root, "mergeable_delay_ms", JSON_INTEGER, 0);
+    if (v->failed)
+        return -1;
+    if (mdm && (json_integer_value(mdm) < 0 || json_integer_value(mdm) > 600000))
+        return fail(v, "/mergeable_delay_ms", "must be 0..600000");
     json_t *faults = want(v, "", root, "faults", JSON_ARRAY, 0);
     if (v->failed)
         return -1;

@@ -509,6 +509,14 @@ try:
     call("POST", "/_mockhub/faults", {"kind": "mergeable_null", "path": R + "/pulls/%d" % pn, "times": 3}, tok=None)
     vals = [call("GET", R + "/pulls/%d" % pn)[2]["mergeable"] for _ in range(5)]
     check(vals[:3] == [None, None, None] and vals[4] is True, "mergeable_null fault (%s)" % vals)
+    call("POST", "/_mockhub/mergeable", {"delay_reads": 0, "delay_ms": 400}, tok=None)
+    call("PUT", R + "/contents/p.txt", {"message": "again", "branch": "pushme", "sha": call("GET", R + "/contents/p.txt?ref=pushme")[2]["sha"],
+                                        "content": base64.b64encode(b"again\n").decode()})
+    v1 = call("GET", R + "/pulls/%d" % pn)[2]["mergeable"]
+    time.sleep(0.5)
+    v2 = call("GET", R + "/pulls/%d" % pn)[2]["mergeable"]
+    check(v1 is None and v2 is True, "mergeable_delay_ms: null until the delay has passed (%s, %s)" % (v1, v2))
+    call("POST", "/_mockhub/mergeable", {"delay_reads": 1, "delay_ms": 0}, tok=None)
     n5 = len(deliveries)
     call("POST", "/_mockhub/faults", [{"kind": "drop", "event": "issue_comment.created", "times": 1},
                                       {"kind": "duplicate", "event": "issue_comment.edited", "times": 1}], tok=None)
