@@ -46,6 +46,8 @@ int mh_git_init_repo(mh_repo *r, json_t *files, char *err, size_t errlen)
     if (git_repository_config(&cfg, r->git) == 0) {
         git_config_set_bool(cfg, "http.receivepack", 1);
         git_config_set_bool(cfg, "uploadpack.allowAnySHA1InWant", 1);
+        /* as on GitHub, the refs/pull/ namespace is read-only for pushes */
+        git_config_set_string(cfg, "receive.hideRefs", "refs/pull");
         git_config_free(cfg);
     }
     git_oid existing;
