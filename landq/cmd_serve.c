@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "allowlist.h"
+#include "appauth.h"
 #include "cidr.h"
 #include "commands.h"
 #include "config.h"
@@ -53,6 +54,10 @@ static void serve_usage(FILE *out)
             "  --reconcile-interval SECONDS\n"
             "                         list labeled open pull requests at start-up and this\n"
             "                         often, to catch lost webhooks (default 300; 0 = never)\n"
+            "  --app-id ID            authenticate as this GitHub App (instead of a token),\n"
+            "  --app-key-file PATH    with its private key (PEM) and\n"
+            "  --app-installation-id ID\n"
+            "                         its installation on the served repositories\n"
             "  --verbose              log every GitHub API request\n"
             "  -h, --help             show this help\n\n"
             "Environment:\n"
@@ -63,7 +68,8 @@ static void serve_usage(FILE *out)
             "  LANDQ_LISTEN, LANDQ_GITHUB_API, LANDQ_REPOS (comma-separated), LANDQ_LABEL,\n"
             "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR,\n"
             "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated),\n"
-            "  LANDQ_RECONCILE_INTERVAL\n\n"
+            "  LANDQ_RECONCILE_INTERVAL, LANDQ_APP_ID, LANDQ_APP_PRIVATE_KEY_FILE,\n"
+            "  LANDQ_APP_INSTALLATION_ID (GitHub App authentication: no token needed)\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -264,6 +270,12 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
     return out;
 }
 
+static void appauth_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "level=info mod=appauth %s\n", line);
+}
+
 static void allowlist_log(void *ctx, const char *line)
 {
     (void)ctx;
@@ -297,6 +309,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_inbox *inbox = NULL;
     lq_worker *worker = NULL;
     lq_intake *intake = NULL;
+    lq_appauth *appauth = NULL;
     struct serve_health health = {NULL, NULL, NULL};
 
     if (config_path) {
@@ -398,8 +411,9 @@ int lq_cmd_serve(int argc, char **argv)
         fail2("%s%s", err.msg, "");
         goto out;
     }
-    if ((rc = load_secret(&token, "LANDQ_GITHUB_TOKEN", "LANDQ_GITHUB_TOKEN_FILE",
-                          &cfg.github_token_file, "GitHub token", "github_token_file")) ||
+    if ((!cfg.app_id.value &&
+         (rc = load_secret(&token, "LANDQ_GITHUB_TOKEN", "LANDQ_GITHUB_TOKEN_FILE",
+                           &cfg.github_token_file, "GitHub token", "github_token_file"))) ||
         (rc = load_secret(&secret, "LANDQ_WEBHOOK_SECRET", "LANDQ_WEBHOOK_SECRET_FILE",
                           &cfg.webhook_secret_file, "webhook secret", "webhook_secret_file"))) {
         rc = 2;
@@ -414,6 +428,40 @@ int lq_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    /* GitHub App authentication: the first installation token is fetched now, so a wrong key
+     * or app id is a bad setting (exit 2) reported before listening. */
+    if (cfg.app_id.value) {
+        char *pem = NULL;
+        size_t pem_len = 0;
+        rc = 2;
+        if (lq_file_read(&pem, &pem_len, cfg.app_private_key_file.value, 1 << 20, &err)) {
+            fprintf(stderr, "landq serve: %s: app_private_key_file: cannot read %s: %s\n",
+                    cfg.app_private_key_file.origin, cfg.app_private_key_file.value, err.msg);
+            goto out;
+        }
+        lq_appauth_config aac = {.api_url = cfg.github_api.value, .app_id = cfg.app_id.value,
+                                 .installation_id = cfg.app_installation_id.value,
+                                 .key_pem = pem, .key_len = pem_len, .log = appauth_log};
+        int arc = lq_appauth_new(&appauth, &aac, &err);
+        memset(pem, 0, pem_len);
+        free(pem);
+        if (arc) {
+            fprintf(stderr, "landq serve: %s: app_private_key_file: %s: %s\n",
+                    cfg.app_private_key_file.origin, cfg.app_private_key_file.value, err.msg);
+            goto out;
+        }
+        char first[1024];
+        arc = lq_appauth_token(appauth, 0, first, sizeof first, &err);
+        memset(first, 0, sizeof first);
+        if (arc == LQ_ETRANSIENT) {
+            fprintf(stderr, "level=warn mod=appauth msg=\"no installation token yet; will retry\" "
+                            "error=\"%s\"\n", err.msg);
+        } else if (arc) {
+            fprintf(stderr, "landq serve: %s\n", err.msg);
+            goto out;
+        }
+    }
 
     /* The database and the address are settings too: failing to use them is exit status 2. */
     rc = 2;
@@ -441,7 +489,8 @@ int lq_cmd_serve(int argc, char **argv)
         .status_context = cfg.status_context.value, .required_checks = checks,
         .required_check_count = cfg.required_checks.count, .verbose = verbose,
         .mirror_dir = cfg.mirror_dir.value,
-        .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10)};
+        .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
+        .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);
@@ -516,6 +565,7 @@ out:
     lq_allowlist_stop(health.allowlist);
     lq_worker_stop(worker);
     lq_inbox_close(inbox);
+    lq_appauth_free(appauth);
     wipe(token);
     wipe(secret);
     lq_config_dispose(&cfg);

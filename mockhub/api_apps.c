@@ -139,7 +139,7 @@ int h_app_token(mh_ctx *c)
     for (int k = 0; k < len && (size_t)n < sizeof token - 1; k++)
         token[n++] = al[mh_rng_next(&g_mh->rng) % (sizeof al - 1)];
     token[n] = '\0';
-    time_t exp = time(NULL) + 3600;
+    time_t exp = time(NULL) + g_mh->clock_skew_s + 3600;
     json_object_set_new(g_mh->installation_tokens, token,
                         json_pack("{s:s, s:I, s:I}", "login", json_string_value(json_object_get(c->app, "bot_login")),
                                   "installation", (json_int_t)id, "expires_at", (json_int_t)exp));

@@ -228,7 +228,8 @@ static int authenticate(mh_ctx *c, const char *auth)
             if (strcmp(id, issbuf) != 0 && !(cid && strcmp(cid, issbuf) == 0))
                 continue;
             char err[256];
-            if (mh_jwt_verify(token, json_string_value(json_object_get(app, "public_key")), time(NULL), err,
+            if (mh_jwt_verify(token, json_string_value(json_object_get(app, "public_key")),
+                              time(NULL) + g_mh->clock_skew_s, err,
                               sizeof err) == 0) {
                 c->app = app;
                 c->token_is_jwt = 1;
@@ -241,7 +242,7 @@ static int authenticate(mh_ctx *c, const char *auth)
     c->user = mh_user_by_token(token);
     if (!c->user) {
         json_t *it = json_object_get(g_mh->installation_tokens, token);
-        if (it && json_integer_value(json_object_get(it, "expires_at")) > time(NULL))
+        if (it && json_integer_value(json_object_get(it, "expires_at")) > time(NULL) + g_mh->clock_skew_s)
             c->user = mh_user_by_login(json_string_value(json_object_get(it, "login")));
     }
     return c->user ? 0 : -1;

@@ -400,7 +400,7 @@ static void note_rate(lq_github *gh, const exchange *x)
 
 /* One HTTP exchange. Returns the curl code; x filled. */
 static CURLcode perform(lq_github *gh, exchange *x, const char *method, const char *url,
-                        const char *body, const char *etag, long *status)
+                        const char *body, const char *etag, const char *auth, long *status)
 {
     CURL *c = gh->curl;
     curl_easy_reset(c);
@@ -417,7 +417,9 @@ static CURLcode perform(lq_github *gh, exchange *x, const char *method, const ch
     ADD("Accept: application/vnd.github+json");
     ADD("X-GitHub-Api-Version: 2022-11-28");
     ADD(gh->ua_header);
-    if (gh->auth_header)
+    if (auth)
+        ADD(auth);
+    else if (gh->auth_header)
         ADD(gh->auth_header);
     if (body)
         ADD("Content-Type: application/json; charset=utf-8");
@@ -515,20 +517,44 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
         free(payload);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
-    int retries = 0, rate_waits = 0, rc = LQ_OK;
+    int retries = 0, rate_waits = 0, rc = LQ_OK, refreshed = 0;
+    char *auth = NULL; /* "Authorization: Bearer ..." from token_cb (wiped after use) */
     for (;;) {
         exchange x;
         memset(&x, 0, sizeof x);
         x.retry_after = x.rl_limit = x.rl_remaining = x.rl_used = x.rl_reset = -1;
+        if (gh->cfg.token_cb) {
+            enum { AUTH_CAP = 4096 };
+            if (!auth && !(auth = calloc(1, AUTH_CAP))) {
+                rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+                break;
+            }
+            static const char pre[] = "Authorization: Bearer ";
+            memcpy(auth, pre, sizeof pre);
+            lq_error te = {0};
+            if (gh->cfg.token_cb(gh->cfg.token_ctx, refreshed == 1, auth + sizeof pre - 1,
+                                 AUTH_CAP - sizeof pre, &te)) {
+                rc = lq_error_set(err, LQ_ERROR, "%s %s: no token: %s", method, path, te.msg);
+                break;
+            }
+            if (refreshed == 1)
+                refreshed = 2;
+        }
         cache_entry *ce = is_get(method) ? cache_find(gh, url) : NULL;
         long status = 0, t0 = now_ms();
-        CURLcode cc = perform(gh, &x, method, url, payload, ce ? ce->etag : NULL, &status);
+        CURLcode cc = perform(gh, &x, method, url, payload, ce ? ce->etag : NULL, auth, &status);
         gh->rate.requests++;
         note_rate(gh, &x);
         if (gh->cfg.log)
             gh->cfg.log(gh->cfg.log_ctx, method, url, status, now_ms() - t0,
                         cc != CURLE_OK ? curl_easy_strerror(cc) : status == 304 ? "cached" : NULL);
         long wait = 0;
+        if (cc == CURLE_OK && status == 401 && gh->cfg.token_cb && !refreshed) {
+            /* The installation token expired or was revoked: fetch a new one, once. */
+            free(x.body);
+            refreshed = 1;
+            continue;
+        }
         if (cc == CURLE_OK && status == 304 && ce) {
             gh->rate.not_modified++;
             out->status = 200;
@@ -579,6 +605,12 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
         }
         free(x.body);
         break;
+    }
+    if (auth) {
+        volatile char *p = auth;
+        while (*p)
+            *p++ = 0;
+        free(auth);
     }
     free(url);
     free(payload);

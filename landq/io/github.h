@@ -37,6 +37,12 @@ typedef struct lq_github_config {
     void (*log)(void *ctx, const char *method, const char *url, long status, long ms,
                 const char *note);
     void *log_ctx;
+    /* Optional: supplies the token per request instead of .token (GitHub App installation
+     * tokens, io/appauth.h). refresh = 1 after a 401: get a new one (the request is then
+     * repeated once). Writes a NUL-terminated token into buf[cap]; returns 0, or non-zero with
+     * err set, and the request fails with LQ_ERROR and that message. */
+    int (*token_cb)(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
+    void *token_ctx;
 } lq_github_config;
 
 typedef struct lq_gh_response {

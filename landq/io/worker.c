@@ -1115,8 +1115,16 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
     lq_error err = {0};
     if (lq_mirror_path(&path, w->mirror_dir, w->repos[i], &err) == LQ_OK &&
         lq_mirror_url_from_api(&url, w->api_url, w->repos[i], &err) == LQ_OK) {
-        lq_mirror_config mc = {path, url, w->token, gh_should_stop, w};
+        /* With GitHub App authentication the mirror gets the installation token current
+         * now (it keeps it: fetches after that token expired fail until a restart). */
+        char app_token[1024] = "";
+        if (w->cfg.token_cb && w->cfg.token_cb(w->cfg.token_ctx, 0, app_token,
+                                               sizeof app_token, &err))
+            app_token[0] = '\0';
+        lq_mirror_config mc = {path, url, w->cfg.token_cb ? app_token : w->token,
+                               gh_should_stop, w};
         lq_mirror_open(&w->mirrors[i], &mc, &err);
+        memset(app_token, 0, sizeof app_token);
     }
     if (!w->mirrors[i])
         wlog("warn", "msg=\"no git mirror: conflict reports unavailable\" repo=%s error=\"%s\"",
@@ -1929,7 +1937,8 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     }
     lq_github_config gc = {
         .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
-        .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w};
+        .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
+        .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx};
     if ((rc = lq_github_new(&w->gh, &gc, err))) {
         worker_free(w);
         return rc;

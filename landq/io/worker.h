@@ -36,6 +36,10 @@ typedef struct lq_worker_config {
     int reconcile_interval_s;             /* sweep for labeled pull requests whose webhook was
                                              lost (io/reconcile.h) at start-up and this often;
                                              0 = never */
+    /* GitHub App authentication (io/appauth.h): when set, tokens come from this callback
+     * (lq_github_config.token_cb) instead of .token. */
+    int (*token_cb)(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
+    void *token_ctx;
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

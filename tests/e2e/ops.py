@@ -32,7 +32,8 @@ class OpsEnv(e2e.Env):
     """e2e.Env with extra landq flags/env, an optional GitHub App in the world."""
 
     def __init__(self, args, name, extra=(), app=False, wrong_key=False, skew=0, env=None,
-                 token=True):
+                 token=True, expect_exit=False):
+        self.expect_exit = expect_exit
         self.extra = list(extra)
         self.app = app
         self.wrong_key = wrong_key
@@ -51,7 +52,6 @@ class OpsEnv(e2e.Env):
                 openssl_key(key)
             with open(args.world) as f:
                 w = json.load(f)
-            w.setdefault('users', []).append({'login': 'lander[bot]', 'type': 'Bot'})
             w['apps'] = [{'id': APP_ID, 'slug': 'lander', 'public_key': pub,
                           'installations': [{'id': INSTALLATION, 'account': 'acme',
                                              'repositories': ['mono']}]}]
@@ -74,6 +74,8 @@ class OpsEnv(e2e.Env):
         self.lq_log = open(self.lq_log_path, 'w')
         self.db = os.path.join(self.dir, 'landq.db')
         self.lq = self.spawn_landq()
+        if self.expect_exit:  # the case checks how landq fails
+            return
         self.lq_port = self.wait_port(self.lq_port_path, self.lq, 'landq')
         st, hook = self.call('POST', '/repos/%s/hooks' % REPO, 'bob', {
             'name': 'web', 'active': True,
@@ -158,8 +160,78 @@ def case_reconcile_lost_label(e):
           'idle sweeps must be conditional (304): %s' % [r.get('status') for r in lists])
     check('msg="reconcile sweep" listed=1 marked=1' in e.log_text(), 'sweep not logged')
 
+def app_requests(e):
+    return [r for r in e.requests() if r.get('route', '').startswith('apps/')]
+
+
+def check_app_landing(e, n=1):
+    e.approve(n, 'bob')
+    e.label(n, 'alice')
+    e.wait('#%d merged' % n, lambda: e.merged(n))
+    e.wait('landed comment', lambda: [c for c in e.landq_comments(n) if 'landed' in c['body']])
+    users = {r.get('user') for r in e.requests() if r.get('route') != 'apps/create-installation-access-token'
+             and r.get('user') not in ('bob', 'alice', None, '')}
+    check(users == {'lander[bot]'}, 'landq must act as the App\'s bot only: %s' % users)
+    merge = [r for r in e.requests() if r.get('method') == 'PUT' and
+             r.get('path', '').endswith('/pulls/%d/merge' % n)]
+    check(merge and merge[-1].get('user') == 'lander[bot]', 'merged by %s' % merge)
+
+
+def case_app_landing(e):
+    """GitHub App authentication (no token): JWT -> installation token; the App's bot lands."""
+    check_app_landing(e)
+    toks = [r for r in e.requests() if r.get('path', '').endswith('/access_tokens')]
+    check(len(toks) == 1 and toks[0].get('status') == 201, 'one token exchange: %s' % toks)
+    log = e.log_text()
+    check('mod=appauth msg="installation token fetched"' in log, 'token fetch not logged')
+    check('ghs_' not in log, 'a token was logged')
+
+
+def case_app_token_expired(e):
+    """An installation token that expired (401) is replaced and the request repeated."""
+    check_app_landing(e, 1)
+    st, j = e.call('POST', '/_mockhub/installation_tokens/expire', None, {})
+    check(st == 200 and j.get('expired', 0) >= 1, 'expiring tokens: %s %s' % (st, j))
+    check_app_landing(e, 5)
+    toks = [r for r in e.requests() if r.get('path', '').endswith('/access_tokens')]
+    check(len(toks) == 2, 'expected a second token exchange after the 401, got %d' % len(toks))
+    check([r for r in e.requests() if r.get('user') in (None, '') and r.get('status') == 401],
+          'no 401 seen: the expired token was never used')
+    check('installation token refused (401); fetching a new one' in e.log_text(),
+          'refresh not logged')
+
+
+def case_app_wrong_key(e):
+    """A private key that is not the App's: landq serve exits 2 naming the problem."""
+    try:
+        rc = e.lq.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Fail('landq kept running with a wrong App key')
+    check(rc == 2, 'exit status %s (wanted 2)' % rc)
+    log = e.log_text()
+    check('GitHub App authentication failed' in log and 'answered 401' in log and
+          'private key' in log and 'app_id (77)' in log, 'unclear error: %r' % log[-600:])
+    check('BEGIN' not in log, 'the key was printed')
+    e.lq.returncode = 0  # the expected exit: stop() must not report it
+
+
+def case_app_clock_ahead(e):
+    """GitHub's clock 60 s ahead of landq's: the JWT is still accepted and landing works."""
+    check_app_landing(e)
+
+
+def case_app_clock_behind(e):
+    """GitHub's clock 60 s behind landq's: the JWT is still accepted and landing works."""
+    check_app_landing(e)
+
+
 CASE_FLAGS = {
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
+    'app-landing': dict(app=True, token=False),
+    'app-token-expired': dict(app=True, token=False),
+    'app-wrong-key': dict(app=True, token=False, wrong_key=True, expect_exit=True),
+    'app-clock-ahead': dict(app=True, token=False, skew=60),
+    'app-clock-behind': dict(app=True, token=False, skew=-60),
 }
 
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}

@@ -1,0 +1,214 @@
+/* appauth.c -- GitHub App JWT -> installation token, cached and refreshed. */
+#define _GNU_SOURCE /* timegm */
+#include "appauth.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "github.h"
+#include "jwt.h"
+
+struct lq_appauth {
+    char *api_url, *app_id, *installation_id;
+    lq_app_key *key;
+    long early_s;
+    void (*log)(void *ctx, const char *line);
+    void *log_ctx;
+    pthread_mutex_t lock;
+    char *token;        /* cached installation token (owned, wiped on free), or NULL */
+    int64_t expires_at; /* unix seconds, GitHub's expires_at */
+    unsigned long fetched;
+};
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static void wipe(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = 0;
+    free(s);
+}
+
+static void alog(lq_appauth *a, const char *fmt, ...) LQ_PRINTF(2, 3);
+static void alog(lq_appauth *a, const char *fmt, ...)
+{
+    if (!a->log)
+        return;
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    a->log(a->log_ctx, line);
+}
+
+int lq_appauth_new(lq_appauth **out, const lq_appauth_config *cfg, lq_error *err)
+{
+    *out = NULL;
+    if (!cfg || !cfg->api_url || !cfg->app_id || !*cfg->app_id || !cfg->installation_id ||
+        !*cfg->installation_id || !cfg->key_pem)
+        return lq_error_set(err, LQ_EINVAL, "GitHub App: app id, installation id and private "
+                            "key are all required");
+    lq_appauth *a = calloc(1, sizeof(*a));
+    if (!a)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    int rc = lq_app_key_load(&a->key, cfg->key_pem, cfg->key_len, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    a->api_url = xstrdup(cfg->api_url);
+    a->app_id = xstrdup(cfg->app_id);
+    a->installation_id = xstrdup(cfg->installation_id);
+    a->early_s = cfg->refresh_early_s > 0 ? cfg->refresh_early_s : 300;
+    a->log = cfg->log;
+    a->log_ctx = cfg->log_ctx;
+    pthread_mutex_init(&a->lock, NULL);
+    if (!a->api_url || !a->app_id || !a->installation_id) {
+        lq_appauth_free(a);
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    *out = a;
+    return LQ_OK;
+}
+
+void lq_appauth_free(lq_appauth *a)
+{
+    if (!a)
+        return;
+    if (a->key) /* the mutex exists once the key is loaded and the strings copied */
+        pthread_mutex_destroy(&a->lock);
+    lq_app_key_free(a->key);
+    wipe(a->token);
+    free(a->api_url);
+    free(a->app_id);
+    free(a->installation_id);
+    free(a);
+}
+
+/* "2026-11-28T09:47:00Z" -> unix seconds; -1 when malformed. */
+static int64_t parse_iso(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!end || (*end && *end != 'Z' && *end != '.'))
+        return -1;
+    return (int64_t)timegm(&tm);
+}
+
+/* Exchanges a fresh JWT for an installation token. Called with the lock held. */
+static int fetch(lq_appauth *a, lq_error *err)
+{
+    char *jwt = NULL;
+    int rc = lq_jwt_app(&jwt, a->key, a->app_id, (int64_t)time(NULL), err);
+    if (rc)
+        return rc;
+    lq_github *gh = NULL;
+    lq_github_config gc = {.api_url = a->api_url, .token = jwt,
+                           .user_agent = "landq/0.1 (+land queue)", .max_retries = 2,
+                           .backoff_ms = 500};
+    rc = lq_github_new(&gh, &gc, err);
+    wipe(jwt);
+    if (rc)
+        return rc;
+    char path[128];
+    snprintf(path, sizeof path, "/app/installations/%s/access_tokens", a->installation_id);
+    json_t *body = json_object();
+    lq_gh_response r;
+    memset(&r, 0, sizeof r);
+    rc = body ? lq_github_request(gh, &r, "POST", path, body, err)
+              : lq_error_set(err, LQ_ENOMEM, "out of memory");
+    json_decref(body);
+    lq_github_free(gh);
+    if (rc) {
+        lq_gh_response_dispose(&r);
+        return rc;
+    }
+    const char *tok = json_string_value(json_object_get(r.json, "token"));
+    const char *exp = json_string_value(json_object_get(r.json, "expires_at"));
+    if (r.status != 201 || !tok || !*tok) {
+        const char *msg = json_string_value(json_object_get(r.json, "message"));
+        rc = lq_error_set(err, r.status >= 500 || r.status == 0 ? LQ_ETRANSIENT : LQ_ERROR,
+                          "GitHub App authentication failed: POST %s answered "
+                          "%ld%s%s%s", path, r.status, msg ? " (" : "", msg ? msg : "",
+                          msg ? ")" : "");
+        char first[sizeof err->msg];
+        snprintf(first, sizeof first, "%s", err ? err->msg : "");
+        if (r.status == 401)
+            lq_error_set(err, rc, "%s: GitHub could not verify landq's JWT: check "
+                         "app_id (%s) and that app_private_key_file is a current private key "
+                         "of that App", first, a->app_id);
+        else if (r.status == 404)
+            lq_error_set(err, rc, "%s: no installation %s of App %s (check "
+                         "app_installation_id)", first, a->installation_id, a->app_id);
+        lq_gh_response_dispose(&r);
+        return rc;
+    }
+    int64_t when = parse_iso(exp);
+    char *copy = xstrdup(tok);
+    lq_gh_response_dispose(&r);
+    if (!copy)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    wipe(a->token);
+    a->token = copy;
+    /* Unknown expiry: GitHub's tokens live an hour. */
+    a->expires_at = when > 0 ? when : (int64_t)time(NULL) + 3600;
+    a->fetched++;
+    alog(a, "msg=\"installation token fetched\" app_id=%s installation=%s expires_in_s=%lld "
+         "fetched=%lu", a->app_id, a->installation_id,
+         (long long)(a->expires_at - (int64_t)time(NULL)), a->fetched);
+    return LQ_OK;
+}
+
+int lq_appauth_token(lq_appauth *a, int refresh, char *buf, size_t cap, lq_error *err)
+{
+    pthread_mutex_lock(&a->lock);
+    int rc = LQ_OK;
+    int64_t now = (int64_t)time(NULL);
+    if (refresh || !a->token || now >= a->expires_at - a->early_s) {
+        if (refresh && a->token)
+            alog(a, "msg=\"installation token refused (401); fetching a new one\" app_id=%s",
+                 a->app_id);
+        rc = fetch(a, err);
+        if (rc)
+            alog(a, "msg=\"cannot get an installation token\" error=\"%s\"", err->msg);
+    }
+    if (!rc) {
+        size_t n = strlen(a->token);
+        if (n + 1 > cap)
+            rc = lq_error_set(err, LQ_ETOOBIG, "installation token longer than %zu bytes", cap);
+        else
+            memcpy(buf, a->token, n + 1);
+    }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+int lq_appauth_token_cb(void *ctx, int refresh, char *buf, size_t cap, lq_error *err)
+{
+    return lq_appauth_token(ctx, refresh, buf, cap, err);
+}
+
+int64_t lq_appauth_expires_in(lq_appauth *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int64_t v = a->token ? a->expires_at - (int64_t)time(NULL) : -1;
+    pthread_mutex_unlock(&a->lock);
+    return v;
+}
