@@ -7,6 +7,9 @@
  * first one downloads everything, later ones only the objects the mirror does not have yet
  * (libgit2 negotiates with the mirror's refs). Tags are not fetched.
  *
+ * Each fetch adds a pack; past a few dozen, the small ones are merged into one (libgit2 has no
+ * gc, and lookups slow down with every pack).
+ *
  * Never trusted: on open the mirror must be a bare repository landq created (a marker file
  * "landq-mirror" in it), open cleanly, and every branch it holds must resolve to a commit whose
  * tree is readable; otherwise the directory is removed and re-created (empty, so the next fetch
@@ -42,6 +45,7 @@ typedef struct lq_mirror_stats {
     unsigned long updated_refs;     /* refs created or moved by the last fetch */
     int recreated;                  /* the mirror was re-created (corrupt/missing/first use) */
     int full;                       /* the fetch started from an empty mirror */
+    unsigned long packs_merged;     /* small packs merged into one after the fetch (see .c) */
 } lq_mirror_stats;
 
 /* Opens (checking it) or creates the mirror. LQ_ERROR with the reason (and path) when the

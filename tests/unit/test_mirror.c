@@ -229,6 +229,65 @@ Test(mirror, only_the_branches_asked_for)
     lq_mirror_free(m);
 }
 
+static int count_packs(void)
+{
+    char packdir[700];
+    snprintf(packdir, sizeof packdir, "%s/objects/pack", mirror_path);
+    DIR *d = opendir(packdir);
+    cr_assert_not_null(d, "%s", packdir);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        n += len > 5 && !strcmp(e->d_name + len - 5, ".pack");
+    }
+    closedir(d);
+    return n;
+}
+
+Test(mirror, small_packs_are_merged)
+{
+    lq_mirror *m = open_mirror(NULL);
+    lq_mirror_stats st;
+    fetch(m, &st);
+    git_oid ids[40];
+    git_oid prev = tip;
+    unsigned long merged = 0;
+    char text[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(text, sizeof text, "round %d\n", i);
+        gf_file f[] = {{"README", text, 0}};
+        prev = ids[i] = gf_commit(src, "refs/heads/main", &prev, "round", f, 1);
+        fetch(m, &st);
+        merged += st.packs_merged;
+        cr_assert_leq(count_packs(), 25, "round %d: %d packs", i, count_packs());
+    }
+    cr_assert_geq(merged, 24, "merged %lu", merged);
+    cr_assert(has_ref(m, "refs/heads/main", &prev));
+    /* Every commit, tree and blob still reads back, through the handle and after reopening. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < 40; i++) {
+            git_commit *c = NULL;
+            git_tree *t = NULL;
+            cr_assert_eq(git_commit_lookup(&c, lq_mirror_repo(m), &ids[i]), 0, "commit %d", i);
+            cr_assert_eq(git_commit_tree(&t, c), 0);
+            git_tree_entry *e = NULL;
+            cr_assert_eq(git_tree_entry_bypath(&e, t, "README"), 0);
+            git_blob *b = NULL;
+            cr_assert_eq(git_blob_lookup(&b, lq_mirror_repo(m), git_tree_entry_id(e)), 0);
+            git_blob_free(b);
+            git_tree_entry_free(e);
+            git_tree_free(t);
+            git_commit_free(c);
+        }
+        lq_mirror_free(m);
+        m = open_mirror(NULL); /* open re-checks the refs: must not re-create */
+        fetch(m, &st);
+        cr_assert_eq(st.recreated, 0);
+    }
+    lq_mirror_free(m);
+}
+
 static int stop_now(void *ctx)
 {
     return *(int *)ctx;
