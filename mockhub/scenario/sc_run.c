@@ -47,6 +47,7 @@ typedef struct {
     json_t *label_order; /* [N, ...] first label per PR */
     json_t *labelers;   /* "N" -> login of the last label step */
     json_t *fault_ids;  /* name -> [ids] */
+    json_t *faults_final; /* the fault rules and counters when the timeline ended */
     int rate_limit_steps;
     int npulls;
     mh_buf diff;        /* what differed */
@@ -1087,8 +1088,11 @@ static char *file_at(env *e, const char *path, const char *ref, size_t *len)
     char url[1024];
     snprintf(url, sizeof url, "/repos/%s/contents/%s?ref=%s", e->repo, enc, ref);
     free(enc);
-    json_t *j = get_json(e, url, e->reader);
-    const char *c = json_string_value(json_object_get(j, "content"));
+    json_t *j = NULL;
+    int status = http(e, "GET", url, e->reader, NULL, &j);
+    if (status != 200 && status != 404)
+        differ(e, "reading %s at %.12s: HTTP %d", path, ref, status);
+    const char *c = status == 200 ? json_string_value(json_object_get(j, "content")) : NULL;
     char *out = NULL;
     if (c) {
         size_t n = 0;
@@ -1337,6 +1341,11 @@ static json_t *pull_files(env *e, int n)
         char path[512];
         snprintf(path, sizeof path, "/repos/%s/pulls/%d/files?per_page=100&page=%d", e->repo, n, page);
         json_t *j = get_json(e, path, e->reader);
+        if (!json_is_array(j)) {
+            differ(e, "cannot read the files of #%d", n);
+            json_decref(j);
+            break;
+        }
         size_t got = json_array_size(j);
         json_array_extend(all, j);
         json_decref(j);
@@ -1575,7 +1584,7 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
                    json_string_value(json_object_get(d, "event")), (long long)code);
     }
     json_decref(dl);
-    json_t *fs = get_json(e, "/_mockhub/faults", NULL);
+    json_t *fs = json_incref(e->faults_final);
     json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
     long injected = 0;
     json_t *f;
@@ -1749,6 +1758,9 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
             differ(&e, "landq still busy %d s after the last step", DEFAULT_WAIT_MS / 1000);
         if (e.lq_pid > 0 || !e.failed) {
             landq_alive(&e);
+            /* the checks read through the REST API: no fault may hit them */
+            e.faults_final = get_json(&e, "/_mockhub/faults", NULL);
+            http(&e, "DELETE", "/_mockhub/faults", NULL, NULL, NULL);
             json_t *stt = state(&e);
             json_t *reqs = requests(&e);
             if (stt) {
@@ -1783,6 +1795,7 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
     json_decref(e.label_order);
     json_decref(e.labelers);
     json_decref(e.fault_ids);
+    json_decref(e.faults_final);
     res->seconds = now_s() - t0;
     return rc;
 }
