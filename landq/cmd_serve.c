@@ -22,6 +22,7 @@
 #include "fsutil.h"
 #include "inbox.h"
 #include "intake.h"
+#include "metrics.h"
 #include "worker.h"
 
 #define SECRET_MAX 65536
@@ -190,6 +191,7 @@ struct serve_health {
     lq_inbox *inbox;
     lq_intake *intake;       /* set once listening */
     lq_allowlist *allowlist; /* NULL when webhook_allowlist = off */
+    lq_metrics *metrics;     /* the worker's series (io/metrics.h) */
 };
 
 static int allow_cb(void *ctx, const struct sockaddr *addr, const char *xff)
@@ -210,6 +212,16 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
         char *base = h->intake ? lq_intake_metrics_text(h->intake) : strdup("");
         if (!base)
             return NULL;
+        char *wm = lq_metrics_text(h->metrics);
+        if (wm) {
+            size_t bl = strlen(base), wl = strlen(wm);
+            char *nb = realloc(base, bl + wl + 1);
+            if (nb) {
+                memcpy(nb + bl, wm, wl + 1);
+                base = nb;
+            }
+            free(wm);
+        }
         char extra[512];
         snprintf(extra, sizeof extra,
                  "# HELP landq_webhook_allowlist_ranges GitHub webhook source ranges in force.\n"
@@ -310,7 +322,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_worker *worker = NULL;
     lq_intake *intake = NULL;
     lq_appauth *appauth = NULL;
-    struct serve_health health = {NULL, NULL, NULL};
+    struct serve_health health = {NULL, NULL, NULL, NULL};
 
     if (config_path) {
         char *text = NULL;
@@ -490,7 +502,8 @@ int lq_cmd_serve(int argc, char **argv)
         .required_check_count = cfg.required_checks.count, .verbose = verbose,
         .mirror_dir = cfg.mirror_dir.value,
         .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
-        .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth};
+        .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
+        .metrics = health.metrics = lq_metrics_new()};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);
@@ -564,6 +577,7 @@ out:
     lq_intake_stop(intake);
     lq_allowlist_stop(health.allowlist);
     lq_worker_stop(worker);
+    lq_metrics_free(health.metrics);
     lq_inbox_close(inbox);
     lq_appauth_free(appauth);
     wipe(token);

@@ -15,6 +15,7 @@
 #include "conflicts.h"
 #include "github.h"
 #include "message.h"
+#include "metrics.h"
 #include "mirror.h"
 #include "policy.h"
 #include "queue.h"
@@ -70,6 +71,7 @@ struct lq_worker {
     char *mirror_dir;       /* conflict analysis: bare mirrors live here */
     lq_mirror **mirrors;    /* one per served repository, opened on first use */
     int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
+    int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -95,6 +97,9 @@ static void gh_log(void *ctx, const char *method, const char *url, long status, 
                    const char *note)
 {
     lq_worker *w = ctx;
+    char l[64];
+    snprintf(l, sizeof l, "status=\"%ld\"", status);
+    lq_metrics_add(w->cfg.metrics, "landq_github_requests_total", l, 1);
     if (w->cfg.verbose || status >= 500 || status == 0 || status == 401 || status == 403)
         wlog(status >= 500 || status == 0 ? "warn" : "debug",
              "msg=\"github request\" method=%s url=\"%s\" status=%ld ms=%ld%s%s%s", method, url,
@@ -774,6 +779,13 @@ static void audit(lq_worker *w, const lq_pr_record *rec, const char *action, con
     wlog("info", "msg=\"%s\" repo=%s pr=%d sha=%.12s summary=\"%s\"%s%s", action, rec->repo,
          rec->number, rec->head_sha, summary ? summary : "", commit ? " commit=" : "",
          commit ? commit : "");
+    char l[128];
+    lq_metrics_add(w->cfg.metrics, "landq_decisions_total",
+                   lq_metrics_label(l, sizeof l, "action", action), 1);
+    if (!strcmp(action, "eject") || !strcmp(action, "blocked") || !strcmp(action, "refused") ||
+        !strcmp(action, "conflict"))
+        lq_metrics_add(w->cfg.metrics, "landq_refusals_total",
+                       lq_metrics_label(l, sizeof l, "reason", action), 1);
 }
 
 /* Posts the landq commit status unless the same one was posted last. */
@@ -1336,6 +1348,12 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
     snprintf(summary, sizeof summary, "landed as %s on %.200s", c12, rec->base);
     char *reasons[] = {summary};
     audit(w, rec, "landed", summary, reasons, 1, rec->landed_sha);
+    char l[600];
+    lq_metrics_add(w->cfg.metrics, "landq_landings_total",
+                   lq_metrics_label2(l, sizeof l, "repo", rec->repo, "branch", rec->base), 1);
+    if (rec->labeled_at_ms > 0)
+        lq_metrics_observe(w->cfg.metrics, "landq_label_to_landing_seconds", NULL,
+                           (double)(lq_store_now_ms() - rec->labeled_at_ms) / 1000.0);
     landed_feedback(w, rec);
 }
 
@@ -1717,6 +1735,21 @@ static int handle_delivery(lq_worker *w, const lq_delivery *d)
         }
     }
 out:
+    {
+        /* One line per delivery: which pull request (or commit) it was about. */
+        const json_t *pr = json_object_get(p, "pull_request");
+        json_int_t num = json_integer_value(json_object_get(p, "number"));
+        if (!num)
+            num = json_integer_value(json_object_get(pr, "number"));
+        const char *sha = jpath(pr, "head", "sha");
+        if (!sha)
+            sha = jstr(p, "sha");
+        if (!sha && json_is_object(json_object_get(p, d->event)))
+            sha = jstr(json_object_get(p, d->event), "head_sha");
+        wlog("info", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%lld sha=%.12s%s",
+             d->id, d->event, jstr(p, "action") ? jstr(p, "action") : "-", repo ? repo : "-",
+             (long long)num, sha ? sha : "-", repo_served(w, repo) ? "" : " ignored=not-served");
+    }
     json_decref(p);
     return rc;
 }
@@ -1811,6 +1844,39 @@ static void reconcile(lq_worker *w)
              st.marked, st.cached);
 }
 
+/* /metrics gauges owned by the worker: queue depth per branch, GitHub rate limit budget and
+ * 304s, at most once a second. */
+static void export_gauges(lq_worker *w)
+{
+    int64_t now = lq_store_now_ms();
+    if (!w->cfg.metrics || now < w->next_gauges_ms)
+        return;
+    w->next_gauges_ms = now + 1000;
+    lq_pr_record *recs = NULL;
+    size_t n = 0;
+    lq_error err = {0};
+    if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) == LQ_OK) {
+        lq_metrics_clear(w->cfg.metrics, "landq_queue_depth");
+        for (size_t i = 0; i < n; i++) {
+            char l[600];
+            lq_metrics_add(w->cfg.metrics, "landq_queue_depth",
+                           lq_metrics_label2(l, sizeof l, "repo", recs[i].repo, "branch",
+                                             recs[i].base[0] ? recs[i].base : "?"), 1);
+        }
+        lq_store_list_free(recs, n);
+    }
+    lq_gh_rate r;
+    lq_github_rate(w->gh, &r);
+    if (r.remaining >= 0)
+        lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit_remaining", NULL,
+                       (double)r.remaining);
+    if (r.limit >= 0)
+        lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit", NULL, (double)r.limit);
+    lq_metrics_set(w->cfg.metrics, "landq_github_not_modified_total", NULL,
+                   (double)r.not_modified);
+    lq_metrics_set(w->cfg.metrics, "landq_github_retries_total", NULL, (double)r.retries);
+}
+
 static void *run(void *arg)
 {
     lq_worker *w = arg;
@@ -1837,6 +1903,7 @@ static void *run(void *arg)
         if (atomic_load(&w->stop))
             break;
         reconcile(w);
+        export_gauges(w);
         int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
         if (ev < 0)
             w->retry_after_ms = lq_store_now_ms() + 2000;
@@ -1942,6 +2009,35 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     if ((rc = lq_github_new(&w->gh, &gc, err))) {
         worker_free(w);
         return rc;
+    }
+    if (cfg->metrics) {
+        static const double to_land[] = {10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600,
+                                         86400};
+        lq_metrics *m = cfg->metrics;
+        lq_metrics_describe(m, "landq_landings_total", LQ_METRIC_COUNTER,
+                            "Pull requests landed by landq.", NULL, 0);
+        lq_metrics_describe(m, "landq_refusals_total", LQ_METRIC_COUNTER, "Pull requests "
+                            "refused (eject, blocked, refused by GitHub, conflict), by reason.",
+                            NULL, 0);
+        lq_metrics_describe(m, "landq_decisions_total", LQ_METRIC_COUNTER,
+                            "Decisions recorded in the audit log, by action.", NULL, 0);
+        lq_metrics_describe(m, "landq_label_to_landing_seconds", LQ_METRIC_HISTOGRAM,
+                            "Time from the land label to the landing.", to_land,
+                            sizeof to_land / sizeof to_land[0]);
+        lq_metrics_describe(m, "landq_queue_depth", LQ_METRIC_GAUGE,
+                            "Queued pull requests (armed, ready, merging, blocked) per branch.",
+                            NULL, 0);
+        lq_metrics_describe(m, "landq_github_requests_total", LQ_METRIC_COUNTER,
+                            "GitHub REST requests of the worker, by HTTP status (0 = no answer).",
+                            NULL, 0);
+        lq_metrics_describe(m, "landq_github_rate_limit_remaining", LQ_METRIC_GAUGE,
+                            "x-ratelimit-remaining of the last GitHub answer.", NULL, 0);
+        lq_metrics_describe(m, "landq_github_rate_limit", LQ_METRIC_GAUGE,
+                            "x-ratelimit-limit of the last GitHub answer.", NULL, 0);
+        lq_metrics_describe(m, "landq_github_not_modified_total", LQ_METRIC_COUNTER,
+                            "GET requests answered 304 and served from the ETag cache.", NULL, 0);
+        lq_metrics_describe(m, "landq_github_retries_total", LQ_METRIC_COUNTER,
+                            "GitHub requests repeated (rate limits, 5xx, network).", NULL, 0);
     }
     if (pthread_create(&w->thread, NULL, run, w)) {
         worker_free(w);

@@ -40,6 +40,8 @@ typedef struct lq_worker_config {
      * (lq_github_config.token_cb) instead of .token. */
     int (*token_cb)(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
     void *token_ctx;
+    struct lq_metrics *metrics;           /* optional (io/metrics.h), borrowed: the worker's
+                                             series are declared and updated there */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

@@ -225,6 +225,49 @@ def case_app_clock_behind(e):
     check_app_landing(e)
 
 
+def metric(text, series):
+    """Value of one series line ('name{labels}') in Prometheus text, or None."""
+    for line in text.splitlines():
+        if line.startswith(series + ' '):
+            return float(line.split()[-1])
+    return None
+
+
+def case_metrics_and_logs(e):
+    """GET /metrics: landings, refusals, label-to-landing histogram, queue depth, API requests by
+    status, rate-limit budget, intake counters; logs: one key=value line per delivery, no token."""
+    e.approve(2, 'bob')          # #2 also needs @acme/infra: stays queued (armed)
+    e.label(2, 'alice')
+    e.status(e.pr(7)['head']['sha'], 'ci/test', 'failure')
+    e.approve(7, 'bob')
+    e.label(7, 'alice')          # failing check: ejected
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    e.wait('#7 ejected', lambda: 'land' not in e.labels(7))
+    def scraped():
+        t = e.metrics()
+        return t if (metric(t, 'landq_landings_total{repo="acme/mono",branch="main"}') == 1 and
+                     metric(t, 'landq_queue_depth{repo="acme/mono",branch="main"}') == 1) else None
+    t = e.wait('metrics after the landing', scraped)
+    check(metric(t, 'landq_label_to_landing_seconds_count') == 1, 'histogram count:\n' + t)
+    check(metric(t, 'landq_label_to_landing_seconds_bucket{le="+Inf"}') == 1, t)
+    check((metric(t, 'landq_refusals_total{reason="eject"}') or 0) >= 1, 'refusal by reason:\n' + t)
+    check((metric(t, 'landq_github_requests_total{status="200"}') or 0) >= 10, t)
+    check(metric(t, 'landq_github_rate_limit_remaining') is not None, t)
+    check(metric(t, 'landq_github_not_modified_total') is not None, t)
+    check('# TYPE landq_label_to_landing_seconds histogram' in t, t)
+    check('landq_webhook_deliveries_total' in t and 'landq_webhook_ack_seconds_bucket' in t,
+          'intake metrics missing:\n' + t)
+    log = e.log_text()
+    lines = [l for l in log.splitlines() if 'msg=delivery ' in l and 'event=pull_request ' in l
+             and 'action=labeled' in l and 'pr=1 ' in l]
+    check(lines and re.search(r'delivery=[0-9a-f-]{36} ', lines[0]) and 'repo=acme/mono' in lines[0]
+          and re.search(r'sha=[0-9a-f]{12}', lines[0]), 'delivery log line: %r' % lines[:1])
+    check('tok-landq' not in log and SECRET not in log, 'a secret was logged')
+    check(re.search(r'msg="landed" repo=acme/mono pr=1 sha=[0-9a-f]{12} ', log), 'landed line')
+
+
 CASE_FLAGS = {
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
     'app-landing': dict(app=True, token=False),
