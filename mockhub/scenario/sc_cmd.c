@@ -126,7 +126,12 @@ int sc_cmd_run(int argc, char **argv)
         sc_result res;
         sc_run(&s, &o, &res);
         const char *xfail = json_string_value(json_object_get(s.root, "expected_failure"));
-        if (xfail && !res.ok) {
+        const char *shows = json_string_value(json_object_get(s.root, "expected_failure_shows"));
+        if (xfail && !res.ok && shows && (!res.report || !strstr(res.report, shows))) {
+            printf("FAIL  %s (%.1fs): expected to fail showing \"%s\", but failed otherwise:\n%s", argv[i], res.seconds,
+                   shows, res.report ? res.report : "");
+            failed++;
+        } else if (xfail && !res.ok) {
             printf("xfail %s (%.1fs): expected failure: %s\n", argv[i], res.seconds, xfail);
             if (o.verbose && res.report)
                 printf("%s", res.report);

@@ -854,7 +854,7 @@ static void check_world(vctx *v, json_t *root)
 
 static const field f_top[] = {{"description", T_STR, 1}, {"world", T_OBJ, 1}, {"steps", T_ARR, 1},
                               {"expect", T_OBJ, 0}, {"repo", T_STR, 0}, {"landq", T_OBJ, 0},
-                              {"expected_failure", T_STR, 0}, {"timeout_ms", T_INT, 0}, {"seed", T_INT, 0},
+                              {"expected_failure", T_STR, 0}, {"expected_failure_shows", T_STR, 0}, {"timeout_ms", T_INT, 0}, {"seed", T_INT, 0},
                               {NULL, 0, 0}};
 static const field f_landq[] = {{"user", T_STR, 0}, {"label", T_STR, 0}, {"required_checks", T_STRS, 0},
                                 {"args", T_STRS, 0}, {NULL, 0, 0}};
