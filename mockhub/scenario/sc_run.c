@@ -49,6 +49,7 @@ typedef struct {
     json_t *fault_ids;  /* name -> [ids] */
     json_t *faults_final; /* the fault rules and counters when the timeline ended */
     int rate_limit_steps;
+    long default_wait; /* ms: the scenario's "timeout_ms", else DEFAULT_WAIT_MS */
     int npulls;
     mh_buf diff;        /* what differed */
     int failed;
@@ -817,7 +818,7 @@ static int match_req(env *e, json_t *r, json_t *st)
 
 static int do_wait_request(env *e, json_t *st)
 {
-    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait);
     long want = json_object_get(st, "count") ? (long)json_integer_value(json_object_get(st, "count")) : 1;
     double end = now_s() + timeout / 1000.0;
     long n = 0;
@@ -911,7 +912,7 @@ static int pr_conditions(env *e, json_t *st, char *why, size_t wl)
 
 static int do_wait_pr(env *e, json_t *st)
 {
-    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait);
     double t0 = now_s(), end = t0 + timeout / 1000.0;
     long min_ms = (long)json_integer_value(json_object_get(st, "min_ms"));
     char why[1024] = "";
@@ -953,7 +954,7 @@ static int do_fault(env *e, json_t *st)
 
 static int do_wait_fault(env *e, json_t *st)
 {
-    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS);
+    long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait);
     long want = json_object_get(st, "fired") ? (long)json_integer_value(json_object_get(st, "fired")) : 1;
     json_t *ids = json_object_get(e->fault_ids, step_s(st, "name", ""));
     double end = now_s() + timeout / 1000.0;
@@ -1021,7 +1022,7 @@ static int run_step(env *e, json_t *st)
     if (!strcmp(kind, "close") || !strcmp(kind, "reopen"))
         return do_close(e, st, !strcmp(kind, "reopen"));
     if (!strcmp(kind, "wait_idle")) {
-        long t = json_object_get(st, "timeout_ms") ? (long)json_integer_value(json_object_get(st, "timeout_ms")) : DEFAULT_WAIT_MS;
+        long t = json_object_get(st, "timeout_ms") ? (long)json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait;
         long q = json_object_get(st, "quiet_ms") ? (long)json_integer_value(json_object_get(st, "quiet_ms")) : QUIET_MS;
         if (wait_idle(e, t, q) < 0) {
             differ(e, "wait_idle: landq still busy after %ld ms", t);
@@ -1733,6 +1734,8 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
     e.labelers = json_object();
     e.fault_ids = json_object();
     e.lq_exit = -1;
+    e.default_wait = json_object_get(s->root, "timeout_ms") ? (long)json_integer_value(json_object_get(s->root, "timeout_ms"))
+                                                            : DEFAULT_WAIT_MS;
     mh_buf_init(&e.diff);
     e.curl = curl_easy_init();
     int rc = 0;
