@@ -8,5 +8,7 @@ int lq_cmd_owners(int argc, char **argv);
 int lq_cmd_codeowners_check(int argc, char **argv);
 int lq_cmd_serve(int argc, char **argv);
 int lq_cmd_firewall(int argc, char **argv);
+int lq_cmd_explain(int argc, char **argv);
+int lq_cmd_audit(int argc, char **argv);
 
 #endif

@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"codeowners-check", lq_cmd_codeowners_check, "report errors in a CODEOWNERS file"},
     {"serve", lq_cmd_serve, "run the land queue: webhook intake, owner-approval policy, squash landing"},
     {"firewall", lq_cmd_firewall, "print firewall rules admitting only GitHub's webhook ranges"},
+    {"explain", lq_cmd_explain, "why a pull request would or would not land (owners, approvals, checks)"},
+    {"audit", lq_cmd_audit, "print the decisions landq recorded (landed, refused, waiting...)"},
 };
 
 static void usage(FILE *out)

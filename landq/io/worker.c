@@ -72,6 +72,7 @@ struct lq_worker {
     lq_mirror **mirrors;    /* one per served repository, opened on first use */
     int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
     int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
+    int explaining;            /* lq_worker_explain(): gather every fact, whatever the verdict */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -617,7 +618,7 @@ static int gather(lq_worker *w, lq_pr_record *rec, facts_buf *b, lq_policy_facts
                             rec->repo, rec->number);
     snprintf(rec->head_sha, sizeof rec->head_sha, "%s", f->head_sha);
     snprintf(rec->base, sizeof rec->base, "%s", f->base_ref);
-    if (!f->open || f->merged || !f->has_label || !f->repo_configured)
+    if ((!f->open || f->merged || !f->has_label || !f->repo_configured) && !w->explaining)
         return LQ_OK; /* the verdict is IGNORE: no need to read more */
 
     /* Labeler and permission. */
@@ -2057,4 +2058,164 @@ void lq_worker_stop(lq_worker *w)
     if (w->started)
         pthread_join(w->thread, NULL);
     worker_free(w);
+}
+
+/* ---------------------------------------------------------------- landq explain */
+
+/* One changed path of the explanation: its owners, the deciding line, who satisfies it. */
+static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *v, const char *path,
+                            const char *const *approvers, size_t na)
+{
+    json_t *o = json_pack("{s:s}", "path", path);
+    if (!o)
+        return NULL;
+    lq_codeowners_match m = {0, 0, NULL};
+    if (f->owners)
+        lq_codeowners_match_path(f->owners, NULL, path, strlen(path), &m);
+    json_t *owners = json_array(), *by = json_array();
+    for (size_t k = 0; k < m.owner_count; k++)
+        json_array_append_new(owners, json_string(m.owners[k].name));
+    for (size_t a = 0; a < na; a++) {
+        const char *via = NULL;
+        char at[140];
+        snprintf(at, sizeof at, "@%s", approvers[a]);
+        for (size_t k = 0; k < m.owner_count && !via; k++) {
+            const lq_owner *ow = &m.owners[k];
+            if (ow->kind == LQ_OWNER_USER && lq_owner_equal(ow->name, at))
+                via = ow->name;
+            for (size_t i = 0; i < f->affiliation_count && !via; i++)
+                if (!strcasecmp(f->affiliations[i].login, approvers[a]) &&
+                    lq_owner_equal(f->affiliations[i].owner, ow->name))
+                    via = ow->name;
+        }
+        if (!via)
+            continue;
+        const char *sha = NULL; /* the approving review (latest of that reviewer) */
+        for (size_t r = 0; r < f->review_count; r++)
+            if (f->reviews[r].login && !strcasecmp(f->reviews[r].login, approvers[a]) &&
+                f->reviews[r].state == LQ_REVIEW_APPROVED)
+                sha = f->reviews[r].commit_id;
+        json_array_append_new(by, json_pack("{s:s, s:s, s:s?}", "reviewer", approvers[a], "via",
+                                            via, "sha", sha));
+    }
+    json_object_set_new(o, "line", json_integer(m.line));
+    json_object_set_new(o, "owners", owners ? owners : json_array());
+    json_object_set_new(o, "approved_by", by ? by : json_array());
+    const char *missing = NULL;
+    for (size_t i = 0; i < v->missing_count && !missing; i++)
+        if (!strcmp(v->missing[i].path, path))
+            missing = v->missing[i].owners;
+    json_object_set_new(o, "missing", missing ? json_string(missing) : json_null());
+    return o;
+}
+
+int lq_worker_explain(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
+                      lq_error *err)
+{
+    *out = NULL;
+    lq_worker *w = calloc(1, sizeof(*w));
+    if (!w)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    w->cfg = *cfg;
+    w->cfg.metrics = NULL;
+    w->explaining = 1;
+    w->repos = dup_list(cfg->repos, cfg->repo_count);
+    w->required = dup_list(cfg->required_checks, cfg->required_check_count);
+    w->api_url = xstrdup(cfg->api_url);
+    w->token = xstrdup(cfg->token ? cfg->token : "");
+    w->label = xstrdup(cfg->label ? cfg->label : "land");
+    w->context = xstrdup(cfg->status_context ? cfg->status_context : "landq");
+    atomic_init(&w->stop, 0);
+    int rc = LQ_OK;
+    if (!w->repos || !w->required || !w->api_url || !w->token || !w->label || !w->context)
+        rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    lq_github_config gc = {
+        .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
+        .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
+        .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx, .max_retries = 2};
+    if (!rc)
+        rc = lq_github_new(&w->gh, &gc, err);
+    lq_pr_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.repo, sizeof rec.repo, "%s", repo);
+    rec.number = number;
+    facts_buf b;
+    memset(&b, 0, sizeof b);
+    lq_policy_facts f;
+    memset(&f, 0, sizeof f);
+    co_entry *coe = NULL;
+    if (!rc)
+        rc = gather(w, &rec, &b, &f, &coe, err);
+    if (rc == LQ_ENOTFOUND)
+        lq_error_set(err, rc, "%s#%d: no such pull request (or the token cannot see it)", repo,
+                     number);
+    lq_verdict v;
+    memset(&v, 0, sizeof v);
+    if (!rc)
+        rc = lq_policy_decide(&v, &f, err);
+    json_t *o = NULL;
+    if (!rc) {
+        const json_t *pr = b.pr;
+        o = json_pack("{s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:s?, s:b}",
+                      "repo", repo, "number", number, "title", jstr(pr, "title"), "author",
+                      f.author, "head_sha", f.head_sha, "base", f.base_ref, "open", f.open,
+                      "merged", f.merged, "draft", f.draft, "labeled", f.has_label, "labeler",
+                      f.labeler, "labeler_can_write", f.labeler_can_write);
+        if (!o)
+            rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        json_object_set_new(o, "label", json_string(w->label));
+        json_object_set_new(o, "codeowners", json_pack("{s:s?, s:s?}", "path",
+                                                       f.codeowners_path, "error",
+                                                       f.codeowners_error));
+        const char **approvers = NULL;
+        size_t na = 0;
+        rc = lq_policy_approvers(&approvers, &na, f.reviews, f.review_count, f.author,
+                                 f.head_sha, err);
+        /* Approvals of reviewers without write permission do not count. */
+        size_t keep = 0;
+        for (size_t a = 0; !rc && a < na; a++) {
+            int nw = 0;
+            for (size_t i = 0; i < f.non_writer_count && !nw; i++)
+                nw = !strcasecmp(f.non_writers[i], approvers[a]);
+            if (!nw)
+                approvers[keep++] = approvers[a];
+        }
+        json_t *files = json_array(), *nw = json_array(), *checks = json_array();
+        for (size_t i = 0; !rc && i < f.file_count; i++) {
+            json_array_append_new(files, explain_path(&f, &v, f.files[i].path, approvers, keep));
+            if (f.files[i].previous_path)
+                json_array_append_new(files, explain_path(&f, &v, f.files[i].previous_path,
+                                                          approvers, keep));
+        }
+        free(approvers);
+        for (size_t i = 0; i < f.non_writer_count; i++)
+            json_array_append_new(nw, json_string(f.non_writers[i]));
+        static const char *const cs[] = {"success", "pending", "failure"};
+        for (size_t i = 0; i < f.check_count; i++)
+            json_array_append_new(checks, json_pack("{s:s?, s:s, s:s?}", "name", f.checks[i].name,
+                                                    "state", cs[f.checks[i].state], "detail",
+                                                    f.checks[i].detail));
+        json_object_set_new(o, "files", files ? files : json_array());
+        json_object_set_new(o, "approvals_without_write", nw ? nw : json_array());
+        json_object_set_new(o, "checks", checks ? checks : json_array());
+        json_t *reasons = json_array();
+        for (size_t i = 0; i < v.reason_count; i++)
+            json_array_append_new(reasons, json_string(v.reasons[i]));
+        json_object_set_new(o, "verdict", json_pack("{s:s, s:s?, s:o}", "kind",
+                                                    lq_verdict_kind_str(v.kind), "summary",
+                                                    v.summary, "reasons",
+                                                    reasons ? reasons : json_array()));
+    }
+    lq_verdict_dispose(&v);
+    facts_buf_dispose(&b);
+    lq_pr_record_dispose(&rec);
+    worker_free(w);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return LQ_OK;
 }

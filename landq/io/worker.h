@@ -44,6 +44,17 @@ typedef struct lq_worker_config {
                                              series are declared and updated there */
 } lq_worker_config;
 
+/* `landq explain`: gathers the facts of repo#number exactly as the worker does (same REST
+ * reads, same CODEOWNERS, approvals, permissions and checks) and asks lq_policy_decide(), with
+ * no store and no side effect. *out (new reference) is an object: the pull request, "files"
+ * (per path: deciding CODEOWNERS "line", "owners", "approved_by" [{reviewer, via, sha}],
+ * "missing"), "checks", "approvals_without_write" and "verdict" {kind, summary, reasons}.
+ * Only the settings of cfg that reading needs are used (api_url, token / token_cb, repos,
+ * label, status_context, required_checks). */
+struct json_t;
+int lq_worker_explain(const lq_worker_config *cfg, const char *repo, int number,
+                      struct json_t **out, lq_error *err);
+
 /* Opens the store and starts the thread. */
 int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err);
 /* Asks the thread to stop after the step in progress (a merge request already sent is

@@ -268,6 +268,58 @@ def case_metrics_and_logs(e):
     check(re.search(r'msg="landed" repo=acme/mono pr=1 sha=[0-9a-f]{12} ', log), 'landed line')
 
 
+def case_explain_and_audit(e):
+    """`landq explain` names owners, the deciding CODEOWNERS line, approvals (reviewer, SHA) and
+    what is missing, the checks and the verdict; `landq audit` prints the recorded decisions."""
+    head2 = e.pr(2)['head']['sha']
+    e.approve(2, 'bob')
+    e.status(head2, 'ci/test', 'success', description='all green')
+    e.label(2, 'alice')
+    e.wait('#2 waiting', lambda: e.landq_status(head2)[0] == 'pending')
+    _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', expect=0)
+    check('acme/mono#2 "Tune infra" by alice: head %s, base main' % head2[:12] in out, out)
+    check('label land: applied by @alice (write permission: yes)' in out, out)
+    check(re.search(r'  infra/main.tf\n    owners: @acme/infra \(CODEOWNERS line \d+\)\n'
+                    r'    MISSING: an approval on the head commit from one of @acme/infra', out), out)
+    check('  ci/test: success (all green)' in out, out)
+    check('verdict: wait: waiting for owner approval: infra/main.tf needs one of @acme/infra'
+          in out, out)
+    # JSON: the same facts, for scripts.
+    _, js, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', '--json', expect=0)
+    j = json.loads(js)
+    f = [x for x in j['files'] if x['path'] == 'infra/main.tf'][0]
+    check(f['owners'] == ['@acme/infra'] and f['missing'] == '@acme/infra' and f['line'] > 0, f)
+    check(j['verdict']['kind'] == 'wait', j['verdict'])
+    # #1: approved by its owner, not labeled: the approval is shown with its SHA.
+    head1 = e.pr(1)['head']['sha']
+    e.approve(1, 'bob')
+    _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#1', expect=0)
+    check('    approved by @bob (as @bob) on %s' % head1[:12] in out, out)
+    check('label land: not applied' in out and 'verdict: ignore' in out, out)
+    e.label(1, 'alice')
+    e.wait('#1 merged', lambda: e.merged(1))
+    merged = e.pr(1)['merge_commit_sha']
+    e.wait('landed recorded', lambda: 'landed' in e.landq_cmd('audit', '--pr', 'acme/mono#1')[1])
+    _, out, _ = e.landq_cmd('audit', '--pr', 'acme/mono#1', expect=0)
+    check(re.search(r'^\d{4}-\d\d-\d\dT[\d:.]+Z acme/mono#1 landed head=%s commit=%s  landed as '
+                    % (head1[:12], merged[:12]), out, re.M), out)
+    check('acme/mono#2' not in out, 'filter by --pr: ' + out)
+    _, out, _ = e.landq_cmd('audit', '--db', e.db, '--json', expect=0)
+    rows = [json.loads(l) for l in out.splitlines()]
+    check(any(r['number'] == 2 and r['action'] == 'wait' and r['reasons'] for r in rows), rows)
+    check(any(r['number'] == 1 and r['action'] == 'landed' and r['commit'] == merged
+              for r in rows), rows)
+    # Usage errors exit 2 with one line.
+    for argv in (('explain', '--bogus'), ('explain', '--pr', 'acme-mono#2'), ('explain',),
+                 ('audit', '--bogus'), ('audit', '--pr', 'x/y#0'), ('audit', '--limit', '-1')):
+        rc, _, err = e.landq_cmd(*argv)
+        check(rc == 2 and err.count('\n') == 1, '%s: exit %s, stderr %r' % (argv, rc, err))
+    rc, _, err = e.landq_cmd('explain', '--pr', 'acme/mono#999')
+    check(rc == 1 and 'no such pull request' in err, 'missing PR: %s %r' % (rc, err))
+    rc, _, err = e.landq_cmd('audit', '--db', os.path.join(e.dir, 'nope.db'))
+    check(rc == 1 and 'cannot open' in err, 'missing db: %s %r' % (rc, err))
+
+
 CASE_FLAGS = {
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
     'app-landing': dict(app=True, token=False),
