@@ -201,3 +201,38 @@ Test(config, webhook_allowlist_settings)
     cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
     cr_assert(strstr(err.msg, "'meta' or 'off'"), "%s", err.msg);
 }
+
+Test(config, reconcile_interval)
+{
+    cr_assert_str_eq(cfg.reconcile_interval.value, "300");
+    cr_assert_eq(parse("repo = acme/mono\nreconcile_interval = 0\n"), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    const char *bad[] = {"-1", "x", "", "604801", "5s"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(lq_config_set(&cfg, "reconcile_interval", bad[i], "--reconcile-interval",
+                                   &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "%s", bad[i]);
+        cr_assert(strstr(err.msg, "--reconcile-interval: reconcile_interval:"), "%s", err.msg);
+    }
+}
+
+Test(config, app_settings_all_or_nothing)
+{
+    cr_assert_eq(parse("repo = acme/mono\napp_id = 77\n"), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "app_private_key_file"), "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "app_private_key_file", "/etc/landq/app.pem",
+                               "LANDQ_APP_PRIVATE_KEY_FILE", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "app_installation_id"), "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "app_installation_id", "7001x", "--app-installation-id",
+                               &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--app-installation-id: app_installation_id: '7001x'"), "%s",
+              err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "app_installation_id", "7001", "x", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "app_id", "0", "--app-id", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--app-id: app_id: '0' is not a positive number"), "%s", err.msg);
+}
