@@ -1489,19 +1489,55 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
             differ(e, "invariant 2: #%d's commit title is \"%.*s\", not the pull request title \"%s\"", n, (int)tl,
                    msg ? msg : "", title);
         json_t *approvers = sc_approvers(json_object_get(p, "reviews"), author, head);
-        /* trailers: the last lines "Approved-by: X", exactly the approvers, sorted */
-        mh_buf want;
-        mh_buf_init(&want);
-        size_t j;
-        json_t *a;
-        json_array_foreach(approvers, j, a) mh_buf_printf(&want, "%sApproved-by: %s", j ? "\n" : "", json_string_value(a));
-        size_t ml = msg ? strlen(msg) : 0, wl = want.len;
-        int trailers_ok = wl ? ml >= wl && !strcmp(msg + ml - wl, want.ptr) && (ml == wl || msg[ml - wl - 1] == '\n')
-                             : !msg || !strstr(msg, "Approved-by:");
-        if (!trailers_ok)
-            differ(e, "invariant 2: #%d's commit message does not end with the approvals on %.12s:\n%s\n---- message:\n%s", n,
-                   head, wl ? want.ptr : "(no Approved-by lines)", msg ? msg : "");
-        mh_buf_dispose(&want);
+        /* trailers: the last lines "Approved-by: X": approvers of the merged head (the ones the decision
+         * used; an approval that arrives between the decision and the merge may be missing), sorted
+         * case-insensitively, each once, after a blank line */
+        char *tr_err = NULL;
+        {
+            const char *end = msg ? msg + strlen(msg) : NULL;
+            const char *prev_login = NULL;
+            json_t *seen = json_array();
+            while (msg && end > msg && end[-1] == '\n')
+                end--;
+            while (msg && end > msg) {
+                const char *ls = end;
+                while (ls > msg && ls[-1] != '\n')
+                    ls--;
+                if (strncmp(ls, "Approved-by: ", 13)) {
+                    if (json_array_size(seen) && ls != end)
+                        tr_err = strdup("the Approved-by block does not follow a blank line");
+                    break;
+                }
+                json_array_insert_new(seen, 0, json_stringn(ls + 13, (size_t)(end - ls - 13)));
+                if (ls == msg)
+                    break;
+                end = ls - 1;
+            }
+            size_t j;
+            json_t *a;
+            json_array_foreach(seen, j, a) {
+                const char *login = json_string_value(a);
+                int ok = 0;
+                size_t q;
+                json_t *b;
+                json_array_foreach(approvers, q, b) ok |= !strcmp(json_string_value(b), login);
+                if (!ok && !tr_err) {
+                    mh_buf eb;
+                    mh_buf_init(&eb);
+                    mh_buf_printf(&eb, "Approved-by: %s, who did not approve the merged head", login);
+                    tr_err = mh_buf_take(&eb);
+                    mh_buf_dispose(&eb);
+                }
+                if (prev_login && strcasecmp(prev_login, login) >= 0 && !tr_err)
+                    tr_err = strdup("the Approved-by lines are not sorted case-insensitively, each login once");
+                prev_login = login;
+            }
+            json_decref(seen);
+        }
+        if (tr_err)
+            differ(e, "invariant 2: #%d's commit message: %s (approvers of %.12s: %zu)\n---- message:\n%s", n, tr_err, head,
+                   json_array_size(approvers), msg ? msg : "");
+        free(tr_err);
         /* 1: owners under the base branch's CODEOWNERS (at the merge commit's parent) */
         const char *parent = json_string_value(json_object_get(json_array_get(parents, 0), "sha"));
         size_t colen = 0;
