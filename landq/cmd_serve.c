@@ -55,6 +55,9 @@ static void serve_usage(FILE *out)
             "  --reconcile-interval SECONDS\n"
             "                         list labeled open pull requests at start-up and this\n"
             "                         often, to catch lost webhooks (default 300; 0 = never)\n"
+            "  --redeliver-hook OWNER/NAME:HOOK_ID\n"
+            "                         at start-up, ask GitHub to redeliver this webhook's\n"
+            "                         failed deliveries (repeatable; needs admin on its hooks)\n"
             "  --app-id ID            authenticate as this GitHub App (instead of a token),\n"
             "  --app-key-file PATH    with its private key (PEM) and\n"
             "  --app-installation-id ID\n"
@@ -70,7 +73,8 @@ static void serve_usage(FILE *out)
             "  LANDQ_DB, LANDQ_REQUIRED_CHECKS (comma-separated), LANDQ_MIRROR_DIR,\n"
             "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated),\n"
             "  LANDQ_RECONCILE_INTERVAL, LANDQ_APP_ID, LANDQ_APP_PRIVATE_KEY_FILE,\n"
-            "  LANDQ_APP_INSTALLATION_ID (GitHub App authentication: no token needed)\n\n"
+            "  LANDQ_APP_INSTALLATION_ID (GitHub App authentication: no token needed),\n"
+            "  LANDQ_REDELIVER_HOOKS (comma-separated)\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -359,7 +363,8 @@ int lq_cmd_serve(int argc, char **argv)
     }
     if (set_list_env(&cfg, "repo", "LANDQ_REPOS") ||
         set_list_env(&cfg, "required_check", "LANDQ_REQUIRED_CHECKS") ||
-        set_list_env(&cfg, "trusted_proxy", "LANDQ_TRUSTED_PROXIES"))
+        set_list_env(&cfg, "trusted_proxy", "LANDQ_TRUSTED_PROXIES") ||
+        set_list_env(&cfg, "redeliver_hook", "LANDQ_REDELIVER_HOOKS"))
         goto out;
     /* Flags. */
     static const struct {
@@ -373,8 +378,9 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--trusted-proxy", "trusted_proxy"},
                  {"--reconcile-interval", "reconcile_interval"},
                  {"--app-id", "app_id"}, {"--app-key-file", "app_private_key_file"},
-                 {"--app-installation-id", "app_installation_id"}};
-    int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0;
+                 {"--app-installation-id", "app_installation_id"},
+                 {"--redeliver-hook", "redeliver_hook"}};
+    int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {
@@ -414,6 +420,8 @@ int lq_cmd_serve(int argc, char **argv)
             lq_config_clear(&cfg, "required_check");
         if (!strcmp(flags[k].key, "trusted_proxy") && !proxies_from_flags++)
             lq_config_clear(&cfg, "trusted_proxy");
+        if (!strcmp(flags[k].key, "redeliver_hook") && !hooks_from_flags++)
+            lq_config_clear(&cfg, "redeliver_hook");
         if (lq_config_set(&cfg, flags[k].key, val, flags[k].flag, &err)) {
             fail2("%s%s", err.msg, "");
             goto out;
@@ -485,9 +493,11 @@ int lq_cmd_serve(int argc, char **argv)
     rc = 1;
     const char **repos = calloc(cfg.repos.count + 1, sizeof(*repos));
     const char **checks = calloc(cfg.required_checks.count + 1, sizeof(*checks));
-    if (!repos || !checks) {
+    const char **hooks = calloc(cfg.redeliver_hooks.count + 1, sizeof(*hooks));
+    if (!repos || !checks || !hooks) {
         free(repos);
         free(checks);
+        free(hooks);
         fprintf(stderr, "landq serve: out of memory\n");
         goto out;
     }
@@ -495,6 +505,8 @@ int lq_cmd_serve(int argc, char **argv)
         repos[i] = cfg.repos.items[i].value;
     for (size_t i = 0; i < cfg.required_checks.count; i++)
         checks[i] = cfg.required_checks.items[i].value;
+    for (size_t i = 0; i < cfg.redeliver_hooks.count; i++)
+        hooks[i] = cfg.redeliver_hooks.items[i].value;
     lq_worker_config wc = {
         .db_path = cfg.db.value, .inbox = inbox, .api_url = cfg.github_api.value,
         .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
@@ -503,10 +515,12 @@ int lq_cmd_serve(int argc, char **argv)
         .mirror_dir = cfg.mirror_dir.value,
         .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
+        .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
         .metrics = health.metrics = lq_metrics_new()};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);
+    free(hooks);
     if (wrc) {
         fprintf(stderr, "landq serve: cannot start the worker: %s\n", err.msg);
         goto out;

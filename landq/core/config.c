@@ -37,6 +37,7 @@ static const key_def keys[] = {
     {"app_id", K_SCALAR, offsetof(lq_config, app_id)},
     {"app_private_key_file", K_SCALAR, offsetof(lq_config, app_private_key_file)},
     {"app_installation_id", K_SCALAR, offsetof(lq_config, app_installation_id)},
+    {"redeliver_hook", K_LIST, offsetof(lq_config, redeliver_hooks)},
     {"trusted_proxy", K_LIST, offsetof(lq_config, trusted_proxies)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -45,7 +46,8 @@ const char *lq_config_keys(void)
 {
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
-           "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id";
+           "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
+           "redeliver_hook";
 }
 
 static char *xstrdup(const char *s)
@@ -381,6 +383,19 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
                 return lq_error_set(err, LQ_EINVAL, "%s: %s: '%s' is not a positive number",
                                     app[i]->origin, app_keys[i], v);
         }
+    }
+    for (size_t i = 0; i < cfg->redeliver_hooks.count; i++) {
+        const lq_config_value *v = &cfg->redeliver_hooks.items[i];
+        const char *colon = strrchr(v->value, ':');
+        long long id = colon ? strtoll(colon + 1, &end, 10) : 0;
+        int served = 0;
+        for (size_t k = 0; colon && k < cfg->repos.count; k++)
+            served |= strlen(cfg->repos.items[k].value) == (size_t)(colon - v->value) &&
+                      !strncasecmp(cfg->repos.items[k].value, v->value,
+                                   (size_t)(colon - v->value));
+        if (!colon || !colon[1] || *end || id <= 0 || !served)
+            return lq_error_set(err, LQ_EINVAL, "%s: redeliver_hook: '%s' is not "
+                                "OWNER/NAME:HOOK_ID of a served repository", v->origin, v->value);
     }
     const char *wa = cfg->webhook_allowlist.value;
     if (!wa || (strcmp(wa, "meta") && strcmp(wa, "off")))

@@ -49,6 +49,8 @@ typedef struct lq_config {
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
+    lq_config_list redeliver_hooks;      /* OWNER/NAME:HOOK_ID: at start-up, ask GitHub to
+                                            redeliver that webhook's failed deliveries */
 } lq_config;
 
 /* Fills defaults. LQ_OK or LQ_ENOMEM. */

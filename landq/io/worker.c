@@ -20,6 +20,7 @@
 #include "policy.h"
 #include "queue.h"
 #include "reconcile.h"
+#include "redeliver.h"
 #include "store.h"
 
 #define MARKER "<!-- landq:status -->"
@@ -73,6 +74,7 @@ struct lq_worker {
     int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
     int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
     int explaining;            /* lq_worker_explain(): gather every fact, whatever the verdict */
+    char **redeliver;          /* OWNER/NAME:HOOK_ID, NULL-terminated */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -1887,6 +1889,17 @@ static void *run(void *arg)
     lq_pr_record *recs = NULL;
     size_t n = 0;
     lq_error err = {0};
+    /* After downtime: failed deliveries of landq's webhooks, asked again (3 days back, as far
+     * as GitHub keeps them); duplicates are dropped by the inbox. */
+    for (size_t i = 0; w->redeliver && w->redeliver[i] && !atomic_load(&w->stop); i++) {
+        lq_redeliver_stats rs;
+        lq_error re = {0};
+        int rrc = lq_redeliver_failed(w->gh, w->redeliver[i],
+                                      lq_store_now_ms() / 1000 - 3 * 86400, 0, &rs, &re);
+        wlog(rrc ? "warn" : "info", "msg=\"redelivery of failed webhook deliveries\" hook=%s "
+             "seen=%zu failed=%zu redelivered=%zu%s%s%s", w->redeliver[i], rs.seen, rs.failed,
+             rs.redelivered, rrc ? " error=\"" : "", rrc ? re.msg : "", rrc ? "\"" : "");
+    }
     if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) == LQ_OK) {
         for (size_t i = 0; i < n; i++) {
             if (recs[i].state == LQ_PR_MERGING) {
@@ -1950,6 +1963,7 @@ static void worker_free(lq_worker *w)
         lq_codeowners_free(w->co[i].co);
     free_list(w->repos);
     free_list(w->required);
+    free_list(w->redeliver);
     free(w->db_path);
     free(w->api_url);
     if (w->token) {
@@ -1977,6 +1991,7 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->inbox = cfg->inbox;
     w->repos = dup_list(cfg->repos, cfg->repo_count);
     w->required = dup_list(cfg->required_checks, cfg->required_check_count);
+    w->redeliver = dup_list(cfg->redeliver_hooks, cfg->redeliver_hook_count);
     w->db_path = xstrdup(cfg->db_path);
     w->api_url = xstrdup(cfg->api_url);
     w->token = xstrdup(cfg->token ? cfg->token : "");
@@ -1993,7 +2008,8 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
             snprintf(w->mirror_dir, dl + 9, "%.*s/mirrors", (int)dl,
                      slash ? (slash == w->db_path ? "/" : w->db_path) : ".");
     }
-    if (!w->repos || !w->required || !w->db_path || !w->api_url || !w->token || !w->label ||
+    if (!w->repos || !w->required || !w->redeliver || !w->db_path || !w->api_url || !w->token ||
+        !w->label ||
         !w->context || !w->mirrors || !w->mirror_dir) {
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");

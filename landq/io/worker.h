@@ -40,6 +40,9 @@ typedef struct lq_worker_config {
      * (lq_github_config.token_cb) instead of .token. */
     int (*token_cb)(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
     void *token_ctx;
+    const char *const *redeliver_hooks;   /* OWNER/NAME:HOOK_ID (io/redeliver.h): failed
+                                             deliveries asked again at start-up */
+    size_t redeliver_hook_count;
     struct lq_metrics *metrics;           /* optional (io/metrics.h), borrowed: the worker's
                                              series are declared and updated there */
 } lq_worker_config;

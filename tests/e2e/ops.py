@@ -32,8 +32,9 @@ class OpsEnv(e2e.Env):
     """e2e.Env with extra landq flags/env, an optional GitHub App in the world."""
 
     def __init__(self, args, name, extra=(), app=False, wrong_key=False, skew=0, env=None,
-                 token=True, expect_exit=False):
+                 token=True, expect_exit=False, world_patch=None):
         self.expect_exit = expect_exit
+        self.world_patch = world_patch
         self.extra = list(extra)
         self.app = app
         self.wrong_key = wrong_key
@@ -45,12 +46,19 @@ class OpsEnv(e2e.Env):
     def start(self):
         args = self.args
         world = args.world
+        if self.world_patch:
+            with open(args.world) as f:
+                w = json.load(f)
+            self.world_patch(w)
+            world = os.path.join(self.dir, 'world-patched.json')
+            with open(world, 'w') as f:
+                json.dump(w, f)
         if self.app:
             key = os.path.join(self.dir, 'app.pem')
             pub = openssl_key(key)
             if self.wrong_key:  # landq signs with another key than the one GitHub knows
                 openssl_key(key)
-            with open(args.world) as f:
+            with open(world) as f:
                 w = json.load(f)
             w['apps'] = [{'id': APP_ID, 'slug': 'lander', 'public_key': pub,
                           'installations': [{'id': INSTALLATION, 'account': 'acme',
@@ -320,7 +328,48 @@ def case_explain_and_audit(e):
     check(rc == 1 and 'cannot open' in err, 'missing db: %s %r' % (rc, err))
 
 
+def case_redeliver_after_downtime(e):
+    """A `labeled` webhook sent while landq was down is redelivered at start-up (hook deliveries
+    API), with the reconciliation sweep off; a later restart asks for nothing again."""
+    e.approve(1, 'bob')
+    e.idle()
+    e.lq.send_signal(signal.SIGTERM)
+    check(e.lq.wait(timeout=60) == 0, 'landq did not stop cleanly')
+    e.label(1, 'alice')
+    e.idle()
+    ds = e.get('/repos/%s/hooks/%d/deliveries' % (REPO, e.hook_id), 'bob')
+    check([d for d in ds if d.get('action') == 'labeled' and d.get('status_code') != 202] or
+          [d for d in ds if d.get('status_code', 202) >= 300 or d.get('status_code') == 0],
+          'the labeled delivery should have failed: %s' % ds[:3])
+    e.listen = '127.0.0.1:%d' % e.lq_port
+    os.unlink(e.lq_port_path)
+    e.extra += ['--redeliver-hook', '%s:%d' % (REPO, e.hook_id)]
+    e.lq = e.spawn_landq()
+    e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+    e.wait('#1 merged', lambda: e.merged(1))
+    attempts = [r for r in e.requests() if r.get('path', '').endswith('/attempts')]
+    check(len(attempts) >= 1 and all(r.get('status') == 202 for r in attempts), attempts)
+    check(re.search(r'msg="redelivery of failed webhook deliveries" hook=acme/mono:\d+ seen=\d+ '
+                    r'failed=[1-9]\d* redelivered=[1-9]', e.log_text()), 'not logged')
+    n = len(attempts)
+    e.idle()
+    e.lq.send_signal(signal.SIGTERM)
+    check(e.lq.wait(timeout=60) == 0, 'landq did not stop cleanly')
+    os.unlink(e.lq_port_path)
+    e.lq = e.spawn_landq()
+    e.wait_port(e.lq_port_path, e.lq, 'landq (restarted twice)')
+    e.wait('second start-up pass', lambda: e.log_text().count('redelivery of failed') >= 2)
+    attempts = [r for r in e.requests() if r.get('path', '').endswith('/attempts')]
+    check(len(attempts) == n, 'redelivered again: %d -> %d' % (n, len(attempts)))
+
+
+def admin_bot(w):
+    for r in w['repos']:
+        r['collaborators']['landq-bot'] = 'admin'
+
+
 CASE_FLAGS = {
+    'redeliver-after-downtime': dict(extra=['--reconcile-interval', '0'], world_patch=admin_bot),
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
     'app-landing': dict(app=True, token=False),
     'app-token-expired': dict(app=True, token=False),

@@ -236,3 +236,18 @@ Test(config, app_settings_all_or_nothing)
     cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
     cr_assert(strstr(err.msg, "--app-id: app_id: '0' is not a positive number"), "%s", err.msg);
 }
+
+Test(config, redeliver_hook_names_a_served_repository)
+{
+    cr_assert_eq(parse("repo = acme/mono\nredeliver_hook = acme/mono:1019\n"), LQ_OK, "%s",
+                 err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    const char *bad[] = {"acme/other:1", "acme/mono", "acme/mono:", "acme/mono:0", "acme/mono:x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lq_config_clear(&cfg, "redeliver_hook");
+        cr_assert_eq(lq_config_set(&cfg, "redeliver_hook", bad[i], "--redeliver-hook", &err),
+                     LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "%s", bad[i]);
+        cr_assert(strstr(err.msg, "--redeliver-hook: redeliver_hook:"), "%s", err.msg);
+    }
+}
