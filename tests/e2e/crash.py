@@ -2,6 +2,7 @@
 """Crash safety of `landq serve` (issue 8): SIGKILL at many points of a landing, restart, check.
 
 usage: crash.py --mockhub BIN --landq BIN [--world FILE] [--seed N] [--points N] [--keep]
+       (default: every request of the landing is a kill point; --points N samples N of them)
 
 Two approved pull requests (#5, #6 of tests/e2e/world.json) are labeled one after the other.
 A reference run counts the REST requests landq makes until both landed and everything settled
@@ -148,7 +149,8 @@ def main():
     ap.add_argument('--keep', action='store_true')
     ap.add_argument('--seed', type=int, default=int(os.environ.get('LANDQ_CRASH_SEED', '8')))
     ap.add_argument('--points', type=int,
-                    default=int(os.environ.get('LANDQ_CRASH_POINTS', '16')))
+                    default=int(os.environ.get('LANDQ_CRASH_POINTS', '0')),
+                    help='number of kill points (0 = every request of the landing)')
     args = ap.parse_args()
     if not args.mockhub or not os.access(args.mockhub, os.X_OK) or not args.landq:
         print('mockhub or landq missing: skipped')
@@ -166,8 +168,8 @@ def main():
     must = sorted({k for m in merges for k in (m, m + 1) if k <= total})
     rng = random.Random(args.seed)
     rest = [k for k in range(1, total + 1) if k not in must]
-    pick = sorted(set(must) | set(rng.sample(rest, max(0, min(len(rest),
-                                                              args.points - len(must))))))
+    want = total if args.points <= 0 else args.points
+    pick = sorted(set(must) | set(rng.sample(rest, max(0, min(len(rest), want - len(must))))))
     print('reference landing: %d landq requests (%d writes; merges at %s); seed %d; kill points %s'
           % (total, len(writes), merges, args.seed, pick))
     failed = []
