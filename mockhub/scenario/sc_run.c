@@ -764,7 +764,7 @@ static json_int_t last_seq(json_t *reqs)
 static int wait_idle(env *e, long timeout_ms, long quiet_ms)
 {
     double end = now_s() + timeout_ms / 1000.0;
-    json_int_t seq = -1;
+    json_int_t seq = -1, since = 0;
     int last_failed = 0;
     double quiet_since = now_s();
     while (now_s() < end) {
@@ -774,20 +774,26 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         int st = http(e, "GET", "/_mockhub/webhooks/wait?timeout_ms=2000", NULL, NULL, &w);
         json_decref(w);
         char path[96];
-        snprintf(path, sizeof path, "/_mockhub/requests?since=%lld", (long long)(seq < 0 ? 0 : seq));
+        snprintf(path, sizeof path, "/_mockhub/requests?since=%lld", (long long)since);
         json_t *reqs = get_json(e, path, NULL);
-        json_int_t s = json_array_size(reqs) ? last_seq(reqs) : seq;
+        /* the newest request that is activity: landq's conditional polls answered 304 (e.g. its
+         * reconciliation sweep) are idle */
+        json_int_t s = seq;
         size_t i;
         json_t *r;
         json_array_foreach(reqs, i, r) {
-            if (req_is_landq(e, r)) {
-                json_int_t code = json_integer_value(json_object_get(r, "status"));
+            json_int_t code = json_integer_value(json_object_get(r, "status"));
+            if (req_is_landq(e, r) && code == 304)
+                continue;
+            s = json_integer_value(json_object_get(r, "seq"));
+            if (req_is_landq(e, r))
                 last_failed = code >= 500 || code == 403 || code == 429;
-            }
         }
+        json_int_t newest = json_array_size(reqs) ? last_seq(reqs) : since;
         json_decref(reqs);
         /* after a refused request landq is waiting (Retry-After, rate-limit reset, back-off) */
         long need = last_failed && quiet_ms < 4500 ? 4500 : quiet_ms;
+        since = newest;
         if (st != 200 || s != seq) {
             seq = s;
             quiet_since = now_s();
