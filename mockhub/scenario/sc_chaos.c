@@ -168,7 +168,7 @@ json_t *sc_chaos_generate(uint64_t seed)
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "close", "as", who, "pr", pr));
         } else if (what < 94) {
             json_t *spec;
-            switch (pick(r, 6)) {
+            switch (pick(r, 7)) {
             case 0: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "status", "method", "PUT", "path",
                                      "/repos/acme/mono/pulls/*/merge", "status", 502, "times", 1); break;
             case 1: spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "secondary_rate_limit", "method", "GET", "path",
@@ -176,6 +176,10 @@ json_t *sc_chaos_generate(uint64_t seed)
             case 2: spec = json_pack("{s:s, s:s, s:i}", "kind", "duplicate", "event", "pull_request*", "times", 2); break;
             case 3: spec = json_pack("{s:s, s:s, s:i}", "kind", "reorder", "event", "*", "times", 1); break;
             case 4: spec = json_pack("{s:s, s:s, s:i, s:i}", "kind", "delay_webhook", "event", "*", "delay_ms", 300, "times", 2); break;
+            case 5: /* lost: landq's reconciliation (every 2 s here) must catch up */
+                spec = json_pack("{s:s, s:s, s:i}", "kind", "drop", "event", chance(r, 0.5) ? "pull_request.labeled" : "*",
+                                 "times", 1 + (int)pick(r, 2));
+                break;
             default: /* only landq reads the files API during the timeline (the runner's faults must not hit people) */
                 spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "status", "method", "GET", "path",
                                  "/repos/acme/mono/pulls/*/files", "status", 500, "times", 1); break;
@@ -189,5 +193,6 @@ json_t *sc_chaos_generate(uint64_t seed)
     }
     json_decref(files);
     json_decref(core);
-    return json_pack("{s:s, s:o, s:o, s:I}", "description", desc, "world", w, "steps", steps, "seed", (json_int_t)seed);
+    return json_pack("{s:s, s:o, s:{s:[s, s]}, s:o, s:I}", "description", desc, "world", w, "landq", "args",
+                     "--reconcile-interval", "2", "steps", steps, "seed", (json_int_t)seed);
 }
