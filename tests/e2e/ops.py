@@ -193,6 +193,9 @@ def case_app_landing(e):
     log = e.log_text()
     check('mod=appauth msg="installation token fetched"' in log, 'token fetch not logged')
     check('ghs_' not in log, 'a token was logged')
+    # explain uses the same App settings (no token in its environment either).
+    _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#1', expect=0)
+    check('acme/mono#1 "Improve the README"' in out and ', merged' in out, out)
 
 
 def case_app_token_expired(e):
