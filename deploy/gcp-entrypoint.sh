@@ -1,7 +1,8 @@
 #!/bin/sh
-# Container entrypoint on Google Cloud: reads landq's two secrets from Secret Manager with the
-# instance's service account (metadata server token), writes them to files only the landq user
-# can read, and starts landq with *_FILE settings, so no secret is ever in the environment.
+# Container entrypoint on Google Cloud: reads landq's two secrets (the GitHub App's private key and
+# the webhook secret) from Secret Manager with the instance's service account (metadata server
+# token), writes them to files only the landq user can read, and starts landq with *_FILE
+# settings, so no secret is ever in the environment.
 set -eu
 umask 077
 dir=$(mktemp -d /tmp/landq-secrets.XXXXXX)
@@ -14,8 +15,8 @@ fetch() { # SECRET_NAME FILE
         sed -n 's/.*"data" *: *"\([^"]*\)".*/\1/p' | base64 -d >"$2"
     [ -s "$2" ] || { echo "gcp-entrypoint: secret $1 is empty or unreadable" >&2; exit 1; }
 }
-fetch "$LANDQ_SECRET_TOKEN_NAME" "$dir/github-token"
+fetch "$LANDQ_SECRET_APP_KEY_NAME" "$dir/app-key.pem"
 fetch "$LANDQ_SECRET_HOOK_NAME" "$dir/webhook-secret"
 unset token
-export LANDQ_GITHUB_TOKEN_FILE="$dir/github-token" LANDQ_WEBHOOK_SECRET_FILE="$dir/webhook-secret"
+export LANDQ_APP_PRIVATE_KEY_FILE="$dir/app-key.pem" LANDQ_WEBHOOK_SECRET_FILE="$dir/webhook-secret"
 exec /usr/local/bin/landq serve "$@"

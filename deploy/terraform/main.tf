@@ -39,8 +39,8 @@ resource "google_service_account" "landq" {
   display_name = "landq land queue"
 }
 
-resource "google_secret_manager_secret" "github_token" {
-  secret_id = "landq-github-token"
+resource "google_secret_manager_secret" "app_key" {
+  secret_id = "landq-app-key"
   replication {
     auto {}
   }
@@ -57,7 +57,7 @@ resource "google_secret_manager_secret" "webhook_secret" {
 
 resource "google_secret_manager_secret_iam_member" "landq_reads_secrets" {
   for_each = {
-    github_token   = google_secret_manager_secret.github_token.id
+    app_key        = google_secret_manager_secret.app_key.id
     webhook_secret = google_secret_manager_secret.webhook_secret.id
   }
   secret_id = each.value
@@ -90,14 +90,16 @@ resource "google_app_engine_flexible_app_version" "landq" {
   }
 
   env_variables = {
-    LANDQ_LISTEN            = "0.0.0.0:8080"
-    LANDQ_GITHUB_API        = var.github_api
-    LANDQ_REPOS             = join(",", var.repos)
-    LANDQ_LABEL             = var.label
-    LANDQ_TRUSTED_PROXIES   = "35.191.0.0/16,130.211.0.0/22"
-    LANDQ_SECRET_PROJECT    = var.project
-    LANDQ_SECRET_TOKEN_NAME = google_secret_manager_secret.github_token.secret_id
-    LANDQ_SECRET_HOOK_NAME  = google_secret_manager_secret.webhook_secret.secret_id
+    LANDQ_LISTEN              = "0.0.0.0:8080"
+    LANDQ_GITHUB_API          = var.github_api
+    LANDQ_REPOS               = join(",", var.repos)
+    LANDQ_LABEL               = var.label
+    LANDQ_TRUSTED_PROXIES     = "35.191.0.0/16,130.211.0.0/22"
+    LANDQ_SECRET_PROJECT      = var.project
+    LANDQ_APP_ID              = var.app_id
+    LANDQ_APP_INSTALLATION_ID = var.app_installation_id
+    LANDQ_SECRET_APP_KEY_NAME = google_secret_manager_secret.app_key.secret_id
+    LANDQ_SECRET_HOOK_NAME    = google_secret_manager_secret.webhook_secret.secret_id
   }
 
   liveness_check {

@@ -42,3 +42,13 @@ variable "github_api" {
   description = "GitHub REST API base URL"
   default     = "https://api.github.com"
 }
+
+variable "app_id" {
+  type        = string
+  description = "The GitHub App's id"
+}
+
+variable "app_installation_id" {
+  type        = string
+  description = "The App's installation id on the organization or repositories"
+}
