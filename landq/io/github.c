@@ -540,6 +540,20 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
             if (refreshed == 1)
                 refreshed = 2;
         }
+        /* Never spend past the budget: when the last answer said none is left, wait for the
+         * window to reset before asking again (a request then would only earn a 403). */
+        if (gh->rate.remaining == 0 && gh->rate.reset > 0) {
+            long now = (long)time(NULL);
+            if (gh->rate.reset >= now) {
+                gh->rate.remaining = -1; /* unknown until the next answer */
+                gh->rate.retries++;
+                if (nap(gh, (gh->rate.reset - now) * 1000 + 1000)) {
+                    rc = lq_error_set(err, LQ_ERROR, "%s %s: stopped while waiting for the rate "
+                                      "limit", method, path);
+                    break;
+                }
+            }
+        }
         cache_entry *ce = is_get(method) ? cache_find(gh, url) : NULL;
         long status = 0, t0 = now_ms();
         CURLcode cc = perform(gh, &x, method, url, payload, ce ? ce->etag : NULL, auth, &status);
