@@ -567,6 +567,7 @@ int lq_cmd_serve(int argc, char **argv)
         goto out;
     }
     health.intake = intake;
+    lq_worker_listening(worker);
     int port = lq_intake_port(intake);
     char host[256];
     int unused;

@@ -75,6 +75,8 @@ struct lq_worker {
     int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
     int explaining;            /* lq_worker_explain(): gather every fact, whatever the verdict */
     char **redeliver;          /* OWNER/NAME:HOOK_ID, NULL-terminated */
+    atomic_int listening;      /* lq_worker_listening() was called: webhooks can arrive */
+    int redelivered;           /* the start-up redelivery was asked for */
 };
 
 /* ---------------------------------------------------------------- logging (logfmt) */
@@ -1847,6 +1849,24 @@ static void reconcile(lq_worker *w)
              st.marked, st.cached);
 }
 
+/* After downtime: failed deliveries of landq's webhooks, asked again once the listener is up
+ * (3 days back, as far as GitHub keeps them); duplicates are dropped by the inbox. */
+static void redeliver(lq_worker *w)
+{
+    if (w->redelivered || !atomic_load(&w->listening))
+        return;
+    w->redelivered = 1;
+    for (size_t i = 0; w->redeliver && w->redeliver[i] && !atomic_load(&w->stop); i++) {
+        lq_redeliver_stats rs;
+        lq_error re = {0};
+        int rrc = lq_redeliver_failed(w->gh, w->redeliver[i],
+                                      lq_store_now_ms() / 1000 - 3 * 86400, 0, &rs, &re);
+        wlog(rrc ? "warn" : "info", "msg=\"redelivery of failed webhook deliveries\" hook=%s "
+             "seen=%zu failed=%zu redelivered=%zu%s%s%s", w->redeliver[i], rs.seen, rs.failed,
+             rs.redelivered, rrc ? " error=\"" : "", rrc ? re.msg : "", rrc ? "\"" : "");
+    }
+}
+
 /* /metrics gauges owned by the worker: queue depth per branch, GitHub rate limit budget and
  * 304s, at most once a second. */
 static void export_gauges(lq_worker *w)
@@ -1889,17 +1909,6 @@ static void *run(void *arg)
     lq_pr_record *recs = NULL;
     size_t n = 0;
     lq_error err = {0};
-    /* After downtime: failed deliveries of landq's webhooks, asked again (3 days back, as far
-     * as GitHub keeps them); duplicates are dropped by the inbox. */
-    for (size_t i = 0; w->redeliver && w->redeliver[i] && !atomic_load(&w->stop); i++) {
-        lq_redeliver_stats rs;
-        lq_error re = {0};
-        int rrc = lq_redeliver_failed(w->gh, w->redeliver[i],
-                                      lq_store_now_ms() / 1000 - 3 * 86400, 0, &rs, &re);
-        wlog(rrc ? "warn" : "info", "msg=\"redelivery of failed webhook deliveries\" hook=%s "
-             "seen=%zu failed=%zu redelivered=%zu%s%s%s", w->redeliver[i], rs.seen, rs.failed,
-             rs.redelivered, rrc ? " error=\"" : "", rrc ? re.msg : "", rrc ? "\"" : "");
-    }
     if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) == LQ_OK) {
         for (size_t i = 0; i < n; i++) {
             if (recs[i].state == LQ_PR_MERGING) {
@@ -1916,6 +1925,7 @@ static void *run(void *arg)
         int work = drain(w);
         if (atomic_load(&w->stop))
             break;
+        redeliver(w);
         reconcile(w);
         export_gauges(w);
         int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
@@ -1998,6 +2008,7 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->label = xstrdup(cfg->label ? cfg->label : "land");
     w->context = xstrdup(cfg->status_context ? cfg->status_context : "landq");
     atomic_init(&w->stop, 0);
+    atomic_init(&w->listening, 0);
     w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
     if (cfg->mirror_dir && *cfg->mirror_dir) {
         w->mirror_dir = xstrdup(cfg->mirror_dir);
@@ -2063,6 +2074,14 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->started = 1;
     *out = w;
     return LQ_OK;
+}
+
+void lq_worker_listening(lq_worker *w)
+{
+    if (!w)
+        return;
+    atomic_store(&w->listening, 1);
+    lq_inbox_wake(w->inbox);
 }
 
 void lq_worker_stop(lq_worker *w)

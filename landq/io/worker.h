@@ -60,6 +60,8 @@ int lq_worker_explain(const lq_worker_config *cfg, const char *repo, int number,
 
 /* Opens the store and starts the thread. */
 int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err);
+/* Tells the worker the webhook listener is up (start-up redelivery waits for it). NULL-safe. */
+void lq_worker_listening(lq_worker *w);
 /* Asks the thread to stop after the step in progress (a merge request already sent is
  * resolved first), joins it and frees everything. NULL-safe. */
 void lq_worker_stop(lq_worker *w);
