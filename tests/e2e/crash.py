@@ -125,8 +125,13 @@ def run_point(args, k):
         e.lq.send_signal(signal.SIGKILL)
         e.lq.wait()
         # The held request is still carried out by GitHub (after 300 ms); a real restart takes
-        # longer than that, so let it finish before landq comes back.
-        time.sleep(0.4)
+        # longer than that, so let it finish (it shows up in the request log) before landq
+        # comes back.
+        seen = max([r.get('seq', 0) for r in e.requests()] + [0])
+        end = time.time() + 5
+        while time.time() < end and not landq_requests(e, seen):
+            time.sleep(0.05)
+        check(landq_requests(e, seen), 'the held request %d never completed' % k)
         control(e, 'DELETE', '/_mockhub/faults')
         e.listen = '127.0.0.1:%d' % e.lq_port
         os.unlink(e.lq_port_path)
