@@ -76,6 +76,7 @@ struct lq_worker {
     int explaining;            /* lq_worker_explain(): gather every fact, whatever the verdict */
     char **redeliver;          /* OWNER/NAME:HOOK_ID, NULL-terminated */
     atomic_int listening;      /* lq_worker_listening() was called: webhooks can arrive */
+    int64_t *mirror_opened_ms; /* when each mirror was opened (App tokens expire) */
     int redelivered;           /* the start-up redelivery was asked for */
 };
 
@@ -1126,6 +1127,13 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
         i++;
     if (i == w->cfg.repo_count || !w->mirrors)
         return NULL;
+    if (w->mirrors[i] && w->cfg.token_cb && w->mirror_opened_ms &&
+        lq_store_now_ms() - w->mirror_opened_ms[i] > 30 * 60 * 1000) {
+        /* GitHub App: the installation token the mirror holds expires after an hour; re-open
+         * it (the bare repository on disk stays) with the current one. */
+        lq_mirror_free(w->mirrors[i]);
+        w->mirrors[i] = NULL;
+    }
     if (w->mirrors[i])
         return w->mirrors[i];
     char *path = NULL, *url = NULL;
@@ -1133,7 +1141,7 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
     if (lq_mirror_path(&path, w->mirror_dir, w->repos[i], &err) == LQ_OK &&
         lq_mirror_url_from_api(&url, w->api_url, w->repos[i], &err) == LQ_OK) {
         /* With GitHub App authentication the mirror gets the installation token current
-         * now (it keeps it: fetches after that token expired fail until a restart). */
+         * now (and is re-opened with a fresh one after 30 minutes, above). */
         char app_token[1024] = "";
         if (w->cfg.token_cb && w->cfg.token_cb(w->cfg.token_ctx, 0, app_token,
                                                sizeof app_token, &err))
@@ -1142,6 +1150,8 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
                                gh_should_stop, w};
         lq_mirror_open(&w->mirrors[i], &mc, &err);
         memset(app_token, 0, sizeof app_token);
+        if (w->mirror_opened_ms)
+            w->mirror_opened_ms[i] = lq_store_now_ms();
     }
     if (!w->mirrors[i])
         wlog("warn", "msg=\"no git mirror: conflict reports unavailable\" repo=%s error=\"%s\"",
@@ -1987,6 +1997,7 @@ static void worker_free(lq_worker *w)
     for (size_t i = 0; w->mirrors && i < w->cfg.repo_count; i++)
         lq_mirror_free(w->mirrors[i]);
     free(w->mirrors);
+    free(w->mirror_opened_ms);
     free(w->mirror_dir);
     free(w);
 }
@@ -2010,6 +2021,7 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     atomic_init(&w->stop, 0);
     atomic_init(&w->listening, 0);
     w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
+    w->mirror_opened_ms = calloc(cfg->repo_count + 1, sizeof(*w->mirror_opened_ms));
     if (cfg->mirror_dir && *cfg->mirror_dir) {
         w->mirror_dir = xstrdup(cfg->mirror_dir);
     } else if (w->db_path) { /* default: beside the database */
@@ -2021,7 +2033,7 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     }
     if (!w->repos || !w->required || !w->redeliver || !w->db_path || !w->api_url || !w->token ||
         !w->label ||
-        !w->context || !w->mirrors || !w->mirror_dir) {
+        !w->context || !w->mirrors || !w->mirror_opened_ms || !w->mirror_dir) {
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
