@@ -8,7 +8,8 @@
 
 #include "queue.h"
 
-/* Marks (repo, number) for evaluation unless it is queued, merging or landed.
+/* Marks (repo, number) for evaluation: unknown or settled-but-labeled ones as newly labeled,
+ * waiting ones (armed, blocked) for a re-read; ready, merging and landed ones are left alone.
  * Returns 1 when marked, 0 when left alone, <0 on a store error. */
 static int mark(lq_store *st, const char *repo, int number, int64_t now_ms, lq_error *err)
 {
@@ -20,6 +21,14 @@ static int mark(lq_store *st, const char *repo, int number, int64_t now_ms, lq_e
         rec.number = number;
     } else if (rc) {
         return rc;
+    } else if (!rec.dirty && (rec.state == LQ_PR_ARMED || rec.state == LQ_PR_BLOCKED)) {
+        /* Queued and waiting (for approvals, checks, a fix): re-read it, so a lost review or
+         * status event costs one sweep. Its place in the queue is kept; the re-read is
+         * conditional GETs, and status, comment and audit are only written when they change. */
+        rec.dirty = 1;
+        rc = lq_store_put(st, &rec, err);
+        lq_pr_record_dispose(&rec);
+        return rc ? rc : 1;
     } else if (rec.dirty || lq_queue_is_queued(rec.state) || rec.state == LQ_PR_LANDED) {
         lq_pr_record_dispose(&rec);
         return 0;

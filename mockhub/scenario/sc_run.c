@@ -760,6 +760,26 @@ static json_int_t last_seq(json_t *reqs)
     return json_integer_value(json_object_get(json_array_get(reqs, json_array_size(reqs) - 1), "seq"));
 }
 
+/* 1 while landq's primary rate limit is spent and its window has not reset (plus the second
+ * landq adds): landq is then waiting for the reset without sending anything, which is not idle. */
+static int landq_waits_for_reset(env *e)
+{
+    json_t *st = get_json(e, "/_mockhub/state", NULL);
+    size_t i;
+    json_t *u;
+    int waiting = 0;
+    json_array_foreach(json_object_get(st, "users"), i, u) {
+        const char *login = json_string_value(json_object_get(u, "login"));
+        json_t *rl = json_object_get(u, "rate_limit");
+        if (login && mh_streq_ci(login, e->lq_user) &&
+            json_integer_value(json_object_get(rl, "remaining")) == 0 &&
+            (double)json_integer_value(json_object_get(rl, "reset")) + 2.0 > (double)time(NULL))
+            waiting = 1;
+    }
+    json_decref(st);
+    return waiting;
+}
+
 /* Webhooks drained and no request from landq for quiet_ms. */
 static int wait_idle(env *e, long timeout_ms, long quiet_ms)
 {
@@ -797,7 +817,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         if (st != 200 || s != seq) {
             seq = s;
             quiet_since = now_s();
-        } else if ((now_s() - quiet_since) * 1000 >= need) {
+        } else if ((now_s() - quiet_since) * 1000 >= need && !landq_waits_for_reset(e)) {
             return 0;
         }
         sleep_ms(100);

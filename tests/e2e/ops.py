@@ -168,6 +168,17 @@ def case_reconcile_lost_label(e):
           'idle sweeps must be conditional (304): %s' % [r.get('status') for r in lists])
     check('msg="reconcile sweep" listed=1 marked=1' in e.log_text(), 'sweep not logged')
 
+def case_reconcile_lost_review(e):
+    """A queued pull request waits for its owner's approval, and the approval's webhook is lost:
+    the sweep re-reads waiting pull requests, so it still lands within a sweep or two."""
+    e.label(1, 'alice')
+    e.wait('waiting status', lambda: [c for c in e.landq_comments(1) if 'waiting' in c['body']])
+    add_fault(e, {'kind': 'drop', 'event': 'pull_request_review*'})
+    e.approve(1, 'bob')
+    e.wait('#1 merged after a sweep', lambda: e.merged(1), timeout=e2e.TIMEOUT + 10)
+    check(len(e.landq_comments(1)) == 1, 'exactly one landq comment')
+
+
 def app_requests(e):
     return [r for r in e.requests() if r.get('route', '').startswith('apps/')]
 
@@ -374,6 +385,7 @@ def admin_bot(w):
 CASE_FLAGS = {
     'redeliver-after-downtime': dict(extra=['--reconcile-interval', '0'], world_patch=admin_bot),
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
+    'reconcile-lost-review': dict(extra=['--reconcile-interval', '1']),
     'app-landing': dict(app=True, token=False),
     'app-token-expired': dict(app=True, token=False),
     'app-wrong-key': dict(app=True, token=False, wrong_key=True, expect_exit=True),
