@@ -85,8 +85,9 @@ def main():
     ap.add_argument("--no-worker", action="store_true")
     ap.add_argument("--server-threads", type=int, default=0,
                     help="0: a thread per connection; N: the intake's event loop, N threads")
-    ap.add_argument("--store-via-inbox", action="store_true",
-                    help="the worker's store writes go through lq_inbox_run()")
+    ap.add_argument("--store-own-connection", action="store_true",
+                    help="the worker's store writes use the store's own SQLite connection "
+                         "instead of the inbox's group commit (how landq did it before)")
     args = ap.parse_args()
     wrk = shutil.which("wrk")
     if not wrk:
@@ -104,8 +105,8 @@ def main():
         cmd.append("--no-worker")
     if args.server_threads:
         cmd += ["--threads", str(args.server_threads)]
-    if args.store_via_inbox:
-        cmd.append("--store-via-inbox")
+    if args.store_own_connection:
+        cmd.append("--store-own-connection")
 
     # exec -> first acknowledged (202, durable) delivery: on a new database, then on restart
     def start_and_ack(delivery):
@@ -199,10 +200,10 @@ def main():
                  srv["worker_next_ms"]["p99"], srv["worker_next_ms"]["max"],
                  srv["worker_done_ms"]["p50"], srv["worker_done_ms"]["p99"],
                  srv["worker_done_ms"]["max"]))
-        print("  worker's store write (%s): "
+        print("  landing delay: the worker's store writes for one step (state row + audit row, %s): "
               "p50 %.2f / p99 %.2f / max %.2f ms"
-              % ("through lq_inbox_run" if args.store_via_inbox else
-                 "own connection, autocommit INSERT, busy_timeout 10 s",
+              % ("own connection, busy_timeout 10 s" if args.store_own_connection else
+                 "through the inbox's group commit, as in landq serve",
                  srv["store_write_ms"]["p50"], srv["store_write_ms"]["p99"],
                  srv["store_write_ms"]["max"]))
     ok = durable and not other and errors == 0

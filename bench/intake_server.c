@@ -4,10 +4,10 @@
  * shows whether a webhook storm starves it.
  *
  *   intake_server --listen 127.0.0.1:PORT --db PATH [--threads N] [--no-worker]
- *                 [--store-via-inbox]
+ *                 [--store-own-connection]
  *   (--threads N: the intake's event-loop mode with N threads; default: thread per connection)
- *   (the worker also writes one row per delivery, like landq's store: through its own
- *   connection, or with --store-via-inbox through lq_inbox_run())
+ *   (the worker also writes what a landing step writes through landq's store, attached to the
+ *   inbox as in `landq serve`; --store-own-connection: on the store's own connection instead)
  *   (secret from LANDQ_WEBHOOK_SECRET; SIGTERM/SIGINT stop it and print one JSON line)
  */
 #include <errno.h>
@@ -24,6 +24,7 @@
 
 #include "inbox.h"
 #include "intake.h"
+#include "store.h"
 
 static volatile sig_atomic_t stop_requested;
 static lq_inbox *inbox;
@@ -72,69 +73,42 @@ static double pct(samples *s, double p)
     return s->v[i];
 }
 
-/* Like the landing worker's store (landq/io/store.c): its own connection to the same file,
- * autocommit writes, busy_timeout 10 s. Its write latency shows whether intake's writer, which
- * holds the WAL write lock most of the time during a storm, starves other writers. */
-static sqlite3 *store_db;
-static sqlite3_stmt *store_st;
-
-static void store_open(void)
-{
-    if (sqlite3_open_v2(db_path, &store_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_busy_timeout(store_db, 10000) != SQLITE_OK ||
-        sqlite3_exec(store_db,
-                     "PRAGMA synchronous=FULL; CREATE TABLE IF NOT EXISTS bench_store "
-                     "(id INTEGER PRIMARY KEY, seq INTEGER, note TEXT)",
-                     NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(store_db, "INSERT INTO bench_store(seq, note) VALUES (?1, 'seen')",
-                           -1, &store_st, NULL) != SQLITE_OK)
-        fprintf(stderr, "intake_server: store: %s\n", sqlite3_errmsg(store_db));
-}
-
-static int store_via_inbox; /* --store-via-inbox: write through lq_inbox_run() instead */
-
-static int store_run(struct sqlite3 *db, void *ctx, lq_error *err)
-{
-    char sql[160];
-    snprintf(sql, sizeof(sql),
-             "CREATE TABLE IF NOT EXISTS bench_store (id INTEGER PRIMARY KEY, seq INTEGER, "
-             "note TEXT); INSERT INTO bench_store(seq, note) VALUES (%lld, 'seen')",
-             (long long)*(const int64_t *)ctx);
-    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
-        return lq_error_set(err, LQ_ERROR, "store: %s", sqlite3_errmsg(db));
-    return LQ_OK;
-}
+/* The landing worker's store (landq/io/store.c) on the same file: by default attached to the
+ * inbox as in `landq serve` (writes ride the group commit), or with --store-own-connection on its
+ * own connection (autocommit, busy_timeout), which waits for the intake writer's lock. Each
+ * processed delivery writes what one landing step writes: the pull request's state row and an
+ * audit row. Their latency is the landing delay a webhook storm causes. */
+static lq_store *store;
+static int store_own_connection;
 
 static void store_write(int64_t seq)
 {
-    if (store_via_inbox) {
-        lq_error err;
-        double t0 = now_ms();
-        if (lq_inbox_run(inbox, store_run, &seq, &err) != LQ_OK)
-            fprintf(stderr, "intake_server: store write: %s\n", err.msg);
-        sample_add(&store_lat, now_ms() - t0);
+    if (!store)
         return;
-    }
-    if (!store_st)
-        return;
+    lq_pr_record r = {.number = (int)(seq % 100000) + 1, .state = LQ_PR_ARMED,
+                      .labeled_at_ms = lq_store_now_ms()};
+    snprintf(r.repo, sizeof(r.repo), "bench/monorepo");
+    snprintf(r.base, sizeof(r.base), "main");
+    snprintf(r.head_sha, sizeof(r.head_sha), "%040lld", (long long)seq);
+    lq_error err;
     double t0 = now_ms();
-    sqlite3_bind_int64(store_st, 1, seq);
-    int rc = sqlite3_step(store_st);
-    sqlite3_reset(store_st);
+    int rc = lq_store_put(store, &r, &err);
+    if (rc == LQ_OK)
+        rc = lq_store_audit(store, r.repo, r.number, r.head_sha, "waiting", "benchmark", NULL, 0,
+                            NULL, &err);
     sample_add(&store_lat, now_ms() - t0);
-    if (rc != SQLITE_DONE)
-        fprintf(stderr, "intake_server: store write: %s\n", sqlite3_errmsg(store_db));
+    if (rc != LQ_OK)
+        fprintf(stderr, "intake_server: store write: %s\n", err.msg);
 }
 
 static void *worker(void *arg)
 {
     (void)arg;
-    if (!store_via_inbox)
-        store_open();
+    lq_error err;
+    if (lq_store_open(&store, db_path, store_own_connection ? NULL : inbox, &err) != LQ_OK)
+        fprintf(stderr, "intake_server: store: %s\n", err.msg);
     while (!atomic_load(&worker_stop)) {
         lq_delivery d;
-        lq_error err;
         double t0 = now_ms();
         int rc = lq_inbox_next(inbox, &d, &err);
         double t1 = now_ms();
@@ -158,8 +132,6 @@ static void *worker(void *arg)
             processed++;
         lq_delivery_dispose(&d);
     }
-    sqlite3_finalize(store_st);
-    sqlite3_close(store_db);
     return NULL;
 }
 
@@ -216,13 +188,13 @@ int main(int argc, char **argv)
             db = argv[++i];
         else if (strcmp(argv[i], "--no-worker") == 0)
             with_worker = 0;
-        else if (strcmp(argv[i], "--store-via-inbox") == 0)
-            store_via_inbox = 1;
+        else if (strcmp(argv[i], "--store-own-connection") == 0)
+            store_own_connection = 1;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = (unsigned)atoi(argv[++i]);
         else {
             fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--threads N] [--no-worker] "
-                    "[--store-via-inbox]\n",
+                    "[--store-own-connection]\n",
                     argv[0]);
             return 2;
         }
@@ -279,6 +251,7 @@ int main(int argc, char **argv)
         atomic_store(&worker_stop, 1);
         lq_inbox_wake(inbox);
         pthread_join(wt, NULL);
+        lq_store_close(store);
     }
     lq_inbox_stats st;
     lq_inbox_stats_get(inbox, &st);

@@ -8,8 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "inbox.h"
+
 struct lq_store {
-    sqlite3 *db;
+    sqlite3 *db;     /* reads (and writes when no inbox is attached) */
+    lq_inbox *inbox; /* borrowed: writes run inside its group commit */
 };
 
 static const char schema[] =
@@ -57,17 +60,45 @@ int64_t lq_store_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int db_fail(lq_store *st, lq_error *err, const char *what)
+static int db_fail(sqlite3 *db, lq_error *err, const char *what)
 {
-    return lq_error_set(err, LQ_ERROR, "store: %s: %s", what, sqlite3_errmsg(st->db));
+    return lq_error_set(err, LQ_ERROR, "store: %s: %s", what, sqlite3_errmsg(db));
 }
 
-int lq_store_open(lq_store **out, const char *path, lq_error *err)
+
+/* Runs a write on the inbox's writer connection (one fsync shared with the deliveries being
+ * acknowledged, and no wait for the writer's lock), or on our own connection without an inbox. */
+static int write_run(lq_store *st, lq_inbox_run_fn fn, void *ctx, lq_error *err)
+{
+    if (st->inbox)
+        return lq_inbox_run(st->inbox, fn, ctx, err);
+    return fn(st->db, ctx, err);
+}
+
+static int schema_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    const char *path = ctx;
+    int own = sqlite3_get_autocommit(db); /* not inside the inbox's transaction */
+    char *msg = NULL;
+    if ((own && sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) ||
+        sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        (own && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
+        lq_error_set(err, LQ_ERROR, "store: cannot prepare %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        if (own && !sqlite3_get_autocommit(db))
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return LQ_ERROR;
+    }
+    return LQ_OK;
+}
+
+int lq_store_open(lq_store **out, const char *path, lq_inbox *inbox, lq_error *err)
 {
     *out = NULL;
     lq_store *st = calloc(1, sizeof(*st));
     if (!st)
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    st->inbox = inbox;
     int rc = sqlite3_open_v2(path, &st->db,
                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                              NULL);
@@ -80,12 +111,16 @@ int lq_store_open(lq_store **out, const char *path, lq_error *err)
     sqlite3_busy_timeout(st->db, 10000);
     char *msg = NULL;
     if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                     &msg) != SQLITE_OK ||
-        sqlite3_exec(st->db, schema, NULL, NULL, &msg) != SQLITE_OK) {
+                     &msg) != SQLITE_OK) {
         lq_error_set(err, LQ_ERROR, "store: cannot prepare %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
         lq_store_close(st);
         return LQ_ERROR;
+    }
+    /* one transaction (one fsync), in the inbox's group commit when there is one */
+    if ((rc = write_run(st, schema_on, (void *)path, err)) != LQ_OK) {
+        lq_store_close(st);
+        return rc;
     }
     *out = st;
     return LQ_OK;
@@ -168,7 +203,7 @@ int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, 
     snprintf(sql, sizeof sql, "SELECT %s FROM lq_pr WHERE repo = ?1 AND number = ?2", columns);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "get");
+        return db_fail(st->db, err, "get");
     sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 2, number);
     int rc = sqlite3_step(s);
@@ -178,19 +213,20 @@ int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, 
     else if (rc == SQLITE_DONE)
         ret = lq_error_set(err, LQ_ENOTFOUND, "%s#%d is not in the store", repo, number);
     else
-        ret = db_fail(st, err, "get");
+        ret = db_fail(st->db, err, "get");
     sqlite3_finalize(s);
     return ret;
 }
 
-int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
+static int put_on(sqlite3 *db, void *ctx, lq_error *err)
 {
+    const lq_pr_record *r = ctx;
     char sql[1024];
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
              "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", columns);
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "put");
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, err, "put");
     sqlite3_bind_text(s, 1, r->repo, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 2, r->number);
     sqlite3_bind_text(s, 3, r->base, -1, SQLITE_TRANSIENT);
@@ -210,7 +246,12 @@ int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
     sqlite3_bind_int64(s, 17, lq_store_now_ms());
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? LQ_OK : db_fail(st, err, "put");
+    return rc == SQLITE_DONE ? LQ_OK : db_fail(db, err, "put");
+}
+
+int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
+{
+    return write_run(st, put_on, (void *)r, err);
 }
 
 void lq_store_list_free(lq_pr_record *recs, size_t count)
@@ -234,7 +275,7 @@ int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size
              where);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "list");
+        return db_fail(st->db, err, "list");
     lq_pr_record *recs = NULL;
     size_t n = 0, cap = 0;
     int rc, ret = LQ_OK;
@@ -256,7 +297,7 @@ int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size
         n++;
     }
     if (!ret && rc != SQLITE_DONE)
-        ret = db_fail(st, err, "list");
+        ret = db_fail(st->db, err, "list");
     sqlite3_finalize(s);
     if (ret) {
         lq_store_list_free(recs, n);
@@ -267,24 +308,63 @@ int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size
     return LQ_OK;
 }
 
-int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
-                            lq_error *err)
+typedef struct mark_ctx {
+    const char *repo, *sha;
+    int marked;
+} mark_ctx;
+
+static int mark_on(sqlite3 *db, void *ctx, lq_error *err)
 {
-    if (marked)
-        *marked = 0;
+    mark_ctx *m = ctx;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND head_sha = ?2"
+    if (sqlite3_prepare_v2(db, "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND head_sha = ?2"
                            " AND state IN ('armed', 'ready', 'blocked')", -1, &s, NULL) != SQLITE_OK)
-        return db_fail(st, err, "mark");
-    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 2, sha, -1, SQLITE_TRANSIENT);
+        return db_fail(db, err, "mark");
+    sqlite3_bind_text(s, 1, m->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, m->sha, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
-        return db_fail(st, err, "mark");
-    if (marked)
-        *marked = sqlite3_changes(st->db);
+        return db_fail(db, err, "mark");
+    m->marked = sqlite3_changes(db);
     return LQ_OK;
+}
+
+int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
+                            lq_error *err)
+{
+    mark_ctx m = {.repo = repo, .sha = sha};
+    int rc = write_run(st, mark_on, &m, err);
+    if (marked)
+        *marked = rc == LQ_OK ? m.marked : 0;
+    return rc;
+}
+
+typedef struct audit_ctx {
+    const char *repo;
+    int number;
+    const char *head_sha, *action, *summary, *reasons, *commit_sha;
+} audit_ctx;
+
+static int audit_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    const audit_ctx *a = ctx;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action,"
+                           " summary, reasons, commit_sha) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, err, "audit");
+    sqlite3_bind_int64(s, 1, lq_store_now_ms());
+    sqlite3_bind_text(s, 2, a->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 3, a->number);
+    sqlite3_bind_text(s, 4, a->head_sha ? a->head_sha : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 5, a->action, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 6, a->summary ? a->summary : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 7, a->reasons, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 8, a->commit_sha ? a->commit_sha : "", -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LQ_OK : db_fail(db, err, "audit");
 }
 
 int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
@@ -298,23 +378,9 @@ int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_
     json_decref(arr);
     if (!rs)
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
-    sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(st->db, "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action,"
-                           " summary, reasons, commit_sha) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &s, NULL) != SQLITE_OK) {
-        free(rs);
-        return db_fail(st, err, "audit");
-    }
-    sqlite3_bind_int64(s, 1, lq_store_now_ms());
-    sqlite3_bind_text(s, 2, repo, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(s, 3, number);
-    sqlite3_bind_text(s, 4, head_sha ? head_sha : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 5, action, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 6, summary ? summary : "", -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 7, rs, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 8, commit_sha ? commit_sha : "", -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s);
-    sqlite3_finalize(s);
+    audit_ctx a = {.repo = repo, .number = number, .head_sha = head_sha, .action = action,
+                   .summary = summary, .reasons = rs, .commit_sha = commit_sha};
+    int rc = write_run(st, audit_on, &a, err);
     free(rs);
-    return rc == SQLITE_DONE ? LQ_OK : db_fail(st, err, "audit");
+    return rc;
 }

@@ -102,10 +102,7 @@ static void wlog(const char *level, const char *fmt, ...)
 static void gh_log(void *ctx, const char *method, const char *url, long status, long ms,
                    const char *note)
 {
-    lq_worker *w = ctx;
-    char l[64];
-    snprintf(l, sizeof l, "status=\"%ld\"", status);
-    lq_metrics_add(w->cfg.metrics, "landq_github_requests_total", l, 1);
+    lq_worker *w = ctx; /* landq_github_requests_total: counted by the client (.metrics) */
     if (w->cfg.verbose || status >= 500 || status == 0 || status == 401 || status == 403)
         wlog(status >= 500 || status == 0 ? "warn" : "debug",
              "msg=\"github request\" method=%s url=\"%s\" status=%ld ms=%ld%s%s%s", method, url,
@@ -1905,9 +1902,6 @@ static void export_gauges(lq_worker *w)
                        (double)r.remaining);
     if (r.limit >= 0)
         lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit", NULL, (double)r.limit);
-    lq_metrics_set(w->cfg.metrics, "landq_github_not_modified_total", NULL,
-                   (double)r.not_modified);
-    lq_metrics_set(w->cfg.metrics, "landq_github_retries_total", NULL, (double)r.retries);
 }
 
 static void *run(void *arg)
@@ -2037,7 +2031,8 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
-    int rc = lq_store_open(&w->store, w->db_path, err);
+    /* writes ride the inbox's group commit: a webhook burst must not starve landing */
+    int rc = lq_store_open(&w->store, w->db_path, w->inbox, err);
     if (rc) {
         worker_free(w);
         return rc;
@@ -2045,7 +2040,7 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     lq_github_config gc = {
         .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
         .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
-        .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx};
+        .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx, .metrics = cfg->metrics};
     if ((rc = lq_github_new(&w->gh, &gc, err))) {
         worker_free(w);
         return rc;

@@ -1,0 +1,167 @@
+/* Tests for landq/io/store.c on a temporary SQLite file: the queue state and audit rows, on the
+ * store's own connection and through the inbox's group commit (as `landq serve` runs it). */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inbox.h"
+#include "store.h"
+
+static char dir[64];
+static char path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof(dir), "/tmp/lq-store-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/landq.db", dir);
+}
+
+static void teardown(void)
+{
+    char f[160];
+    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
+        unlink(f);
+    }
+    rmdir(dir);
+}
+
+TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+
+static lq_pr_record record(int number, const char *sha, lq_pr_state state, int64_t labeled)
+{
+    lq_pr_record r = {.number = number, .state = state, .labeled_at_ms = labeled};
+    snprintf(r.repo, sizeof(r.repo), "acme/mono");
+    snprintf(r.base, sizeof(r.base), "main");
+    snprintf(r.head_sha, sizeof(r.head_sha), "%s", sha);
+    return r;
+}
+
+static long long count(const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* The same life of two pull requests, whichever connection writes. */
+static void exercise(lq_store *st)
+{
+    lq_error err;
+    lq_pr_record a = record(7, "aaaa", LQ_PR_ARMED, 200), b = record(3, "bbbb", LQ_PR_BLOCKED, 100);
+    cr_assert_eq(lq_pr_record_set(&a.comment_body, "waiting for @acme/web"), LQ_OK);
+    cr_assert_eq(lq_store_put(st, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_put(st, &b, &err), LQ_OK, "%s", err.msg);
+
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "ACME/mono", 7, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(got.head_sha, "aaaa");
+    cr_assert_eq(got.state, LQ_PR_ARMED);
+    cr_assert_str_eq(got.comment_body, "waiting for @acme/web");
+    lq_pr_record_dispose(&got);
+    cr_assert_eq(lq_store_get(st, "acme/mono", 8, &got, &err), LQ_ENOTFOUND);
+
+    int marked = -1;
+    cr_assert_eq(lq_store_mark_sha_dirty(st, "acme/mono", "bbbb", &marked, &err), LQ_OK, "%s",
+                 err.msg);
+    cr_assert_eq(marked, 1);
+    cr_assert_eq(lq_store_mark_sha_dirty(st, "acme/mono", "cccc", &marked, &err), LQ_OK);
+    cr_assert_eq(marked, 0);
+
+    lq_pr_record *recs = NULL;
+    size_t n = 0;
+    cr_assert_eq(lq_store_list(st, LQ_STORE_DIRTY, &recs, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(recs[0].number, 3);
+    lq_store_list_free(recs, n);
+    cr_assert_eq(lq_store_list(st, LQ_STORE_QUEUED, &recs, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(recs[0].number, 3, "label order: #3 was labeled first");
+    cr_assert_eq(recs[1].number, 7);
+    lq_store_list_free(recs, n);
+
+    const char *reasons[] = {"src/a.c: needs @acme/web", "checks: ci/build failing"};
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 7, "aaaa", "refused", "2 reasons", reasons, 2,
+                                NULL, &err),
+                 LQ_OK, "%s", err.msg);
+    lq_pr_record_dispose(&a);
+    cr_assert_eq(count("SELECT count(*) FROM lq_audit WHERE number = 7 AND reasons = "
+                       "'[\"src/a.c: needs @acme/web\",\"checks: ci/build failing\"]'"),
+                 1);
+}
+
+Test(store, own_connection)
+{
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    exercise(st);
+    lq_store_close(st);
+}
+
+/* With an inbox, every write (the schema too) is one of the inbox writer's group commits: it
+ * never waits for a second writer's lock during a webhook burst. */
+Test(store, writes_ride_the_inbox_group_commit)
+{
+    lq_inbox *in = NULL;
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
+    lq_inbox_stats before, after;
+    lq_inbox_stats_get(in, &before);
+    cr_assert_eq(lq_store_open(&st, path, in, &err), LQ_OK, "%s", err.msg);
+    exercise(st);
+    lq_inbox_stats_get(in, &after);
+    /* schema + 2 puts + 2 marks + 1 audit */
+    cr_assert_geq(after.commits - before.commits, 6, "store writes bypassed the inbox: %llu",
+                  (unsigned long long)(after.commits - before.commits));
+    /* deliveries and store rows share the file and the writer */
+    cr_assert_eq(lq_inbox_put(in, "d-1", "pull_request", "{}", 2, &err), LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+    lq_inbox_close(in);
+    cr_assert_eq(count("SELECT count(*) FROM inbox_deliveries"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM lq_pr"), 2);
+}
+
+/* A store opened after the inbox is closed again reads what was written through it. */
+Test(store, reopen_reads_state_written_through_the_inbox)
+{
+    lq_inbox *in = NULL;
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, path, in, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record a = record(11, "dddd", LQ_PR_MERGING, 5);
+    snprintf(a.merge_sha, sizeof(a.merge_sha), "dddd");
+    cr_assert_eq(lq_store_put(st, &a, &err), LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+    lq_inbox_close(in);
+
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 11, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(got.state, LQ_PR_MERGING);
+    cr_assert_str_eq(got.merge_sha, "dddd");
+    lq_pr_record_dispose(&got);
+    lq_store_close(st);
+}
+
+Test(store, open_reports_an_unusable_path)
+{
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_neq(lq_store_open(&st, "/nonexistent-dir/landq.db", NULL, &err), LQ_OK);
+    cr_assert_null(st);
+    cr_assert(strstr(err.msg, "/nonexistent-dir/landq.db"), "%s", err.msg);
+}
