@@ -449,6 +449,8 @@ int lq_cmd_serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     curl_global_init(CURL_GLOBAL_DEFAULT);
 
+    /* /metrics: one registry for every part, made first so every GitHub request is counted. */
+    health.metrics = lq_metrics_new();
     /* GitHub App authentication: the first installation token is fetched now, so a wrong key
      * or app id is a bad setting (exit 2) reported before listening. */
     if (cfg.app_id.value) {
@@ -462,7 +464,8 @@ int lq_cmd_serve(int argc, char **argv)
         }
         lq_appauth_config aac = {.api_url = cfg.github_api.value, .app_id = cfg.app_id.value,
                                  .installation_id = cfg.app_installation_id.value,
-                                 .key_pem = pem, .key_len = pem_len, .log = appauth_log};
+                                 .key_pem = pem, .key_len = pem_len, .log = appauth_log,
+                                 .metrics = health.metrics};
         int arc = lq_appauth_new(&appauth, &aac, &err);
         memset(pem, 0, pem_len);
         free(pem);
@@ -516,7 +519,7 @@ int lq_cmd_serve(int argc, char **argv)
         .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
         .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
-        .metrics = health.metrics = lq_metrics_new()};
+        .metrics = health.metrics};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);
@@ -543,7 +546,8 @@ int lq_cmd_serve(int argc, char **argv)
         lq_allowlist_config ac = {.api_url = cfg.github_api.value, .token = token,
                                   .db_path = cfg.db.value,
                                   .refresh_s = (unsigned)strtoul(cfg.meta_refresh.value, NULL, 10),
-                                  .proxies = &proxies, .log = allowlist_log};
+                                  .proxies = &proxies, .log = allowlist_log,
+                                  .metrics = health.metrics};
         int arc = lq_allowlist_start(&health.allowlist, &ac, &err);
         lq_cidr_list_dispose(&proxies);
         if (arc) {

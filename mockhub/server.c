@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DOCS "https://docs.github.com/rest"
@@ -183,8 +184,9 @@ static double now_ms(void)
     return tv.tv_sec * 1000.0 + tv.tv_usec / 1000.0;
 }
 
-/* Auth from the Authorization header. Returns 0 (user or NULL=anonymous) or -1 (bad token). */
-static int authenticate(mh_ctx *c, const char *auth)
+/* Auth from the Authorization header. Returns 0 (user or NULL=anonymous), -1 (bad token) or -2
+ * (a JWT no App accepts: why[] holds GitHub's message for the 401). */
+static int authenticate(mh_ctx *c, const char *auth, char *why, size_t whylen)
 {
     c->user = NULL;
     if (!auth || !*auth)
@@ -236,6 +238,7 @@ static int authenticate(mh_ctx *c, const char *auth)
                 return 0;
             }
             mh_log("info", "decision", "why=jwt-rejected app=%s reason=\"%s\"", id, err);
+            snprintf(why, whylen, "%s", err);
         }
         return -2;
     }
@@ -407,7 +410,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     pthread_mutex_lock(&g_mh->lock);
     const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
     const char *apiv = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-GitHub-Api-Version");
-    int rc = authenticate(&c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"));
+    char jwt_why[256] = "A JSON web token could not be decoded";
+    int rc = authenticate(&c, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization"),
+                          jwt_why, sizeof jwt_why);
     bucket = c.user ? c.user : &g_mh->anon;
     rl_refresh(bucket);
     if (!ua || !*ua) {
@@ -426,7 +431,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         goto respond;
     }
     if (rc == -2) {
-        mh_error(&c, 401, "A JSON web token could not be decoded");
+        mh_error(&c, 401, jwt_why);
         charge = 0;
         goto respond;
     }
@@ -541,7 +546,13 @@ respond:;
     mh_user rl_snapshot = *bucket;
     char rid[48];
     snprintf(rid, sizeof rid, "MOCK:%llu", (unsigned long long)g_mh->req_seq);
+    /* Date in GitHub's clock (POST /_mockhub/clock skews it): clients measure their skew from it. */
+    time_t gh_now = time(NULL) + g_mh->clock_skew_s;
     pthread_mutex_unlock(&g_mh->lock);
+    char date[64];
+    struct tm gm;
+    gmtime_r(&gh_now, &gm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &gm);
     struct MHD_Response *resp = MHD_create_response_from_buffer(out_len, out, MHD_RESPMEM_MUST_FREE);
     if (status != 304 && status != 204)
         MHD_add_response_header(resp, "Content-Type",
@@ -554,6 +565,7 @@ respond:;
     MHD_add_response_header(resp, "X-GitHub-Media-Type", "github.v3; format=json");
     MHD_add_response_header(resp, "X-GitHub-Api-Version-Selected", apiv && *apiv ? apiv : "2022-11-28");
     MHD_add_response_header(resp, "X-GitHub-Request-Id", rid);
+    MHD_add_response_header(resp, "Date", date);
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, "
                             "X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, "

@@ -243,7 +243,7 @@ int lq_allowlist_start(lq_allowlist **out, const lq_allowlist_config *cfg, lq_er
     }
     lq_github_config gc = {.api_url = cfg->api_url, .token = cfg->token, .timeout_ms = 10000,
                            .max_retries = 1, .backoff_ms = 500, .should_stop = should_stop,
-                           .stop_ctx = al};
+                           .stop_ctx = al, .metrics = cfg->metrics};
     if (lq_github_new(&al->gh, &gc, err) != LQ_OK) {
         lq_allowlist_stop(al);
         return LQ_ERROR;

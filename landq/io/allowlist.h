@@ -22,6 +22,7 @@ typedef struct lq_allowlist_config {
     const lq_cidr_list *proxies;  /* trusted proxies for X-Forwarded-For (copied); may be NULL */
     void (*log)(void *ctx, const char *line); /* one logfmt line per change; may be NULL */
     void *log_ctx;
+    struct lq_metrics *metrics;   /* optional: GET /meta counted (lq_github_config.metrics) */
 } lq_allowlist_config;
 
 typedef struct lq_allowlist_status {

@@ -21,8 +21,10 @@ struct lq_appauth {
     void *log_ctx;
     pthread_mutex_t lock;
     char *token;        /* cached installation token (owned, wiped on free), or NULL */
-    int64_t expires_at; /* unix seconds, GitHub's expires_at */
+    int64_t expires_at; /* unix seconds, GitHub's expires_at in the local clock */
     unsigned long fetched;
+    int64_t clock_offset; /* GitHub's clock minus ours (seconds), measured after a refusal */
+    struct lq_metrics *metrics;
 };
 
 static char *xstrdup(const char *s)
@@ -78,6 +80,7 @@ int lq_appauth_new(lq_appauth **out, const lq_appauth_config *cfg, lq_error *err
     a->early_s = cfg->refresh_early_s > 0 ? cfg->refresh_early_s : 300;
     a->log = cfg->log;
     a->log_ctx = cfg->log_ctx;
+    a->metrics = cfg->metrics;
     pthread_mutex_init(&a->lock, NULL);
     if (!a->api_url || !a->app_id || !a->installation_id) {
         lq_appauth_free(a);
@@ -112,30 +115,58 @@ static int64_t parse_iso(const char *s)
     return (int64_t)timegm(&tm);
 }
 
-/* Exchanges a fresh JWT for an installation token. Called with the lock held. */
-static int fetch(lq_appauth *a, lq_error *err)
+/* One POST .../access_tokens with a JWT signed for GitHub's estimated clock (local + offset).
+ * *r must be disposed in every case. */
+static int exchange(lq_appauth *a, lq_gh_response *r, const char *path, lq_error *err)
 {
+    memset(r, 0, sizeof *r);
     char *jwt = NULL;
-    int rc = lq_jwt_app(&jwt, a->key, a->app_id, (int64_t)time(NULL), err);
+    int rc = lq_jwt_app(&jwt, a->key, a->app_id, (int64_t)time(NULL) + a->clock_offset, err);
     if (rc)
         return rc;
     lq_github *gh = NULL;
     lq_github_config gc = {.api_url = a->api_url, .token = jwt,
                            .user_agent = "landq/0.1 (+land queue)", .max_retries = 2,
-                           .backoff_ms = 500};
+                           .backoff_ms = 500, .metrics = a->metrics};
     rc = lq_github_new(&gh, &gc, err);
     wipe(jwt);
     if (rc)
         return rc;
-    char path[128];
-    snprintf(path, sizeof path, "/app/installations/%s/access_tokens", a->installation_id);
     json_t *body = json_object();
-    lq_gh_response r;
-    memset(&r, 0, sizeof r);
-    rc = body ? lq_github_request(gh, &r, "POST", path, body, err)
+    rc = body ? lq_github_request(gh, r, "POST", path, body, err)
               : lq_error_set(err, LQ_ENOMEM, "out of memory");
     json_decref(body);
     lq_github_free(gh);
+    return rc;
+}
+
+/* Exchanges a fresh JWT for an installation token. Called with the lock held. */
+static int fetch(lq_appauth *a, lq_error *err)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/app/installations/%s/access_tokens", a->installation_id);
+    lq_gh_response r;
+    int rc = exchange(a, &r, path, err);
+    const char *msg = json_string_value(json_object_get(r.json, "message"));
+    if (!rc && r.status == 401 && lq_jwt_clock_refusal(msg)) {
+        /* GitHub's clock and ours differ by more than the JWT's margins: measure the offset
+         * from its Date header, keep it, sign again and repeat once (@octokit/auth-app). */
+        int64_t off = 0;
+        lq_error de = {0};
+        if (lq_jwt_clock_offset(&off, r.date, (int64_t)time(NULL), &de) == LQ_OK) {
+            alog(a, "msg=\"GitHub refused the App JWT's time claims: correcting for its clock\" "
+                 "app_id=%s skew_s=%lld previous_skew_s=%lld github_date=\"%s\" "
+                 "github_message=\"%s\"", a->app_id, (long long)off,
+                 (long long)a->clock_offset, r.date, msg);
+            a->clock_offset = off;
+            lq_gh_response_dispose(&r);
+            rc = exchange(a, &r, path, err);
+            msg = json_string_value(json_object_get(r.json, "message"));
+        } else {
+            alog(a, "msg=\"GitHub refused the App JWT's time claims and its clock is unknown\" "
+                 "app_id=%s error=\"%s\"", a->app_id, de.msg);
+        }
+    }
     if (rc) {
         lq_gh_response_dispose(&r);
         return rc;
@@ -143,14 +174,17 @@ static int fetch(lq_appauth *a, lq_error *err)
     const char *tok = json_string_value(json_object_get(r.json, "token"));
     const char *exp = json_string_value(json_object_get(r.json, "expires_at"));
     if (r.status != 201 || !tok || !*tok) {
-        const char *msg = json_string_value(json_object_get(r.json, "message"));
         rc = lq_error_set(err, r.status >= 500 || r.status == 0 ? LQ_ETRANSIENT : LQ_ERROR,
                           "GitHub App authentication failed: POST %s answered "
                           "%ld%s%s%s", path, r.status, msg ? " (" : "", msg ? msg : "",
                           msg ? ")" : "");
         char first[sizeof err->msg];
         snprintf(first, sizeof first, "%s", err ? err->msg : "");
-        if (r.status == 401)
+        if (r.status == 401 && lq_jwt_clock_refusal(msg))
+            lq_error_set(err, rc, "%s: the JWT's times do not fit GitHub's clock (GitHub's "
+                         "Date: %s; measured skew %lld s): set this machine's clock right "
+                         "(NTP)", first, r.date[0] ? r.date : "none", (long long)a->clock_offset);
+        else if (r.status == 401)
             lq_error_set(err, rc, "%s: GitHub could not verify landq's JWT: check "
                          "app_id (%s) and that app_private_key_file is a current private key "
                          "of that App", first, a->app_id);
@@ -167,8 +201,9 @@ static int fetch(lq_appauth *a, lq_error *err)
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     wipe(a->token);
     a->token = copy;
-    /* Unknown expiry: GitHub's tokens live an hour. */
-    a->expires_at = when > 0 ? when : (int64_t)time(NULL) + 3600;
+    /* GitHub's expires_at is in its clock: in ours it is offset earlier or later. Unknown
+     * expiry: GitHub's tokens live an hour. */
+    a->expires_at = when > 0 ? when - a->clock_offset : (int64_t)time(NULL) + 3600;
     a->fetched++;
     alog(a, "msg=\"installation token fetched\" app_id=%s installation=%s expires_in_s=%lld "
          "fetched=%lu", a->app_id, a->installation_id,
@@ -209,6 +244,14 @@ int64_t lq_appauth_expires_in(lq_appauth *a)
 {
     pthread_mutex_lock(&a->lock);
     int64_t v = a->token ? a->expires_at - (int64_t)time(NULL) : -1;
+    pthread_mutex_unlock(&a->lock);
+    return v;
+}
+
+int64_t lq_appauth_clock_offset(lq_appauth *a)
+{
+    pthread_mutex_lock(&a->lock);
+    int64_t v = a->clock_offset;
     pthread_mutex_unlock(&a->lock);
     return v;
 }

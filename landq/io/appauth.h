@@ -2,7 +2,10 @@
  *
  * From the App's id and private key (PEM) it signs an RS256 JWT (core/jwt.h: iat = now - 60,
  * exp = now + 540, so a clock skew of up to a minute either way is tolerated) and exchanges it
- * for an installation token (POST /app/installations/{id}/access_tokens). The token is cached
+ * for an installation token (POST /app/installations/{id}/access_tokens). Larger skews: when
+ * GitHub answers 401 naming the JWT's 'iat' or 'exp' claim, the offset between GitHub's clock
+ * (its Date header) and ours is measured, logged (skew_s=N), kept for every later JWT, and the
+ * exchange is signed again and repeated once (as @octokit/auth-app does). The token is cached
  * and replaced 5 minutes before its expires_at, or at once when a request got a 401
  * (lq_github_config.token_cb with refresh = 1: lq_appauth_token_cb is that callback).
  *
@@ -26,6 +29,7 @@ typedef struct lq_appauth_config {
     const char *key_pem;         /* private key text (borrowed for the call) */
     size_t key_len;
     long refresh_early_s;        /* replace the token this long before it expires; 0 = 300 */
+    struct lq_metrics *metrics;  /* optional: token exchanges counted (lq_github_config) */
     /* Optional: one line per token fetched / failure (never the token). */
     void (*log)(void *ctx, const char *line);
     void *log_ctx;
@@ -47,5 +51,8 @@ int lq_appauth_token_cb(void *ctx, int refresh, char *buf, size_t cap, lq_error 
 
 /* Seconds until the cached token expires (negative when expired or none): for /metrics. */
 int64_t lq_appauth_expires_in(lq_appauth *a);
+
+/* GitHub's clock minus ours, as last measured from a refused exchange (0 until then). */
+int64_t lq_appauth_clock_offset(lq_appauth *a);
 
 #endif

@@ -1,5 +1,6 @@
 /* github.c -- GitHub REST client: auth, versioning, rate limits, retries, ETag cache, paging. */
 #include "github.h"
+#include "metrics.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -42,6 +43,7 @@ typedef struct exchange {
     int too_big;
     char etag[256];
     char next[2048];
+    char date[64];
     long retry_after; /* -1 when absent */
     long rl_limit, rl_remaining, rl_used, rl_reset;
 } exchange;
@@ -177,7 +179,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     size_t vl;
     if (n >= 5 && !strncmp(ptr, "HTTP/", 5)) {
         /* A new response (e.g. after a redirect or 100-continue): forget earlier headers. */
-        x->etag[0] = x->next[0] = '\0';
+        x->etag[0] = x->next[0] = x->date[0] = '\0';
         x->retry_after = x->rl_limit = x->rl_remaining = x->rl_used = x->rl_reset = -1;
         return n;
     }
@@ -185,6 +187,11 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
         if (vl < sizeof(x->etag)) {
             memcpy(x->etag, v, vl);
             x->etag[vl] = '\0';
+        }
+    } else if (header_is(ptr, n, "date", &v, &vl)) {
+        if (vl < sizeof(x->date)) {
+            memcpy(x->date, v, vl);
+            x->date[vl] = '\0';
         }
     } else if (header_is(ptr, n, "link", &v, &vl)) {
         parse_link(x, v, vl);
@@ -328,6 +335,18 @@ int lq_github_new(lq_github **out, const lq_github_config *cfg, lq_error *err)
         gh->api_url[--l] = '\0';
     gh->rate.limit = gh->rate.remaining = gh->rate.used = gh->rate.reset = -1;
     gh->rng = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)gh;
+    if (cfg->metrics) { /* -1 when an earlier client declared them: fine */
+        lq_metrics_describe(cfg->metrics, "landq_github_requests_total", LQ_METRIC_COUNTER,
+                            "GitHub REST requests (worker, reconciliation, redelivery, webhook "
+                            "allowlist, App token exchange), by HTTP status (0 = no answer).",
+                            NULL, 0);
+        lq_metrics_describe(cfg->metrics, "landq_github_not_modified_total", LQ_METRIC_COUNTER,
+                            "GET requests answered 304 and served from the ETag cache.", NULL, 0);
+        lq_metrics_describe(cfg->metrics, "landq_github_retries_total", LQ_METRIC_COUNTER,
+                            "GitHub requests repeated (rate limits, 5xx, network).", NULL, 0);
+        lq_metrics_add(cfg->metrics, "landq_github_not_modified_total", NULL, 0); /* shown at 0 */
+        lq_metrics_add(cfg->metrics, "landq_github_retries_total", NULL, 0);
+    }
     *out = gh;
     return LQ_OK;
 }
@@ -384,6 +403,22 @@ char *lq_github_escape(const char *s, int keep_slash)
     }
     *p = '\0';
     return o;
+}
+
+/* /metrics: one exchange answered `status` (0 = none). */
+static void count_request(lq_github *gh, long status)
+{
+    if (!gh->cfg.metrics)
+        return;
+    char l[32];
+    snprintf(l, sizeof l, "status=\"%ld\"", status);
+    lq_metrics_add(gh->cfg.metrics, "landq_github_requests_total", l, 1);
+}
+
+static void count_retry(lq_github *gh)
+{
+    gh->rate.retries++;
+    lq_metrics_add(gh->cfg.metrics, "landq_github_retries_total", NULL, 1);
 }
 
 static void note_rate(lq_github *gh, const exchange *x)
@@ -546,7 +581,7 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
             long now = (long)time(NULL);
             if (gh->rate.reset >= now) {
                 gh->rate.remaining = -1; /* unknown until the next answer */
-                gh->rate.retries++;
+                count_retry(gh);
                 if (nap(gh, (gh->rate.reset - now) * 1000 + 1000)) {
                     rc = lq_error_set(err, LQ_ERROR, "%s %s: stopped while waiting for the rate "
                                       "limit", method, path);
@@ -558,6 +593,7 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
         long status = 0, t0 = now_ms();
         CURLcode cc = perform(gh, &x, method, url, payload, ce ? ce->etag : NULL, auth, &status);
         gh->rate.requests++;
+        count_request(gh, status);
         note_rate(gh, &x);
         if (gh->cfg.log)
             gh->cfg.log(gh->cfg.log_ctx, method, url, status, now_ms() - t0,
@@ -571,7 +607,9 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
         }
         if (cc == CURLE_OK && status == 304 && ce) {
             gh->rate.not_modified++;
+            lq_metrics_add(gh->cfg.metrics, "landq_github_not_modified_total", NULL, 1);
             out->status = 200;
+            memcpy(out->date, x.date, sizeof out->date);
             out->json = json_incref(ce->json);
             out->from_cache = 1;
             if (ce->link_next)
@@ -583,7 +621,7 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
             rate_waits < RATE_RETRIES_MAX) {
             free(x.body);
             rate_waits++;
-            gh->rate.retries++;
+            count_retry(gh);
             if (nap(gh, wait)) {
                 rc = lq_error_set(err, LQ_ERROR, "%s %s: stopped while waiting for the rate "
                                   "limit", method, path);
@@ -596,7 +634,7 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
             free(x.body);
             long back = gh->cfg.backoff_ms << retries;
             retries++;
-            gh->rate.retries++;
+            count_retry(gh);
             if (nap(gh, back + (long)jitter(gh, (unsigned)(back / 4 + 1)))) {
                 rc = lq_error_set(err, LQ_ERROR, "%s %s: stopped while retrying", method, path);
                 break;
@@ -604,6 +642,7 @@ int lq_github_request(lq_github *gh, lq_gh_response *out, const char *method, co
             continue;
         }
         out->status = status;
+        memcpy(out->date, x.date, sizeof out->date);
         if (x.body && x.len)
             out->json = json_loadb(x.body, x.len, JSON_DECODE_ANY, NULL);
         if (x.next[0])

@@ -43,6 +43,12 @@ typedef struct lq_github_config {
      * err set, and the request fails with LQ_ERROR and that message. */
     int (*token_cb)(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
     void *token_ctx;
+    /* Optional /metrics registry (borrowed; io/metrics.h): every HTTP exchange of this client is
+     * counted in landq_github_requests_total{status} (0 = no answer; a 304 counts as "304"),
+     * 304s served from the ETag cache in landq_github_not_modified_total, repeated requests in
+     * landq_github_retries_total. Give it to every client of `landq serve`, so no request goes
+     * uncounted (the families are declared on lq_github_new). */
+    struct lq_metrics *metrics;
 } lq_github_config;
 
 typedef struct lq_gh_response {
@@ -50,6 +56,7 @@ typedef struct lq_gh_response {
     json_t *json;    /* parsed body, new reference (NULL when empty or not JSON) */
     char *next_url;  /* Link rel="next", owned (NULL when absent) */
     int from_cache;  /* 1 when GitHub answered 304 */
+    char date[64];   /* the Date header of the final answer ("" when absent): GitHub's clock */
 } lq_gh_response;
 
 typedef struct lq_gh_rate {

@@ -94,14 +94,6 @@ int mh_jwt_verify(const char *jwt, const char *pem, time_t now, char *err, size_
         snprintf(err, errlen, "Missing 'iat' or 'exp' claim");
         goto out;
     }
-    if (json_integer_value(exp) <= now) {
-        snprintf(err, errlen, "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires");
-        goto out;
-    }
-    if (json_integer_value(exp) - json_integer_value(iat) > 660 || json_integer_value(iat) > now + 60) {
-        snprintf(err, errlen, "'Expiration time' claim ('exp') is too far in the future");
-        goto out;
-    }
     bio = BIO_new_mem_buf(pem, -1);
     key = bio ? PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL) : NULL;
     if (!key) {
@@ -112,6 +104,21 @@ int mh_jwt_verify(const char *jwt, const char *pem, time_t now, char *err, size_
     if (!md || EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
         EVP_DigestVerify(md, sig, siglen, (const unsigned char *)jwt, (size_t)(d2 - jwt)) != 1) {
         snprintf(err, errlen, "A JSON web token could not be decoded");
+        goto out;
+    }
+    /* GitHub's time rules, checked against its own clock with no slack (that is what the
+     * client's "iat = now - 60" is for): iat not in the future, exp in the future and at most
+     * 10 minutes ahead, with GitHub's messages. */
+    if (json_integer_value(iat) > (json_int_t)now) {
+        snprintf(err, errlen, "%s", MH_JWT_ERR_IAT);
+        goto out;
+    }
+    if (json_integer_value(exp) <= (json_int_t)now) {
+        snprintf(err, errlen, "%s", MH_JWT_ERR_EXP_PAST);
+        goto out;
+    }
+    if (json_integer_value(exp) > (json_int_t)now + MH_JWT_MAX_AHEAD_S) {
+        snprintf(err, errlen, "%s", MH_JWT_ERR_EXP_FAR);
         goto out;
     }
     rc = 0;

@@ -237,14 +237,66 @@ def case_app_wrong_key(e):
     e.lq.returncode = 0  # the expected exit: stop() must not report it
 
 
+def token_exchanges(e):
+    return [r for r in e.requests() if r.get('path', '').endswith('/access_tokens')]
+
+
+SKEW_LINE = re.compile(r'mod=appauth msg="GitHub refused the App JWT\'s time claims: correcting '
+                       r'for its clock" app_id=77 skew_s=(-?\d+) previous_skew_s=0 '
+                       r'github_date="[^"]+" github_message="([^"]+)"')
+
+
+def check_no_correction(e):
+    """Within GitHub's margins (iat = now - 60, exp = now + 540) the first JWT is accepted."""
+    toks = token_exchanges(e)
+    check([t.get('status') for t in toks] == [201],
+          'one accepted token exchange, no refusal: %s' % toks)
+    check('correcting for its clock' not in e.log_text(), 'a clock correction was not needed')
+
+
+def check_corrected(e, skew, message):
+    """GitHub refused the first JWT for its time claims; landq measured the skew from the Date
+    header, logged it, signed again and the second exchange was accepted."""
+    toks = token_exchanges(e)
+    check([t.get('status') for t in toks] == [401, 201],
+          'a refused then an accepted token exchange: %s' % toks)
+    log = e.log_text()
+    m = SKEW_LINE.search(log)
+    check(m, 'skew not logged: %r' % log[-1500:])
+    check(abs(int(m.group(1)) - skew) <= 2, 'measured skew %s, wanted %d' % (m.group(1), skew))
+    check(m.group(2) == message, 'GitHub\'s message: %r' % m.group(2))
+    check('ghs_' not in log and 'eyJ' not in log, 'a token or the JWT was logged')
+    t = e.metrics()
+    check(metric(t, 'landq_github_requests_total{status="401"}') == 1, 'the 401 counted:\n' + t)
+
+
 def case_app_clock_ahead(e):
-    """GitHub's clock 60 s ahead of landq's: the JWT is still accepted and landing works."""
+    """GitHub's clock 60 s ahead of landq's: the first JWT is accepted and landing works."""
     check_app_landing(e)
+    check_no_correction(e)
 
 
 def case_app_clock_behind(e):
-    """GitHub's clock 60 s behind landq's: the JWT is still accepted and landing works."""
+    """GitHub's clock 60 s behind landq's: the first JWT is accepted (iat = now - 60 is not in
+    GitHub's future) and landing works."""
     check_app_landing(e)
+    check_no_correction(e)
+
+
+def case_app_clock_far_behind(e):
+    """GitHub's clock 300 s behind landq's: GitHub refuses the JWT (iat in its future); landq
+    measures the skew from the Date header, signs again, and lands."""
+    check_app_landing(e)
+    check_corrected(e, -300, "'Issued at' claim ('iat') must be an Integer representing a time "
+                    "in the past")
+
+
+def case_app_clock_far_ahead(e):
+    """GitHub's clock 900 s ahead of landq's: GitHub refuses the JWT (exp in its past); landq
+    measures the skew from the Date header, signs again, and lands."""
+    check_app_landing(e)
+    check_corrected(e, 900, "'Expiration time' claim ('exp') must be a numeric value "
+                    "representing the future time at which the assertion expires")
 
 
 def metric(text, series):
@@ -288,6 +340,55 @@ def case_metrics_and_logs(e):
           and re.search(r'sha=[0-9a-f]{12}', lines[0]), 'delivery log line: %r' % lines[:1])
     check('tok-landq' not in log and SECRET not in log, 'a secret was logged')
     check(re.search(r'msg="landed" repo=acme/mono pr=1 sha=[0-9a-f]{12} ', log), 'landed line')
+
+
+def case_metrics_count_every_request(e):
+    """landq_github_requests_total counts every GitHub request landq makes (App token exchange,
+    webhook allowlist GET /meta, reconciliation, worker), by status; 304s from the cache and the
+    rate-limit budget agree with what GitHub (mockhub) saw."""
+    e.wait('start-up sweep', lambda: [r for r in e.requests()
+                                      if r.get('route') == 'issues/list-for-repo'])
+    check_app_landing(e)
+    e.settle(1)
+
+    def landq_requests():
+        return [r for r in e.requests() if r.get('user') == 'lander[bot]' or
+                r.get('path', '').endswith('/access_tokens') or r.get('route') == 'meta/get']
+
+    def agree():
+        t = e.metrics()
+        reqs = landq_requests()
+        by = {}
+        for r in reqs:
+            by[str(r.get('status'))] = by.get(str(r.get('status')), 0) + 1
+        got = {m.group(1): int(float(m.group(2))) for m in re.finditer(
+            r'^landq_github_requests_total\{status="(\d+)"\} (\S+)$', t, re.M)}
+        return (t, reqs) if got == by else None
+    last = {}
+
+    def agree_or_note():
+        r = agree()
+        if r is None:
+            t = e.metrics()
+            last['metrics'] = [l for l in t.splitlines() if 'landq_github_' in l]
+            last['github'] = sorted({(x.get('route'), x.get('status')) for x in landq_requests()})
+        return r
+    try:
+        t, reqs = e.wait('landq_github_requests_total to match GitHub\'s request log',
+                         agree_or_note, timeout=15)
+    except Fail:
+        raise Fail('landq_github_requests_total does not count every request:\n%s\nGitHub saw '
+                   '(route, status): %s' % ('\n'.join(last.get('metrics', [])),
+                                                last.get('github')))
+    routes = {r.get('route') for r in reqs}
+    check('meta/get' in routes and 'issues/list-for-repo' in routes and
+          any(r.get('path', '').endswith('/access_tokens') for r in reqs), routes)
+    n304 = len([r for r in reqs if r.get('status') == 304])
+    check(metric(t, 'landq_github_not_modified_total') == n304,
+          '304s: %s vs %d\n%s' % (metric(t, 'landq_github_not_modified_total'), n304, t))
+    rem = metric(t, 'landq_github_rate_limit_remaining')
+    check(rem is not None and 0 <= rem <= metric(t, 'landq_github_rate_limit'), t)
+    check(t.count('# TYPE landq_github_requests_total counter') == 1, t)
 
 
 def case_explain_and_audit(e):
@@ -391,6 +492,10 @@ CASE_FLAGS = {
     'app-wrong-key': dict(app=True, token=False, wrong_key=True, expect_exit=True),
     'app-clock-ahead': dict(app=True, token=False, skew=60),
     'app-clock-behind': dict(app=True, token=False, skew=-60),
+    'app-clock-far-ahead': dict(app=True, token=False, skew=900),
+    'app-clock-far-behind': dict(app=True, token=False, skew=-300),
+    'metrics-count-every-request': dict(app=True, token=False,
+                                        extra=['--reconcile-interval', '3600']),
 }
 
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
