@@ -110,8 +110,9 @@ typedef struct mh_state {
     mh_user anon; /* bucket for unauthenticated calls */
     int mergeable_delay_reads;
     long mergeable_delay_ms;
-    long clock_skew_s; /* POST /_mockhub/clock: added to mockhub's clock for App JWT checks and
-                          installation token lifetimes (tests of landq's clock skew tolerance) */
+    long clock_skew_s; /* POST /_mockhub/clock: added to mockhub's clock for App JWT checks,
+                          installation token lifetimes and the Date header of API answers (tests
+                          of landq's clock skew tolerance and correction) */
     mh_faults faults;
     mh_rng rng;
     char *base_url;  /* "http://127.0.0.1:PORT" */
