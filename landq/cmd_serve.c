@@ -226,8 +226,22 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
             }
             free(wm);
         }
-        char extra[512];
+        int64_t pending = -1;
+        lq_error perr;
+        lq_inbox_stats ist;
+        lq_inbox_stats_get(h->inbox, &ist);
+        if (lq_inbox_pending(h->inbox, &pending, &perr) != LQ_OK)
+            pending = -1; /* /healthz says why */
+        char extra[1024];
         snprintf(extra, sizeof extra,
+                 "# HELP landq_inbox_pending Deliveries stored and not yet processed by the "
+                 "worker (-1: the store cannot be read).\n"
+                 "# TYPE landq_inbox_pending gauge\n"
+                 "landq_inbox_pending %lld\n"
+                 "# HELP landq_inbox_commits_total Group commits (one fsync each) of the inbox "
+                 "writer: deliveries and the worker's state.\n"
+                 "# TYPE landq_inbox_commits_total counter\n"
+                 "landq_inbox_commits_total %llu\n"
                  "# HELP landq_webhook_allowlist_ranges GitHub webhook source ranges in force.\n"
                  "# TYPE landq_webhook_allowlist_ranges gauge\n"
                  "landq_webhook_allowlist_ranges %zu\n"
@@ -235,7 +249,8 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
                  "was fetched.\n"
                  "# TYPE landq_webhook_allowlist_fetched_timestamp_seconds gauge\n"
                  "landq_webhook_allowlist_fetched_timestamp_seconds %lld\n",
-                 as.ranges, (long long)as.fetched_at);
+                 (long long)pending, (unsigned long long)ist.commits, as.ranges,
+                 (long long)as.fetched_at);
         size_t n = strlen(base) + strlen(extra) + 1;
         char *out = malloc(n);
         if (out)

@@ -13,9 +13,8 @@
  *
  * Connection threads run at a lower CPU priority (nice +INTAKE_NICE) than the rest of landq:
  * in a webhook storm they are many and CPU-bound (HMAC, JSON scan, LZ4), while the one inbox
- * writer they all wait for, and the landing worker, must not queue behind them for the CPU.
- * Measured on 2 cores (bench/README.md): p99 ack latency 11-21 ms -> 5-7 ms and more
- * deliveries/s, because the group commit is never the thread left waiting. */
+ * writer they all wait for, and the landing worker, must not queue behind them for the CPU
+ * (bench/README.md: in a storm the landing delay's p99 went from 7-12 ms at nice 0 to 5-8 ms). */
 #include "intake.h"
 
 #include <microhttpd.h>
@@ -33,7 +32,7 @@
 
 #include "webhook.h"
 
-#define INTAKE_NICE 10
+#define INTAKE_NICE 5 /* CPU weight 335 vs 1024 (CFS); +10 and +15 measured worse */
 #define DEFAULT_MAX_CONNECTIONS 256
 #define DEFAULT_TIMEOUT_S 30
 /* Request bodies buffered at once, over all connections. GitHub payloads are mostly a few KB

@@ -333,6 +333,11 @@ def case_metrics_and_logs(e):
     check('# TYPE landq_label_to_landing_seconds histogram' in t, t)
     check('landq_webhook_deliveries_total' in t and 'landq_webhook_ack_seconds_bucket' in t,
           'intake metrics missing:\n' + t)
+    # the backlog drains to 0 once the worker has caught up; the worker's state rode the
+    # inbox's group commits (more commits than deliveries' own)
+    t2 = e.wait('inbox backlog drained',
+                lambda: (lambda m: m if metric(m, 'landq_inbox_pending') == 0 else None)(e.metrics()))
+    check((metric(t2, 'landq_inbox_commits_total') or 0) >= 5, 'inbox commits:\n' + t2)
     log = e.log_text()
     lines = [l for l in log.splitlines() if 'msg=delivery ' in l and 'event=pull_request ' in l
              and 'action=labeled' in l and 'pr=1 ' in l]
