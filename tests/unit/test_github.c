@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "github.h"
+#include "metrics.h"
 
 #define MAXR 16
 
@@ -156,6 +157,53 @@ Test(github, etag_cache_serves_304)
     lq_gh_rate rate;
     lq_github_rate(gh, &rate);
     cr_assert_eq(rate.not_modified, 1);
+}
+
+/* The metrics hook (lq_github_config.metrics): every HTTP exchange counted by status, from the
+ * client itself, including repeats; 304s from the cache; retries. And the Date header. */
+Test(github, metrics_hook_counts_every_exchange_and_keeps_the_date)
+{
+    lq_metrics *m = lq_metrics_new();
+    cr_assert_not_null(m);
+    char api[64];
+    snprintf(api, sizeof api, "http://127.0.0.1:%d", srv.port);
+    lq_github_config cfg = {.api_url = api, .token = "t", .backoff_ms = 10, .max_retries = 3,
+                            .metrics = m};
+    lq_github *g = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_github_new(&g, &cfg, &err), LQ_OK, "%s", err.msg);
+    char *t = lq_metrics_text(m); /* declared, and the counters shown at 0 */
+    cr_assert(strstr(t, "# TYPE landq_github_requests_total counter\n"), "%s", t);
+    cr_assert(strstr(t, "\nlandq_github_not_modified_total 0\n"), "%s", t);
+    cr_assert(strstr(t, "\nlandq_github_retries_total 0\n"), "%s", t);
+    free(t);
+    script((reply){200, "{\"v\": 1}", "ETag", "\"e1\"", "Date", "Sat, 28 Nov 2026 10:30:52 GMT"});
+    script((reply){304, "", 0, 0, 0, 0});
+    script((reply){502, "{}", 0, 0, 0, 0});
+    script((reply){200, "{}", 0, 0, 0, 0});
+    script((reply){401, "{\"message\": \"Bad credentials\"}", 0, 0, 0, 0});
+    lq_gh_response r;
+    cr_assert_eq(lq_github_request(g, &r, "GET", "/x", NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(r.date, "Sat, 28 Nov 2026 10:30:52 GMT");
+    lq_gh_response_dispose(&r);
+    cr_assert_eq(lq_github_request(g, &r, "GET", "/x", NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert(r.from_cache);
+    lq_gh_response_dispose(&r);
+    cr_assert_eq(lq_github_request(g, &r, "GET", "/flaky", NULL, &err), LQ_OK, "%s", err.msg);
+    lq_gh_response_dispose(&r);
+    cr_assert_eq(lq_github_request(g, &r, "POST", "/denied", NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(r.status, 401);
+    lq_gh_response_dispose(&r);
+    lq_github_free(g);
+    t = lq_metrics_text(m);
+    cr_expect(strstr(t, "\nlandq_github_requests_total{status=\"200\"} 2\n"), "%s", t);
+    cr_expect(strstr(t, "\nlandq_github_requests_total{status=\"304\"} 1\n"), "%s", t);
+    cr_expect(strstr(t, "\nlandq_github_requests_total{status=\"502\"} 1\n"), "%s", t);
+    cr_expect(strstr(t, "\nlandq_github_requests_total{status=\"401\"} 1\n"), "%s", t);
+    cr_expect(strstr(t, "\nlandq_github_not_modified_total 1\n"), "%s", t);
+    cr_expect(strstr(t, "\nlandq_github_retries_total 1\n"), "%s", t);
+    free(t);
+    lq_metrics_free(m);
 }
 
 Test(github, link_pagination_collects_all_pages)
