@@ -115,6 +115,18 @@ static int64_t parse_iso(const char *s)
     return (int64_t)timegm(&tm);
 }
 
+/* s as a quoted logfmt value into out[cap] (truncated): double quotes and backslashes become
+ * single quotes, control characters spaces; GitHub's message and Date are otherwise kept as they
+ * came. Returns out. */
+static const char *logval(char *out, size_t cap, const char *s)
+{
+    size_t o = 0;
+    for (; s && *s && o + 1 < cap; s++)
+        out[o++] = *s == '"' || *s == '\\' ? '\'' : (unsigned char)*s < 0x20 ? ' ' : *s;
+    out[o] = '\0';
+    return out;
+}
+
 /* One POST .../access_tokens with a JWT signed for GitHub's estimated clock (local + offset).
  * *r must be disposed in every case. */
 static int exchange(lq_appauth *a, lq_gh_response *r, const char *path, lq_error *err)
@@ -153,18 +165,20 @@ static int fetch(lq_appauth *a, lq_error *err)
          * from its Date header, keep it, sign again and repeat once (@octokit/auth-app). */
         int64_t off = 0;
         lq_error de = {0};
+        char v1[80], v2[200];
         if (lq_jwt_clock_offset(&off, r.date, (int64_t)time(NULL), &de) == LQ_OK) {
             alog(a, "msg=\"GitHub refused the App JWT's time claims: correcting for its clock\" "
                  "app_id=%s skew_s=%lld previous_skew_s=%lld github_date=\"%s\" "
                  "github_message=\"%s\"", a->app_id, (long long)off,
-                 (long long)a->clock_offset, r.date, msg);
+                 (long long)a->clock_offset, logval(v1, sizeof v1, r.date),
+                 logval(v2, sizeof v2, msg));
             a->clock_offset = off;
             lq_gh_response_dispose(&r);
             rc = exchange(a, &r, path, err);
             msg = json_string_value(json_object_get(r.json, "message"));
         } else {
             alog(a, "msg=\"GitHub refused the App JWT's time claims and its clock is unknown\" "
-                 "app_id=%s error=\"%s\"", a->app_id, de.msg);
+                 "app_id=%s error=\"%s\"", a->app_id, logval(v2, sizeof v2, de.msg));
         }
     }
     if (rc) {
