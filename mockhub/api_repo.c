@@ -809,6 +809,13 @@ int h_check_run_update(mh_ctx *c)
 
 /* ---- contents ---- */
 
+/* The contents API inlines a file's base64 only up to 1 MB (taken as 1 MiB here). For larger files
+ * (GitHub serves up to 100 MB) the JSON answer keeps every field but has `content: ""` and
+ * `encoding: "none"`; the raw media type and the git blobs API still return the bytes. */
+#define CONTENTS_INLINE_MAX ((size_t)1024 * 1024)
+/* git/get-blob supports blobs up to 100 MB. */
+#define BLOB_API_MAX ((size_t)100 * 1000 * 1000)
+
 static json_t *content_file(mh_repo *r, const char *path, const char *ref, git_blob *blob, const git_oid *bid)
 {
     char sha[41], url[4096];
@@ -816,13 +823,15 @@ static json_t *content_file(mh_repo *r, const char *path, const char *ref, git_b
     char *enc = mh_url_encode(path, 1);
     const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     json_t *o = json_object();
+    size_t size = (size_t)git_blob_rawsize(blob);
+    int inline_content = size <= CONTENTS_INLINE_MAX;
     json_object_set_new(o, "type", json_string("file"));
-    json_object_set_new(o, "encoding", json_string("base64"));
-    json_object_set_new(o, "size", json_integer((json_int_t)git_blob_rawsize(blob)));
+    json_object_set_new(o, "encoding", json_string(inline_content ? "base64" : "none"));
+    json_object_set_new(o, "size", json_integer((json_int_t)size));
     json_object_set_new(o, "name", json_string(name));
     json_object_set_new(o, "path", json_string(path));
-    char *b64 = mh_base64_encode(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 60);
-    json_object_set_new(o, "content", json_string(b64));
+    char *b64 = inline_content ? mh_base64_encode(git_blob_rawcontent(blob), size, 60) : NULL;
+    json_object_set_new(o, "content", json_string(b64 ? b64 : ""));
     free(b64);
     json_object_set_new(o, "sha", json_string(sha));
     snprintf(url, sizeof url, "%s/repos/%s/contents/%s?ref=%s", B, r->full_name, enc, ref);
@@ -874,6 +883,59 @@ int h_contents_get(mh_ctx *c)
         c->resp = content_file(c->repo, path, ref, blob, &bid);
     }
     git_blob_free(blob);
+    return 0;
+}
+
+/* ---- git blobs ---- */
+
+/* GET /repos/{o}/{r}/git/blobs/{file_sha}: {sha, node_id, size, url, content, encoding:"base64"},
+ * the content base64 with a newline every 60 characters (and at the end) like GitHub's. 404 when
+ * no blob has that sha in the repository; 403 over 100 MB. The raw media type returns the bytes. */
+int h_blob_get(mh_ctx *c)
+{
+    if (mh_need_repo(c, 1) < 0)
+        return 0;
+    const char *sha = mh_p(c, "file_sha");
+    git_oid oid;
+    git_blob *blob = NULL;
+    if (!sha || strlen(sha) != 40 || git_oid_fromstr(&oid, sha) < 0 ||
+        git_blob_lookup(&blob, c->repo->git, &oid) < 0) {
+        mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    size_t size = (size_t)git_blob_rawsize(blob);
+    if (size > BLOB_API_MAX) {
+        git_blob_free(blob);
+        mh_error(c, 403, "This API returns blobs up to 100 MB in size. The requested blob is too "
+                         "large to fetch via the API.");
+        return 0;
+    }
+    if (c->accept && (strstr(c->accept, ".raw") || strstr(c->accept, "raw+json"))) {
+        c->raw_resp = malloc(size + 1);
+        if (!c->raw_resp) {
+            git_blob_free(blob);
+            mh_error(c, 500, "out of memory");
+            return 0;
+        }
+        memcpy(c->raw_resp, git_blob_rawcontent(blob), size);
+        c->raw_resp[size] = '\0';
+        c->raw_len = size;
+        c->content_type = "application/vnd.github.raw; charset=utf-8";
+        git_blob_free(blob);
+        return 0;
+    }
+    char hex[41], url[1024];
+    git_oid_tostr(hex, sizeof hex, &oid);
+    snprintf(url, sizeof url, "%s/repos/%s/git/blobs/%s", B, c->repo->full_name, hex);
+    char *b64 = mh_base64_encode(git_blob_rawcontent(blob), size, 60);
+    git_blob_free(blob);
+    if (!b64) {
+        mh_error(c, 500, "out of memory");
+        return 0;
+    }
+    c->resp = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "sha", hex, "node_id", "B_mockhub",
+                        "size", (json_int_t)size, "url", url, "content", b64, "encoding", "base64");
+    free(b64);
     return 0;
 }
 

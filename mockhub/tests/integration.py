@@ -67,6 +67,8 @@ def make_jwt(iss, iat, exp):
     return signing + "." + b64u(sig)
 
 
+# Over 1 MB: the contents API answers it with content "" and encoding "none" (git blobs API has it).
+BIG = b"".join(b"/gen/d%d/ @acme/infra\n" % i for i in range(60000))
 world = {
     "apps": [{"id": 77, "slug": "lander", "client_id": "Iv1.lander", "public_key": PUB,
               "webhook": {"url": HOOK.replace("/webhook", "/app-hook"), "secret": "s3cret", "events": ["pull_request"]},
@@ -92,6 +94,7 @@ world = {
                "hooks": [{"url": HOOK, "secret": "s3cret", "events": ["pull_request_review"]}],
                "pulls": [{"user": "alice", "head": "f1", "files": {"f1.txt": "1\n"}}]},
               {"full_name": "acme/big", "collaborators": {"alice": "write"}, "teams": {"infra": "write"},
+               "files": {"big.txt": BIG.decode()},
                "pulls": [{"user": "alice", "head": "huge",
                           "files": {"f/%04d.txt" % i: "%d\n" % i for i in range(3001 if "--valgrind" not in sys.argv else 10)}}]}],
     "rate_limit": {"core": 5000, "window_seconds": 3600},
@@ -195,6 +198,26 @@ try:
     check(s == 404, "contents GET missing -> 404")
     s, h, b = call("GET", R + "/contents/infra/main.tf", headers={"Accept": "application/vnd.github.raw+json"})
     check(s == 200 and b == b"x\n", "contents raw media type")
+    # --- files over 1 MB: contents JSON without content, raw media type and git blobs API with it
+    s, h, b = call("GET", "/repos/acme/big/contents/big.txt")
+    check(len(BIG) > 1 << 20 and s == 200 and b["content"] == "" and b["encoding"] == "none"
+          and b["size"] == len(BIG) and b["sha"] == hashlib.sha1(b"blob %d\0" % len(BIG) + BIG).hexdigest(),
+          "contents GET over 1 MB -> content \"\", encoding none, size and sha kept")
+    big_sha = b["sha"]
+    s, h, b = call("GET", "/repos/acme/big/contents/big.txt", headers={"Accept": "application/vnd.github.raw+json"})
+    check(s == 200 and b == BIG, "contents raw media type over 1 MB -> the bytes")
+    s, h, b = call("GET", "/repos/acme/big/git/blobs/" + big_sha)
+    lines = b["content"].split("\n") if s == 200 else []
+    check(s == 200 and b["encoding"] == "base64" and b["size"] == len(BIG) and b["sha"] == big_sha
+          and base64.b64decode(b["content"]) == BIG and b["content"].endswith("\n")
+          and all(len(x) == 60 for x in lines[:-2]) and b["url"].endswith("/repos/acme/big/git/blobs/" + big_sha),
+          "git blobs GET -> base64 (60-column lines, final newline)")
+    s, h, b = call("GET", "/repos/acme/big/git/blobs/" + big_sha, headers={"Accept": "application/vnd.github.raw+json"})
+    check(s == 200 and b == BIG, "git blobs raw media type")
+    s, h, b = call("GET", "/repos/acme/big/git/blobs/" + "0" * 40)
+    check(s == 404 and b["message"] == "Not Found", "git blobs unknown sha -> 404")
+    s, h, b = call("GET", "/repos/acme/big/git/blobs/nothex")
+    check(s == 404, "git blobs malformed sha -> 404")
     s, h, b = call("GET", R + "/git/ref/heads/main")
     main_sha = b["object"]["sha"]
     check(s == 200 and b["ref"] == "refs/heads/main", "GET git ref")

@@ -132,6 +132,8 @@ function appJwt(iss, ttl = 540) {
   const signing = enc({ alg: "RS256", typ: "JWT" }) + "." + enc({ iat: now - 60, exp: now + ttl, iss });
   return signing + "." + crypto.sign("RSA-SHA256", Buffer.from(signing), privateKey).toString("base64url");
 }
+// A file over 1 MB: the contents API answers it without content (encoding "none"), git.getBlob with it.
+const BIG = Array.from({ length: 60000 }, (_, i) => `/gen/d${i}/ @acme/infra\n`).join("");
 const world = {
   apps: [{ id: 77, slug: "lander-app", client_id: "Iv1.lander", public_key: APP_PUB,
            installations: [{ id: 7001, account: "acme", repositories: ["mono"] }] }],
@@ -141,7 +143,8 @@ const world = {
   orgs: [{ login: "acme", members: ["alice", "bob"], teams: [{ slug: "infra", members: ["bob"] }] }],
   repos: [{ full_name: "acme/mono", default_branch: "main",
             collaborators: { alice: "write", bob: "admin", carol: "read", lander: "write" }, teams: { infra: "write" },
-            files: { ".github/CODEOWNERS": "/infra/ @acme/infra\n", "infra/main.tf": "x\n", "docs/a.md": "a\n" },
+            files: { ".github/CODEOWNERS": "/infra/ @acme/infra\n", "infra/main.tf": "x\n", "docs/a.md": "a\n",
+                     "data/big.txt": BIG },
             labels: ["land"], hooks: [{ url: HOOK, secret: SECRET, events: ["*"] }] }],
   rate_limit: { core: 5000, window_seconds: 3600 }, seed: 11,
 };
@@ -203,6 +206,18 @@ try {
   for (let i = 0; i < 3; i++)
     await alice.rest.repos.createOrUpdateFileContents({ ...O, path: `docs/page${i}.md`, message: `page ${i}`,
                                                        content: b64(`p${i}\n`), branch: "feature/tf" });
+  // files over 1 MB (repos/get-content: content "", encoding "none") and git/get-blob
+  const bigc = await alice.rest.repos.getContent({ ...O, path: "data/big.txt" });
+  check(BIG.length > 1048576 && bigc.data.encoding === "none" && bigc.data.content === "" &&
+        bigc.data.size === BIG.length && bigc.data.type === "file", "repos.getContent over 1 MB: content \"\", encoding none");
+  const blob = await alice.rest.git.getBlob({ ...O, file_sha: bigc.data.sha });
+  check(blob.data.encoding === "base64" && blob.data.sha === bigc.data.sha && blob.data.size === BIG.length &&
+        blob.data.content.split("\n").length > 1000 && Buffer.from(blob.data.content, "base64").toString() === BIG,
+        "git.getBlob over 1 MB (base64 with newlines)");
+  const sblob = await alice.rest.git.getBlob({ ...O, file_sha: f.data.sha });
+  check(Buffer.from(sblob.data.content, "base64").toString() === "x\n" && sblob.data.size === 2, "git.getBlob small file");
+  check(await status(alice.rest.git.getBlob({ ...O, file_sha: "0".repeat(40) })) === 404, "git.getBlob unknown sha -> 404");
+  check(await status(alice.rest.git.getBlob({ ...O, file_sha: main })) === 404, "git.getBlob of a commit sha -> 404");
   const br = await alice.rest.repos.getBranch({ ...O, branch: "feature/tf" });
   check(br.data.name === "feature/tf", "repos.getBranch (slash in name)");
   check((await alice.rest.repos.getCommit({ ...O, ref: br.data.commit.sha })).data.sha === br.data.commit.sha, "repos.getCommit");
