@@ -1,5 +1,4 @@
 /* appauth.c -- GitHub App JWT -> installation token, cached and refreshed. */
-#define _GNU_SOURCE /* timegm */
 #include "appauth.h"
 
 #include <jansson.h>
@@ -11,6 +10,7 @@
 #include <time.h>
 
 #include "github.h"
+#include "isotime.h"
 #include "jwt.h"
 
 struct lq_appauth {
@@ -107,12 +107,8 @@ void lq_appauth_free(lq_appauth *a)
 /* "2026-11-28T09:47:00Z" -> unix seconds; -1 when malformed. */
 static int64_t parse_iso(const char *s)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    if (!end || (*end && *end != 'Z' && *end != '.'))
-        return -1;
-    return (int64_t)timegm(&tm);
+    int64_t ms;
+    return lq_isotime_parse(s, &ms) == LQ_OK ? ms / 1000 : -1;
 }
 
 /* s as a quoted logfmt value into out[cap] (truncated): double quotes and backslashes become

@@ -5,13 +5,44 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "isotime.h"
 #include "queue.h"
+
+int lq_reconcile_label_event(lq_github *gh, const char *repo, int number, const char *label,
+                             char *login, size_t cap, int64_t *at_ms, lq_error *err)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/issues/%d/events?per_page=100", repo, number);
+    json_t *events = NULL;
+    login[0] = '\0';
+    *at_ms = 0;
+    int rc = lq_github_get_all(gh, &events, path, NULL, 10000, err);
+    if (rc)
+        return rc;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+    {
+        const char *kind = json_string_value(json_object_get(ev, "event"));
+        const char *name = json_string_value(json_object_get(json_object_get(ev, "label"), "name"));
+        const char *actor = json_string_value(json_object_get(json_object_get(ev, "actor"), "login"));
+        if (kind && !strcmp(kind, "labeled") && name && !strcasecmp(name, label) && actor) {
+            snprintf(login, cap, "%s", actor);
+            if (lq_isotime_parse(json_string_value(json_object_get(ev, "created_at")), at_ms))
+                *at_ms = 0;
+        }
+    }
+    json_decref(events);
+    return LQ_OK;
+}
 
 /* Marks (repo, number) for evaluation: unknown or settled-but-labeled ones as newly labeled,
  * waiting ones (armed, blocked) for a re-read; ready, merging and landed ones are left alone.
  * Returns 1 when marked, 0 when left alone, <0 on a store error. */
-static int mark(lq_store *st, const char *repo, int number, int64_t now_ms, lq_error *err)
+static int mark(lq_github *gh, lq_store *st, const char *repo, int number, const char *label,
+                int64_t now_ms, lq_error *err)
 {
     lq_pr_record rec;
     int rc = lq_store_get(st, repo, number, &rec, err);
@@ -33,10 +64,16 @@ static int mark(lq_store *st, const char *repo, int number, int64_t now_ms, lq_e
         lq_pr_record_dispose(&rec);
         return 0;
     }
-    /* Labeled (again) while its webhook was lost: the labeler comes from the events API
-     * (the worker looks it up when it is unknown); the label order is the time it was seen. */
-    rec.labeler[0] = '\0';
-    rec.labeled_at_ms = now_ms;
+    /* Labeled (again) while its webhook was lost: who labeled it and when come from the events
+     * API, so it takes its place in label order among the others found now (the listing is
+     * newest first). Without them (a failed lookup) it queues as of now; the worker looks the
+     * labeler up again. */
+    lq_error lerr;
+    int64_t at = 0;
+    if (lq_reconcile_label_event(gh, repo, number, label, rec.labeler, sizeof rec.labeler, &at,
+                                 &lerr) != LQ_OK)
+        rec.labeler[0] = '\0';
+    rec.labeled_at_ms = at > 0 ? at : now_ms;
     rec.dirty = 1;
     rc = lq_store_put(st, &rec, err);
     lq_pr_record_dispose(&rec);
@@ -81,7 +118,7 @@ static int sweep_repo(lq_github *gh, lq_store *st, const char *repo, const char 
                 if (num <= 0 || num > 0x7fffffff)
                     continue;
                 stats->listed++;
-                int m = mark(st, repo, (int)num, now_ms, err);
+                int m = mark(gh, st, repo, (int)num, label, now_ms, err);
                 if (m < 0) {
                     rc = m;
                     break;

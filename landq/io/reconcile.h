@@ -4,9 +4,10 @@
  * pages of GET /repos/{o}/{r}/issues?labels=LABEL&state=open; the GitHub client's ETag cache
  * turns an unchanged listing into 304s, which cost no rate limit) and marks for evaluation every
  * one that landq has not settled: unknown to the store, or known but not queued (IDLE, EJECTED:
- * labeled again while a webhook was lost). Queued entries (ARMED, READY, BLOCKED) are left alone
- * (webhooks keep them fresh; a restart re-evaluates them), MERGING is never touched (the worker
- * resolves a merge in flight first), LANDED is terminal.
+ * labeled again while a webhook was lost), with the labeler and the label's time taken from the
+ * issue events API so the pull request keeps its place in label order. Waiting entries (ARMED,
+ * BLOCKED) are re-read; READY is left alone, MERGING is never touched (the worker resolves a
+ * merge in flight first), LANDED is terminal.
  *
  * Runs on the worker thread with the worker's own client and store. */
 #ifndef LQ_RECONCILE_H
@@ -30,5 +31,10 @@ typedef struct lq_reconcile_stats {
 int lq_reconcile_sweep(lq_github *gh, lq_store *st, const char *const *repos, size_t n,
                        const char *label, int64_t now_ms, lq_reconcile_stats *stats,
                        lq_error *err);
+
+/* The most recent `labeled` event of label on repo#number (issue events API, all pages): who
+ * applied it (login[cap], "" when none) and when (*at_ms, 0 when none or unparsable). */
+int lq_reconcile_label_event(lq_github *gh, const char *repo, int number, const char *label,
+                             char *login, size_t cap, int64_t *at_ms, lq_error *err);
 
 #endif

@@ -1,5 +1,4 @@
 /* redeliver.c -- redeliver failed webhook deliveries (see redeliver.h). */
-#define _GNU_SOURCE /* timegm, strptime */
 #include "redeliver.h"
 
 #include <jansson.h>
@@ -7,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "isotime.h"
 
 int lq_redeliver_parse(const char *spec, char *repo, size_t cap, long long *hook_id)
 {
@@ -30,10 +31,8 @@ int lq_redeliver_parse(const char *spec, char *repo, size_t cap, long long *hook
 
 static int64_t parse_iso(const char *s)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-    return end ? (int64_t)timegm(&tm) : -1;
+    int64_t ms;
+    return lq_isotime_parse(s, &ms) == LQ_OK ? ms / 1000 : -1;
 }
 
 static int ok_status(const json_t *d)

@@ -397,31 +397,6 @@ static int labeler_can_write(lq_worker *w, const char *repo, const char *login, 
     return LQ_OK;
 }
 
-/* Who applied the label most recently, from the issue events API. */
-static int find_labeler(lq_worker *w, const char *repo, int number, char *out, size_t cap,
-                        lq_error *err)
-{
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/issues/%d/events?per_page=100", repo, number);
-    json_t *events = NULL;
-    int rc = lq_github_get_all(w->gh, &events, path, NULL, 10000, err);
-    if (rc)
-        return rc;
-    out[0] = '\0';
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev)
-    {
-        const char *kind = jstr(ev, "event");
-        const char *name = jpath(ev, "label", "name");
-        const char *actor = jpath(ev, "actor", "login");
-        if (kind && !strcmp(kind, "labeled") && name && !strcasecmp(name, w->label) && actor)
-            snprintf(out, cap, "%s", actor);
-    }
-    json_decref(events);
-    return LQ_OK;
-}
-
 static int team_has_member(lq_worker *w, const char *team, const char *login, int *member,
                            lq_error *err)
 {
@@ -624,9 +599,16 @@ static int gather(lq_worker *w, lq_pr_record *rec, facts_buf *b, lq_policy_facts
         return LQ_OK; /* the verdict is IGNORE: no need to read more */
 
     /* Labeler and permission. */
-    if (!rec->labeler[0] &&
-        (rc = find_labeler(w, rec->repo, rec->number, rec->labeler, sizeof rec->labeler, err)))
-        return rc;
+    if (!rec->labeler[0]) {
+        /* first seen without a labeled event (reconciliation, another event): the label's own
+         * time orders the queue, not when landq noticed it */
+        int64_t at = 0;
+        if ((rc = lq_reconcile_label_event(w->gh, rec->repo, rec->number, w->label, rec->labeler,
+                                           sizeof rec->labeler, &at, err)))
+            return rc;
+        if (at > 0 && rec->state != LQ_PR_MERGING)
+            rec->labeled_at_ms = at;
+    }
     if (rec->labeler[0]) {
         snprintf(b->labeler, sizeof b->labeler, "%s", rec->labeler);
         f->labeler = b->labeler;

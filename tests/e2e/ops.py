@@ -168,6 +168,30 @@ def case_reconcile_lost_label(e):
           'idle sweeps must be conditional (304): %s' % [r.get('status') for r in lists])
     check('msg="reconcile sweep" listed=1 marked=1' in e.log_text(), 'sweep not logged')
 
+def case_reconcile_label_order(e):
+    """Two pull requests labeled while landq was down keep their label order: the start-up sweep
+    finds both at once and takes each label's time from the issue events API, so #6, labeled
+    first, lands first (without the label times both would queue as of the sweep, and the tie
+    would go to the lower number, #5)."""
+    e.approve(5, 'bob')
+    e.approve(6, 'bob')
+    e.idle()
+    e.lq.send_signal(signal.SIGTERM)
+    check(e.lq.wait(timeout=60) == 0, 'landq did not stop cleanly')
+    e.label(6, 'ivan')
+    time.sleep(1.1)  # GitHub's timestamps have whole seconds
+    e.label(5, 'alice')
+    e.idle()
+    os.unlink(e.lq_port_path)
+    e.lq = e.spawn_landq()
+    e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+    e.wait('#5 and #6 merged', lambda: e.merged(5) and e.merged(6))
+    p5, p6 = e.pr(5), e.pr(6)
+    c5 = e.get('/repos/%s/commits/%s' % (REPO, p5['merge_commit_sha']))
+    check(c5['parents'][0]['sha'] == p6['merge_commit_sha'],
+          '#6 was labeled first and must land first (#5 landed on %s, #6 is %s)'
+          % (c5['parents'][0]['sha'], p6['merge_commit_sha']))
+
 def case_reconcile_lost_review(e):
     """A queued pull request waits for its owner's approval, and the approval's webhook is lost:
     the sweep re-reads waiting pull requests, so it still lands within a sweep or two."""
@@ -492,6 +516,7 @@ CASE_FLAGS = {
     'redeliver-after-downtime': dict(extra=['--reconcile-interval', '0'], world_patch=admin_bot),
     'reconcile-lost-label': dict(extra=['--reconcile-interval', '1']),
     'reconcile-lost-review': dict(extra=['--reconcile-interval', '1']),
+    'reconcile-label-order': dict(extra=['--reconcile-interval', '3600']),
     'app-landing': dict(app=True, token=False),
     'app-token-expired': dict(app=True, token=False),
     'app-wrong-key': dict(app=True, token=False, wrong_key=True, expect_exit=True),
