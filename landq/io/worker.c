@@ -328,6 +328,26 @@ static co_entry *codeowners_at(lq_worker *w, const char *repo, const char *sha, 
         json_int_t size = json_integer_value(json_object_get(j, "size"));
         const char *enc = jstr(j, "encoding");
         const char *content = jstr(j, "content");
+        const char *bsha = jstr(j, "sha");
+        json_t *blob = NULL; /* owned; the git blobs answer when the contents API left it out */
+        if (!json_is_array(j) && enc && !strcmp(enc, "none") && size > 0 &&
+            (size_t)size < LQ_CODEOWNERS_MAX_BYTES && bsha &&
+            (strlen(bsha) == 40 || strlen(bsha) == 64) &&
+            strspn(bsha, "0123456789abcdef") == strlen(bsha)) {
+            /* Over 1 MB the contents API answers without the content (encoding "none"); the
+             * git blobs API returns it base64-encoded (up to 100 MB). */
+            snprintf(path, sizeof path, "/repos/%s/git/blobs/%s", repo, bsha);
+            int brc = lq_github_get_json(w->gh, &blob, path, err);
+            if (brc) {
+                /* the contents API just named this blob: a 404 is replication lag, not "gone" */
+                if (brc == LQ_ENOTFOUND)
+                    lq_error_set(err, LQ_ETRANSIENT, "blob %.64s of %s not found (yet)", bsha, loc);
+                json_decref(j);
+                return NULL; /* transient or unexpected: try again later */
+            }
+            enc = jstr(blob, "encoding");
+            content = jstr(blob, "content");
+        }
         if (json_is_array(j) || (jstr(j, "type") && strcmp(jstr(j, "type"), "file"))) {
             snprintf(fresh.error, sizeof fresh.error, "%s is not a regular file", loc);
         } else if ((size_t)size >= LQ_CODEOWNERS_MAX_BYTES) {
@@ -353,6 +373,7 @@ static co_entry *codeowners_at(lq_worker *w, const char *repo, const char *sha, 
                 free(text);
             }
         }
+        json_decref(blob);
         json_decref(j);
         break;
     }

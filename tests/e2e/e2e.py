@@ -451,6 +451,74 @@ def case_many_files(e):
     e.approve(8, 'ivan')
     e.wait('#8 merged', lambda: e.merged(8))
 
+def blob_requests(e):
+    log = e.get('/_mockhub/requests')
+    entries = log.get('requests', log) if isinstance(log, dict) else log
+    return [r for r in entries if '/git/blobs/' in json.dumps(r)]
+
+def case_big_codeowners(e):
+    """A CODEOWNERS over 1 MB on the base branch (the contents API leaves its content out; landq
+    reads the blob): its owners are the ones required, and the pull request lands with them."""
+    # ~1.5 MB: generated rules first, the real ones last (last match wins). /infra/ is @dora's
+    # here, @acme/infra's (ivan) in the world's small CODEOWNERS.
+    text = ('# Owners of acme/mono (generated)\n' +
+            ''.join('/gen/area%05d/ @bob\n' % i for i in range(75000)) +
+            '*        @bob\n/infra/  @dora\n')
+    check(1 << 20 < len(text) < 3 << 20, 'CODEOWNERS of %d bytes, between 1 MiB and 3 MiB' % len(text))
+    e.push('main', '.github/CODEOWNERS', text, user='bob')
+    st, j = e.call('GET', '/repos/%s/contents/.github/CODEOWNERS?ref=main' % REPO, 'bob')
+    check(st == 200 and j['encoding'] == 'none' and j['content'] == '' and j['size'] == len(text),
+          'the contents API must leave the content out: %s %s' % (st, {k: j.get(k) for k in
+                                                                      ('encoding', 'size')}))
+    head = e.pr(2)['head']['sha']
+    e.approve(2, 'bob')
+    e.approve(2, 'ivan')     # owner of /infra/ only in the small CODEOWNERS
+    e.label(2, 'alice')
+    want = 'waiting for owner approval: infra/main.tf needs one of @dora'
+    e.wait('pending status naming @dora', lambda: e.landq_status(head) == ('pending', want))
+    e.wait('comment naming path and owner', lambda: [c for c in e.landq_comments(2) if
+           '`infra/main.tf` needs an approval from one of @dora' in c['body']])
+    e.settle(1)
+    check(not e.merged(2), 'must not land without the approval of the owner in the big CODEOWNERS')
+    e.approve(2, 'dora')
+    e.wait('#2 merged', lambda: e.merged(2))
+    check(blob_requests(e), 'landq read the CODEOWNERS through the git blobs API')
+    msg = e.main_commit()['commit']['message']
+    check(msg.startswith('Tune infra\n') and 'Approved-by: dora' in msg, 'message: %r' % msg)
+    e.wait('success status', lambda: e.landq_status(head)[0] == 'success')
+
+def case_big_codeowners_blob_404(e):
+    """A 404 from the git blobs API (replication lag) is retried: the pull request lands later
+    and is not dropped as gone."""
+    text = ''.join('/gen/area%05d/ @bob\n' % i for i in range(75000)) + '*  @bob\n/infra/  @dora\n'
+    e.push('main', '.github/CODEOWNERS', text, user='bob')
+    st, j = e.call('POST', '/_mockhub/faults', None, {'kind': 'status', 'method': 'GET',
+                   'path': '/repos/acme/mono/git/blobs/*', 'status': 404, 'times': 1})
+    check(st == 201, 'adding the fault: %s %s' % (st, j))
+    e.approve(2, 'dora')
+    e.label(2, 'alice')
+    e.wait('#2 merged', lambda: e.merged(2))
+    f = e.get('/_mockhub/faults')
+    check('"fired": 1' in json.dumps(f), 'the 404 was served: %s' % f)
+    with open(e.lq_log_path) as lf:
+        check(any('not found (yet)' in l for l in lf), 'landq logs the retried blob read')
+
+def case_huge_codeowners(e):
+    """A CODEOWNERS of 3 MiB or more is refused like GitHub ignores it (no blob read): the pull
+    request is blocked and the comment says why."""
+    text = ''.join('/gen/area%06d/ @bob\n' % i for i in range(160000)) + '*  @bob\n'
+    check(len(text) >= 3 << 20, 'CODEOWNERS of %d bytes, 3 MiB or more' % len(text))
+    e.push('main', '.github/CODEOWNERS', text, user='bob')
+    head = e.pr(1)['head']['sha']
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+    e.wait('comment naming the limit', lambda: [c for c in e.landq_comments(1) if
+           'GitHub does not load a CODEOWNERS file of 3 MiB or more' in c['body']])
+    e.settle(1)
+    check(not e.merged(1), 'must not land without a loadable CODEOWNERS')
+    check(e.landq_status(head)[0] in ('pending', 'failure', 'error'), 'status: %r' % (e.landq_status(head),))
+    check(not blob_requests(e), 'no git blobs request for a CODEOWNERS over the limit')
+
 def case_unlabeled(e):
     """Removing the label takes a waiting pull request out of the queue, and landq says so."""
     head = e.pr(2)['head']['sha']
