@@ -495,7 +495,11 @@ def case_redeliver_after_downtime(e):
     check(len(attempts) >= 1 and all(r.get('status') == 202 for r in attempts), attempts)
     check(re.search(r'msg="redelivery of failed webhook deliveries" hook=acme/mono:\d+ seen=\d+ '
                     r'failed=[1-9]\d* redelivered=[1-9]', e.log_text()), 'not logged')
-    n = len(attempts)
+    first = {r['path'] for r in attempts}
+    # landq may still be writing its feedback (the success status) when it is stopped; a
+    # delivery of that which fails is rightly redelivered by the next start, so the check is
+    # precise: nothing redelivered once is asked for again.
+    e.wait('landed feedback', lambda: [c for c in e.landq_comments(1) if 'landed' in c['body']])
     e.idle()
     e.lq.send_signal(signal.SIGTERM)
     check(e.lq.wait(timeout=60) == 0, 'landq did not stop cleanly')
@@ -503,8 +507,10 @@ def case_redeliver_after_downtime(e):
     e.lq = e.spawn_landq()
     e.wait_port(e.lq_port_path, e.lq, 'landq (restarted twice)')
     e.wait('second start-up pass', lambda: e.log_text().count('redelivery of failed') >= 2)
-    attempts = [r for r in e.requests() if r.get('path', '').endswith('/attempts')]
-    check(len(attempts) == n, 'redelivered again: %d -> %d' % (n, len(attempts)))
+    again = [r['path'] for r in e.requests() if r.get('path', '').endswith('/attempts')]
+    check(len(again) - len(attempts) == len(set(again) - first) and not
+          [p for p in first if again.count(p) > 1],
+          'redelivered again: %s then %s' % (sorted(first), again))
 
 
 def admin_bot(w):
