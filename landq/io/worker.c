@@ -2065,17 +2065,11 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
         lq_metrics_describe(m, "landq_queue_depth", LQ_METRIC_GAUGE,
                             "Queued pull requests (armed, ready, merging, blocked) per branch.",
                             NULL, 0);
-        lq_metrics_describe(m, "landq_github_requests_total", LQ_METRIC_COUNTER,
-                            "GitHub REST requests of the worker, by HTTP status (0 = no answer).",
-                            NULL, 0);
+        /* requests, 304s and retries are described and counted by the GitHub client */
         lq_metrics_describe(m, "landq_github_rate_limit_remaining", LQ_METRIC_GAUGE,
                             "x-ratelimit-remaining of the last GitHub answer.", NULL, 0);
         lq_metrics_describe(m, "landq_github_rate_limit", LQ_METRIC_GAUGE,
                             "x-ratelimit-limit of the last GitHub answer.", NULL, 0);
-        lq_metrics_describe(m, "landq_github_not_modified_total", LQ_METRIC_COUNTER,
-                            "GET requests answered 304 and served from the ETag cache.", NULL, 0);
-        lq_metrics_describe(m, "landq_github_retries_total", LQ_METRIC_COUNTER,
-                            "GitHub requests repeated (rate limits, 5xx, network).", NULL, 0);
     }
     if (pthread_create(&w->thread, NULL, run, w)) {
         worker_free(w);
