@@ -222,7 +222,11 @@ int lq_conflict_report_build(char **out, const lq_conflict_set *set,
     for (size_t i = 0; i < set->path_count; i++)
         if (!set->paths[i].path)
             return lq_error_set(err, LQ_EINVAL, "conflict report: path %zu has no name", i);
-    const char *remote = o->remote && *o->remote ? o->remote : "origin";
+    /* A fork's clone conventionally has origin = the fork and upstream = the base repository
+     * (GitHub's "syncing a fork"): fetch the base from upstream, push the branch to origin. */
+    int fork = o->fork && *o->fork;
+    const char *remote = o->remote && *o->remote ? o->remote : fork ? "upstream" : "origin";
+    const char *push_remote = o->remote && *o->remote ? o->remote : "origin";
     size_t max_paths = o->max_paths ? o->max_paths : 30;
     size_t max_commits = o->max_commits ? o->max_commits : 5;
     size_t total = set->paths_total > set->path_count ? set->paths_total : set->path_count;
@@ -314,9 +318,22 @@ int lq_conflict_report_build(char **out, const lq_conflict_set *set,
     const char *head = o->head_branch && *o->head_branch ? o->head_branch : NULL;
     rb_puts(&b, "\n**How to fix:** update the branch with ");
     rb_code(&b, o->base, 100);
-    rb_puts(&b, " in your clone of ");
-    rb_code(&b, o->repo, 200);
-    rb_puts(&b, ". Rebase onto it:\n\n```sh\n");
+    if (fork) {
+        rb_puts(&b, " in your clone of the fork ");
+        rb_code(&b, o->fork, 200);
+        rb_printf(&b, " (`%s` below is ", remote);
+        rb_code(&b, o->repo, 200);
+        if (o->base_url && *o->base_url && !strpbrk(o->base_url, "` \t\r\n") && !o->remote) {
+            rb_puts(&b, "; add it once with `git remote add upstream ");
+            rb_shell(&b, o->base_url);
+            rb_puts(&b, "`");
+        }
+        rb_puts(&b, "). Rebase onto it:\n\n```sh\n");
+    } else {
+        rb_puts(&b, " in your clone of ");
+        rb_code(&b, o->repo, 200);
+        rb_puts(&b, ". Rebase onto it:\n\n```sh\n");
+    }
     rb_printf(&b, "git fetch %s && ", remote);
     if (head) {
         rb_puts(&b, "git checkout ");
@@ -326,7 +343,7 @@ int lq_conflict_report_build(char **out, const lq_conflict_set *set,
     rb_printf(&b, "git rebase %s/", remote);
     rb_shell(&b, o->base);
     rb_puts(&b, "\n# fix each file listed above, then: git add FILE... && git rebase --continue\n");
-    rb_printf(&b, "git push --force-with-lease %s ", remote);
+    rb_printf(&b, "git push --force-with-lease %s ", push_remote);
     rb_shell(&b, head ? head : "HEAD");
     rb_puts(&b, "\n```\n\nor merge it into your branch (no force push):\n\n```sh\n");
     rb_printf(&b, "git fetch %s && ", remote);
@@ -338,7 +355,7 @@ int lq_conflict_report_build(char **out, const lq_conflict_set *set,
     rb_printf(&b, "git merge %s/", remote);
     rb_shell(&b, o->base);
     rb_puts(&b, "\n# fix each file listed above, then: git add FILE... && git commit\n");
-    rb_printf(&b, "git push %s ", remote);
+    rb_printf(&b, "git push %s ", push_remote);
     rb_shell(&b, head ? head : "HEAD");
     rb_puts(&b, "\n```\n\n**Next step:** push the fix, then add the ");
     rb_code(&b, o->label, 100);

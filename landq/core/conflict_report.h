@@ -72,7 +72,12 @@ typedef struct lq_conflict_report_opts {
     const char *base;         /* base branch name, e.g. "main" (required) */
     const char *head_branch;  /* the pull request's branch; NULL/"" = unknown */
     const char *label;        /* landing label, e.g. "land" (required) */
-    const char *remote;       /* remote name in the commands; NULL = "origin" */
+    const char *remote;       /* remote name in the commands; NULL = "origin" (or, for a
+                                 fork, "upstream" to fetch the base and "origin" to push) */
+    const char *fork;         /* "owner/name" holding the branch when it is not repo (a pull
+                                 request from a fork); NULL/"" = repo itself */
+    const char *base_url;     /* clone URL of repo, for `git remote add upstream` (fork only);
+                                 NULL = not shown */
     int caused_by_pr;         /* early warning: the landing of #N caused it; 0 = not known */
     int label_removed;        /* 1: say the label was removed */
     size_t max_paths;         /* files listed in the comment; 0 = 30 */

@@ -1242,9 +1242,15 @@ static int conflict_report_for(lq_worker *w, const lq_pr_record *rec, const char
     snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
     json_t *pr = NULL;
     lq_github_get_json(w->gh, &pr, path, &err); /* only for the branch name in the commands */
+    /* a fork's branch is pushed to the fork: the commands say so */
+    const char *head_repo = jpath(json_object_get(pr, "head"), "repo", "full_name");
     lq_conflict_report_opts ro = {.repo = rec->repo, .number = rec->number, .base = rec->base,
                                   .head_branch = jpath(pr, "head", "ref"), .label = w->label,
-                                  .caused_by_pr = caused_by, .label_removed = 1};
+                                  .caused_by_pr = caused_by, .label_removed = 1,
+                                  .fork = head_repo && strcasecmp(head_repo, rec->repo) ? head_repo
+                                                                                      : NULL,
+                                  .base_url = jpath(json_object_get(pr, "base"), "repo",
+                                                    "clone_url")};
     char *report = NULL;
     rc = lq_conflict_report_build(&report, &set, &ro, &err);
     json_decref(pr);

@@ -79,6 +79,45 @@ Test(conflict_report, one_file_with_commit_pr_and_commands)
     lq_conflict_set_dispose(&s);
 }
 
+/* A pull request from a fork: the branch lives in the fork (origin in the author's clone), the
+ * base repository is fetched from upstream, and the report says how to add it. */
+Test(conflict_report, fork_commands_fetch_upstream_and_push_origin)
+{
+    const char *paths[] = {"src/parser.c"};
+    lq_conflict_kind kinds[] = {LQ_CONFLICT_CONTENT};
+    lq_conflict_set s = make_set(1, paths, kinds);
+    lq_conflict_report_opts o = OPTS;
+    o.fork = "alice/mono";
+    o.base_url = "https://github.com/acme/mono.git";
+    char *t = build(&s, &o);
+    cr_assert(strstr(t, "in your clone of the fork `alice/mono` (`upstream` below is `acme/mono`; "
+                        "add it once with `git remote add upstream "
+                        "https://github.com/acme/mono.git`). Rebase onto it:"), "%s", t);
+    cr_assert(strstr(t, "git fetch upstream && git checkout feature-x && git rebase upstream/main\n"),
+              "%s", t);
+    cr_assert(strstr(t, "git push --force-with-lease origin feature-x\n"), "%s", t);
+    cr_assert(strstr(t, "git fetch upstream && git checkout feature-x && git merge upstream/main\n"),
+              "%s", t);
+    cr_assert(strstr(t, "git push origin feature-x\n"), "%s", t);
+    cr_assert_null(strstr(t, "git fetch origin"), "%s", t);
+    free(t);
+
+    /* a URL that could break out of the inline code is not shown */
+    o.base_url = "https://example.test/`rm -rf`";
+    t = build(&s, &o);
+    cr_assert_null(strstr(t, "git remote add"), "%s", t);
+    cr_assert_null(strstr(t, "rm -rf"), "%s", t);
+    free(t);
+
+    /* an explicit remote name wins for both */
+    o.remote = "base";
+    t = build(&s, &o);
+    cr_assert(strstr(t, "git fetch base && "), "%s", t);
+    cr_assert(strstr(t, "git push --force-with-lease base feature-x\n"), "%s", t);
+    free(t);
+    lq_conflict_set_dispose(&s);
+}
+
 Test(conflict_report, every_kind_is_explained)
 {
     const char *paths[] = {"a", "b", "c", "d", "e"};
