@@ -554,8 +554,10 @@ static int resolve_affiliations(lq_worker *w, facts_buf *b, const lq_policy_fact
     size_t na = 0;
     int rc = lq_policy_approvers(&approvers, &na, f->reviews, f->review_count, f->author,
                                  f->head_sha, err);
-    if (rc || !na || !f->owners)
+    if (rc || !na || !f->owners) {
+        free(approvers); /* approved, but no CODEOWNERS (absent or refused) */
         return rc;
+    }
     for (size_t i = 0; !rc && i < f->file_count * 2; i++) {
         const char *path = i % 2 ? f->files[i / 2].previous_path : f->files[i / 2].path;
         if (!path)
