@@ -32,6 +32,13 @@ Test(route, matches_operations_and_params)
     mh_route_match_dispose(&m);
     cr_assert_str_eq(route_of("GET", "/meta", &m), "meta/get");
     mh_route_match_dispose(&m);
+    cr_assert_str_eq(route_of("GET", "/repos/acme/mono/git/blobs/3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15", &m),
+                     "git/get-blob");
+    cr_assert_str_eq(mh_route_param(&m, "file_sha"), "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15");
+    mh_route_match_dispose(&m);
+    cr_assert_str_eq(route_of("POST", "/repos/acme/mono/git/blobs/3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15", &m),
+                     "BAD_METHOD");
+    mh_route_match_dispose(&m);
 }
 
 Test(route, rest_params_keep_slashes_and_decode)
