@@ -2,7 +2,8 @@
 # they are missing (as root, or through sudo).
 LQ_DEBIAN_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev git
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libssl-dev libsqlite3-dev liblz4-dev
-  libcriterion-dev valgrind nodejs npm python3 git curl ca-certificates nftables openssl"
+  libcriterion-dev valgrind nodejs npm python3 git curl ca-certificates nftables openssl
+  strace systemd procps"
 
 lq_install_deps() {
     local missing=() p
