@@ -102,7 +102,17 @@ def main():
     if not strace or not analyze:
         print('skip: needs strace and systemd-analyze (scripts/deps.sh installs them)')
         return 77
-    allowed = allowed_by(os.path.join(a.root, 'deploy', 'landq.service'), groups_of(analyze))
+    probe = subprocess.run([strace, '-f', '-qq', '-o', os.devnull, 'true'], capture_output=True,
+                           text=True)
+    if probe.returncode != 0:  # e.g. a container that forbids ptrace
+        print('skip: strace cannot trace here: %s' % probe.stderr.strip()[:300])
+        return 77
+    try:
+        groups = groups_of(analyze)
+    except (subprocess.CalledProcessError, OSError) as ex:
+        print('skip: systemd-analyze syscall-filter failed: %s' % ex)
+        return 77
+    allowed = allowed_by(os.path.join(a.root, 'deploy', 'landq.service'), groups)
     if allowed is None:
         print('deploy/landq.service has no SystemCallFilter: nothing to check')
         return 0
