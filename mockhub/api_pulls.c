@@ -36,7 +36,7 @@ static mh_pull *need_pull(mh_ctx *c, int need)
 
 static void touch(mh_pull *p)
 {
-    p->updated_at = time(NULL);
+    p->updated_at = mh_now();
 }
 
 static json_t *label_extra(mh_repo *r, const char *name)
@@ -270,7 +270,7 @@ int h_pull_update(mh_ctx *c)
                 mh_issue_event(c->repo, p->number, "reopened", c->user, NULL);
                 mh_emit_pull(c->repo, p, "reopened", c->user, NULL);
             } else {
-                p->closed_at = time(NULL);
+                p->closed_at = mh_now();
                 mh_issue_event(c->repo, p->number, "closed", c->user, NULL);
                 mh_emit_pull(c->repo, p, "closed", c->user, NULL);
             }
@@ -384,7 +384,7 @@ int h_pull_merge(mh_ctx *c)
     /* the PR is merged before the base moves, so the base update does not touch it */
     p->open = 0;
     p->merged = 1;
-    p->merged_at = p->closed_at = time(NULL);
+    p->merged_at = p->closed_at = mh_now();
     p->merged_by = c->user;
     p->mergeable = -1;
     snprintf(p->merge_commit_sha, sizeof p->merge_commit_sha, "%s", sha);

@@ -154,7 +154,7 @@ int h_repo_patch(mh_ctx *c)
         free(c->repo->default_branch);
         c->repo->default_branch = strdup(json_string_value(db));
     }
-    c->repo->updated_at = time(NULL);
+    c->repo->updated_at = mh_now();
     c->resp = mh_render_repo(c->repo, c->user, 1, 0);
     return 0;
 }
@@ -529,13 +529,19 @@ static int list_check_runs(mh_ctx *c, const char *ref)
     return 0;
 }
 
-static int ends_with(const char *s, const char *suffix, size_t *stem)
+int h_commit_status(mh_ctx *c)
 {
-    size_t n = strlen(s), m = strlen(suffix);
-    if (n <= m || strcmp(s + n - m, suffix) != 0)
-        return 0;
-    *stem = n - m;
-    return 1;
+    return mh_need_repo(c, 1) < 0 ? 0 : combined_status(c, mh_p(c, "ref"));
+}
+
+int h_commit_statuses(mh_ctx *c)
+{
+    return mh_need_repo(c, 1) < 0 ? 0 : list_statuses(c, mh_p(c, "ref"));
+}
+
+int h_commit_check_runs(mh_ctx *c)
+{
+    return mh_need_repo(c, 1) < 0 ? 0 : list_check_runs(c, mh_p(c, "ref"));
 }
 
 int h_commit_get(mh_ctx *c)
@@ -543,18 +549,6 @@ int h_commit_get(mh_ctx *c)
     if (mh_need_repo(c, 1) < 0)
         return 0;
     const char *ref = mh_p(c, "ref");
-    size_t stem;
-    char base[1024];
-    if (ends_with(ref, "/status", &stem) || ends_with(ref, "/statuses", &stem) ||
-        ends_with(ref, "/check-runs", &stem)) {
-        snprintf(base, sizeof base, "%.*s", (int)stem, ref);
-        const char *what = ref + stem;
-        if (strcmp(what, "/status") == 0)
-            return combined_status(c, base);
-        if (strcmp(what, "/statuses") == 0)
-            return list_statuses(c, base);
-        return list_check_runs(c, base);
-    }
     git_oid oid;
     if (resolve_ref_or_error(c, ref, &oid) < 0)
         return 0;

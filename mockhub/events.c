@@ -296,14 +296,14 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
     mh_log("info", "ref-update", "repo=%s ref=%s before=%s after=%s pusher=%s forced=%d", r->full_name, fullref,
            before[0] ? before : "-", after[0] ? after : "-", pusher ? pusher->login : "-", forced);
     if (strncmp(fullref, "refs/tags/", 10) == 0) { /* tags get a push event, nothing else */
-        r->pushed_at = time(NULL);
+        r->pushed_at = mh_now();
         mh_emit_push(r, fullref, old_oid, new_oid, pusher, forced);
         return;
     }
     if (strncmp(fullref, "refs/heads/", 11) != 0)
         return;
     const char *branch = fullref + 11;
-    r->pushed_at = time(NULL);
+    r->pushed_at = mh_now();
     mh_emit_push(r, fullref, old_oid, new_oid, pusher, forced);
     for (size_t i = 0; i < r->npulls; i++) {
         mh_pull *p = r->pulls[i];
@@ -318,7 +318,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
         if (strcmp(p->head_ref, branch) == 0 && !new_oid) {
             /* GitHub closes a pull request whose head branch is deleted */
             p->open = 0;
-            p->closed_at = p->updated_at = time(NULL);
+            p->closed_at = p->updated_at = mh_now();
             mh_log("info", "decision", "why=head-branch-deleted repo=%s pr=%d", r->full_name, p->number);
             mh_issue_event(r, p->number, "closed", pusher, NULL);
             mh_emit_pull(r, p, "closed", pusher, NULL);
@@ -335,7 +335,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
                 git_reference_free(ref);
             p->mergeable = -1;
             p->null_reads_left = 0;
-            p->updated_at = time(NULL);
+            p->updated_at = mh_now();
             p->stats_stale = 1;
             mh_log("info", "decision", "why=pull-synchronize repo=%s pr=%d before=%s after=%s", r->full_name,
                    p->number, old, after);

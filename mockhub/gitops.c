@@ -22,12 +22,12 @@ static int sig_for(git_signature **out, const mh_user *u)
     else
         snprintf(email, sizeof email, "%lld+%s@users.noreply.github.com", u ? (long long)u->id : 0LL,
                  u ? u->login : "ghost");
-    return git_signature_now(out, u ? (u->name ? u->name : u->login) : "ghost", email);
+    return git_signature_new(out, u ? (u->name ? u->name : u->login) : "ghost", email, (git_time_t)mh_now(), 0);
 }
 
 static int sig_github(git_signature **out)
 {
-    return git_signature_now(out, "GitHub", "noreply@github.com");
+    return git_signature_new(out, "GitHub", "noreply@github.com", (git_time_t)mh_now(), 0);
 }
 
 int mh_git_init_repo(mh_repo *r, json_t *files, char *err, size_t errlen)

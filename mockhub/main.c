@@ -14,11 +14,15 @@
 
 static void usage_serve(FILE *f)
 {
-    fprintf(f, "usage: mockhub serve --world FILE [--listen ADDR:PORT] [--port-file PATH] [--state-dir DIR]\n"
+    fprintf(f, "usage: mockhub serve --world FILE [--listen ADDR:PORT] [--port-file PATH] [--state-dir DIR] [--strict]\n"
+               "Serves GitHub's REST API, webhooks and git smart HTTP for the world in FILE (docs/mockhub.md).\n"
                "  --world FILE       world file (JSON, see docs/world.md)\n"
                "  --listen ADDR:PORT address to listen on (default 127.0.0.1:0 = a free port)\n"
                "  --port-file PATH   write the bound port there once listening\n"
-               "  --state-dir DIR    where the bare repositories live (default: a new temp dir)\n");
+               "  --state-dir DIR    where the bare repositories live (default: a new temp dir)\n"
+               "  --strict           a GitHub endpoint mockhub does not implement answers 501 (default 404);\n"
+               "                     either way with the header X-Mockhub-Unimplemented: METHOD ROUTE\n"
+               "Control API (tests): http://ADDR:PORT/_mockhub/v1/... (docs/mockhub.md, \"Control API\").\n");
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -27,10 +31,11 @@ static int cmd_serve(int argc, char **argv)
                                          {"listen", required_argument, NULL, 'l'},
                                          {"port-file", required_argument, NULL, 'p'},
                                          {"state-dir", required_argument, NULL, 's'},
+                                         {"strict", no_argument, NULL, 'S'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char *world = NULL, *listen_addr = NULL, *port_file = NULL, *state_dir = NULL;
-    int c;
+    int c, strict = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "w:l:p:s:h", opts, NULL)) != -1) {
         switch (c) {
@@ -38,6 +43,7 @@ static int cmd_serve(int argc, char **argv)
         case 'l': listen_addr = optarg; break;
         case 'p': port_file = optarg; break;
         case 's': state_dir = optarg; break;
+        case 'S': strict = 1; break;
         case 'h': usage_serve(stdout); return 0;
         default: usage_serve(stderr); return 2;
         }
@@ -70,7 +76,8 @@ static int cmd_serve(int argc, char **argv)
         fprintf(stderr, "mockhub: %s\n", err);
         rc = 2;
     } else {
-        mh_log("info", "world-loaded", "file=%s users=%zu repos=%zu", world, st.nusers, st.nrepos);
+        st.strict = strict;
+        mh_log("info", "world-loaded", "file=%s users=%zu repos=%zu strict=%d", world, st.nusers, st.nrepos, strict);
         rc = mh_server_run(listen_addr, port_file);
     }
     mh_state_dispose(&st);
@@ -90,7 +97,12 @@ static int cmd_serve(int argc, char **argv)
 
 static int cmd_check_world(int argc, char **argv)
 {
-    if (argc != 2) {
+    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: mockhub check-world FILE\n"
+               "Validates a world file (docs/world.md), its \"include\" chain too; errors as FILE:LINE: /pointer: message.\n");
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
         fprintf(stderr, "usage: mockhub check-world FILE\n");
         return 2;
     }

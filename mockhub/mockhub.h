@@ -87,9 +87,13 @@ typedef struct {
     uint64_t seq;
     char method[8];
     char *path;
+    char *query;      /* raw query string, or NULL */
     int status;
     char *user;
-    const char *route;
+    const char *route; /* operation id (static), "-" when no operation matched */
+    int unimplemented; /* a GitHub operation mockhub does not implement */
+    json_t *headers;  /* selected request headers (Authorization redacted) */
+    json_t *body;     /* the request body: JSON, or a string (truncated at 64 KiB), or NULL */
     double ms;
     time_t at;
 } mh_reqlog;
@@ -110,9 +114,12 @@ typedef struct mh_state {
     mh_user anon; /* bucket for unauthenticated calls */
     int mergeable_delay_reads;
     long mergeable_delay_ms;
+    int strict; /* serve --strict: unimplemented GitHub endpoints answer 501 (else 404) */
     long clock_skew_s; /* POST /_mockhub/clock: added to mockhub's clock for App JWT checks,
                           installation token lifetimes and the Date header of API answers (tests
                           of landq's clock skew tolerance and correction) */
+    int clock_frozen;       /* world "clock" / POST /_mockhub/clock {"freeze"}: recorded */
+    time_t clock_frozen_at; /* timestamps and commit dates use this instant (mh_now) */
     mh_faults faults;
     mh_rng rng;
     char *base_url;  /* "http://127.0.0.1:PORT" */
@@ -123,12 +130,16 @@ typedef struct mh_state {
     size_t nreqs, reqcap;
     uint64_t req_seq;
     json_t *installation_tokens; /* token -> {installation, expires_at} */
+    json_t *world; /* the world loaded (POST /_mockhub/reset reloads it) */
 } mh_state;
 
 extern mh_state *g_mh;
 
 int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *err, size_t errlen);
 void mh_state_dispose(mh_state *st);
+/* POST /_mockhub/reset, under the lock with webhooks already reset: drops the whole state
+ * (repositories on disk included) and loads w (NULL: the world loaded last) as at start-up. */
+int mh_state_reset(const mh_world *w, char *err, size_t errlen);
 int64_t mh_next_id(void);
 mh_user *mh_user_by_login(const char *login);
 mh_user *mh_user_by_token(const char *token);
@@ -165,7 +176,11 @@ json_t *mh_render_check_run(mh_repo *r, const json_t *cr);
 json_t *mh_render_hook(mh_repo *r, const json_t *h);
 json_t *mh_render_commit(mh_repo *r, const git_oid *oid, int with_files);
 json_t *mh_render_git_ref(mh_repo *r, const char *refname, const git_oid *oid);
-void mh_iso_now(char out[32]);
+void mh_iso_now(char out[32]); /* mh_now() as "2024-01-01T00:00:00Z" */
+/* GitHub's clock for what mockhub records and renders (created_at..., commit dates): the frozen
+ * instant when the clock is frozen, else the real time. App JWT checks, token lifetimes, the Date
+ * header and rate-limit windows keep the real clock (plus clock_skew_s). */
+time_t mh_now(void);
 
 /* ---- git (gitops.c); all under the big lock ---- */
 int mh_git_init_repo(mh_repo *r, json_t *files, char *err, size_t errlen);
@@ -205,8 +220,13 @@ int mh_git_is_ancestor(mh_repo *r, const git_oid *ancestor, const git_oid *desce
 /* ---- webhooks (webhooks.c) ---- */
 int mh_hooks_start(void);
 void mh_hooks_stop(void);
-/* Queues `event` with `payload` (stolen) for every active hook of repo subscribed to it. */
+/* Queues `event` with `payload` (stolen) for every active hook of repo subscribed to it, and for
+ * every App webhook whose installation covers repo. */
 void mh_hooks_emit(mh_repo *r, const char *event, json_t *payload);
+/* The same; returns how many deliveries were queued and the event's GUID in guid. */
+int mh_hooks_emit_guid(mh_repo *r, const char *event, json_t *payload, char guid[37]);
+/* POST /_mockhub/reset: drops queued deliveries, waits for the one in flight, clears the log. */
+void mh_hooks_reset(void);
 /* Sends a ping to one hook. */
 void mh_hooks_ping(mh_repo *r, json_t *hook);
 json_t *mh_hooks_deliveries(int64_t hook_id, int64_t delivery_id); /* list, or one if id > 0 */
@@ -232,6 +252,7 @@ typedef struct mh_ctx {
     mh_repo *repo;
     int role;
     const char *accept;
+    const mh_route *unimplemented; /* the GitHub operation mockhub lacks (loud answer), or NULL */
     /* response */
     int status;
     json_t *resp;
@@ -256,6 +277,7 @@ int mh_route_request(mh_ctx *c, const char *method, const char *path); /* MH_ROU
 int mh_api_dispatch(mh_ctx *c); /* runs the matched route's handler */
 
 int mh_server_run(const char *listen, const char *port_file);
+void mh_reqlog_clear(void); /* under the state lock */
 void mh_git_http(void *connection, const char *method, const char *url, const char *body,
                  size_t body_len, void **resp_out, int *status_out);
 

@@ -4,8 +4,10 @@
 #include "mockhub.h"
 #include "core/mh_json.h"
 #include "core/mh_jwt.h"
+#include "core/mh_routes.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -126,17 +128,32 @@ int mh_need_repo(mh_ctx *c, int need)
     return 0;
 }
 
-static void record_request(const char *method, const char *path, int status, const mh_user *u,
-                           const char *route, double ms)
+static void reqlog_free(mh_reqlog *l)
+{
+    free(l->path);
+    free(l->query);
+    free(l->user);
+    json_decref(l->headers);
+    json_decref(l->body);
+}
+
+void mh_reqlog_clear(void)
+{
+    for (size_t i = 0; i < g_mh->nreqs; i++)
+        reqlog_free(&g_mh->reqs[i]);
+    g_mh->nreqs = 0;
+}
+
+/* Under the state lock. Takes headers and body (stolen). */
+static void record_request(const mh_ctx *c, const char *method, const char *path, const char *query,
+                           int status, const char *route, json_t *headers, json_t *body, double ms)
 {
     mh_state *st = g_mh;
     if (st->nreqs == st->reqcap) {
         if (st->reqcap >= 200000) { /* drop the oldest half */
             size_t half = st->nreqs / 2;
-            for (size_t i = 0; i < half; i++) {
-                free(st->reqs[i].path);
-                free(st->reqs[i].user);
-            }
+            for (size_t i = 0; i < half; i++)
+                reqlog_free(&st->reqs[i]);
             memmove(st->reqs, st->reqs + half, (st->nreqs - half) * sizeof *st->reqs);
             st->nreqs -= half;
         } else {
@@ -145,20 +162,100 @@ static void record_request(const char *method, const char *path, int status, con
         }
     }
     mh_reqlog *l = &st->reqs[st->nreqs++];
+    memset(l, 0, sizeof *l);
     l->seq = ++st->req_seq;
     snprintf(l->method, sizeof l->method, "%s", method);
     l->path = strdup(path);
+    l->query = query && *query ? strdup(query) : NULL;
     l->status = status;
-    l->user = u ? strdup(u->login) : NULL;
+    l->user = c->user ? strdup(c->user->login) : NULL;
     l->route = route;
+    l->unimplemented = c->unimplemented != NULL;
+    l->headers = headers;
+    l->body = body;
     l->ms = ms;
     l->at = time(NULL);
 }
 
+/* The request headers worth asserting on, lower-case; credentials are never kept. */
+static json_t *recorded_headers(struct MHD_Connection *conn)
+{
+    static const char *const names[] = {"Accept", "Content-Type", "User-Agent", "X-GitHub-Api-Version",
+                                        "If-None-Match", "If-Modified-Since", NULL};
+    json_t *h = json_object();
+    for (int i = 0; names[i]; i++) {
+        const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, names[i]);
+        if (!v)
+            continue;
+        char low[64];
+        size_t k;
+        for (k = 0; names[i][k] && k < sizeof low - 1; k++)
+            low[k] = (char)tolower((unsigned char)names[i][k]);
+        low[k] = '\0';
+        json_object_set_new(h, low, json_string(v));
+    }
+    const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (auth) { /* keep the scheme only: "token [redacted]" */
+        const char *sp = strchr(auth, ' ');
+        char red[48];
+        snprintf(red, sizeof red, "%.*s [redacted]", sp && sp - auth < 16 ? (int)(sp - auth) : 0, auth);
+        json_object_set_new(h, "authorization", json_string(sp && sp - auth < 16 ? red : "[redacted]"));
+    }
+    return h;
+}
+
+#define RECORDED_BODY_MAX (64 * 1024)
+
+/* The request body as recorded: its JSON value, else its text (at most 64 KiB), else NULL. */
+static json_t *recorded_body(const mh_ctx *c, const mh_buf *raw)
+{
+    if (c->body)
+        return json_incref(c->body);
+    if (!raw->len)
+        return NULL;
+    json_error_t je;
+    json_t *j = raw->len <= 16u * 1024 * 1024 ? json_loadb(raw->ptr, raw->len, JSON_DECODE_ANY, &je) : NULL;
+    if (j)
+        return j;
+    size_t n = raw->len < RECORDED_BODY_MAX ? raw->len : RECORDED_BODY_MAX;
+    json_t *s = json_stringn(raw->ptr, n);
+    return s ? s : json_string("(a body that is not UTF-8 text)");
+}
+
+/* The loud answer for a GitHub operation mockhub does not implement: the status a client takes
+ * for "not found" (404, or 501 with --strict), a header naming the operation, a message saying so. */
+static void unimplemented(mh_ctx *c, const mh_route *op)
+{
+    char tmpl[512], hdr[600], msg[1024];
+    size_t j = 0;
+    for (const char *p = op->pattern; *p && j < sizeof tmpl - 1; p++)
+        if (!(*p == '*' && p[1] == '}'))
+            tmpl[j++] = *p;
+    tmpl[j] = '\0';
+    snprintf(hdr, sizeof hdr, "%s %s", op->method, tmpl);
+    snprintf(msg, sizeof msg,
+             "mockhub does not implement %s (%s): this answer is mockhub's, not GitHub's. "
+             "See docs/mockhub.md, \"Unimplemented endpoints\".",
+             hdr, op->name);
+    int status = g_mh->strict ? 501 : 404;
+    mh_error(c, status, msg);
+    json_object_set_new(c->resp, "documentation_url", json_string(op->doc ? op->doc : "https://docs.github.com/rest"));
+    mh_set_header(c, "X-Mockhub-Unimplemented", hdr);
+    c->unimplemented = op;
+    mh_log("warn", "unimplemented", "method=%s path=%s operation=%s status=%d", op->method, c->path, op->name, status);
+}
+
+typedef struct {
+    mh_ctx *c;
+    mh_buf raw; /* the query string as sent (values are not unescaped: see no_unescape) */
+} query_scan;
+
 static int on_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
-    mh_ctx *c = cls;
+    query_scan *qs = cls;
+    mh_ctx *c = qs->c;
+    mh_buf_printf(&qs->raw, "%s%s%s%s", qs->raw.len ? "&" : "", key, value ? "=" : "", value ? value : "");
     if (!value)
         value = "";
     char *k = mh_url_decode(key, strlen(key), 1);
@@ -378,7 +475,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     c.query = json_object();
     c.headers = json_object();
     c.status = 200;
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, (MHD_KeyValueIterator)on_header, &c);
+    query_scan qs = {&c, {NULL, 0, 0}};
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, (MHD_KeyValueIterator)on_header, &qs);
+    c.query_raw = qs.raw.ptr;
     c.raw_body = rs->body.ptr ? rs->body.ptr : "";
     c.body_len = rs->body.len;
     c.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
@@ -404,6 +503,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         json_decref(c.body);
         json_decref(c.query);
         json_decref(c.headers);
+        mh_buf_dispose(&qs.raw);
         return r;
     }
 
@@ -442,7 +542,20 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         goto respond;
     }
     /* HEAD is GET without a body (libmicrohttpd drops the body) */
-    int mr = mh_route_request(&c, strcmp(method, "HEAD") == 0 ? "GET" : method, url);
+    const char *rmethod = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    int mr = mh_route_request(&c, rmethod, url);
+    /* A GitHub operation that matches more specifically than any of mockhub's routes (or where
+     * none matches) is one mockhub lacks: say so loudly instead of a plain 404. */
+    mh_route_match ghm;
+    if (mh_route_find(mh_github_ops, mh_github_nops, rmethod, url, &ghm) == MH_ROUTE_OK &&
+        (mr != MH_ROUTE_OK || ghm.literals > c.m.literals)) {
+        unimplemented(&c, ghm.route);
+        route_name = ghm.route->name;
+        charge = 0;
+        mh_route_match_dispose(&ghm);
+        goto respond;
+    }
+    mh_route_match_dispose(&ghm);
     if (mr != MH_ROUTE_OK) {
         mh_error(&c, 404, "Not Found");
         mh_log("info", "decision", "why=%s method=%s path=%s", mr == MH_ROUTE_BAD_METHOD ? "method-not-routed" : "no-route", method, url);
@@ -537,12 +650,13 @@ respond:;
             mh_log("info", "decision", "why=not-modified path=%s", url);
         }
     }
+    json_t *rec_headers = recorded_headers(conn), *rec_body = recorded_body(&c, &rs->body);
     pthread_mutex_lock(&g_mh->lock);
     if (charge && status != 401)
         bucket->rl_used++;
     (void)counted;
     double ms = now_ms() - t0;
-    record_request(method, url, status, c.user, route_name, ms);
+    record_request(&c, method, url, c.query_raw, status, route_name, rec_headers, rec_body, ms);
     mh_user rl_snapshot = *bucket;
     char rid[48];
     snprintf(rid, sizeof rid, "MOCK:%llu", (unsigned long long)g_mh->req_seq);
@@ -585,6 +699,7 @@ respond:;
     json_decref(c.body);
     json_decref(c.query);
     json_decref(c.headers);
+    mh_buf_dispose(&qs.raw);
     return r;
 }
 

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <spawn.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 mh_state *g_mh;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -45,9 +47,14 @@ void mh_log(const char *level, const char *msg, const char *fmt, ...)
     pthread_mutex_unlock(&log_lock);
 }
 
+time_t mh_now(void)
+{
+    return g_mh && g_mh->clock_frozen ? g_mh->clock_frozen_at : time(NULL);
+}
+
 void mh_iso_now(char out[32])
 {
-    mh_time_iso(out, time(NULL));
+    mh_time_iso(out, mh_now());
 }
 
 int64_t mh_next_id(void)
@@ -290,7 +297,7 @@ mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *b
     git_oid_tostr(p->base_sha, sizeof p->base_sha, &b);
     p->labels = json_array();
     p->reviews = json_array();
-    p->created_at = p->updated_at = time(NULL);
+    p->created_at = p->updated_at = mh_now();
     p->mergeable = -1;
     if (r->npulls == r->cap) {
         r->cap = r->cap ? r->cap * 2 : 16;
@@ -346,17 +353,14 @@ static int add_files_branch(mh_repo *r, const char *branch, const char *from, js
     return 0;
 }
 
-int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *err, size_t errlen)
+/* Builds everything the world describes into st (whose lock, state_dir, base_url and strict are
+ * already set). On failure st holds what was built so far: mh_state_unload releases it. */
+static int state_load(mh_state *st, json_t *root, char *err, size_t errlen)
 {
-    memset(st, 0, sizeof *st);
-    g_mh = st;
-    pthread_mutex_init(&st->lock, NULL);
     st->next_id = 1000;
-    json_t *root = w->root;
     json_t *seed = json_object_get(root, "seed");
     mh_faults_init(&st->faults, seed ? (unsigned long long)json_integer_value(seed) : 42);
     mh_rng_seed(&st->rng, seed ? (uint64_t)json_integer_value(seed) * 7919 + 1 : 4242);
-    st->state_dir = strdup(state_dir);
     st->max_body = 25u * 1024 * 1024;
     json_t *rl = json_object_get(root, "rate_limit");
     st->rl_core = rl && json_object_get(rl, "core") ? (long)json_integer_value(json_object_get(rl, "core")) : 5000;
@@ -374,6 +378,16 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
     st->mergeable_delay_reads = mdr ? (int)json_integer_value(mdr) : 1;
     json_t *mdm = json_object_get(root, "mergeable_delay_ms");
     st->mergeable_delay_ms = mdm ? (long)json_integer_value(mdm) : 0;
+    json_t *clock = json_object_get(root, "clock");
+    json_t *freeze = json_object_get(clock, "freeze");
+    if (freeze) {
+        st->clock_frozen = 1;
+        if (json_is_integer(freeze))
+            st->clock_frozen_at = (time_t)json_integer_value(freeze);
+        else
+            mh_time_parse_iso(json_string_value(freeze), &st->clock_frozen_at); /* validated */
+    }
+    st->clock_skew_s = (long)json_integer_value(json_object_get(clock, "skew_seconds"));
     json_t *meta = json_object_get(root, "meta");
     st->meta = meta ? json_deep_copy(meta) : json_object();
     if (!json_object_get(st->meta, "hooks"))
@@ -457,11 +471,11 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
         r->statuses = json_array();
         r->check_runs = json_array();
         r->protection = copy_or_object(json_object_get(v, "branch_protection"));
-        r->created_at = r->updated_at = r->pushed_at = time(NULL);
+        r->created_at = r->updated_at = r->pushed_at = mh_now();
         st->repos = realloc(st->repos, (st->nrepos + 1) * sizeof *st->repos);
         st->repos[st->nrepos++] = r;
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s/repos/%s/%s.git", state_dir, r->owner->login, r->name);
+        snprintf(dir, sizeof dir, "%s/repos/%s/%s.git", st->state_dir, r->owner->login, r->name);
         if (mkdirs(dir) < 0) {
             snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
             return -1;
@@ -532,7 +546,7 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
             const char *state = json_string_value(json_object_get(l, "state"));
             if (state && strcmp(state, "closed") == 0) {
                 p->open = 0;
-                p->closed_at = time(NULL);
+                p->closed_at = mh_now();
             }
         }
     }
@@ -585,7 +599,18 @@ int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *
     return 0;
 }
 
-void mh_state_dispose(mh_state *st)
+int mh_state_init(mh_state *st, const mh_world *w, const char *state_dir, char *err, size_t errlen)
+{
+    memset(st, 0, sizeof *st);
+    g_mh = st;
+    pthread_mutex_init(&st->lock, NULL);
+    st->state_dir = strdup(state_dir);
+    st->world = json_deep_copy(w->root);
+    return state_load(st, st->world, err, errlen);
+}
+
+/* Releases what state_load built; keeps the lock, state_dir, base_url, strict and the world. */
+static void state_unload(mh_state *st)
 {
     for (size_t i = 0; i < st->nrepos; i++) {
         mh_repo *r = st->repos[i];
@@ -635,10 +660,7 @@ void mh_state_dispose(mh_state *st)
     }
     free(st->users);
     free(st->anon.login);
-    for (size_t i = 0; i < st->nreqs; i++) {
-        free(st->reqs[i].path);
-        free(st->reqs[i].user);
-    }
+    mh_reqlog_clear();
     free(st->reqs);
     json_decref(st->meta);
     json_decref(st->apps);
@@ -646,9 +668,57 @@ void mh_state_dispose(mh_state *st)
     json_decref(org_members_cache);
     org_members_cache = NULL;
     mh_faults_dispose(&st->faults);
+    st->repos = NULL;
+    st->nrepos = 0;
+    st->teams = NULL;
+    st->nteams = 0;
+    st->users = NULL;
+    st->nusers = 0;
+    st->reqs = NULL;
+    st->nreqs = st->reqcap = 0;
+    st->req_seq = 0;
+    st->meta = st->apps = st->installation_tokens = NULL;
+    memset(&st->anon, 0, sizeof st->anon);
+    st->clock_frozen = 0;
+    st->clock_skew_s = 0;
+}
+
+void mh_state_dispose(mh_state *st)
+{
+    state_unload(st);
+    json_decref(st->world);
     free(st->state_dir);
     free(st->base_url);
     pthread_mutex_destroy(&st->lock);
+}
+
+/* rm -rf DIR (a directory mockhub made: state_dir/repos). */
+static int remove_tree(const char *dir)
+{
+    extern char **environ;
+    char *argv[] = {"rm", "-rf", "--", (char *)dir, NULL};
+    pid_t pid;
+    int status;
+    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) != 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int mh_state_reset(const mh_world *w, char *err, size_t errlen)
+{
+    mh_state *st = g_mh;
+    if (w) {
+        json_decref(st->world);
+        st->world = json_deep_copy(w->root);
+    }
+    state_unload(st);
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/repos", st->state_dir);
+    if (remove_tree(dir) < 0) {
+        snprintf(err, errlen, "cannot remove %s", dir);
+        return -1;
+    }
+    return state_load(st, st->world, err, errlen);
 }
 
 static const char *combined_state(mh_repo *r, const char *sha, size_t *count);

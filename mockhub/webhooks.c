@@ -167,8 +167,13 @@ static void enqueue(mh_repo *r, json_t *hook, const char *event, const char *act
 
 void mh_hooks_emit(mh_repo *r, const char *event, json_t *payload)
 {
-    const char *action = json_string_value(json_object_get(payload, "action"));
     char guid[37];
+    mh_hooks_emit_guid(r, event, payload, guid);
+}
+
+int mh_hooks_emit_guid(mh_repo *r, const char *event, json_t *payload, char guid[37])
+{
+    const char *action = json_string_value(json_object_get(payload, "action"));
     mh_rng_uuid(&g_mh->rng, guid);
     char *body = json_dumps(payload, JSON_COMPACT);
     int sent = 0;
@@ -200,6 +205,7 @@ void mh_hooks_emit(mh_repo *r, const char *event, json_t *payload)
            r->full_name, sent);
     free(body);
     json_decref(payload);
+    return sent;
 }
 
 void mh_hooks_ping(mh_repo *r, json_t *hook)
@@ -309,7 +315,7 @@ static void send_one(delivery *d)
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     pthread_mutex_lock(&q.lock);
     d->duration = dt;
-    d->delivered_at = time(NULL);
+    d->delivered_at = mh_now();
     d->status_code = rc == CURLE_OK ? code : 0;
     if (rc == CURLE_OPERATION_TIMEDOUT)
         snprintf(d->status, sizeof d->status, "timed out");
@@ -445,6 +451,30 @@ int mh_hooks_wait_idle(long timeout_ms)
     return rc;
 }
 
+void mh_hooks_reset(void)
+{
+    pthread_mutex_lock(&q.lock);
+    for (;;) {
+        int sending = 0;
+        for (size_t i = 0; i < q.n; i++) {
+            delivery *d = q.all[i];
+            if (d->state == D_QUEUED) { /* never sent: the world they belong to is gone */
+                d->state = D_DROPPED;
+                q.pending--;
+            }
+            sending |= d->state == D_SENDING;
+        }
+        if (!sending)
+            break;
+        pthread_cond_wait(&q.idle, &q.lock); /* the one in flight ends within its 10 s timeout */
+    }
+    for (size_t i = 0; i < q.n; i++)
+        delivery_free(q.all[i]);
+    q.n = 0;
+    q.pending = 0;
+    pthread_mutex_unlock(&q.lock);
+}
+
 size_t mh_hooks_pending(void)
 {
     pthread_mutex_lock(&q.lock);
@@ -456,7 +486,7 @@ size_t mh_hooks_pending(void)
 static json_t *delivery_json(const delivery *d, int full)
 {
     char when[32];
-    mh_time_iso(when, d->delivered_at ? d->delivered_at : time(NULL));
+    mh_time_iso(when, d->delivered_at ? d->delivered_at : mh_now());
     json_t *o = json_pack("{s:I, s:s, s:s, s:b, s:f, s:s, s:I, s:s, s:o, s:n, s:I, s:n}", "id", (json_int_t)d->id,
                           "guid", d->guid, "delivered_at", when, "redelivery", d->redelivery, "duration", d->duration,
                           "status", d->status, "status_code", (json_int_t)d->status_code, "event", d->event,

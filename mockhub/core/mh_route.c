@@ -42,51 +42,33 @@ fail:
     return -1;
 }
 
-static int match_one(const char *pattern, char **segs, int nsegs, mh_route_match *m)
+/* Splits a pattern into segments (pointers into it, with lengths). Returns the count or -1. */
+static int split_pattern(const char *pattern, const char **seg, size_t *len)
 {
-    const char *p = pattern;
-    int si = 0;
-    m->nparams = 0;
-    if (*p == '/')
-        p++;
+    int n = 0;
+    const char *p = pattern + (pattern[0] == '/');
     while (*p) {
+        if (n == MAX_SEGS)
+            return -1;
         const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len >= 2 && p[0] == '{' && p[len - 1] == '}') {
-            int rest = len >= 3 && p[len - 2] == '*';
-            size_t nlen = len - 2 - (size_t)rest;
-            if (m->nparams == MH_ROUTE_MAX_PARAMS || nlen >= sizeof m->name[0])
-                return 0;
-            if (si >= nsegs || segs[si][0] == '\0')
-                return 0;
-            memcpy(m->name[m->nparams], p + 1, nlen);
-            m->name[m->nparams][nlen] = '\0';
-            if (rest) {
-                if (e) /* "{x*}" must be last */
-                    return 0;
-                mh_buf b;
-                mh_buf_init(&b);
-                for (int k = si; k < nsegs; k++) {
-                    if (k > si)
-                        mh_buf_puts(&b, "/");
-                    mh_buf_puts(&b, segs[k]);
-                }
-                m->value[m->nparams++] = mh_buf_take(&b);
-                si = nsegs;
-                return 1;
-            }
-            m->value[m->nparams++] = NULL; /* filled in on success */
-            si++;
-        } else {
-            if (si >= nsegs || strlen(segs[si]) != len || memcmp(segs[si], p, len) != 0)
-                return 0;
-            si++;
-        }
+        seg[n] = p;
+        len[n] = e ? (size_t)(e - p) : strlen(p);
+        n++;
         if (!e)
             break;
         p = e + 1;
     }
-    return si == nsegs;
+    return n;
+}
+
+static int is_param(const char *seg, size_t len)
+{
+    return len >= 3 && seg[0] == '{' && seg[len - 1] == '}';
+}
+
+static int is_rest(const char *seg, size_t len)
+{
+    return len >= 4 && is_param(seg, len) && seg[len - 2] == '*';
 }
 
 static void clear_match(mh_route_match *m)
@@ -96,6 +78,63 @@ static void clear_match(mh_route_match *m)
         m->value[i] = NULL;
     }
     m->nparams = 0;
+}
+
+/* Matches decoded segments against one pattern; fills m (params decoded and owned) on success.
+ * A "{name*}" segment takes as many segments (at least one, the first non-empty) as the segments
+ * after it leave. Returns 1 on a match, 0 otherwise (m is then empty). */
+static int match_one(const char *pattern, char **segs, int nsegs, mh_route_match *m)
+{
+    const char *pseg[MAX_SEGS];
+    size_t plen[MAX_SEGS];
+    memset(m, 0, sizeof *m);
+    int np = split_pattern(pattern, pseg, plen);
+    if (np < 0)
+        return 0;
+    int rest = -1;
+    for (int i = 0; i < np; i++)
+        if (is_rest(pseg[i], plen[i]))
+            rest = i;
+    if (rest < 0 ? nsegs != np : nsegs < np)
+        return 0;
+    int extra = rest < 0 ? 0 : nsegs - np; /* segments the wildcard takes beyond its first */
+    for (int i = 0, si = 0; i < np; i++) {
+        const char *p = pseg[i];
+        size_t len = plen[i];
+        if (!is_param(p, len)) {
+            if (strlen(segs[si]) != len || memcmp(segs[si], p, len) != 0)
+                goto no;
+            m->literals++;
+            si++;
+            continue;
+        }
+        int star = i == rest;
+        size_t nlen = len - 2 - (size_t)star;
+        if (m->nparams == MH_ROUTE_MAX_PARAMS || nlen >= sizeof m->name[0] || segs[si][0] == '\0')
+            goto no;
+        memcpy(m->name[m->nparams], p + 1, nlen);
+        m->name[m->nparams][nlen] = '\0';
+        if (star) {
+            mh_buf b;
+            mh_buf_init(&b);
+            for (int k = si; k <= si + extra; k++) {
+                if (k > si)
+                    mh_buf_puts(&b, "/");
+                mh_buf_puts(&b, segs[k]);
+            }
+            m->value[m->nparams++] = mh_buf_take(&b);
+            si += extra + 1;
+        } else {
+            m->value[m->nparams++] = strdup(segs[si]);
+            si++;
+        }
+        if (!m->value[m->nparams - 1])
+            goto no;
+    }
+    return 1;
+no:
+    clear_match(m);
+    return 0;
 }
 
 int mh_route_find(const mh_route *table, size_t n, const char *method, const char *path,
@@ -109,36 +148,22 @@ int mh_route_find(const mh_route *table, size_t n, const char *method, const cha
     int rc = MH_ROUTE_NOT_FOUND;
     for (size_t i = 0; i < n; i++) {
         mh_route_match m;
-        memset(&m, 0, sizeof m);
-        if (!match_one(table[i].pattern, segs, nsegs, &m)) {
-            clear_match(&m);
+        if (!match_one(table[i].pattern, segs, nsegs, &m))
             continue;
-        }
         if (strcmp(table[i].method, method) != 0) {
             clear_match(&m);
-            rc = MH_ROUTE_BAD_METHOD;
+            if (rc != MH_ROUTE_OK)
+                rc = MH_ROUTE_BAD_METHOD;
             continue;
         }
-        /* fill the single-segment params by walking the pattern again */
-        const char *p = table[i].pattern + (table[i].pattern[0] == '/');
-        int si = 0;
-        size_t pi = 0;
-        while (*p) {
-            const char *e = strchr(p, '/');
-            if (p[0] == '{') {
-                if (!m.value[pi])
-                    m.value[pi] = strdup(segs[si]);
-                pi++;
-            }
-            si++;
-            if (!e)
-                break;
-            p = e + 1;
+        if (rc == MH_ROUTE_OK && m.literals <= out->literals) {
+            clear_match(&m);
+            continue;
         }
+        clear_match(out);
         m.route = &table[i];
         *out = m;
         rc = MH_ROUTE_OK;
-        break;
     }
     for (int i = 0; i < nsegs; i++)
         free(segs[i]);

@@ -215,6 +215,37 @@ void mh_time_iso(char out[32], time_t t)
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+int mh_time_parse_iso(const char *s, time_t *out)
+{
+    unsigned y, mo, d, h, mi, se;
+    char tail[8] = "";
+    int n = 0;
+    if (!s || sscanf(s, "%4u-%2u-%2uT%2u:%2u:%2u%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || n != 19)
+        return -1;
+    snprintf(tail, sizeof tail, "%s", s + n);
+    if (strcmp(tail, "Z") && strcmp(tail, "+00:00"))
+        return -1;
+    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    *out = (time_t)(days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 + se);
+    return 0;
+}
+
 void mh_rng_seed(mh_rng *r, uint64_t seed)
 {
     r->s = seed ? seed : 0x9E3779B97F4A7C15ull;

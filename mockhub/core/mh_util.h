@@ -38,6 +38,9 @@ unsigned char *mh_base64_decode(const char *s, size_t *out_len);
 
 /* "2026-11-28T07:34:00Z" into out (>= 21 bytes). */
 void mh_time_iso(char out[32], time_t t);
+/* Parses "YYYY-MM-DDTHH:MM:SSZ" (or "+00:00"), the form mh_time_iso writes, from 1970 on.
+ * Returns 0, or -1 when s is anything else (another offset, fractions, an impossible date). */
+int mh_time_parse_iso(const char *s, time_t *out);
 
 /* Seeded PRNG (xorshift64*): deterministic given the seed. */
 typedef struct {

@@ -744,7 +744,8 @@ static int check_repos(vctx *v, json_t *root)
 static int validate(vctx *v, json_t *root)
 {
     static const char *const keys[] = {"users", "orgs", "repos", "meta", "rate_limit", "faults",
-                                       "seed", "apps", "mergeable_delay_reads", "mergeable_delay_ms", NULL};
+                                       "seed", "apps", "mergeable_delay_reads", "mergeable_delay_ms", "clock",
+                                       NULL};
     if (!json_is_object(root))
         return fail(v, "", "the world must be a JSON object");
     if (check_keys(v, "", root, keys) < 0 || check_users(v, root) < 0 || check_orgs(v, root) < 0 ||
@@ -806,6 +807,25 @@ static int validate(vctx *v, json_t *root)
         return -1;
     if (mdm && (json_integer_value(mdm) < 0 || json_integer_value(mdm) > 600000))
         return fail(v, "/mergeable_delay_ms", "must be 0..600000");
+    json_t *clock = want(v, "", root, "clock", JSON_OBJECT, 0);
+    if (v->failed)
+        return -1;
+    if (clock) {
+        static const char *const ckeys[] = {"freeze", "skew_seconds", NULL};
+        if (check_keys(v, "/clock", clock, ckeys) < 0)
+            return -1;
+        json_t *fr = json_object_get(clock, "freeze");
+        time_t t;
+        if (fr && !(json_is_integer(fr) && json_integer_value(fr) >= 0) &&
+            !(json_is_string(fr) && mh_time_parse_iso(json_string_value(fr), &t) == 0))
+            return fail(v, "/clock/freeze",
+                        "must be a UTC time like \"2024-01-01T00:00:00Z\" or epoch seconds (an integer >= 0)");
+        json_t *sk = want(v, "/clock", clock, "skew_seconds", JSON_INTEGER, 0);
+        if (v->failed)
+            return -1;
+        if (sk && (json_integer_value(sk) < -86400 || json_integer_value(sk) > 86400))
+            return fail(v, "/clock/skew_seconds", "must be within -86400..86400");
+    }
     json_t *faults = want(v, "", root, "faults", JSON_ARRAY, 0);
     if (v->failed)
         return -1;

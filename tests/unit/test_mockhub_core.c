@@ -72,12 +72,47 @@ Test(route, unknown_and_wrong_method)
 
 Test(route, every_pattern_is_well_formed)
 {
-    for (size_t i = 0; i < mh_api_nroutes; i++) {
-        const mh_route *r = &mh_api_routes[i];
+    for (size_t i = 0; i < mh_api_nroutes + mh_github_nops; i++) {
+        const mh_route *r = i < mh_api_nroutes ? &mh_api_routes[i] : &mh_github_ops[i - mh_api_nroutes];
         cr_assert(r->pattern[0] == '/', "%s", r->pattern);
         const char *star = strstr(r->pattern, "*}");
-        cr_assert(!star || star[2] == '\0', "rest param not last in %s", r->pattern);
+        cr_assert(!star || !strstr(star + 2, "*}"), "two rest params in %s", r->pattern);
+        cr_assert(strchr(r->name, '/') || !strcmp(r->name, "graphql"), "operation id %s", r->name);
     }
+}
+
+/* A wildcard may sit before literal segments; the most literal pattern wins (defect: "{ref*}"
+ * swallowed "main/check-suites" and "{branch*}" swallowed "main/protection"). */
+Test(route, wildcard_does_not_swallow_sub_resources)
+{
+    mh_route_match m;
+    cr_assert_str_eq(route_of("GET", "/repos/acme/mono/commits/feature/x/status", &m), "repos/get-combined-status-for-ref");
+    cr_assert_str_eq(mh_route_param(&m, "ref"), "feature/x");
+    mh_route_match_dispose(&m);
+    cr_assert_str_eq(route_of("GET", "/repos/acme/mono/commits/main/check-runs", &m), "checks/list-for-ref");
+    cr_assert_str_eq(mh_route_param(&m, "ref"), "main");
+    mh_route_match_dispose(&m);
+    cr_assert_str_eq(route_of("GET", "/repos/acme/mono/commits/main", &m), "repos/get-commit");
+    mh_route_match_dispose(&m);
+    /* GitHub's catalogue: sub-resources mockhub may lack are found there, not in get-commit */
+    cr_assert_eq(mh_route_find(mh_github_ops, mh_github_nops, "GET", "/repos/acme/mono/commits/main/check-suites", &m),
+                 MH_ROUTE_OK);
+    cr_assert_str_eq(m.route->name, "checks/list-suites-for-ref");
+    cr_assert_str_eq(mh_route_param(&m, "ref"), "main");
+    cr_assert_eq(m.literals, 3); /* repos, commits, check-suites */
+    mh_route_match_dispose(&m);
+    cr_assert_eq(mh_route_find(mh_github_ops, mh_github_nops, "GET", "/repos/acme/mono/branches/rel/1.x/protection", &m),
+                 MH_ROUTE_OK);
+    cr_assert_str_eq(m.route->name, "repos/get-branch-protection");
+    cr_assert_str_eq(mh_route_param(&m, "branch"), "rel/1.x");
+    mh_route_match_dispose(&m);
+    cr_assert_eq(mh_route_find(mh_github_ops, mh_github_nops, "GET", "/repos/acme/mono/pulls/comments", &m), MH_ROUTE_OK);
+    cr_assert_str_eq(m.route->name, "pulls/list-review-comments-for-repo");
+    mh_route_match_dispose(&m);
+    cr_assert_eq(mh_route_find(mh_github_ops, mh_github_nops, "POST", "/graphql", &m), MH_ROUTE_OK);
+    cr_assert_str_eq(m.route->name, "graphql");
+    mh_route_match_dispose(&m);
+    cr_assert_eq(mh_route_find(mh_github_ops, mh_github_nops, "GET", "/not/github", &m), MH_ROUTE_NOT_FOUND);
 }
 
 Test(page, parse_clamps)
