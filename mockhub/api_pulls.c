@@ -29,6 +29,8 @@ static mh_pull *need_pull(mh_ctx *c, int need)
     int n;
     const char *s = mh_p(c, "pull_number") ? mh_p(c, "pull_number") : mh_p(c, "issue_number");
     mh_pull *p = parse_int(s, &n) == 0 ? mh_pull_get(c->repo, n) : NULL;
+    if (p && p->is_issue && mh_p(c, "pull_number"))
+        p = NULL; /* an issue is not a pull request */
     if (!p)
         mh_error(c, 404, "Not Found");
     return p;
@@ -71,7 +73,7 @@ int h_pulls_list(mh_ctx *c)
     for (size_t k = 0; k < c->repo->npulls; k++) {
         size_t i = dir && !strcmp(dir, "asc") ? c->repo->npulls - 1 - k : k;
         mh_pull *p = sorted[i];
-        if ((!strcmp(state, "open") && !p->open) || (!strcmp(state, "closed") && p->open))
+        if (p->is_issue || (!strcmp(state, "open") && !p->open) || (!strcmp(state, "closed") && p->open))
             continue;
         if (base && strcmp(base, p->base_ref) != 0)
             continue;
@@ -88,6 +90,38 @@ int h_pulls_list(mh_ctx *c)
         json_array_append_new(arr, mh_render_pull(c->repo, p, 0));
     }
     free(sorted);
+    mh_paginate(c, arr);
+    return 0;
+}
+
+/* GET /repos/{o}/{r}/commits/{commit_sha}/pulls: the pull requests a commit belongs to: the one
+ * it merged (its merge commit), and those whose commits include it (open or merged). */
+int h_commit_pulls(mh_ctx *c)
+{
+    if (mh_need_repo(c, 1) < 0)
+        return 0;
+    const char *ref = mh_p(c, "commit_sha");
+    git_oid oid;
+    if (mh_git_resolve(c->repo, ref, &oid) < 0) {
+        char m[300];
+        snprintf(m, sizeof m, "No commit found for SHA: %.200s", ref);
+        mh_error(c, 422, m);
+        return 0;
+    }
+    char sha[41];
+    git_oid_tostr(sha, sizeof sha, &oid);
+    json_t *arr = json_array();
+    for (size_t k = c->repo->npulls; k-- > 0;) {
+        mh_pull *p = c->repo->pulls[k];
+        if (p->is_issue)
+            continue;
+        git_oid head, base;
+        int in = p->merged && !strcmp(p->merge_commit_sha, sha);
+        if (!in && git_oid_fromstr(&head, p->head_sha) == 0 && mh_git_is_ancestor(c->repo, &oid, &head))
+            in = git_oid_fromstr(&base, p->base_sha) < 0 || !mh_git_is_ancestor(c->repo, &oid, &base);
+        if (in)
+            json_array_append_new(arr, mh_render_pull(c->repo, p, 0));
+    }
     mh_paginate(c, arr);
     return 0;
 }
@@ -131,7 +165,7 @@ int h_pull_create(mh_ctx *c)
     }
     for (size_t i = 0; i < c->repo->npulls; i++) {
         mh_pull *p = c->repo->pulls[i];
-        if (p->open && !strcmp(p->head_ref, head) && !strcmp(p->base_ref, base)) {
+        if (!p->is_issue && p->open && !strcmp(p->head_ref, head) && !strcmp(p->base_ref, base)) {
             char m[512];
             snprintf(m, sizeof m, "A pull request already exists for %s:%s.", c->repo->owner->login, head);
             mh_invalid(c, "PullRequest", NULL, "custom", m);
@@ -617,31 +651,7 @@ static int has_label(mh_pull *p, const char *name)
     return 0;
 }
 
-int h_issues_list(mh_ctx *c)
-{
-    if (mh_need_repo(c, 1) < 0)
-        return 0;
-    const char *state = mh_q(c, "state") ? mh_q(c, "state") : "open";
-    const char *labels = mh_q(c, "labels");
-    json_t *arr = json_array();
-    for (size_t k = c->repo->npulls; k-- > 0;) {
-        mh_pull *p = c->repo->pulls[k];
-        if ((!strcmp(state, "open") && !p->open) || (!strcmp(state, "closed") && p->open))
-            continue;
-        if (labels && *labels) {
-            char buf[2048];
-            snprintf(buf, sizeof buf, "%s", labels);
-            int all = 1;
-            for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-                all &= has_label(p, t);
-            if (!all)
-                continue;
-        }
-        json_array_append_new(arr, mh_render_issue(c->repo, p));
-    }
-    mh_paginate(c, arr);
-    return 0;
-}
+/* GET .../issues: api_issues.c */
 
 int h_issue_get(mh_ctx *c)
 {
@@ -665,7 +675,7 @@ static void add_label(mh_ctx *c, mh_pull *p, const char *name)
                    json_pack("{s:{s:O, s:O}}", "label", "name", lab, "color", json_object_get(l, "color")));
     mh_log("info", "decision", "why=labeled repo=%s pr=%d label=%s user=%s", c->repo->full_name, p->number,
            json_string_value(lab), c->user ? c->user->login : "-");
-    mh_emit_pull(c->repo, p, "labeled", c->user, label_extra(c->repo, json_string_value(lab)));
+    mh_emit_issue_or_pull(c->repo, p, "labeled", c->user, label_extra(c->repo, json_string_value(lab)));
 }
 
 static int remove_label(mh_ctx *c, mh_pull *p, const char *name)
@@ -684,7 +694,7 @@ static int remove_label(mh_ctx *c, mh_pull *p, const char *name)
             mh_log("info", "decision", "why=unlabeled repo=%s pr=%d label=%s user=%s", c->repo->full_name, p->number,
                    real, c->user ? c->user->login : "-");
             if (l)
-                mh_emit_pull(c->repo, p, "unlabeled", c->user, label_extra(c->repo, real));
+                mh_emit_issue_or_pull(c->repo, p, "unlabeled", c->user, label_extra(c->repo, real));
             return 1;
         }
     }
@@ -814,6 +824,8 @@ int h_issue_update(mh_ctx *c)
     mh_pull *p = need_pull(c, 1);
     if (!p || need_object(c) < 0)
         return 0;
+    if (p->is_issue)
+        return mh_issue_update_plain(c, p);
     json_t *labels = json_object_get(c->body, "labels");
     if (labels) {
         if (c->role < 2) {

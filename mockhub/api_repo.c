@@ -1100,17 +1100,7 @@ int h_team_membership(mh_ctx *c)
 
 static json_t *team_simple(mh_team *t, const char *permission)
 {
-    const char *B0 = g_mh->base_url;
-    char url[512], members[600], repos[600], html[512];
-    snprintf(url, sizeof url, "%s/organizations/%lld/team/%lld", B0, (long long)t->org->id, (long long)t->id);
-    snprintf(members, sizeof members, "%s/members{/member}", url);
-    snprintf(repos, sizeof repos, "%s/repos", url);
-    snprintf(html, sizeof html, "%s/orgs/%s/teams/%s", B0, t->org->login, t->slug);
-    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:s, s:s, s:n}", "id", (json_int_t)t->id,
-                     "node_id", "T_mockhub", "url", url, "html_url", html, "name", t->name, "slug", t->slug,
-                     "description", "privacy", t->privacy, "notification_setting", "notifications_enabled",
-                     "permission", permission, "members_url", members, "repositories_url", repos, "type",
-                     "organization", "parent");
+    return mh_render_team(t, permission);
 }
 
 /* A team's role on a repository: its own grant, or its parent's (GitHub inherits them). */

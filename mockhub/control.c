@@ -41,9 +41,16 @@ static json_t *repo_state(mh_repo *r)
         git_branch_iterator_free(it);
     }
     json_object_set_new(o, "branches", branches);
-    json_t *pulls = json_array();
+    json_t *pulls = json_array(), *issues = json_array();
     for (size_t i = 0; i < r->npulls; i++) {
         mh_pull *p = r->pulls[i];
+        if (p->is_issue) {
+            json_array_append_new(issues, json_pack("{s:i, s:s, s:s, s:s, s:O, s:i}", "number", p->number, "state",
+                                                    p->open ? "open" : "closed", "title", p->title, "user",
+                                                    p->user ? p->user->login : "ghost", "labels", p->labels,
+                                                    "comments", p->comments));
+            continue;
+        }
         json_t *pj = json_pack("{s:i, s:s, s:b, s:b, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:i}", "number", p->number,
                                "state", p->open ? "open" : "closed", "merged", p->merged, "draft", p->draft, "title",
                                p->title, "user", p->user ? p->user->login : "ghost", "head", p->head_ref, "base",
@@ -55,6 +62,7 @@ static json_t *repo_state(mh_repo *r)
         json_array_append_new(pulls, pj);
     }
     json_object_set_new(o, "pulls", pulls);
+    json_object_set_new(o, "issues", issues);
     json_object_set_new(o, "labels", json_deep_copy(r->labels));
     json_object_set_new(o, "comments", json_deep_copy(r->comments));
     json_object_set_new(o, "events", json_deep_copy(r->events));
@@ -91,12 +99,13 @@ static json_t *full_state(void)
                      g_mh->base_url, "clock", clock_json());
 }
 
-/* GET /_mockhub/requests?since=SEQ&route=GLOB&method=M&path=GLOB&user=LOGIN&status=N&unimplemented=1 */
+/* GET /_mockhub/requests?since=SEQ&route=GLOB&method=M&path=GLOB&user=LOGIN&status=N&unimplemented=1&brief=1 */
 static json_t *requests_matching(mh_ctx *c)
 {
     uint64_t since = mh_q(c, "since") ? strtoull(mh_q(c, "since"), NULL, 10) : 0;
     const char *route = mh_q(c, "route"), *method = mh_q(c, "method"), *path = mh_q(c, "path");
     const char *user = mh_q(c, "user"), *status = mh_q(c, "status"), *unimpl = mh_q(c, "unimplemented");
+    int brief = mh_q(c, "brief") && strcmp(mh_q(c, "brief"), "0") && strcmp(mh_q(c, "brief"), "false");
     json_t *arr = json_array();
     for (size_t i = 0; i < g_mh->nreqs; i++) {
         mh_reqlog *l = &g_mh->reqs[i];
@@ -113,6 +122,10 @@ static json_t *requests_matching(mh_ctx *c)
                               l->user ? json_string(l->user) : json_null(), "route", l->route ? l->route : "-",
                               "unimplemented", l->unimplemented, "headers", l->headers ? l->headers : json_null(),
                               "body", l->body ? l->body : json_null(), "ms", l->ms, "at", at);
+        if (brief) { /* pollers that only need who called what */
+            json_object_del(o, "headers");
+            json_object_del(o, "body");
+        }
         json_array_append_new(arr, o);
     }
     return arr;

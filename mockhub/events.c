@@ -68,6 +68,25 @@ json_t *mh_webhook_review(mh_repo *r, mh_pull *p, const json_t *rv)
     return o;
 }
 
+void mh_emit_issue(mh_repo *r, mh_pull *p, const char *action, mh_user *sender, json_t *extra)
+{
+    json_t *o = base_payload(r, action, sender, 0);
+    json_object_set_new(o, "issue", mh_render_issue(r, p));
+    if (extra) {
+        json_object_update(o, extra);
+        json_decref(extra);
+    }
+    mh_hooks_emit(r, "issues", o);
+}
+
+void mh_emit_issue_or_pull(mh_repo *r, mh_pull *p, const char *action, mh_user *sender, json_t *extra)
+{
+    if (p->is_issue)
+        mh_emit_issue(r, p, action, sender, extra);
+    else
+        mh_emit_pull(r, p, action, sender, extra);
+}
+
 void mh_emit_review(mh_repo *r, mh_pull *p, const json_t *rv, const char *action, mh_user *sender)
 {
     json_t *o = base_payload(r, action, sender, 0);
@@ -161,7 +180,7 @@ void mh_emit_check_run(mh_repo *r, const json_t *cr, const char *action, mh_user
         json_object_set_new(cs, "runs_rerequestable", json_true());
         /* head_branch: a branch whose tip is the sha, as GitHub reports the pushed branch */
         for (size_t i = 0; i < r->npulls; i++)
-            if (!strcmp(r->pulls[i]->head_sha, sha))
+            if (!r->pulls[i]->is_issue && !strcmp(r->pulls[i]->head_sha, sha))
                 json_object_set_new(cs, "head_branch", json_string(r->pulls[i]->head_ref));
         git_oid oid;
         git_commit *commit = NULL;
@@ -307,7 +326,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
     mh_emit_push(r, fullref, old_oid, new_oid, pusher, forced);
     for (size_t i = 0; i < r->npulls; i++) {
         mh_pull *p = r->pulls[i];
-        if (!p->open)
+        if (!p->open || p->is_issue)
             continue;
         if (strcmp(p->base_ref, branch) == 0) {
             p->mergeable = -1;

@@ -6,6 +6,10 @@
 
 /* extra (stolen, may be NULL) is merged into the payload: label, changes, before/after. */
 void mh_emit_pull(mh_repo *r, mh_pull *p, const char *action, mh_user *sender, json_t *extra);
+/* `issues` webhook for a plain issue (opened, edited, closed, reopened, labeled, unlabeled...). */
+void mh_emit_issue(mh_repo *r, mh_pull *p, const char *action, mh_user *sender, json_t *extra);
+/* `issues` for a plain issue, `pull_request` for a pull request (labels on either). */
+void mh_emit_issue_or_pull(mh_repo *r, mh_pull *p, const char *action, mh_user *sender, json_t *extra);
 void mh_emit_review(mh_repo *r, mh_pull *p, const json_t *rv, const char *action, mh_user *sender);
 void mh_emit_comment(mh_repo *r, mh_pull *p, const json_t *c, const char *action, mh_user *sender,
                      json_t *changes);

@@ -38,8 +38,11 @@ typedef struct mh_team {
     json_t *members, *maintainers, *pending; /* arrays of logins */
 } mh_team;
 
+/* A pull request, or a plain issue (is_issue: no branches, no reviews): they share the numbers
+ * of a repository, as on GitHub (repo->pulls[number - 1]). */
 typedef struct mh_pull {
     int number;
+    int is_issue;
     int64_t id;
     char *title, *body;
     mh_user *user;
@@ -57,6 +60,9 @@ typedef struct mh_pull {
     int additions, deletions, changed_files, ncommits;
     int stats_stale; /* recompute the four above on the next full rendering */
     int comments;
+    char state_reason[16]; /* "" (open, never closed), "completed", "not_planned", "reopened" */
+    json_t *requested_reviewers; /* logins asked for a review (a review removes its author) */
+    json_t *requested_teams;     /* team slugs */
 } mh_pull;
 
 typedef struct mh_repo {
@@ -152,7 +158,9 @@ int mh_repo_visible(const mh_repo *r, const mh_user *u);
 /* Branch protection of p's base: NULL when satisfied (or unprotected), else GitHub's 405 message
  * (static or in buf). */
 const char *mh_protection_blocker(mh_repo *r, mh_pull *p, char *buf, size_t len);
-mh_pull *mh_pull_get(mh_repo *r, int number);
+mh_pull *mh_pull_get(mh_repo *r, int number); /* a pull request or a plain issue */
+/* A plain issue numbered after the repository's last issue or pull request. */
+mh_pull *mh_issue_new(mh_repo *r, mh_user *user, const char *title, const char *body);
 mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *body,
                      const char *head, const char *base, int draft, char *err, size_t errlen);
 json_t *mh_repo_label(mh_repo *r, const char *name);                   /* borrowed or NULL */
@@ -171,6 +179,7 @@ json_t *mh_render_labels_of(mh_repo *r, mh_pull *p);
 json_t *mh_render_review(mh_repo *r, mh_pull *p, const json_t *rv);
 json_t *mh_render_comment(mh_repo *r, const json_t *c);
 json_t *mh_render_issue(mh_repo *r, mh_pull *p);
+json_t *mh_render_team(const mh_team *t, const char *permission); /* the "team" shape */
 json_t *mh_render_status(mh_repo *r, const json_t *s);
 json_t *mh_render_check_run(mh_repo *r, const json_t *cr);
 json_t *mh_render_hook(mh_repo *r, const json_t *h);

@@ -271,6 +271,34 @@ void mh_issue_event(mh_repo *r, int number, const char *event, mh_user *actor, j
     json_array_append_new(r->events, e);
 }
 
+static void add_issue(mh_repo *r, mh_pull *p)
+{
+    if (r->npulls == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 16;
+        r->pulls = realloc(r->pulls, r->cap * sizeof *r->pulls);
+    }
+    r->pulls[r->npulls++] = p;
+}
+
+mh_pull *mh_issue_new(mh_repo *r, mh_user *user, const char *title, const char *body)
+{
+    mh_pull *p = calloc(1, sizeof *p);
+    p->number = (int)r->npulls + 1;
+    p->is_issue = 1;
+    p->id = mh_next_id();
+    p->title = strdup(title);
+    p->body = dupstr(body);
+    p->user = user;
+    p->open = 1;
+    p->labels = json_array();
+    p->reviews = json_array();
+    p->requested_reviewers = json_array();
+    p->requested_teams = json_array();
+    p->created_at = p->updated_at = mh_now();
+    add_issue(r, p);
+    return p;
+}
+
 mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *body,
                      const char *head, const char *base, int draft, char *err, size_t errlen)
 {
@@ -297,13 +325,11 @@ mh_pull *mh_pull_new(mh_repo *r, mh_user *user, const char *title, const char *b
     git_oid_tostr(p->base_sha, sizeof p->base_sha, &b);
     p->labels = json_array();
     p->reviews = json_array();
+    p->requested_reviewers = json_array();
+    p->requested_teams = json_array();
     p->created_at = p->updated_at = mh_now();
     p->mergeable = -1;
-    if (r->npulls == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 16;
-        r->pulls = realloc(r->pulls, r->cap * sizeof *r->pulls);
-    }
-    r->pulls[r->npulls++] = p;
+    add_issue(r, p);
     char refname[64];
     snprintf(refname, sizeof refname, "refs/pull/%d/head", p->number);
     git_reference *ref = NULL;
@@ -321,6 +347,8 @@ static void pull_free(mh_pull *p)
     free(p->base_ref);
     json_decref(p->labels);
     json_decref(p->reviews);
+    json_decref(p->requested_reviewers);
+    json_decref(p->requested_teams);
     free(p);
 }
 
@@ -1098,8 +1126,21 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
     json_object_set_new(o, "merge_commit_sha", p->merge_commit_sha[0] ? json_string(p->merge_commit_sha) : json_null());
     json_object_set_new(o, "assignee", json_null());
     json_object_set_new(o, "assignees", json_array());
-    json_object_set_new(o, "requested_reviewers", json_array());
-    json_object_set_new(o, "requested_teams", json_array());
+    json_t *rr = json_array(), *rt = json_array();
+    size_t ri;
+    json_t *rv;
+    json_array_foreach(p->requested_reviewers, ri, rv) {
+        mh_user *u = mh_user_by_login(json_string_value(rv));
+        if (u)
+            json_array_append_new(rr, mh_user_json(u));
+    }
+    json_array_foreach(p->requested_teams, ri, rv) {
+        mh_team *t = mh_team_find(r->owner->login, json_string_value(rv));
+        if (t)
+            json_array_append_new(rt, mh_render_team(t, "pull"));
+    }
+    json_object_set_new(o, "requested_reviewers", rr);
+    json_object_set_new(o, "requested_teams", rt);
     json_object_set_new(o, "head", branch_end(r, p, p->head_ref, p->head_sha));
     git_oid base_tip;
     char base_sha[41];
@@ -1215,15 +1256,16 @@ json_t *mh_render_issue(mh_repo *r, mh_pull *p)
     seturl(o, "labels_url", "%s/labels{/name}", api);
     seturl(o, "comments_url", "%s/comments", api);
     seturl(o, "events_url", "%s/events", api);
-    seturl(o, "html_url", "%s/%s/pull/%d", B, r->full_name, p->number);
-    json_object_set_new(o, "id", json_integer(p->id + 1000000000));
-    json_object_set_new(o, "node_id", node_id("PR", p->id));
+    seturl(o, "html_url", "%s/%s/%s/%d", B, r->full_name, p->is_issue ? "issues" : "pull", p->number);
+    json_object_set_new(o, "id", json_integer(p->is_issue ? p->id : p->id + 1000000000));
+    json_object_set_new(o, "node_id", node_id(p->is_issue ? "I" : "PR", p->id));
     json_object_set_new(o, "number", json_integer(p->number));
     json_object_set_new(o, "title", json_string(p->title));
     json_object_set_new(o, "user", mh_render_user(p->user));
     json_object_set_new(o, "labels", mh_render_labels_of(r, p));
     json_object_set_new(o, "state", json_string(p->open ? "open" : "closed"));
-    json_object_set_new(o, "state_reason", p->open ? json_null() : json_string(p->merged ? "completed" : "completed"));
+    json_object_set_new(o, "state_reason", p->state_reason[0] ? json_string(p->state_reason)
+                                           : p->open ? json_null() : json_string("completed"));
     json_object_set_new(o, "locked", json_boolean(p->locked));
     json_object_set_new(o, "assignee", json_null());
     json_object_set_new(o, "assignees", json_array());
@@ -1234,14 +1276,16 @@ json_t *mh_render_issue(mh_repo *r, mh_pull *p)
     json_object_set_new(o, "closed_at", iso_or_null(p->closed_at));
     json_object_set_new(o, "author_association", json_string(author_association(r, p->user)));
     json_object_set_new(o, "active_lock_reason", json_null());
-    json_object_set_new(o, "draft", json_boolean(p->draft));
-    json_t *pr = json_object();
+    if (!p->is_issue)
+        json_object_set_new(o, "draft", json_boolean(p->draft));
+    json_t *pr = p->is_issue ? NULL : json_object();
     seturl(pr, "url", "%s/repos/%s/pulls/%d", B, r->full_name, p->number);
     seturl(pr, "html_url", "%s/%s/pull/%d", B, r->full_name, p->number);
     seturl(pr, "diff_url", "%s/%s/pull/%d.diff", B, r->full_name, p->number);
     seturl(pr, "patch_url", "%s/%s/pull/%d.patch", B, r->full_name, p->number);
     json_object_set_new(pr, "merged_at", iso_or_null(p->merged_at));
-    json_object_set_new(o, "pull_request", pr);
+    if (pr)
+        json_object_set_new(o, "pull_request", pr);
     json_object_set_new(o, "body", p->body ? json_string(p->body) : json_null());
     json_object_set_new(o, "performed_via_github_app", json_null());
     json_object_set_new(o, "reactions", json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "url", "",
@@ -1249,6 +1293,21 @@ json_t *mh_render_issue(mh_repo *r, mh_pull *p)
                                                   "heart", 0, "hooray", 0, "eyes", 0, "rocket", 0));
     seturl(json_object_get(o, "reactions"), "url", "%s/reactions", api);
     seturl(o, "timeline_url", "%s/timeline", api);
+    return o;
+}
+
+json_t *mh_render_team(const mh_team *t, const char *permission)
+{
+    char url[512], members[600], repos[600], html[512];
+    snprintf(url, sizeof url, "%s/organizations/%lld/team/%lld", B, (long long)t->org->id, (long long)t->id);
+    snprintf(members, sizeof members, "%s/members{/member}", url);
+    snprintf(repos, sizeof repos, "%s/repos", url);
+    snprintf(html, sizeof html, "%s/orgs/%s/teams/%s", B, t->org->login, t->slug);
+    json_t *o = json_pack("{s:I, s:o, s:s, s:s, s:s, s:s, s:n, s:s, s:s, s:s, s:s, s:s, s:s, s:n}", "id",
+                          (json_int_t)t->id, "node_id", node_id("T", t->id), "url", url, "html_url", html, "name",
+                          t->name, "slug", t->slug, "description", "privacy", t->privacy, "notification_setting",
+                          "notifications_enabled", "permission", permission, "members_url", members,
+                          "repositories_url", repos, "type", "organization", "parent");
     return o;
 }
 
@@ -1328,7 +1387,7 @@ json_t *mh_render_check_run(mh_repo *r, const json_t *cr)
     const char *sha = json_string_value(json_object_get(cr, "head_sha"));
     for (size_t i = 0; i < r->npulls; i++) {
         mh_pull *p = r->pulls[i];
-        if (!p->open || strcmp(p->head_sha, sha) != 0)
+        if (p->is_issue || !p->open || strcmp(p->head_sha, sha) != 0)
             continue;
         json_t *pr = json_object();
         seturl(pr, "url", "%s/repos/%s/pulls/%d", B, r->full_name, p->number);

@@ -42,35 +42,6 @@ fail:
     return -1;
 }
 
-/* Splits a pattern into segments (pointers into it, with lengths). Returns the count or -1. */
-static int split_pattern(const char *pattern, const char **seg, size_t *len)
-{
-    int n = 0;
-    const char *p = pattern + (pattern[0] == '/');
-    while (*p) {
-        if (n == MAX_SEGS)
-            return -1;
-        const char *e = strchr(p, '/');
-        seg[n] = p;
-        len[n] = e ? (size_t)(e - p) : strlen(p);
-        n++;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return n;
-}
-
-static int is_param(const char *seg, size_t len)
-{
-    return len >= 3 && seg[0] == '{' && seg[len - 1] == '}';
-}
-
-static int is_rest(const char *seg, size_t len)
-{
-    return len >= 4 && is_param(seg, len) && seg[len - 2] == '*';
-}
-
 static void clear_match(mh_route_match *m)
 {
     for (size_t i = 0; i < m->nparams; i++) {
@@ -80,61 +51,84 @@ static void clear_match(mh_route_match *m)
     m->nparams = 0;
 }
 
-/* Matches decoded segments against one pattern; fills m (params decoded and owned) on success.
- * A "{name*}" segment takes as many segments (at least one, the first non-empty) as the segments
- * after it leave. Returns 1 on a match, 0 otherwise (m is then empty). */
+/* Segments left in a pattern from p (which starts a segment). */
+static int count_segments(const char *p)
+{
+    int n = 1;
+    for (; *p; p++)
+        n += *p == '/';
+    return n;
+}
+
+/* Matches decoded segments against one pattern, walking both at once so that most patterns fail
+ * on their first differing literal. A "{name*}" segment takes as many segments (at least one, the
+ * first non-empty) as the segments after it leave. Returns 1 and fills m (params decoded and
+ * owned) on a match, 0 otherwise (m is then empty). */
 static int match_one(const char *pattern, char **segs, int nsegs, mh_route_match *m)
 {
-    const char *pseg[MAX_SEGS];
-    size_t plen[MAX_SEGS];
+    struct {
+        const char *name;
+        size_t nlen;
+        int first, last;
+    } par[MH_ROUTE_MAX_PARAMS];
+    size_t np = 0;
+    int literals = 0, si = 0;
+    const char *p = pattern + (pattern[0] == '/');
     memset(m, 0, sizeof *m);
-    int np = split_pattern(pattern, pseg, plen);
-    if (np < 0)
-        return 0;
-    int rest = -1;
-    for (int i = 0; i < np; i++)
-        if (is_rest(pseg[i], plen[i]))
-            rest = i;
-    if (rest < 0 ? nsegs != np : nsegs < np)
-        return 0;
-    int extra = rest < 0 ? 0 : nsegs - np; /* segments the wildcard takes beyond its first */
-    for (int i = 0, si = 0; i < np; i++) {
-        const char *p = pseg[i];
-        size_t len = plen[i];
-        if (!is_param(p, len)) {
-            if (strlen(segs[si]) != len || memcmp(segs[si], p, len) != 0)
-                goto no;
-            m->literals++;
-            si++;
-            continue;
-        }
-        int star = i == rest;
-        size_t nlen = len - 2 - (size_t)star;
-        if (m->nparams == MH_ROUTE_MAX_PARAMS || nlen >= sizeof m->name[0] || segs[si][0] == '\0')
-            goto no;
-        memcpy(m->name[m->nparams], p + 1, nlen);
-        m->name[m->nparams][nlen] = '\0';
-        if (star) {
-            mh_buf b;
-            mh_buf_init(&b);
-            for (int k = si; k <= si + extra; k++) {
-                if (k > si)
-                    mh_buf_puts(&b, "/");
-                mh_buf_puts(&b, segs[k]);
+    while (*p) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (si >= nsegs)
+            return 0;
+        if (len >= 3 && p[0] == '{' && p[len - 1] == '}') {
+            int star = len >= 4 && p[len - 2] == '*';
+            if (np == MH_ROUTE_MAX_PARAMS || segs[si][0] == '\0')
+                return 0;
+            int take = 1;
+            if (star) {
+                take = nsegs - si - (e ? count_segments(e + 1) : 0);
+                if (take < 1)
+                    return 0;
             }
-            m->value[m->nparams++] = mh_buf_take(&b);
-            si += extra + 1;
+            par[np].name = p + 1;
+            par[np].nlen = len - 2 - (size_t)star;
+            par[np].first = si;
+            par[np].last = si + take - 1;
+            if (par[np].nlen >= sizeof m->name[0])
+                return 0;
+            np++;
+            si += take;
         } else {
-            m->value[m->nparams++] = strdup(segs[si]);
+            if (strlen(segs[si]) != len || memcmp(segs[si], p, len) != 0)
+                return 0;
+            literals++;
             si++;
         }
-        if (!m->value[m->nparams - 1])
-            goto no;
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (si != nsegs)
+        return 0;
+    m->literals = literals;
+    for (size_t i = 0; i < np; i++) {
+        memcpy(m->name[i], par[i].name, par[i].nlen);
+        m->name[i][par[i].nlen] = '\0';
+        mh_buf b;
+        mh_buf_init(&b);
+        for (int k = par[i].first; k <= par[i].last; k++) {
+            if (k > par[i].first)
+                mh_buf_puts(&b, "/");
+            mh_buf_puts(&b, segs[k]);
+        }
+        m->value[i] = mh_buf_take(&b);
+        m->nparams = i + 1;
+        if (!m->value[i]) {
+            clear_match(m);
+            return 0;
+        }
     }
     return 1;
-no:
-    clear_match(m);
-    return 0;
 }
 
 int mh_route_find(const mh_route *table, size_t n, const char *method, const char *path,
@@ -148,6 +142,11 @@ int mh_route_find(const mh_route *table, size_t n, const char *method, const cha
     int rc = MH_ROUTE_NOT_FOUND;
     for (size_t i = 0; i < n; i++) {
         mh_route_match m;
+        /* another method can only turn "not found" into "bad method": skip it once either is known */
+        if (rc != MH_ROUTE_NOT_FOUND && strcmp(table[i].method, method) != 0)
+            continue;
+        if (table[i].nseg > 0 && (table[i].rest ? table[i].nseg > nsegs : table[i].nseg != nsegs))
+            continue;
         if (!match_one(table[i].pattern, segs, nsegs, &m))
             continue;
         if (strcmp(table[i].method, method) != 0) {

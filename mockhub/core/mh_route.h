@@ -15,6 +15,7 @@ typedef struct {
     const char *name;    /* operation name for logs, e.g. "pulls/get" */
     int id;              /* caller's handler index */
     const char *doc;     /* documentation URL (GitHub's catalogue), or NULL */
+    short nseg, rest;    /* segments and "has {name*}" when known (nseg > 0): a quick pre-check */
 } mh_route;
 
 typedef struct {

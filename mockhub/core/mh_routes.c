@@ -2,7 +2,7 @@
  * selects its handler in api.c, which expands the same mh_routes.def. */
 #include "mh_routes.h"
 
-#define X(method, pattern, op, handler) {method, pattern, op, 0, NULL},
+#define X(method, pattern, op, handler) {method, pattern, op, 0, NULL, 0, 0},
 const mh_route mh_api_routes[] = {
 #include "mh_routes.def"
 };
@@ -10,7 +10,7 @@ const mh_route mh_api_routes[] = {
 
 const size_t mh_api_nroutes = sizeof mh_api_routes / sizeof *mh_api_routes;
 
-#define G(method, pattern, op, doc) {method, pattern, op, 0, doc},
+#define G(method, pattern, op, doc, nseg, rest) {method, pattern, op, 0, doc, nseg, rest},
 const mh_route mh_github_ops[] = {
 #include "mh_github_ops.def"
 };

@@ -405,7 +405,7 @@ static json_t *landq_comments(env *e, json_t *repo, int n)
 
 static json_t *requests(env *e)
 {
-    json_t *r = get_json(e, "/_mockhub/requests", NULL);
+    json_t *r = get_json(e, "/_mockhub/requests?brief=1", NULL);
     return r ? r : json_array();
 }
 
@@ -794,7 +794,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         int st = http(e, "GET", "/_mockhub/webhooks/wait?timeout_ms=2000", NULL, NULL, &w);
         json_decref(w);
         char path[96];
-        snprintf(path, sizeof path, "/_mockhub/requests?since=%lld", (long long)since);
+        snprintf(path, sizeof path, "/_mockhub/requests?brief=1&since=%lld", (long long)since);
         json_t *reqs = get_json(e, path, NULL);
         /* the newest request that is activity: landq's conditional polls answered 304 (e.g. its
          * reconciliation sweep) are idle */
@@ -1666,6 +1666,21 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
                lq_ratelimited - injected, injected, allowed);
 }
 
+/* A scenario must not depend on an endpoint mockhub only pretends to have (--strict answers 501). */
+static void check_unimplemented(env *e, json_t *reqs)
+{
+    size_t i;
+    json_t *r;
+    e->line = 0;
+    json_array_foreach(reqs, i, r) {
+        if (json_is_true(json_object_get(r, "unimplemented")))
+            differ(e, "%s called %s %s (%s), a GitHub endpoint mockhub does not implement (docs/mockhub.md)",
+                   json_string_value(json_object_get(r, "user")) ? json_string_value(json_object_get(r, "user")) : "someone",
+                   json_string_value(json_object_get(r, "method")), json_string_value(json_object_get(r, "path")),
+                   json_string_value(json_object_get(r, "route")));
+    }
+}
+
 /* ---- the run ---- */
 
 static void tail(mh_buf *b, const char *path, const char *name, int lines)
@@ -1719,7 +1734,7 @@ static int setup(env *e)
     char state_dir[300];
     snprintf(state_dir, sizeof state_dir, "%s/state", e->dir);
     const char *argv[] = {e->o->mockhub_exe, "serve", "--world", e->world_path, "--listen", "127.0.0.1:0",
-                          "--port-file", e->mh_port_file, "--state-dir", state_dir, NULL};
+                          "--port-file", e->mh_port_file, "--state-dir", state_dir, "--strict", NULL};
     e->mh_pid = spawn((char *const *)argv, e->mh_log, NULL);
     int port = read_port(e->mh_port_file, e->mh_pid, 30000);
     if (port < 0) {
@@ -1828,6 +1843,7 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
             http(&e, "DELETE", "/_mockhub/faults", NULL, NULL, NULL);
             json_t *stt = state(&e);
             json_t *reqs = requests(&e);
+            check_unimplemented(&e, reqs);
             if (stt) {
                 if (!e.failed || json_object_get(json_object_get(s->root, "expect"), "pulls"))
                     check_expectations(&e, stt, reqs);
