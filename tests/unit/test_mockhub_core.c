@@ -7,6 +7,7 @@
 
 #include "mh_fault.h"
 #include "mh_page.h"
+#include "mh_patch.h"
 #include "mh_route.h"
 #include "mh_routes.h"
 #include "mh_sign.h"
@@ -318,4 +319,80 @@ Test(util, uuid_format_and_determinism)
     cr_assert_eq(strlen(a), 36);
     cr_assert_eq(a[14], '4');
     cr_assert(strchr("89ab", a[19]));
+}
+
+/* Review comment placement (mh_patch): `line`+`side` and the legacy `position`. */
+static const char *PATCH = "@@ -1,3 +1,4 @@\n"
+                           " a\n"
+                           "-b\n"
+                           "+B\n"
+                           "+B2\n"
+                           " c\n"
+                           "@@ -10,2 +11,2 @@ func\n"
+                           " x\n"
+                           "-y\n"
+                           "+Y\n"
+                           "\\ No newline at end of file\n";
+
+Test(patch, line_on_each_side)
+{
+    mh_patch_spot s;
+    cr_assert_eq(mh_patch_find_line(PATCH, 3, MH_SIDE_RIGHT, &s), 0); /* "+B2" */
+    cr_assert_eq(s.position, 4);
+    cr_assert_str_eq(s.hunk, "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+B2");
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_line(PATCH, 2, MH_SIDE_LEFT, &s), 0); /* "-b" */
+    cr_assert_eq(s.position, 2);
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_line(PATCH, 4, MH_SIDE_RIGHT, &s), 0); /* " c" (context) */
+    cr_assert_eq(s.position, 5);
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_line(PATCH, 12, MH_SIDE_RIGHT, &s), 0); /* "+Y" in the second hunk */
+    cr_assert_eq(s.position, 9);
+    cr_assert_str_eq(s.hunk, "@@ -10,2 +11,2 @@ func\n x\n-y\n+Y");
+    free(s.hunk);
+    /* not in the diff */
+    cr_assert_eq(mh_patch_find_line(PATCH, 7, MH_SIDE_RIGHT, &s), -1);
+    cr_assert_eq(mh_patch_find_line(PATCH, 3, MH_SIDE_LEFT, &s), 0); /* " c" is old line 3 */
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_line(PATCH, 5, MH_SIDE_LEFT, &s), -1);
+    cr_assert_eq(mh_patch_find_line(PATCH, 0, MH_SIDE_RIGHT, &s), -1);
+    cr_assert_eq(mh_patch_find_line(NULL, 1, MH_SIDE_RIGHT, &s), -1);
+}
+
+Test(patch, positions_count_later_hunk_headers)
+{
+    mh_patch_spot s;
+    cr_assert_eq(mh_patch_find_position(PATCH, 1, &s), 0);
+    cr_assert_eq(s.line, 1);
+    cr_assert_eq(s.side, MH_SIDE_RIGHT);
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_position(PATCH, 2, &s), 0);
+    cr_assert_eq(s.line, 2);
+    cr_assert_eq(s.side, MH_SIDE_LEFT);
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_position(PATCH, 6, &s), -1); /* the second "@@" header */
+    cr_assert_eq(mh_patch_find_position(PATCH, 7, &s), 0);
+    cr_assert_eq(s.line, 11);
+    free(s.hunk);
+    cr_assert_eq(mh_patch_find_position(PATCH, 10, &s), -1); /* past the end */
+    cr_assert_eq(mh_patch_find_position(PATCH, 0, &s), -1);
+}
+
+/* The frozen clock parses what mockhub writes, and only that. */
+Test(util, iso_time_round_trip)
+{
+    time_t t;
+    cr_assert_eq(mh_time_parse_iso("2024-01-01T00:00:00Z", &t), 0);
+    cr_assert_eq(t, 1704067200);
+    char buf[32];
+    mh_time_iso(buf, t + 86399);
+    cr_assert_str_eq(buf, "2024-01-01T23:59:59Z");
+    cr_assert_eq(mh_time_parse_iso("2024-02-29T12:00:00+00:00", &t), 0);
+    cr_assert_eq(mh_time_parse_iso("2023-02-29T12:00:00Z", &t), -1);
+    cr_assert_eq(mh_time_parse_iso("2024-01-01T00:00:00+02:00", &t), -1);
+    cr_assert_eq(mh_time_parse_iso("2024-01-01 00:00:00Z", &t), -1);
+    cr_assert_eq(mh_time_parse_iso("1969-12-31T23:59:59Z", &t), -1);
+    cr_assert_eq(mh_time_parse_iso("2024-13-01T00:00:00Z", &t), -1);
+    cr_assert_eq(mh_time_parse_iso(NULL, &t), -1);
 }
