@@ -10,11 +10,21 @@ int need_object(mh_ctx *c);
 int git_reference_name_is_valid_compat(const char *name);
 /* PATCH /repos/{o}/{r}/issues/{n} for a plain issue (api_issues.c). */
 int mh_issue_update_plain(mh_ctx *c, mh_pull *p);
+/* Review comments (api_reviews.c): places comment specs in p's diff (new array, without ids), or
+ * NULL with GitHub's reason in why; then stores them under a review (emit: webhooks). */
+json_t *mh_review_comments_place(mh_repo *r, mh_pull *p, json_t *specs, const char *commit_id, char *why,
+                                 size_t whylen);
+void mh_review_comments_add(mh_repo *r, mh_pull *p, json_t *placed, json_int_t review_id, mh_user *who, int emit);
+/* A review by login was submitted: GitHub drops login's pending review request. */
+void mh_review_submitted(mh_repo *r, mh_pull *p, const char *login);
 
 #define H(name) int name(mh_ctx *c);
 H(h_meta) H(h_rate_limit) H(h_user) H(h_user_get) H(h_repo_get) H(h_repo_patch)
 H(h_branch_get) H(h_branches_list) H(h_ref_get) H(h_refs_matching) H(h_refs_list) H(h_ref_create)
-H(h_ref_update) H(h_ref_delete) H(h_commit_get) H(h_commit_status) H(h_commit_statuses) H(h_commit_check_runs) H(h_commit_pulls) H(h_issue_create) H(h_search_issues) H(h_status_create) H(h_check_run_create)
+H(h_ref_update) H(h_ref_delete) H(h_commit_get) H(h_commit_status) H(h_commit_statuses) H(h_commit_check_runs) H(h_commit_pulls) H(h_issue_create) H(h_search_issues)
+H(h_requested_reviewers_list) H(h_requested_reviewers_add) H(h_requested_reviewers_remove)
+H(h_review_comments_list) H(h_review_comments_list_repo) H(h_review_comments_of_review) H(h_review_comment_get)
+H(h_review_comment_update) H(h_review_comment_delete) H(h_review_comment_create) H(h_status_create) H(h_check_run_create)
 H(h_check_run_get) H(h_check_run_update) H(h_contents_get) H(h_contents_put) H(h_contents_delete) H(h_blob_get)
 H(h_team_members) H(h_team_membership) H(h_collab_permission) H(h_collab_check) H(h_hooks_list)
 H(h_hook_get) H(h_hook_create) H(h_hook_delete) H(h_hook_ping) H(h_deliveries_list)

@@ -538,6 +538,7 @@ static void unprocessable(mh_ctx *c, const char *msg)
                         "status", "422");
 }
 
+/* POST .../reviews. Its declared 422 body is validation-error-simple: errors are strings. */
 int h_review_create(mh_ctx *c)
 {
     mh_pull *p = need_pull(c, 1);
@@ -548,9 +549,13 @@ int h_review_create(mh_ctx *c)
         return 0;
     }
     json_t *event = json_object_get(c->body, "event"), *body = json_object_get(c->body, "body");
-    json_t *commit = json_object_get(c->body, "commit_id");
+    json_t *commit = json_object_get(c->body, "commit_id"), *comments = json_object_get(c->body, "comments");
     if ((event && !json_is_string(event)) || (body && !json_is_string(body)) || (commit && !json_is_string(commit))) {
-        mh_invalid(c, "PullRequestReview", event && !json_is_string(event) ? "event" : body && !json_is_string(body) ? "body" : "commit_id", "invalid", NULL);
+        char m[160];
+        snprintf(m, sizeof m, "Variable $%s of type %s was provided invalid value",
+                 event && !json_is_string(event) ? "event" : body && !json_is_string(body) ? "body" : "commitOID",
+                 event && !json_is_string(event) ? "PullRequestReviewEvent" : body && !json_is_string(body) ? "String" : "GitObjectID");
+        unprocessable(c, m);
         return 0;
     }
     const char *ev = event ? json_string_value(event) : NULL;
@@ -563,7 +568,7 @@ int h_review_create(mh_ctx *c)
         else if (!strcmp(ev, "COMMENT"))
             state = "COMMENTED";
         else {
-            mh_invalid(c, "PullRequestReview", "event", "invalid", NULL);
+            unprocessable(c, "Variable $event of type PullRequestReviewEvent was provided invalid value");
             return 0;
         }
     }
@@ -576,7 +581,8 @@ int h_review_create(mh_ctx *c)
         unprocessable(c, "Review Can not request changes on your own pull request");
         return 0;
     }
-    if ((!strcmp(state, "CHANGES_REQUESTED") || !strcmp(state, "COMMENTED")) && (!body || !json_string_length(body))) {
+    if ((!strcmp(state, "CHANGES_REQUESTED") || !strcmp(state, "COMMENTED")) && (!body || !json_string_length(body)) &&
+        !json_array_size(comments)) {
         char m[128];
         snprintf(m, sizeof m, "Review %s requires a body", !strcmp(state, "COMMENTED") ? "COMMENT" : "REQUEST_CHANGES");
         unprocessable(c, m);
@@ -594,6 +600,18 @@ int h_review_create(mh_ctx *c)
         return 0;
     }
     git_commit_free(gc);
+    /* inline comments must sit on lines of the diff; one that does not refuses the whole review */
+    json_t *placed = NULL;
+    if (comments) {
+        char why[256];
+        placed = mh_review_comments_place(c->repo, p, comments, commit_id, why, sizeof why);
+        if (!placed) {
+            unprocessable(c, why);
+            mh_log("info", "decision", "why=review-comment-refused repo=%s pr=%d reason=\"%s\"", c->repo->full_name,
+                   p->number, why);
+            return 0;
+        }
+    }
     char now[32];
     mh_iso_now(now);
     json_t *rv = json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)mh_next_id(), "user", c->user->login, "body",
@@ -602,11 +620,18 @@ int h_review_create(mh_ctx *c)
         json_object_set_new(rv, "submitted_at", json_string(now));
     json_array_append_new(p->reviews, rv);
     touch(p);
-    mh_log("info", "decision", "why=review repo=%s pr=%d user=%s state=%s commit=%s", c->repo->full_name, p->number,
-           c->user->login, state, commit_id);
+    mh_log("info", "decision", "why=review repo=%s pr=%d user=%s state=%s commit=%s comments=%zu", c->repo->full_name,
+           p->number, c->user->login, state, commit_id, json_array_size(placed));
+    int submitted = strcmp(state, "PENDING") != 0;
+    if (placed) {
+        mh_review_comments_add(c->repo, p, placed, json_integer_value(json_object_get(rv, "id")), c->user, submitted);
+        json_decref(placed);
+    }
     c->resp = mh_render_review(c->repo, p, rv);
-    if (strcmp(state, "PENDING"))
+    if (submitted) {
+        mh_review_submitted(c->repo, p, c->user->login);
         mh_emit_review(c->repo, p, rv, "submitted", c->user);
+    }
     return 0;
 }
 
@@ -621,8 +646,9 @@ int h_review_dismiss(mh_ctx *c)
         return 0;
     }
     json_t *msg = json_object_get(c->body, "message");
-    if (!json_is_string(msg)) {
-        mh_invalid(c, "PullRequestReview", "message", msg ? "invalid" : "missing_field", NULL);
+    if (!json_is_string(msg)) { /* the declared 422 is validation-error-simple */
+        unprocessable(c, msg ? "Variable $message of type String was provided invalid value"
+                             : "Variable $message of type String! was provided invalid value");
         return 0;
     }
     const char *st = json_string_value(json_object_get(rv, "state"));

@@ -106,6 +106,17 @@ void mh_emit_comment(mh_repo *r, mh_pull *p, const json_t *c, const char *action
     mh_hooks_emit(r, "issue_comment", o);
 }
 
+void mh_emit_review_comment(mh_repo *r, mh_pull *p, const json_t *cm, const char *action, mh_user *sender,
+                            json_t *changes)
+{
+    json_t *o = base_payload(r, action, sender, 0);
+    json_object_set_new(o, "comment", mh_render_review_comment(r, cm));
+    json_object_set_new(o, "pull_request", mh_render_pull(r, p, 0));
+    if (changes)
+        json_object_set_new(o, "changes", changes);
+    mh_hooks_emit(r, "pull_request_review_comment", o);
+}
+
 void mh_emit_status(mh_repo *r, const json_t *s, mh_user *sender)
 {
     json_t *o = base_payload(r, NULL, sender, 0);

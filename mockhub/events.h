@@ -13,6 +13,9 @@ void mh_emit_issue_or_pull(mh_repo *r, mh_pull *p, const char *action, mh_user *
 void mh_emit_review(mh_repo *r, mh_pull *p, const json_t *rv, const char *action, mh_user *sender);
 void mh_emit_comment(mh_repo *r, mh_pull *p, const json_t *c, const char *action, mh_user *sender,
                      json_t *changes);
+/* pull_request_review_comment: created, edited (changes stolen), deleted. */
+void mh_emit_review_comment(mh_repo *r, mh_pull *p, const json_t *cm, const char *action, mh_user *sender,
+                            json_t *changes);
 void mh_emit_status(mh_repo *r, const json_t *s, mh_user *sender);
 void mh_emit_check_run(mh_repo *r, const json_t *cr, const char *action, mh_user *sender);
 void mh_emit_push(mh_repo *r, const char *fullref, const git_oid *old_oid, const git_oid *new_oid,

@@ -448,6 +448,27 @@ static mh_user *user_by_email(const char *email)
     return NULL;
 }
 
+json_t *mh_git_authors(mh_repo *r, const git_oid *tip)
+{
+    json_t *out = json_object();
+    git_revwalk *w = NULL;
+    if (git_revwalk_new(&w, r->git) < 0)
+        return out;
+    git_revwalk_push(w, tip);
+    git_oid o;
+    for (int n = 0; git_revwalk_next(&o, w) == 0 && n < 20000; n++) {
+        git_commit *c = NULL;
+        if (git_commit_lookup(&c, r->git, &o) < 0)
+            continue;
+        mh_user *u = user_by_email(git_commit_author(c)->email);
+        if (u)
+            json_object_set_new(out, u->login, json_true());
+        git_commit_free(c);
+    }
+    git_revwalk_free(w);
+    return out;
+}
+
 json_t *mh_render_commit(mh_repo *r, const git_oid *oid, int with_files)
 {
     git_commit *c = NULL;

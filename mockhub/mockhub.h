@@ -80,6 +80,7 @@ typedef struct mh_repo {
     mh_pull **pulls;    /* pulls[number - 1] */
     size_t npulls, cap;
     json_t *comments;   /* [{id, issue, user, body, created_at, updated_at}] */
+    json_t *review_comments; /* [{id, pull, review_id, user, path, line, side, position, diff_hunk...}] */
     json_t *events;     /* [{id, issue, event, actor, label?, commit_id, created_at}] */
     json_t *statuses;   /* [{id, sha, state, context, description, target_url, creator, ...}] */
     json_t *check_runs; /* [{id, head_sha, name, status, conclusion, ...}] */
@@ -87,6 +88,8 @@ typedef struct mh_repo {
     time_t created_at, updated_at, pushed_at;
     json_t *json_min;   /* cached minimal rendering for pull head/base (immutable once built) */
     char json_key[160]; /* what json_min was built from */
+    json_t *contributors;     /* login -> true: authors of commits on the default branch... */
+    char contributors_tip[41]; /* ...at this tip (author_association CONTRIBUTOR) */
 } mh_repo;
 
 typedef struct {
@@ -178,6 +181,11 @@ json_t *mh_render_label(const mh_repo *r, const json_t *label);
 json_t *mh_render_labels_of(mh_repo *r, mh_pull *p);
 json_t *mh_render_review(mh_repo *r, mh_pull *p, const json_t *rv);
 json_t *mh_render_comment(mh_repo *r, const json_t *c);
+json_t *mh_render_review_comment(mh_repo *r, const json_t *cm); /* api_reviews.c */
+int mh_review_comment_count(mh_repo *r, int pull);              /* api_reviews.c */
+/* OWNER, MEMBER (of the owning org), COLLABORATOR, CONTRIBUTOR (authored a commit on the default
+ * branch), NONE: GitHub's author_association of u on r. */
+const char *mh_author_association(mh_repo *r, const mh_user *u);
 json_t *mh_render_issue(mh_repo *r, mh_pull *p);
 json_t *mh_render_team(const mh_team *t, const char *permission); /* the "team" shape */
 json_t *mh_render_status(mh_repo *r, const json_t *s);
@@ -225,6 +233,8 @@ json_t *mh_git_list_dir(mh_repo *r, const git_oid *commit, const char *path, con
 /* GET compare: commit-comparison object (new reference), or NULL without a merge base. */
 json_t *mh_git_compare(mh_repo *r, const git_oid *base, const git_oid *head, const char *basehead);
 int mh_git_is_ancestor(mh_repo *r, const git_oid *ancestor, const git_oid *descendant);
+/* Logins (object login -> true) of the world users who authored commits reachable from tip. */
+json_t *mh_git_authors(mh_repo *r, const git_oid *tip);
 
 /* ---- webhooks (webhooks.c) ---- */
 int mh_hooks_start(void);

@@ -495,6 +495,7 @@ static int state_load(mh_state *st, json_t *root, char *err, size_t errlen)
         r->labels = json_array();
         r->hooks = json_array();
         r->comments = json_array();
+        r->review_comments = json_array();
         r->events = json_array();
         r->statuses = json_array();
         r->check_runs = json_array();
@@ -657,11 +658,13 @@ static void state_unload(mh_state *st)
         json_decref(r->labels);
         json_decref(r->hooks);
         json_decref(r->comments);
+        json_decref(r->review_comments);
         json_decref(r->events);
         json_decref(r->statuses);
         json_decref(r->check_runs);
         json_decref(r->protection);
         json_decref(r->json_min);
+        json_decref(r->contributors);
         free(r);
     }
     free(st->repos);
@@ -1053,16 +1056,53 @@ json_t *mh_render_labels_of(mh_repo *r, mh_pull *p)
     return arr;
 }
 
+static const char *author_association(mh_repo *r, const mh_user *u);
+
+const char *mh_author_association(mh_repo *r, const mh_user *u)
+{
+    return author_association(r, u);
+}
+
+/* Members of an org: its "members" plus every member of its teams. */
+static int org_has_member(const mh_user *org, const mh_user *u)
+{
+    return in_list(json_object_get(org_members_cache, org->login), u->login) || org_member(org, u->login);
+}
+
+/* Logins whose commits are on r's default branch (cached by the branch's tip). */
+static int is_contributor(mh_repo *r, const mh_user *u)
+{
+    git_oid tip;
+    if (mh_git_branch_tip(r, r->default_branch, &tip) < 0)
+        return 0;
+    char sha[41];
+    git_oid_tostr(sha, sizeof sha, &tip);
+    if (!r->contributors || strcmp(sha, r->contributors_tip)) {
+        json_decref(r->contributors);
+        r->contributors = mh_git_authors(r, &tip);
+        snprintf(r->contributors_tip, sizeof r->contributors_tip, "%s", sha);
+    }
+    return json_object_get(r->contributors, u->login) != NULL;
+}
+
+/* GitHub's order: OWNER (the repository's owner), MEMBER (of the organization that owns it),
+ * COLLABORATOR (invited to it), CONTRIBUTOR (has commits on it), NONE. */
 static const char *author_association(mh_repo *r, const mh_user *u)
 {
     if (!u)
         return "NONE";
     if (u == r->owner)
         return "OWNER";
-    if (json_object_get(r->collaborators, u->login))
-        return "COLLABORATOR";
-    if (r->owner->is_org && mh_repo_role(r, u) > 0)
+    if (r->owner->is_org && org_has_member(r->owner, u))
         return "MEMBER";
+    const char *k;
+    json_t *v;
+    json_object_foreach(r->collaborators, k, v) {
+        if (mh_streq_ci(k, u->login))
+            return "COLLABORATOR";
+    }
+    if (is_contributor(r, u))
+        return "CONTRIBUTOR";
     return "NONE";
 }
 
@@ -1190,7 +1230,7 @@ json_t *mh_render_pull(mh_repo *r, mh_pull *p, int full)
         json_object_set_new(o, "mergeable_state", json_string(ms));
         json_object_set_new(o, "merged_by", mh_user_json(p->merged_by));
         json_object_set_new(o, "comments", json_integer(p->comments));
-        json_object_set_new(o, "review_comments", json_integer(0));
+        json_object_set_new(o, "review_comments", json_integer(mh_review_comment_count(r, p->number)));
         json_object_set_new(o, "maintainer_can_modify", json_false());
         json_object_set_new(o, "commits", json_integer(p->ncommits));
         json_object_set_new(o, "additions", json_integer(p->additions));
