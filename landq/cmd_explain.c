@@ -16,7 +16,7 @@
 #include "commands.h"
 #include "config.h"
 #include "fsutil.h"
-#include "worker.h"
+#include "explain.h"
 
 static const char explain_help[] =
     "Usage: landq explain --pr OWNER/NAME#N [--json] [--config FILE] [OPTIONS]\n"
@@ -371,7 +371,7 @@ int lq_cmd_explain(int argc, char **argv)
         .status_context = cfg.status_context.value, .required_checks = checks,
         .required_check_count = cfg.required_checks.count,
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth};
-    if (lq_worker_explain(&wc, repo, number, &out, &err)) {
+    if (lq_explain_pr(&wc, repo, number, &out, &err)) {
         fprintf(stderr, "landq explain: %s#%d: %s\n", repo, number, err.msg);
         rc = 1;
         goto done_curl;

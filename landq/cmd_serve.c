@@ -23,6 +23,7 @@
 #include "inbox.h"
 #include "intake.h"
 #include "metrics.h"
+#include "log.h"
 #include "worker.h"
 
 #define SECRET_MAX 65536
@@ -406,6 +407,7 @@ int lq_cmd_serve(int argc, char **argv)
             continue;
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
             verbose = 1;
+            lq_log_set_level(LQ_LOG_DEBUG); /* every GitHub request, every delivery applied */
             continue;
         }
         size_t k;

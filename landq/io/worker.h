@@ -8,6 +8,8 @@
  * in label order. A delivery is marked done only after its effect on the store is recorded, so a
  * crash never loses one; work interrupted by shutdown is resumed at the next start.
  *
+ * The pieces (one concept per file) are described in io/worker_ctx.h.
+ *
  * Ownership: the worker borrows the inbox and copies everything else in lq_worker_config. */
 #ifndef LQ_WORKER_H
 #define LQ_WORKER_H
@@ -46,17 +48,6 @@ typedef struct lq_worker_config {
     struct lq_metrics *metrics;           /* optional (io/metrics.h), borrowed: the worker's
                                              series are declared and updated there */
 } lq_worker_config;
-
-/* `landq explain`: gathers the facts of repo#number exactly as the worker does (same REST
- * reads, same CODEOWNERS, approvals, permissions and checks) and asks lq_policy_decide(), with
- * no store and no side effect. *out (new reference) is an object: the pull request, "files"
- * (per path: deciding CODEOWNERS "line", "owners", "approved_by" [{reviewer, via, sha}],
- * "missing"), "checks", "approvals_without_write" and "verdict" {kind, summary, reasons}.
- * Only the settings of cfg that reading needs are used (api_url, token / token_cb, repos,
- * label, status_context, required_checks). */
-struct json_t;
-int lq_worker_explain(const lq_worker_config *cfg, const char *repo, int number,
-                      struct json_t **out, lq_error *err);
 
 /* Opens the store and starts the thread. */
 int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err);

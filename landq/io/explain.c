@@ -1,0 +1,177 @@
+/* explain.c -- `landq explain`: the worker's facts and verdict for one pull request. */
+#include "explain.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "facts.h"
+#include "log.h"
+#include "policy.h"
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static void gh_log(void *ctx, const char *method, const char *url, long status, long ms,
+                   const char *note)
+{
+    (void)ctx;
+    LQ_LOG(status >= 500 || status == 0 || status == 401 || status == 403 ? LQ_LOG_WARN
+                                                                       : LQ_LOG_DEBUG, "github",
+           "msg=\"github request\" method=%s url=\"%s\" status=%ld ms=%ld note=%s", method, url,
+           status, ms, note ? note : "-");
+}
+
+
+/* One changed path of the explanation: its owners, the deciding line, who satisfies it. */
+static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *v, const char *path,
+                            const char *const *approvers, size_t na)
+{
+    json_t *o = json_pack("{s:s}", "path", path);
+    if (!o)
+        return NULL;
+    lq_codeowners_match m = {0, 0, NULL};
+    if (f->owners)
+        lq_codeowners_match_path(f->owners, NULL, path, strlen(path), &m);
+    json_t *owners = json_array(), *by = json_array();
+    for (size_t k = 0; k < m.owner_count; k++)
+        json_array_append_new(owners, json_string(m.owners[k].name));
+    for (size_t a = 0; a < na; a++) {
+        const char *via = NULL;
+        char at[140];
+        snprintf(at, sizeof at, "@%s", approvers[a]);
+        for (size_t k = 0; k < m.owner_count && !via; k++) {
+            const lq_owner *ow = &m.owners[k];
+            if (ow->kind == LQ_OWNER_USER && lq_owner_equal(ow->name, at))
+                via = ow->name;
+            for (size_t i = 0; i < f->affiliation_count && !via; i++)
+                if (!strcasecmp(f->affiliations[i].login, approvers[a]) &&
+                    lq_owner_equal(f->affiliations[i].owner, ow->name))
+                    via = ow->name;
+        }
+        if (!via)
+            continue;
+        const char *sha = NULL; /* the approving review (latest of that reviewer) */
+        for (size_t r = 0; r < f->review_count; r++)
+            if (f->reviews[r].login && !strcasecmp(f->reviews[r].login, approvers[a]) &&
+                f->reviews[r].state == LQ_REVIEW_APPROVED)
+                sha = f->reviews[r].commit_id;
+        json_array_append_new(by, json_pack("{s:s, s:s, s:s?}", "reviewer", approvers[a], "via",
+                                            via, "sha", sha));
+    }
+    json_object_set_new(o, "line", json_integer(m.line));
+    json_object_set_new(o, "owners", owners ? owners : json_array());
+    json_object_set_new(o, "approved_by", by ? by : json_array());
+    const char *missing = NULL;
+    for (size_t i = 0; i < v->missing_count && !missing; i++)
+        if (!strcmp(v->missing[i].path, path))
+            missing = v->missing[i].owners;
+    json_object_set_new(o, "missing", missing ? json_string(missing) : json_null());
+    return o;
+}
+
+int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
+                  lq_error *err)
+{
+    *out = NULL;
+    const char *label = cfg->label ? cfg->label : "land";
+    lq_github *gh = NULL;
+    lq_facts_cache *cache = NULL;
+    lq_github_config gc = {
+        .api_url = cfg->api_url, .token = cfg->token ? cfg->token : "",
+        .user_agent = "landq/0.1 (+land queue)", .log = gh_log, .token_cb = cfg->token_cb,
+        .token_ctx = cfg->token_ctx, .max_retries = 2};
+    int rc = lq_github_new(&gh, &gc, err);
+    if (!rc)
+        rc = lq_facts_cache_new(&cache, err);
+    lq_facts_src src = {.gh = gh, .cache = cache, .repos = cfg->repos,
+                        .repo_count = cfg->repo_count, .label = label,
+                        .context = cfg->status_context ? cfg->status_context : "landq",
+                        .required = cfg->required_checks,
+                        .required_count = cfg->required_check_count};
+    lq_pr_record rec;
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.repo, sizeof rec.repo, "%s", repo);
+    rec.number = number;
+    lq_facts b;
+    memset(&b, 0, sizeof b);
+    if (!rc)
+        rc = lq_facts_gather(&b, &src, &rec, LQ_FACTS_ALL, err);
+    if (rc == LQ_ENOTFOUND)
+        lq_error_set(err, rc, "%s#%d: no such pull request (or the token cannot see it)", repo,
+                     number);
+    const lq_policy_facts f = b.policy;
+    lq_verdict v;
+    memset(&v, 0, sizeof v);
+    if (!rc)
+        rc = lq_policy_decide(&v, &b.policy, err);
+    json_t *o = NULL;
+    if (!rc) {
+        const json_t *pr = b.pr;
+        o = json_pack("{s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:s?, s:b}",
+                      "repo", repo, "number", number, "title", jstr(pr, "title"), "author",
+                      f.author, "head_sha", f.head_sha, "base", f.base_ref, "open", f.open,
+                      "merged", f.merged, "draft", f.draft, "labeled", f.has_label, "labeler",
+                      f.labeler, "labeler_can_write", f.labeler_can_write);
+        if (!o)
+            rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    if (!rc) {
+        json_object_set_new(o, "label", json_string(label));
+        json_object_set_new(o, "codeowners", json_pack("{s:s?, s:s?}", "path",
+                                                       f.codeowners_path, "error",
+                                                       f.codeowners_error));
+        const char **approvers = NULL;
+        size_t na = 0;
+        rc = lq_policy_approvers(&approvers, &na, f.reviews, f.review_count, f.author,
+                                 f.head_sha, err);
+        /* Approvals of reviewers without write permission do not count. */
+        size_t keep = 0;
+        for (size_t a = 0; !rc && a < na; a++) {
+            int nw = 0;
+            for (size_t i = 0; i < f.non_writer_count && !nw; i++)
+                nw = !strcasecmp(f.non_writers[i], approvers[a]);
+            if (!nw)
+                approvers[keep++] = approvers[a];
+        }
+        json_t *files = json_array(), *nw = json_array(), *checks = json_array();
+        for (size_t i = 0; !rc && i < f.file_count; i++) {
+            json_array_append_new(files, explain_path(&f, &v, f.files[i].path, approvers, keep));
+            if (f.files[i].previous_path)
+                json_array_append_new(files, explain_path(&f, &v, f.files[i].previous_path,
+                                                          approvers, keep));
+        }
+        free(approvers);
+        for (size_t i = 0; i < f.non_writer_count; i++)
+            json_array_append_new(nw, json_string(f.non_writers[i]));
+        static const char *const cs[] = {"success", "pending", "failure"};
+        for (size_t i = 0; i < f.check_count; i++)
+            json_array_append_new(checks, json_pack("{s:s?, s:s, s:s?}", "name", f.checks[i].name,
+                                                    "state", cs[f.checks[i].state], "detail",
+                                                    f.checks[i].detail));
+        json_object_set_new(o, "files", files ? files : json_array());
+        json_object_set_new(o, "approvals_without_write", nw ? nw : json_array());
+        json_object_set_new(o, "checks", checks ? checks : json_array());
+        json_t *reasons = json_array();
+        for (size_t i = 0; i < v.reason_count; i++)
+            json_array_append_new(reasons, json_string(v.reasons[i]));
+        json_object_set_new(o, "verdict", json_pack("{s:s, s:s?, s:o}", "kind",
+                                                    lq_verdict_kind_str(v.kind), "summary",
+                                                    v.summary, "reasons",
+                                                    reasons ? reasons : json_array()));
+    }
+    lq_verdict_dispose(&v);
+    lq_facts_dispose(&b);
+    lq_pr_record_dispose(&rec);
+    lq_facts_cache_free(cache);
+    lq_github_free(gh);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return LQ_OK;
+}

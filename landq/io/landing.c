@@ -1,0 +1,323 @@
+/* landing.c -- the merge protocol: mergeability, merge, outcome. */
+#include "landing.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conflict_watch.h"
+#include "feedback.h"
+#include "feedback_text.h"
+#include "metrics.h"
+#include "queue.h"
+
+#define MERGE_ATTEMPTS_MAX 5 /* 5xx answers to a merge before giving up (blocked) */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static const char *jpath(const json_t *o, const char *a, const char *b)
+{
+    return json_string_value(json_object_get(json_object_get(o, a), b));
+}
+
+int lq_landing_feedback(lq_worker *w, lq_pr_record *rec)
+{
+    char c12[13];
+    lq_wctx_short_sha(c12, rec->landed_sha);
+    char summary[256];
+    snprintf(summary, sizeof summary, "landed as %s on %.200s", c12, rec->base);
+    const char *sha = rec->merge_sha[0] ? rec->merge_sha : rec->head_sha;
+    lq_feedback_status(w, rec, sha, "success", summary);
+    char key[512];
+    snprintf(key, sizeof key, "%s %s %s", sha, "success", summary);
+    int ok = rec->status_key && !strcmp(rec->status_key, key);
+    char *text = lq_feedback_text_landed(rec->base, rec->landed_sha, rec->merge_sha,
+                                         rec->merge_title, rec->merge_message);
+    if (text)
+        lq_feedback_comment(w, rec, text);
+    ok = ok && text && rec->comment_body && !strcmp(rec->comment_body, text);
+    free(text);
+    if (ok && rec->dirty) {
+        rec->dirty = 0;
+        lq_wctx_persist(w, rec);
+    }
+    return ok ? 0 : -1;
+}
+
+static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
+{
+    lq_error err = {0};
+    lq_queue_transition(&rec->state, LQ_QEV_MERGED, &err);
+    snprintf(rec->landed_sha, sizeof rec->landed_sha, "%s", commit ? commit : "");
+    rec->dirty = 1; /* feedback owed: landed_feedback() clears it */
+    lq_wctx_persist(w, rec);
+    char c12[13];
+    lq_wctx_short_sha(c12, rec->landed_sha);
+    char summary[256];
+    snprintf(summary, sizeof summary, "landed as %s on %.200s", c12, rec->base);
+    char *reasons[] = {summary};
+    lq_wctx_audit(w, rec, "landed", summary, reasons, 1, rec->landed_sha);
+    char l[600];
+    lq_metrics_add(w->cfg.metrics, "landq_landings_total",
+                   lq_metrics_label2(l, sizeof l, "repo", rec->repo, "branch", rec->base), 1);
+    if (rec->labeled_at_ms > 0)
+        lq_metrics_observe(w->cfg.metrics, "landq_label_to_landing_seconds", NULL,
+                           (double)(lq_store_now_ms() - rec->labeled_at_ms) / 1000.0);
+    lq_landing_feedback(w, rec);
+}
+
+/* Out of the queue because GitHub cannot merge it: label removed, author told. The caller has
+ * already moved rec to EJECTED. */
+static void tell_refused(lq_worker *w, lq_pr_record *rec, const char *summary, const char *quote)
+{
+    char *ctext = NULL, csum[200], head[41];
+    if (lq_conflict_watch_report(w, rec, rec->merge_sha, 0, 1, &ctext, csum, sizeof csum, head) == 1) {
+        lq_conflict_watch_tell(w, rec, ctext, csum, head);
+        free(ctext);
+        return;
+    }
+    lq_wctx_persist(w, rec);
+    char *reasons[] = {(char *)summary};
+    lq_wctx_audit(w, rec, "refused", summary, reasons, 1, NULL);
+    lq_feedback_label_remove(w, rec);
+    lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+    char *text = lq_feedback_text_refused(w->label, rec->merge_sha, rec->base, quote);
+    if (text)
+        lq_feedback_comment(w, rec, text);
+    free(text);
+}
+
+static void merge_refused(lq_worker *w, lq_pr_record *rec, long status, const char *ghmsg)
+{
+    lq_error err = {0};
+    lq_queue_transition(&rec->state, LQ_QEV_REFUSED, &err);
+    char summary[256];
+    snprintf(summary, sizeof summary, "GitHub refused the merge (%ld): %s", status,
+             ghmsg && *ghmsg ? ghmsg : "no reason given");
+    tell_refused(w, rec, summary, ghmsg && *ghmsg ? ghmsg : "(no message)");
+}
+
+/* GitHub computes mergeability in the background; never merge while it is unknown.
+ * Returns 1 mergeable, 0 not (state in *ms), -1 still unknown or unreadable, -3 head moved. */
+static int mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t cap)
+{
+    static const long waits[] = {0, 500, 1000, 2000, 4000};
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
+    snprintf(ms, cap, "unknown");
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        if (lq_wctx_nap(w, waits[i]))
+            return -1;
+        json_t *pr = NULL;
+        lq_error err = {0};
+        if (lq_github_get_json(w->gh, &pr, path, &err))
+            return -1;
+        const char *head = jpath(pr, "head", "sha");
+        json_t *m = json_object_get(pr, "mergeable");
+        const char *st = jstr(pr, "mergeable_state");
+        snprintf(ms, cap, "%s", st ? st : "unknown");
+        int r = !head || strcmp(head, rec->merge_sha) ? -3 : json_is_true(m) ? 1
+                : json_is_false(m) ? 0 : -1;
+        json_decref(pr);
+        if (r != -1)
+            return r;
+    }
+    return -1;
+}
+
+/* Was it merged meanwhile (after a 5xx, or on resume)? 1 merged, 0 not, <0 error. */
+static int check_merged(lq_worker *w, lq_pr_record *rec, char *commit, size_t cap, char *head,
+                        size_t hcap)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
+    json_t *pr = NULL;
+    lq_error err = {0};
+    int rc = lq_github_get_json(w->gh, &pr, path, &err);
+    if (rc)
+        return -1;
+    int merged = json_is_true(json_object_get(pr, "merged"));
+    const char *mc = jstr(pr, "merge_commit_sha");
+    snprintf(commit, cap, "%s", mc ? mc : "");
+    const char *hs = jpath(pr, "head", "sha");
+    snprintf(head, hcap, "%s", hs ? hs : "");
+    const char *state = jstr(pr, "state");
+    if (!merged && state && strcmp(state, "open"))
+        merged = -2; /* closed without merging */
+    json_decref(pr);
+    return merged;
+}
+
+/* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise. */
+static int land(lq_worker *w, lq_pr_record *rec)
+{
+    lq_error err = {0};
+    if (rec->state == LQ_PR_READY) {
+        char ms[64];
+        int m = mergeable(w, rec, ms, sizeof ms);
+        if (m == -3) { /* pushed since the evaluation: look again */
+            rec->dirty = 1;
+            lq_wctx_persist(w, rec);
+            return 0;
+        }
+        char *ctext = NULL, csum[200], chead[41];
+        if (m == -1 && lq_conflict_watch_report(w, rec, rec->merge_sha, 0, 1, &ctext, csum,
+                                           sizeof csum, chead) == 1 &&
+            lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err) == LQ_OK) {
+            /* GitHub is still computing (the base moved); the mirror already knows. */
+            lq_conflict_watch_tell(w, rec, ctext, csum, chead);
+            free(ctext);
+            return 0;
+        }
+        free(ctext);
+        if (m == -1) { /* GitHub is still computing: try again shortly, do not guess */
+            w->retry_after_ms = lq_store_now_ms() + 3000;
+            LQ_INFO("landing", "msg=\"mergeability not known yet; will retry\" repo=%s pr=%d",
+                 rec->repo, rec->number);
+            return 0;
+        }
+        if (m == 0) {
+            if (lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err))
+                return 0;
+            char summary[256], quote[256];
+            snprintf(summary, sizeof summary, "GitHub cannot merge it into %.100s (mergeable: "
+                     "false, state %.40s)", rec->base, ms);
+            snprintf(quote, sizeof quote, "mergeable: false (mergeable_state: %.40s); usually a "
+                     "conflict with `%.100s`", ms, rec->base);
+            tell_refused(w, rec, summary, quote);
+            return 0;
+        }
+        if (lq_queue_transition(&rec->state, LQ_QEV_MERGE_START, &err))
+            return 0;
+        rec->merge_attempts = 0;
+        if (lq_wctx_persist(w, rec))
+            return 0;
+        LQ_INFO("landing", "msg=transition repo=%s pr=%d sha=%.12s from=ready to=merging", rec->repo,
+             rec->number, rec->merge_sha);
+    }
+    if (rec->merge_attempts > 0) {
+        /* A merge was sent before and its outcome is unknown: never merge twice. */
+        char commit[64], head[64];
+        int m = check_merged(w, rec, commit, sizeof commit, head, sizeof head);
+        if (m < 0 && m != -2)
+            return 0; /* cannot tell yet; try again next round */
+        if (m == 1) {
+            landed(w, rec, commit);
+            return 1;
+        }
+        if (m == -2 || strcmp(head, rec->merge_sha)) {
+            lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
+            rec->dirty = 1;
+            lq_wctx_persist(w, rec);
+            return 0;
+        }
+        if (rec->merge_attempts >= MERGE_ATTEMPTS_MAX) {
+            lq_queue_transition(&rec->state, LQ_QEV_MERGE_FAILED, &err);
+            lq_wctx_persist(w, rec);
+            char summary[200];
+            snprintf(summary, sizeof summary, "GitHub failed to merge %d times; will retry on "
+                     "the next change", rec->merge_attempts);
+            char *reasons[] = {summary};
+            lq_wctx_audit(w, rec, "blocked", summary, reasons, 1, NULL);
+            lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+            return 0;
+        }
+    }
+    rec->merge_attempts++;
+    if (lq_wctx_persist(w, rec)) /* recorded before the side effect */
+        return 0;
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "merge_method", "squash", "sha",
+                             rec->merge_sha, "commit_title",
+                             rec->merge_title ? rec->merge_title : "", "commit_message",
+                             rec->merge_message ? rec->merge_message : "");
+    if (!body)
+        return 0;
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d/merge", rec->repo, rec->number);
+    lq_gh_response r;
+    int rc = lq_github_request(w->gh, &r, "PUT", path, body, &err);
+    json_decref(body);
+    const char *ghmsg = jstr(r.json, "message");
+    int result = 0;
+    if (rc == LQ_OK && r.status == 200 && json_is_true(json_object_get(r.json, "merged"))) {
+        landed(w, rec, jstr(r.json, "sha"));
+        result = 1;
+    } else if (rc == LQ_OK && r.status == 409) {
+        lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
+        rec->dirty = 1;
+        lq_wctx_persist(w, rec);
+        char summary[300];
+        snprintf(summary, sizeof summary, "head moved before the merge (409: %s); "
+                 "re-evaluating the new head", ghmsg ? ghmsg : "");
+        char *reasons[] = {summary};
+        lq_wctx_audit(w, rec, "head-moved", summary, reasons, 1, NULL);
+    } else if (rc == LQ_OK && r.status == 405) {
+        merge_refused(w, rec, r.status, ghmsg);
+    } else if (rc == LQ_ETRANSIENT || (rc == LQ_OK && (r.status >= 500 || r.status == 200))) {
+        /* Unknown outcome: stay MERGING; the next attempt re-reads the pull request first. */
+        lq_queue_transition(&rec->state, LQ_QEV_MERGE_UNKNOWN, &err);
+        lq_wctx_persist(w, rec);
+        LQ_WARN("landing", "msg=\"merge outcome unknown; will re-read before retrying\" repo=%s pr=%d "
+             "status=%ld attempt=%d", rec->repo, rec->number, r.status, rec->merge_attempts);
+        w->retry_after_ms = lq_store_now_ms() + 1000L * rec->merge_attempts;
+    } else if (rc == LQ_OK) {
+        lq_queue_transition(&rec->state, LQ_QEV_MERGE_FAILED, &err);
+        lq_wctx_persist(w, rec);
+        char summary[300];
+        snprintf(summary, sizeof summary, "GitHub did not merge (%ld): %s", r.status,
+                 ghmsg ? ghmsg : "no reason given");
+        char *reasons[] = {summary};
+        lq_wctx_audit(w, rec, "blocked", summary, reasons, 1, NULL);
+        lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+    }
+    lq_gh_response_dispose(&r);
+    return result;
+}
+
+int lq_landing_round(lq_worker *w)
+{
+    int landed_any = 0;
+    for (int round = 0; round < 64 && !lq_wctx_stopping(w); round++) {
+        lq_pr_record *recs = NULL;
+        size_t n = 0;
+        lq_error err = {0};
+        if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err))
+            return landed_any;
+        lq_queue_entry *q = calloc(n + 1, sizeof(*q));
+        for (size_t i = 0; q && i < n; i++)
+            q[i] = (lq_queue_entry){recs[i].repo, recs[i].base, recs[i].number,
+                                    recs[i].labeled_at_ms, recs[i].state};
+        int progressed = 0;
+        for (size_t i = 0; q && i < n && !lq_wctx_stopping(w); i++) {
+            /* First entry of each branch in the list stands for the branch. */
+            int seen = 0;
+            for (size_t k = 0; k < i && !seen; k++)
+                seen = !strcasecmp(recs[k].repo, recs[i].repo) &&
+                       !strcmp(recs[k].base, recs[i].base);
+            if (seen)
+                continue;
+            long idx = lq_queue_next(q, n, recs[i].repo, recs[i].base);
+            /* A dirty READY entry is re-evaluated before it may land; a MERGING one is always
+             * resolved first (no verdict is applied while a merge may be in flight). */
+            if (idx < 0 || (recs[idx].state == LQ_PR_READY && recs[idx].dirty))
+                continue;
+            if (land(w, &recs[idx])) {
+                landed_any = progressed = 1;
+                lq_conflict_watch_after_landing(w, &recs[idx]);
+            }
+        }
+        free(q);
+        lq_store_list_free(recs, n);
+        if (!progressed)
+            break;
+    }
+    return landed_any;
+}
+
+/* ---------------------------------------------------------------- deliveries */
+

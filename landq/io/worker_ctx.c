@@ -1,0 +1,61 @@
+/* worker_ctx.c -- helpers of the worker's shared context: persist, audit, stop. */
+#include "worker_ctx.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+
+int lq_wctx_persist(lq_worker *w, lq_pr_record *rec)
+{
+    lq_error err = {0};
+    int rc = lq_store_put(w->store, rec, &err);
+    if (rc)
+        LQ_ERR("worker", "msg=\"cannot save queue state\" repo=%s pr=%d error=\"%s\"", rec->repo,
+               rec->number, err.msg);
+    return rc;
+}
+
+void lq_wctx_audit(lq_worker *w, const lq_pr_record *rec, const char *action,
+                   const char *summary, char *const *reasons, size_t n, const char *commit)
+{
+    lq_error err = {0};
+    if (lq_store_audit(w->store, rec->repo, rec->number, rec->head_sha, action, summary,
+                       (const char *const *)reasons, n, commit, &err))
+        LQ_ERR("worker", "msg=\"cannot write audit row\" error=\"%s\"", err.msg);
+    if (commit)
+        LQ_INFO("worker", "msg=\"%s\" repo=%s pr=%d sha=%.12s summary=\"%s\" commit=%s", action,
+                rec->repo, rec->number, rec->head_sha, summary ? summary : "", commit);
+    else
+        LQ_INFO("worker", "msg=\"%s\" repo=%s pr=%d sha=%.12s summary=\"%s\"", action, rec->repo,
+                rec->number, rec->head_sha, summary ? summary : "");
+    char l[128];
+    lq_metrics_add(w->cfg.metrics, "landq_decisions_total",
+                   lq_metrics_label(l, sizeof l, "action", action), 1);
+    if (!strcmp(action, "eject") || !strcmp(action, "blocked") || !strcmp(action, "refused") ||
+        !strcmp(action, "conflict"))
+        lq_metrics_add(w->cfg.metrics, "landq_refusals_total",
+                       lq_metrics_label(l, sizeof l, "reason", action), 1);
+}
+
+int lq_wctx_stopping(lq_worker *w)
+{
+    return atomic_load(&w->stop);
+}
+
+int lq_wctx_nap(lq_worker *w, long ms)
+{
+    for (long t = 0; t < ms; t += 50) {
+        if (atomic_load(&w->stop))
+            return -1;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+void lq_wctx_short_sha(char out[13], const char *sha)
+{
+    snprintf(out, 13, "%.12s", sha ? sha : "");
+}

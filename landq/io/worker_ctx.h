@@ -1,0 +1,70 @@
+/* worker_ctx: the state shared by the pieces of the landing worker (internal to landq/io).
+ *
+ * The worker is split by concept; each piece includes only what is below it, so no include
+ * circle forms:
+ *
+ *   worker.c          the thread: inbox -> records, the round loop, start/stop
+ *   landing.c         the merge protocol: mergeability, merge, outcome, landed
+ *   evaluate.c        facts -> verdict -> queue state, then feedback
+ *   conflict_watch.c  conflict reports from the git mirror, early warning after a landing
+ *   feedback.c        commit status, the sticky comment, label removal, queue position
+ *   worker_ctx.c      this context's helpers: persist, audit, stop/nap
+ *   facts.c           gathering from GitHub + caches (also used by `landq explain`)
+ *
+ * Everything here runs on the worker thread (one lq_worker per thread); only .stop and
+ * .listening are touched by other threads. */
+#ifndef LQ_WORKER_CTX_H
+#define LQ_WORKER_CTX_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+
+#include "error.h"
+#include "facts.h"
+#include "github.h"
+#include "inbox.h"
+#include "log.h"
+#include "mirror.h"
+#include "store.h"
+#include "worker.h"
+
+
+struct lq_worker {
+    lq_worker_config cfg;
+    char **repos;     /* owned copies of cfg lists, NULL-terminated */
+    char **required;
+    char **redeliver; /* OWNER/NAME:HOOK_ID */
+    char *db_path, *api_url, *token, *label, *context;
+    lq_inbox *inbox;  /* borrowed */
+    lq_store *store;
+    lq_github *gh;
+    lq_facts_cache *cache;
+    lq_facts_src facts; /* points at the fields above */
+    pthread_t thread;
+    int started;
+    atomic_int stop;
+    atomic_int listening;      /* lq_worker_listening() was called: webhooks can arrive */
+    int64_t retry_after_ms;    /* back off after a failed round */
+    char *mirror_dir;          /* conflict analysis: bare mirrors live here */
+    lq_mirror **mirrors;       /* one per served repository, opened on first use */
+    int64_t *mirror_opened_ms; /* when each mirror was opened (App tokens expire) */
+    int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
+    int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
+    int redelivered;           /* the start-up redelivery was asked for */
+};
+
+/* Saves rec (logged on failure). 0 or the store's error code. */
+int lq_wctx_persist(lq_worker *w, lq_pr_record *rec);
+/* One audit row + a logfmt line + landq_decisions_total (and landq_refusals_total). */
+void lq_wctx_audit(lq_worker *w, const lq_pr_record *rec, const char *action,
+                   const char *summary, char *const *reasons, size_t n, const char *commit);
+/* Whether the worker was asked to stop. */
+int lq_wctx_stopping(lq_worker *w);
+/* Sleeps ms in 50 ms slices; -1 when asked to stop meanwhile. */
+int lq_wctx_nap(lq_worker *w, long ms);
+/* The first 12 characters of sha (out[13]). */
+void lq_wctx_short_sha(char out[13], const char *sha);
+
+#endif
