@@ -59,6 +59,19 @@ int lq_queue_transition(lq_pr_state *state, lq_queue_event ev, lq_error *err)
     return LQ_OK;
 }
 
+lq_queue_event lq_queue_merge_outcome(long http, int merged)
+{
+    if (http == 200 && merged)
+        return LQ_QEV_MERGED;
+    if (http == 409)
+        return LQ_QEV_HEAD_MOVED;
+    if (http == 405)
+        return LQ_QEV_REFUSED;
+    if (http == 0 || http == 200 || http >= 500)
+        return LQ_QEV_MERGE_UNKNOWN;
+    return LQ_QEV_MERGE_FAILED;
+}
+
 int lq_queue_is_queued(lq_pr_state s)
 {
     return s == LQ_PR_ARMED || s == LQ_PR_READY || s == LQ_PR_MERGING || s == LQ_PR_BLOCKED;

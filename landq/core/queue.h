@@ -53,6 +53,14 @@ const char *lq_queue_event_str(lq_queue_event e);
  * transition is not allowed (e.g. MERGE_START from ARMED, or a verdict while MERGING). */
 int lq_queue_transition(lq_pr_state *state, lq_queue_event ev, lq_error *err);
 
+/* What GitHub's answer to the merge request (PUT /pulls/{n}/merge) means for the state machine;
+ * the one place that maps HTTP statuses onto queue events. http: the status, 0 when no answer
+ * came; merged: the answer said "merged": true. MERGED for a 200 that merged; HEAD_MOVED for
+ * 409 (the head is not the SHA sent); REFUSED for 405 (not mergeable); MERGE_UNKNOWN when the
+ * outcome cannot be known (no answer, 5xx, a 200 without "merged"); MERGE_FAILED for every
+ * other refusal (403, 422, ...). */
+lq_queue_event lq_queue_merge_outcome(long http, int merged);
+
 /* Whether the pull request holds a place in the queue (ARMED, READY, MERGING, BLOCKED). */
 int lq_queue_is_queued(lq_pr_state s);
 

@@ -1,7 +1,6 @@
 /* conflict_watch.c -- conflict reports from the git mirror; early warning after a landing. */
 #include "conflict_watch.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +11,6 @@
 #include "feedback.h"
 #include "feedback_text.h"
 #include "queue.h"
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static const char *jpath(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
 
 static int gh_should_stop(void *ctx)
 {
@@ -93,20 +82,12 @@ static int pr_of_commit(void *ctx, const char *sha, const char *title, int *pr)
     }
     if (*pr || c->requests++ >= 5)
         return *pr ? 0 : -1;
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/commits/%s/pulls", c->repo, sha);
-    json_t *list = NULL;
-    if (lq_github_get_json(c->w->gh, &list, path, &err))
+    lq_gh_numbers list;
+    if (lq_gh_commit_pulls(&c->w->gh, &list, c->repo, sha, &err))
         return -1;
-    size_t i;
-    json_t *p;
-    json_array_foreach(list, i, p)
-    {
-        const char *mc = jstr(p, "merge_commit_sha");
-        if (!*pr || (mc && !strcmp(mc, sha)))
-            *pr = (int)json_integer_value(json_object_get(p, "number"));
-    }
-    json_decref(list);
+    if (list.count) /* the one whose merge commit it is comes first */
+        *pr = list.items[0];
+    lq_gh_numbers_dispose(&list);
     return 0;
 }
 
@@ -144,22 +125,21 @@ int lq_conflict_watch_report(lq_worker *w, const lq_pr_record *rec, const char *
     if (!set.path_count)
         return 0;
     snprintf(head, 41, "%s", set.head_sha);
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
-    json_t *pr = NULL;
-    lq_github_get_json(w->gh, &pr, path, &err); /* only for the branch name in the commands */
+    lq_gh_pull pr;
+    /* only for the branch name in the commands (zeroed when it cannot be read) */
+    lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err);
     /* a fork's branch is pushed to the fork: the commands say so */
-    const char *head_repo = jpath(json_object_get(pr, "head"), "repo", "full_name");
+    const char *head_repo = pr.head_repo[0] ? pr.head_repo : NULL;
     lq_conflict_report_opts ro = {.repo = rec->repo, .number = rec->number, .base = rec->base,
-                                  .head_branch = jpath(pr, "head", "ref"), .label = w->label,
-                                  .caused_by_pr = caused_by, .label_removed = 1,
+                                  .head_branch = pr.head_ref[0] ? pr.head_ref : NULL,
+                                  .label = w->label, .caused_by_pr = caused_by,
+                                  .label_removed = 1,
                                   .fork = head_repo && strcasecmp(head_repo, rec->repo) ? head_repo
                                                                                       : NULL,
-                                  .base_url = jpath(json_object_get(pr, "base"), "repo",
-                                                    "clone_url")};
+                                  .base_url = pr.base_clone_url};
     char *report = NULL;
     rc = lq_conflict_report_build(&report, &set, &ro, &err);
-    json_decref(pr);
+    lq_gh_pull_dispose(&pr);
     if (rc == LQ_OK) {
         *text = lq_feedback_text_report(report);
         lq_conflict_report_summary(summary, cap, &set, rec->base);

@@ -1,7 +1,6 @@
 /* evaluate.c -- facts -> verdict -> queue state -> feedback. */
 #include "evaluate.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,12 +9,8 @@
 #include "message.h"
 #include "queue.h"
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v, const json_t *pr)
+static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
+                          const lq_gh_pull *pr)
 {
     static const lq_queue_event ev_of[] = {
         [LQ_VERDICT_IGNORE] = LQ_QEV_IGNORE, [LQ_VERDICT_WAIT] = LQ_QEV_WAIT,
@@ -36,10 +31,10 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v, 
     rec->dirty = 0;
     if (v->kind == LQ_VERDICT_READY) {
         char *msg = NULL;
-        if (lq_message_build(&msg, jstr(pr, "body"), (const char *const *)v->approvers,
+        if (lq_message_build(&msg, pr->body, (const char *const *)v->approvers,
                              v->approver_count, &err) == LQ_OK) {
             snprintf(rec->merge_sha, sizeof rec->merge_sha, "%s", rec->head_sha);
-            lq_pr_record_set(&rec->merge_title, jstr(pr, "title") ? jstr(pr, "title") : "");
+            lq_pr_record_set(&rec->merge_title, pr->title ? pr->title : "");
             lq_pr_record_set(&rec->merge_message, msg);
             free(msg);
         } else {
@@ -59,8 +54,7 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v, 
         /* It left the queue without landq: say so where people look. */
         const char *why = v->reason_count ? v->reasons[0] : "it left the queue";
         lq_wctx_audit(w, rec, "dequeued", why, v->reasons, v->reason_count, NULL);
-        if (json_is_true(json_object_get(pr, "merged")) ||
-            strcmp(jstr(pr, "state") ? jstr(pr, "state") : "", "open"))
+        if (pr->merged || !pr->open)
             return;
         char desc[160];
         snprintf(desc, sizeof desc, "not queued: the %s label was removed", w->label);
@@ -93,7 +87,7 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
 {
     lq_facts b;
     lq_error err = {0};
-    int rc = lq_facts_gather(&b, &w->facts, rec, LQ_FACTS_IF_QUEUED, &err);
+    int rc = lq_facts_gather(&b, &w->facts, rec, 0, &err);
     if (rc == LQ_ENOTFOUND) {
         /* The pull request is gone (or invisible to the token). */
         lq_pr_state s = rec->state;
@@ -113,7 +107,7 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
     lq_verdict v;
     rc = lq_policy_decide(&v, &b.policy, &err);
     if (!rc) {
-        apply_verdict(w, rec, &v, b.pr);
+        apply_verdict(w, rec, &v, &b.pr);
         lq_verdict_dispose(&v);
     }
     lq_facts_dispose(&b);

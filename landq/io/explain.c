@@ -10,11 +10,6 @@
 #include "log.h"
 #include "policy.h"
 
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
 static void gh_log(void *ctx, const char *method, const char *url, long status, long ms,
                    const char *note)
 {
@@ -87,7 +82,9 @@ int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, jso
     int rc = lq_github_new(&gh, &gc, err);
     if (!rc)
         rc = lq_facts_cache_new(&cache, err);
-    lq_facts_src src = {.gh = gh, .cache = cache, .repos = cfg->repos,
+    lq_gh api;
+    lq_gh_rest_init(&api, gh);
+    lq_facts_src src = {.gh = &api, .cache = cache, .repos = cfg->repos,
                         .repo_count = cfg->repo_count, .label = label,
                         .context = cfg->status_context ? cfg->status_context : "landq",
                         .required = cfg->required_checks,
@@ -110,9 +107,8 @@ int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, jso
         rc = lq_policy_decide(&v, &b.policy, err);
     json_t *o = NULL;
     if (!rc) {
-        const json_t *pr = b.pr;
         o = json_pack("{s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:s?, s:b}",
-                      "repo", repo, "number", number, "title", jstr(pr, "title"), "author",
+                      "repo", repo, "number", number, "title", b.pr.title, "author",
                       f.author, "head_sha", f.head_sha, "base", f.base_ref, "open", f.open,
                       "merged", f.merged, "draft", f.draft, "labeled", f.has_label, "labeler",
                       f.labeler, "labeler_can_write", f.labeler_can_write);

@@ -12,11 +12,10 @@
 #ifndef LQ_FACTS_H
 #define LQ_FACTS_H
 
-#include <jansson.h>
 #include <stddef.h>
 
 #include "error.h"
-#include "github.h"
+#include "gh.h"
 #include "policy.h"
 #include "store.h"
 
@@ -27,7 +26,7 @@ void lq_facts_cache_free(lq_facts_cache *c); /* NULL-safe */
 
 /* Where facts come from and the settings that shape them (all borrowed). */
 typedef struct lq_facts_src {
-    lq_github *gh;
+    const lq_gh *gh;
     lq_facts_cache *cache;
     const char *const *repos;    /* OWNER/NAME served */
     size_t repo_count;
@@ -39,8 +38,13 @@ typedef struct lq_facts_src {
 
 typedef struct lq_facts {
     lq_policy_facts policy;      /* points into the fields below and into src */
-    json_t *pr;                  /* the pull request as read (GET pulls/N) */
-    json_t *files, *reviews, *status, *runs;
+    lq_gh_pull pr;               /* the pull request as read */
+    lq_gh_files files;
+    lq_gh_reviews reviews;
+    lq_gh_checks statuses, runs;
+    char base_sha[LQ_GH_SHA_MAX];        /* tip of the base branch whose CODEOWNERS was used */
+    char codeowners_blob[LQ_GH_SHA_MAX]; /* blob of that CODEOWNERS ("" when none) */
+    int64_t label_event_id;              /* the `labeled` event that named the labeler */
     lq_changed_file *files_arr;
     lq_review *reviews_arr;
     lq_check *checks;
@@ -54,24 +58,32 @@ typedef struct lq_facts {
     char labeler[128];
 } lq_facts;
 
-typedef enum {
-    LQ_FACTS_IF_QUEUED, /* stop after the pull request when the verdict can only be IGNORE */
-    LQ_FACTS_ALL        /* every fact, whatever the verdict (`landq explain`) */
-} lq_facts_depth;
+/* Flags of lq_facts_gather(). */
+#define LQ_FACTS_ALL 1u   /* every fact, whatever the verdict (`landq explain`); without it the
+                             reading stops after the pull request when the verdict can only be
+                             IGNORE */
+#define LQ_FACTS_FRESH 2u /* bypass the in-process caches of permissions, team memberships and
+                             e-mails (the conditional GETs still answer 304 when unchanged):
+                             the re-verification right before a merge */
 
-/* Reads everything the policy needs for rec (repo, number; head_sha, base, labeler and
- * labeled_at_ms are updated from what GitHub says). *out must be disposed in every case.
- * LQ_ENOTFOUND when the pull request is gone; LQ_ETRANSIENT / LQ_ERROR when a read failed. */
-int lq_facts_gather(lq_facts *out, const lq_facts_src *src, lq_pr_record *rec,
-                    lq_facts_depth depth, lq_error *err);
+/* Reads everything the policy needs for rec (repo, number; head_sha and base are updated from
+ * what GitHub says; labeler and labeled_at_ms from the issue events API when rec has no
+ * labeler yet). *out must be disposed in every case. LQ_ENOTFOUND when the pull
+ * request is gone; LQ_ETRANSIENT / LQ_ERROR when a read failed. */
+int lq_facts_gather(lq_facts *out, const lq_facts_src *src, lq_pr_record *rec, unsigned flags,
+                    lq_error *err);
 void lq_facts_dispose(lq_facts *f); /* NULL-safe; leaves it zeroed */
 
 /* Whether repo is one of src's repositories (case-insensitive). */
 int lq_facts_repo_served(const lq_facts_src *src, const char *repo);
-/* Whether labels (a JSON array of names or of {"name": ...}) holds label (case-insensitive). */
-int lq_facts_has_label(const char *label, const json_t *labels);
-/* Whether login may write to repo (write, maintain, admin); cached for a minute. */
-int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *login, int *can,
-                       lq_error *err);
+/* Whether login may write to repo (write, maintain, admin); cached for a minute unless fresh. */
+int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *login, int fresh,
+                       int *can, lq_error *err);
+
+/* The latest `labeled` event of label on repo#number (issue events API): its actor
+ * (login[cap], "" when none), time (*at_ms, 0 when none) and id (*event_id, may be NULL). */
+int lq_facts_label_event(const lq_gh *gh, const char *repo, int number, const char *label,
+                         char *login, size_t cap, int64_t *at_ms, int64_t *event_id,
+                         lq_error *err);
 
 #endif

@@ -1,7 +1,6 @@
 /* landing.c -- the merge protocol: mergeability, merge, outcome. */
 #include "landing.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +13,6 @@
 #include "queue.h"
 
 #define MERGE_ATTEMPTS_MAX 5 /* 5xx answers to a merge before giving up (blocked) */
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static const char *jpath(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
 
 int lq_landing_feedback(lq_worker *w, lq_pr_record *rec)
 {
@@ -97,60 +86,62 @@ static void merge_refused(lq_worker *w, lq_pr_record *rec, long status, const ch
     lq_error err = {0};
     lq_queue_transition(&rec->state, LQ_QEV_REFUSED, &err);
     char summary[256];
-    snprintf(summary, sizeof summary, "GitHub refused the merge (%ld): %s", status,
+    snprintf(summary, sizeof summary, "GitHub refused the merge (%ld): %.200s", status,
              ghmsg && *ghmsg ? ghmsg : "no reason given");
     tell_refused(w, rec, summary, ghmsg && *ghmsg ? ghmsg : "(no message)");
 }
 
-/* GitHub computes mergeability in the background; never merge while it is unknown.
- * Returns 1 mergeable, 0 not (state in *ms), -1 still unknown or unreadable, -3 head moved. */
-static int mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t cap)
+typedef enum {
+    MERGEABILITY_YES,        /* GitHub can merge the head decided on */
+    MERGEABILITY_NO,         /* mergeable: false (state in ms) */
+    MERGEABILITY_UNKNOWN,    /* still computing after the waits, or unreadable */
+    MERGEABILITY_HEAD_MOVED  /* the head is no longer the one decided on */
+} mergeability;
+
+/* GitHub computes mergeability in the background; never merge while it is unknown. */
+static mergeability mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t cap)
 {
     static const long waits[] = {0, 500, 1000, 2000, 4000};
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
     snprintf(ms, cap, "unknown");
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
         if (lq_wctx_nap(w, waits[i]))
-            return -1;
-        json_t *pr = NULL;
+            return MERGEABILITY_UNKNOWN;
+        lq_gh_pull pr;
         lq_error err = {0};
-        if (lq_github_get_json(w->gh, &pr, path, &err))
-            return -1;
-        const char *head = jpath(pr, "head", "sha");
-        json_t *m = json_object_get(pr, "mergeable");
-        const char *st = jstr(pr, "mergeable_state");
-        snprintf(ms, cap, "%s", st ? st : "unknown");
-        int r = !head || strcmp(head, rec->merge_sha) ? -3 : json_is_true(m) ? 1
-                : json_is_false(m) ? 0 : -1;
-        json_decref(pr);
-        if (r != -1)
+        if (lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err))
+            return MERGEABILITY_UNKNOWN;
+        snprintf(ms, cap, "%s", pr.mergeable_state[0] ? pr.mergeable_state : "unknown");
+        mergeability r = strcmp(pr.head_sha, rec->merge_sha) ? MERGEABILITY_HEAD_MOVED
+                         : pr.mergeable == LQ_GH_MERGEABLE_YES ? MERGEABILITY_YES
+                         : pr.mergeable == LQ_GH_MERGEABLE_NO  ? MERGEABILITY_NO
+                                                               : MERGEABILITY_UNKNOWN;
+        lq_gh_pull_dispose(&pr);
+        if (r != MERGEABILITY_UNKNOWN)
             return r;
     }
-    return -1;
+    return MERGEABILITY_UNKNOWN;
 }
 
-/* Was it merged meanwhile (after a 5xx, or on resume)? 1 merged, 0 not, <0 error. */
-static int check_merged(lq_worker *w, lq_pr_record *rec, char *commit, size_t cap, char *head,
-                        size_t hcap)
+typedef enum {
+    MERGED_YES,        /* merged (commit set) */
+    MERGED_NO,         /* open, not merged (head set) */
+    MERGED_CLOSED,     /* closed without merging */
+    MERGED_UNREADABLE  /* cannot tell now */
+} merged_state;
+
+/* Was it merged meanwhile (after a 5xx, or on resume)? */
+static merged_state check_merged(lq_worker *w, lq_pr_record *rec, char *commit, size_t cap,
+                                 char *head, size_t hcap)
 {
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/pulls/%d", rec->repo, rec->number);
-    json_t *pr = NULL;
+    lq_gh_pull pr;
     lq_error err = {0};
-    int rc = lq_github_get_json(w->gh, &pr, path, &err);
-    if (rc)
-        return -1;
-    int merged = json_is_true(json_object_get(pr, "merged"));
-    const char *mc = jstr(pr, "merge_commit_sha");
-    snprintf(commit, cap, "%s", mc ? mc : "");
-    const char *hs = jpath(pr, "head", "sha");
-    snprintf(head, hcap, "%s", hs ? hs : "");
-    const char *state = jstr(pr, "state");
-    if (!merged && state && strcmp(state, "open"))
-        merged = -2; /* closed without merging */
-    json_decref(pr);
-    return merged;
+    if (lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err))
+        return MERGED_UNREADABLE;
+    snprintf(commit, cap, "%.64s", pr.merge_commit_sha);
+    snprintf(head, hcap, "%.64s", pr.head_sha);
+    merged_state m = pr.merged ? MERGED_YES : pr.open ? MERGED_NO : MERGED_CLOSED;
+    lq_gh_pull_dispose(&pr);
+    return m;
 }
 
 /* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise. */
@@ -159,14 +150,14 @@ static int land(lq_worker *w, lq_pr_record *rec)
     lq_error err = {0};
     if (rec->state == LQ_PR_READY) {
         char ms[64];
-        int m = mergeable(w, rec, ms, sizeof ms);
-        if (m == -3) { /* pushed since the evaluation: look again */
+        mergeability m = mergeable(w, rec, ms, sizeof ms);
+        if (m == MERGEABILITY_HEAD_MOVED) { /* pushed since the evaluation: look again */
             rec->dirty = 1;
             lq_wctx_persist(w, rec);
             return 0;
         }
         char *ctext = NULL, csum[200], chead[41];
-        if (m == -1 && lq_conflict_watch_report(w, rec, rec->merge_sha, 0, 1, &ctext, csum,
+        if (m == MERGEABILITY_UNKNOWN && lq_conflict_watch_report(w, rec, rec->merge_sha, 0, 1, &ctext, csum,
                                            sizeof csum, chead) == 1 &&
             lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err) == LQ_OK) {
             /* GitHub is still computing (the base moved); the mirror already knows. */
@@ -175,13 +166,13 @@ static int land(lq_worker *w, lq_pr_record *rec)
             return 0;
         }
         free(ctext);
-        if (m == -1) { /* GitHub is still computing: try again shortly, do not guess */
+        if (m == MERGEABILITY_UNKNOWN) { /* GitHub is still computing: try again shortly, do not guess */
             w->retry_after_ms = lq_store_now_ms() + 3000;
             LQ_INFO("landing", "msg=\"mergeability not known yet; will retry\" repo=%s pr=%d",
                  rec->repo, rec->number);
             return 0;
         }
-        if (m == 0) {
+        if (m == MERGEABILITY_NO) {
             if (lq_queue_transition(&rec->state, LQ_QEV_EJECT, &err))
                 return 0;
             char summary[256], quote[256];
@@ -202,15 +193,15 @@ static int land(lq_worker *w, lq_pr_record *rec)
     }
     if (rec->merge_attempts > 0) {
         /* A merge was sent before and its outcome is unknown: never merge twice. */
-        char commit[64], head[64];
-        int m = check_merged(w, rec, commit, sizeof commit, head, sizeof head);
-        if (m < 0 && m != -2)
+        char commit[LQ_GH_SHA_MAX], head[LQ_GH_SHA_MAX];
+        merged_state m = check_merged(w, rec, commit, sizeof commit, head, sizeof head);
+        if (m == MERGED_UNREADABLE)
             return 0; /* cannot tell yet; try again next round */
-        if (m == 1) {
+        if (m == MERGED_YES) {
             landed(w, rec, commit);
             return 1;
         }
-        if (m == -2 || strcmp(head, rec->merge_sha)) {
+        if (m == MERGED_CLOSED || strcmp(head, rec->merge_sha)) {
             lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
             rec->dirty = 1;
             lq_wctx_persist(w, rec);
@@ -231,52 +222,53 @@ static int land(lq_worker *w, lq_pr_record *rec)
     rec->merge_attempts++;
     if (lq_wctx_persist(w, rec)) /* recorded before the side effect */
         return 0;
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "merge_method", "squash", "sha",
-                             rec->merge_sha, "commit_title",
-                             rec->merge_title ? rec->merge_title : "", "commit_message",
-                             rec->merge_message ? rec->merge_message : "");
-    if (!body)
-        return 0;
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/pulls/%d/merge", rec->repo, rec->number);
-    lq_gh_response r;
-    int rc = lq_github_request(w->gh, &r, "PUT", path, body, &err);
-    json_decref(body);
-    const char *ghmsg = jstr(r.json, "message");
-    int result = 0;
-    if (rc == LQ_OK && r.status == 200 && json_is_true(json_object_get(r.json, "merged"))) {
-        landed(w, rec, jstr(r.json, "sha"));
-        result = 1;
-    } else if (rc == LQ_OK && r.status == 409) {
+    lq_gh_merge_req req = {.sha = rec->merge_sha, .title = rec->merge_title,
+                           .message = rec->merge_message, .method = "squash"};
+    lq_gh_merge_result r;
+    int rc = lq_gh_merge(&w->gh, &r, rec->repo, rec->number, &req, &err);
+    if (rc && rc != LQ_ETRANSIENT)
+        return 0; /* stopped or out of memory: nothing was decided; the next round re-reads */
+    const char *ghmsg = r.message;
+    lq_queue_event ev = lq_queue_merge_outcome(rc == LQ_ETRANSIENT ? 0 : r.http, r.merged);
+    switch (ev) {
+    case LQ_QEV_MERGED:
+        landed(w, rec, r.sha);
+        return 1;
+    case LQ_QEV_HEAD_MOVED: {
         lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
         rec->dirty = 1;
         lq_wctx_persist(w, rec);
-        char summary[300];
+        char summary[400];
         snprintf(summary, sizeof summary, "head moved before the merge (409: %s); "
-                 "re-evaluating the new head", ghmsg ? ghmsg : "");
+                 "re-evaluating the new head", ghmsg);
         char *reasons[] = {summary};
         lq_wctx_audit(w, rec, "head-moved", summary, reasons, 1, NULL);
-    } else if (rc == LQ_OK && r.status == 405) {
-        merge_refused(w, rec, r.status, ghmsg);
-    } else if (rc == LQ_ETRANSIENT || (rc == LQ_OK && (r.status >= 500 || r.status == 200))) {
+        return 0;
+    }
+    case LQ_QEV_REFUSED:
+        merge_refused(w, rec, r.http, ghmsg);
+        return 0;
+    case LQ_QEV_MERGE_UNKNOWN:
         /* Unknown outcome: stay MERGING; the next attempt re-reads the pull request first. */
         lq_queue_transition(&rec->state, LQ_QEV_MERGE_UNKNOWN, &err);
         lq_wctx_persist(w, rec);
-        LQ_WARN("landing", "msg=\"merge outcome unknown; will re-read before retrying\" repo=%s pr=%d "
-             "status=%ld attempt=%d", rec->repo, rec->number, r.status, rec->merge_attempts);
+        LQ_WARN("landing", "msg=\"merge outcome unknown; will re-read before retrying\" repo=%s "
+                "pr=%d status=%ld attempt=%d", rec->repo, rec->number, r.http,
+                rec->merge_attempts);
         w->retry_after_ms = lq_store_now_ms() + 1000L * rec->merge_attempts;
-    } else if (rc == LQ_OK) {
+        return 0;
+    default: {
         lq_queue_transition(&rec->state, LQ_QEV_MERGE_FAILED, &err);
         lq_wctx_persist(w, rec);
-        char summary[300];
-        snprintf(summary, sizeof summary, "GitHub did not merge (%ld): %s", r.status,
-                 ghmsg ? ghmsg : "no reason given");
+        char summary[400];
+        snprintf(summary, sizeof summary, "GitHub did not merge (%ld): %s", r.http,
+                 *ghmsg ? ghmsg : "no reason given");
         char *reasons[] = {summary};
         lq_wctx_audit(w, rec, "blocked", summary, reasons, 1, NULL);
         lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+        return 0;
     }
-    lq_gh_response_dispose(&r);
-    return result;
+    }
 }
 
 int lq_landing_round(lq_worker *w)

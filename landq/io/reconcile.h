@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "github.h"
+#include "gh.h"
 #include "store.h"
 
 typedef struct lq_reconcile_stats {
@@ -28,13 +28,9 @@ typedef struct lq_reconcile_stats {
 
 /* One sweep over repos[0..n). Stops at the first repository that cannot be listed (LQ_ERROR or
  * LQ_ETRANSIENT, message names it); the others are still swept. *stats may be NULL. */
-int lq_reconcile_sweep(lq_github *gh, lq_store *st, const char *const *repos, size_t n,
+int lq_reconcile_sweep(const lq_gh *gh, lq_store *st, const char *const *repos, size_t n,
                        const char *label, int64_t now_ms, lq_reconcile_stats *stats,
                        lq_error *err);
 
-/* The most recent `labeled` event of label on repo#number (issue events API, all pages): who
- * applied it (login[cap], "" when none) and when (*at_ms, 0 when none or unparsable). */
-int lq_reconcile_label_event(lq_github *gh, const char *repo, int number, const char *label,
-                             char *login, size_t cap, int64_t *at_ms, lq_error *err);
 
 #endif

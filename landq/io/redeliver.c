@@ -1,13 +1,11 @@
 /* redeliver.c -- redeliver failed webhook deliveries (see redeliver.h). */
 #include "redeliver.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "isotime.h"
 
 int lq_redeliver_parse(const char *spec, char *repo, size_t cap, long long *hook_id)
 {
@@ -29,19 +27,16 @@ int lq_redeliver_parse(const char *spec, char *repo, size_t cap, long long *hook
     return 0;
 }
 
-static int64_t parse_iso(const char *s)
+/* Whether guid is in set[0..n). */
+static int seen_in(char (*set)[128], size_t n, const char *guid)
 {
-    int64_t ms;
-    return lq_isotime_parse(s, &ms) == LQ_OK ? ms / 1000 : -1;
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(set[i], guid))
+            return 1;
+    return 0;
 }
 
-static int ok_status(const json_t *d)
-{
-    json_int_t code = json_integer_value(json_object_get(d, "status_code"));
-    return code >= 200 && code < 300;
-}
-
-int lq_redeliver_failed(lq_github *gh, const char *spec, int64_t since, size_t max,
+int lq_redeliver_failed(const lq_gh *gh, const char *spec, int64_t since, size_t max,
                         lq_redeliver_stats *stats, lq_error *err)
 {
     lq_redeliver_stats local;
@@ -55,58 +50,47 @@ int lq_redeliver_failed(lq_github *gh, const char *spec, int64_t since, size_t m
                             spec ? spec : "");
     if (!max)
         max = 500;
-    char path[512];
-    snprintf(path, sizeof path, "/repos/%s/hooks/%lld/deliveries?per_page=100", repo, hook);
-    json_t *all = NULL;
+    lq_gh_deliveries all;
     /* Newest first; 3 days of deliveries are kept by GitHub. */
-    int rc = lq_github_get_all(gh, &all, path, NULL, 5000, err);
+    int rc = lq_gh_deliveries_list(gh, &all, repo, hook, 5000, err);
     if (rc)
         return rc;
-    json_t *good = json_object(), *asked = json_object();
+    char(*good)[128] = calloc(all.count + 1, sizeof(*good));
+    char(*asked)[128] = calloc(all.count + 1, sizeof(*asked));
+    size_t ngood = 0, nasked = 0;
     if (!good || !asked) {
-        json_decref(all);
-        json_decref(good);
-        json_decref(asked);
+        lq_gh_deliveries_dispose(&all);
+        free(good);
+        free(asked);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
-    size_t i;
-    json_t *d;
-    json_array_foreach(all, i, d)
-    {
-        const char *guid = json_string_value(json_object_get(d, "guid"));
-        if (guid && ok_status(d))
-            json_object_set_new(good, guid, json_true());
+    for (size_t i = 0; i < all.count; i++) {
+        const lq_gh_delivery *d = &all.items[i];
+        if (d->guid[0] && d->status_code >= 200 && d->status_code < 300 &&
+            !seen_in(good, ngood, d->guid))
+            snprintf(good[ngood++], sizeof good[0], "%s", d->guid);
     }
-    json_array_foreach(all, i, d)
-    {
-        const char *guid = json_string_value(json_object_get(d, "guid"));
-        int64_t at = parse_iso(json_string_value(json_object_get(d, "delivered_at")));
-        if (!guid || (at >= 0 && at < since))
+    for (size_t i = 0; i < all.count; i++) {
+        const lq_gh_delivery *d = &all.items[i];
+        int64_t at = d->delivered_ms ? d->delivered_ms / 1000 : -1;
+        if (!d->guid[0] || (at >= 0 && at < since))
             continue;
         stats->seen++;
-        if (json_object_get(good, guid) || json_object_get(asked, guid))
+        if (seen_in(good, ngood, d->guid) || seen_in(asked, nasked, d->guid))
             continue;
         stats->failed++;
-        json_object_set_new(asked, guid, json_true());
+        snprintf(asked[nasked++], sizeof asked[0], "%s", d->guid);
         if (stats->redelivered >= max)
             continue;
-        json_int_t id = json_integer_value(json_object_get(d, "id"));
-        snprintf(path, sizeof path, "/repos/%s/hooks/%lld/deliveries/%lld/attempts", repo, hook,
-                 (long long)id);
-        lq_gh_response r;
         lq_error e2 = {0};
-        int prc = lq_github_request(gh, &r, "POST", path, NULL, &e2);
-        if (!prc && r.status / 100 == 2) {
+        int prc = lq_gh_redeliver(gh, repo, hook, d->id, &e2);
+        if (!prc)
             stats->redelivered++;
-        } else if (!rc && prc) {
+        else if (!rc)
             rc = lq_error_set(err, prc, "%s", e2.msg);
-        } else if (!rc) {
-            rc = lq_error_set(err, LQ_ERROR, "POST %s: GitHub answered %ld", path, r.status);
-        }
-        lq_gh_response_dispose(&r);
     }
-    json_decref(all);
-    json_decref(good);
-    json_decref(asked);
+    lq_gh_deliveries_dispose(&all);
+    free(good);
+    free(asked);
     return rc;
 }

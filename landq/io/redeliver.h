@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "error.h"
-#include "github.h"
+#include "gh.h"
 
 typedef struct lq_redeliver_stats {
     size_t seen;        /* deliveries listed (since `since`) */
@@ -26,7 +26,7 @@ typedef struct lq_redeliver_stats {
  * redeliveries to ask for (0 = 500). LQ_EINVAL for a malformed spec; LQ_ERROR / LQ_ETRANSIENT
  * naming the request when GitHub refused or did not answer (404/403: no such hook or no
  * admin access). */
-int lq_redeliver_failed(lq_github *gh, const char *spec, int64_t since, size_t max,
+int lq_redeliver_failed(const lq_gh *gh, const char *spec, int64_t since, size_t max,
                         lq_redeliver_stats *stats, lq_error *err);
 
 /* Parses "OWNER/NAME:ID" (for settings validation). 0 or -1. repo gets OWNER/NAME. */

@@ -1,13 +1,13 @@
 /* worker.c -- the landing worker thread: inbox -> records -> evaluate -> land. */
 #include "worker.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "event.h"
 #include "evaluate.h"
 #include "landing.h"
 #include "metrics.h"
@@ -18,16 +18,6 @@
 #include "worker_ctx.h"
 
 #define DRAIN_BATCH 200 /* deliveries per round before looking at the queue */
-
-static const char *jstr(const json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static const char *jpath(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
 
 static void gh_log(void *ctx, const char *method, const char *url, long status, long ms,
                    const char *note)
@@ -63,30 +53,29 @@ static int record_for(lq_worker *w, const char *repo, int number, lq_pr_record *
     return rc;
 }
 
-static int touch_pr(lq_worker *w, const char *repo, const json_t *payload, const json_t *pr,
-                    int number, const lq_delivery *d, int labeled_now)
+/* A pull request event or review: the record is marked for a fresh look (created when the
+ * label arrives or is on the pull request). The payload only says which pull request; the
+ * decision re-reads everything. */
+static int touch_pr(lq_worker *w, const lq_event *e, const lq_delivery *d, int labeled_now)
 {
-    int in_payload = lq_facts_has_label(w->label, json_object_get(pr, "labels"));
+    int in_payload = lq_event_has_label(e, w->label);
     lq_pr_record rec;
     int found = 0;
-    int rc = record_for(w, repo, number, &rec, labeled_now || in_payload, &found);
+    int rc = record_for(w, e->repo, e->number, &rec, labeled_now || in_payload, &found);
     if (rc == LQ_ENOTFOUND)
         return LQ_OK; /* not ours */
     if (rc)
         return rc;
     if (labeled_now && rec.state != LQ_PR_MERGING) {
-        const char *sender = jpath(payload, "sender", "login");
-        snprintf(rec.labeler, sizeof rec.labeler, "%s", sender ? sender : "");
+        snprintf(rec.labeler, sizeof rec.labeler, "%s", e->sender);
         rec.labeled_at_ms = d->received_ms;
     } else if (!found) {
         rec.labeled_at_ms = d->received_ms; /* best guess; labeler from the events API */
     }
-    const char *sha = jpath(json_object_get(pr, "head") ? pr : NULL, "head", "sha");
-    if (sha && rec.state != LQ_PR_MERGING)
-        snprintf(rec.head_sha, sizeof rec.head_sha, "%s", sha);
-    const char *base = jpath(pr, "base", "ref");
-    if (base && !rec.base[0])
-        snprintf(rec.base, sizeof rec.base, "%s", base);
+    if (e->head_sha[0] && rec.state != LQ_PR_MERGING)
+        snprintf(rec.head_sha, sizeof rec.head_sha, "%.63s", e->head_sha);
+    if (e->base_ref[0] && !rec.base[0])
+        snprintf(rec.base, sizeof rec.base, "%s", e->base_ref);
     rec.dirty = 1;
     rc = lq_wctx_persist(w, &rec);
     lq_pr_record_dispose(&rec);
@@ -112,68 +101,35 @@ static int mark_number(lq_worker *w, const char *repo, int number)
 
 static int handle_delivery(lq_worker *w, const lq_delivery *d)
 {
-    json_t *p = json_loadb(d->body, d->len, 0, NULL);
-    if (!json_is_object(p)) {
-        json_decref(p);
+    lq_event e;
+    lq_error err = {0};
+    if (lq_event_parse(&e, d->event, d->body, d->len, &err)) {
+        if (err.code == LQ_ENOMEM)
+            return LQ_ENOMEM; /* kept: retried next round */
         LQ_WARN("worker", "msg=\"delivery is not a JSON object; skipped\" delivery=%s", d->id);
         return LQ_OK;
     }
-    const char *repo = jpath(p, "repository", "full_name");
+    int served = lq_facts_repo_served(&w->facts, e.repo);
     int rc = LQ_OK;
-    if (!lq_facts_repo_served(&w->facts, repo))
-        goto out;
-    const char *ev = d->event;
-    const char *action = jstr(p, "action");
-    if (!strcmp(ev, "pull_request")) {
-        json_t *pr = json_object_get(p, "pull_request");
-        int number = (int)json_integer_value(json_object_get(p, "number"));
-        if (!number)
-            number = (int)json_integer_value(json_object_get(pr, "number"));
-        int labeled_now = action && !strcmp(action, "labeled") &&
-                          jpath(p, "label", "name") &&
-                          !strcasecmp(jpath(p, "label", "name"), w->label);
-        if (number > 0)
-            rc = touch_pr(w, repo, p, pr, number, d, labeled_now);
-    } else if (!strcmp(ev, "pull_request_review")) {
-        json_t *pr = json_object_get(p, "pull_request");
-        int number = (int)json_integer_value(json_object_get(pr, "number"));
-        if (number > 0)
-            rc = touch_pr(w, repo, p, pr, number, d, 0);
-    } else if (!strcmp(ev, "status")) {
-        const char *sha = jstr(p, "sha");
-        if (sha && strcmp(jstr(p, "context") ? jstr(p, "context") : "", w->context))
-            rc = lq_store_mark_sha_dirty(w->store, repo, sha, NULL, NULL);
-    } else if (!strcmp(ev, "check_run") || !strcmp(ev, "check_suite")) {
-        json_t *obj = json_object_get(p, ev);
-        const char *sha = jstr(obj, "head_sha");
-        if (sha)
-            rc = lq_store_mark_sha_dirty(w->store, repo, sha, NULL, NULL);
-        size_t i;
-        json_t *x;
-        json_array_foreach(json_object_get(obj, "pull_requests"), i, x)
-        {
-            int number = (int)json_integer_value(json_object_get(x, "number"));
-            if (!rc && number > 0)
-                rc = mark_number(w, repo, number);
-        }
+    if (served && e.kind == LQ_EVENT_PULL_REQUEST && e.number > 0) {
+        int labeled_now = !strcmp(e.action, "labeled") && !strcasecmp(e.label, w->label);
+        rc = touch_pr(w, &e, d, labeled_now);
+    } else if (served && e.kind == LQ_EVENT_REVIEW && e.number > 0) {
+        rc = touch_pr(w, &e, d, 0);
+    } else if (served && e.kind == LQ_EVENT_STATUS && e.head_sha[0] &&
+               strcmp(e.context, w->context)) {
+        rc = lq_store_mark_sha_dirty(w->store, e.repo, e.head_sha, NULL, NULL);
+    } else if (served && e.kind == LQ_EVENT_CHECK) {
+        if (e.head_sha[0])
+            rc = lq_store_mark_sha_dirty(w->store, e.repo, e.head_sha, NULL, NULL);
+        for (size_t i = 0; !rc && i < e.pull_count; i++)
+            rc = mark_number(w, e.repo, e.pulls[i]);
     }
-out:
-    {
-        /* One line per delivery: which pull request (or commit) it was about. */
-        const json_t *pr = json_object_get(p, "pull_request");
-        json_int_t num = json_integer_value(json_object_get(p, "number"));
-        if (!num)
-            num = json_integer_value(json_object_get(pr, "number"));
-        const char *sha = jpath(pr, "head", "sha");
-        if (!sha)
-            sha = jstr(p, "sha");
-        if (!sha && json_is_object(json_object_get(p, d->event)))
-            sha = jstr(json_object_get(p, d->event), "head_sha");
-        LQ_INFO("worker", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%lld sha=%.12s%s",
-             d->id, d->event, jstr(p, "action") ? jstr(p, "action") : "-", repo ? repo : "-",
-             (long long)num, sha ? sha : "-", lq_facts_repo_served(&w->facts, repo) ? "" : " ignored=not-served");
-    }
-    json_decref(p);
+    /* One line per delivery: which pull request (or commit) it was about. */
+    LQ_INFO("worker", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%d sha=%.12s%s",
+            d->id, d->event, e.action[0] ? e.action : "-", e.repo[0] ? e.repo : "-", e.number,
+            e.head_sha[0] ? e.head_sha : "-", served ? "" : " ignored=not-served");
+    lq_event_dispose(&e);
     return rc;
 }
 
@@ -257,7 +213,7 @@ static void reconcile(lq_worker *w)
     w->next_reconcile_ms = now + 1000LL * w->cfg.reconcile_interval_s;
     lq_reconcile_stats st;
     lq_error err = {0};
-    int rc = lq_reconcile_sweep(w->gh, w->store, (const char *const *)w->repos,
+    int rc = lq_reconcile_sweep(&w->gh, w->store, (const char *const *)w->repos,
                                 w->cfg.repo_count, w->label, now, &st, &err);
     if (rc)
         LQ_WARN("worker", "msg=\"reconcile sweep failed; next one as scheduled\" error=\"%s\"",
@@ -277,7 +233,7 @@ static void redeliver(lq_worker *w)
     for (size_t i = 0; w->redeliver && w->redeliver[i] && !lq_wctx_stopping(w); i++) {
         lq_redeliver_stats rs;
         lq_error re = {0};
-        int rrc = lq_redeliver_failed(w->gh, w->redeliver[i],
+        int rrc = lq_redeliver_failed(&w->gh, w->redeliver[i],
                                       lq_store_now_ms() / 1000 - 3 * 86400, 0, &rs, &re);
         if (rrc)
             LQ_WARN("worker", "msg=\"redelivery of failed webhook deliveries\" hook=%s seen=%zu "
@@ -312,48 +268,65 @@ static void export_gauges(lq_worker *w)
         lq_store_list_free(recs, n);
     }
     lq_gh_rate r;
-    lq_github_rate(w->gh, &r);
+    lq_gh_rate_get(&w->gh, &r);
     if (r.remaining >= 0)
         lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit_remaining", NULL,
                        (double)r.remaining);
     if (r.limit >= 0)
         lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit", NULL, (double)r.limit);
 }
+/* Resume: look at every queued pull request again (webhooks may have been missed while landq
+ * was down); merges in flight are resolved by the landing round re-reading them first. */
+static void resume(lq_worker *w)
+{
+    lq_pr_record *recs = NULL;
+    size_t n = 0;
+    lq_error err = {0};
+    if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) != LQ_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (recs[i].state == LQ_PR_MERGING) {
+            if (!recs[i].merge_attempts)
+                recs[i].merge_attempts = 1; /* outcome unknown: re-read before merging */
+        } else {
+            recs[i].dirty = 1;
+        }
+        lq_wctx_persist(w, &recs[i]);
+    }
+    lq_store_list_free(recs, n);
+}
+
+int lq_worker_step(lq_worker *w, int *failed)
+{
+    int work = drain(w);
+    if (failed)
+        *failed = 0;
+    if (lq_wctx_stopping(w))
+        return work;
+    redeliver(w);
+    reconcile(w);
+    export_gauges(w);
+    int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
+    if (ev < 0) {
+        w->retry_after_ms = lq_store_now_ms() + 2000;
+        if (failed)
+            *failed = 1;
+    }
+    if (!lq_wctx_stopping(w) && lq_store_now_ms() >= w->retry_after_ms)
+        work += lq_landing_round(w);
+    return work;
+}
+
 static void *run(void *arg)
 {
     lq_worker *w = arg;
     LQ_INFO("worker", "msg=\"worker started\" repos=%zu label=%s", w->cfg.repo_count, w->label);
-    /* Resume: look at every queued pull request again (webhooks may have been missed while
-     * landq was down); merges in flight are resolved by land_all() re-reading them first. */
-    lq_pr_record *recs = NULL;
-    size_t n = 0;
-    lq_error err = {0};
-    if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) == LQ_OK) {
-        for (size_t i = 0; i < n; i++) {
-            if (recs[i].state == LQ_PR_MERGING) {
-                if (!recs[i].merge_attempts)
-                    recs[i].merge_attempts = 1; /* outcome unknown: re-read before merging */
-            } else {
-                recs[i].dirty = 1;
-            }
-            lq_wctx_persist(w, &recs[i]);
-        }
-        lq_store_list_free(recs, n);
-    }
+    resume(w);
     while (!lq_wctx_stopping(w)) {
-        int work = drain(w);
-        if (lq_wctx_stopping(w))
-            break;
-        redeliver(w);
-        reconcile(w);
-        export_gauges(w);
-        int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
-        if (ev < 0)
-            w->retry_after_ms = lq_store_now_ms() + 2000;
-        if (!lq_wctx_stopping(w) && lq_store_now_ms() >= w->retry_after_ms)
-            work += lq_landing_round(w);
+        int failed = 0;
+        int work = lq_worker_step(w, &failed);
         if (!work && !lq_wctx_stopping(w))
-            lq_inbox_wait(w->inbox, ev < 0 ? 2000 : 1000);
+            lq_inbox_wait(w->inbox, failed ? 2000 : 1000);
     }
     LQ_INFO("worker", "msg=\"worker stopped\"");
     return NULL;
@@ -383,7 +356,7 @@ static void free_list(char **l)
 
 static void worker_free(lq_worker *w)
 {
-    lq_github_free(w->gh);
+    lq_github_free(w->client);
     lq_store_close(w->store);
     lq_facts_cache_free(w->cache);
     free_list(w->repos);
@@ -402,7 +375,32 @@ static void worker_free(lq_worker *w)
     free(w);
 }
 
-int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
+static void describe_metrics(lq_metrics *m)
+{
+    static const double to_land[] = {10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400};
+    lq_metrics_describe(m, "landq_landings_total", LQ_METRIC_COUNTER,
+                        "Pull requests landed by landq.", NULL, 0);
+    lq_metrics_describe(m, "landq_refusals_total", LQ_METRIC_COUNTER, "Pull requests "
+                        "refused (eject, blocked, refused by GitHub, conflict), by reason.",
+                        NULL, 0);
+    lq_metrics_describe(m, "landq_decisions_total", LQ_METRIC_COUNTER,
+                        "Decisions recorded in the audit log, by action.", NULL, 0);
+    lq_metrics_describe(m, "landq_label_to_landing_seconds", LQ_METRIC_HISTOGRAM,
+                        "Time from the land label to the landing.", to_land,
+                        sizeof to_land / sizeof to_land[0]);
+    lq_metrics_describe(m, "landq_queue_depth", LQ_METRIC_GAUGE,
+                        "Queued pull requests (armed, ready, merging, blocked) per branch.",
+                        NULL, 0);
+    /* requests, 304s and retries are described and counted by the GitHub client */
+    lq_metrics_describe(m, "landq_github_rate_limit_remaining", LQ_METRIC_GAUGE,
+                        "x-ratelimit-remaining of the last GitHub answer.", NULL, 0);
+    lq_metrics_describe(m, "landq_github_rate_limit", LQ_METRIC_GAUGE,
+                        "x-ratelimit-limit of the last GitHub answer.", NULL, 0);
+}
+
+/* Everything but the thread. gh NULL: the REST layer on a client of its own. */
+static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh *gh,
+                      lq_error *err)
 {
     *out = NULL;
     lq_worker *w = calloc(1, sizeof(*w));
@@ -414,14 +412,16 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->required = dup_list(cfg->required_checks, cfg->required_check_count);
     w->redeliver = dup_list(cfg->redeliver_hooks, cfg->redeliver_hook_count);
     w->db_path = lq_strdup(cfg->db_path);
-    w->api_url = lq_strdup(cfg->api_url);
+    w->api_url = lq_strdup(cfg->api_url ? cfg->api_url : "");
     w->token = lq_strdup(cfg->token ? cfg->token : "");
     w->label = lq_strdup(cfg->label ? cfg->label : "land");
     w->context = lq_strdup(cfg->status_context ? cfg->status_context : "landq");
     atomic_init(&w->stop, 0);
     atomic_init(&w->listening, 0);
-    w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
-    w->mirror_opened_ms = calloc(cfg->repo_count + 1, sizeof(*w->mirror_opened_ms));
+    if (!gh) { /* conflict analysis needs a git remote: only against a real GitHub */
+        w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
+        w->mirror_opened_ms = calloc(cfg->repo_count + 1, sizeof(*w->mirror_opened_ms));
+    }
     if (cfg->mirror_dir && *cfg->mirror_dir) {
         w->mirror_dir = lq_strdup(cfg->mirror_dir);
     } else if (w->db_path) { /* default: beside the database */
@@ -432,54 +432,48 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
                      slash ? (slash == w->db_path ? "/" : w->db_path) : ".");
     }
     if (!w->repos || !w->required || !w->redeliver || !w->db_path || !w->api_url || !w->token ||
-        !w->label ||
-        !w->context || !w->mirrors || !w->mirror_opened_ms || !w->mirror_dir) {
+        !w->label || !w->context || (!gh && (!w->mirrors || !w->mirror_opened_ms)) ||
+        !w->mirror_dir) {
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
     /* writes ride the inbox's group commit: a webhook burst must not starve landing */
     int rc = lq_store_open(&w->store, w->db_path, w->inbox, err);
+    if (!rc && gh) {
+        w->gh = *gh;
+    } else if (!rc) {
+        lq_github_config gc = {
+            .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
+            .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
+            .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx, .metrics = cfg->metrics};
+        rc = lq_github_new(&w->client, &gc, err);
+        if (!rc)
+            lq_gh_rest_init(&w->gh, w->client);
+    }
+    if (!rc)
+        rc = lq_facts_cache_new(&w->cache, err);
     if (rc) {
         worker_free(w);
         return rc;
     }
-    lq_github_config gc = {
-        .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
-        .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
-        .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx, .metrics = cfg->metrics};
-    if ((rc = lq_github_new(&w->gh, &gc, err)) || (rc = lq_facts_cache_new(&w->cache, err))) {
-        worker_free(w);
-        return rc;
-    }
-    w->facts = (lq_facts_src){.gh = w->gh, .cache = w->cache,
+    w->facts = (lq_facts_src){.gh = &w->gh, .cache = w->cache,
                               .repos = (const char *const *)w->repos,
                               .repo_count = cfg->repo_count, .label = w->label,
                               .context = w->context,
                               .required = (const char *const *)w->required,
                               .required_count = cfg->required_check_count};
-    if (cfg->metrics) {
-        static const double to_land[] = {10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600,
-                                         86400};
-        lq_metrics *m = cfg->metrics;
-        lq_metrics_describe(m, "landq_landings_total", LQ_METRIC_COUNTER,
-                            "Pull requests landed by landq.", NULL, 0);
-        lq_metrics_describe(m, "landq_refusals_total", LQ_METRIC_COUNTER, "Pull requests "
-                            "refused (eject, blocked, refused by GitHub, conflict), by reason.",
-                            NULL, 0);
-        lq_metrics_describe(m, "landq_decisions_total", LQ_METRIC_COUNTER,
-                            "Decisions recorded in the audit log, by action.", NULL, 0);
-        lq_metrics_describe(m, "landq_label_to_landing_seconds", LQ_METRIC_HISTOGRAM,
-                            "Time from the land label to the landing.", to_land,
-                            sizeof to_land / sizeof to_land[0]);
-        lq_metrics_describe(m, "landq_queue_depth", LQ_METRIC_GAUGE,
-                            "Queued pull requests (armed, ready, merging, blocked) per branch.",
-                            NULL, 0);
-        /* requests, 304s and retries are described and counted by the GitHub client */
-        lq_metrics_describe(m, "landq_github_rate_limit_remaining", LQ_METRIC_GAUGE,
-                            "x-ratelimit-remaining of the last GitHub answer.", NULL, 0);
-        lq_metrics_describe(m, "landq_github_rate_limit", LQ_METRIC_GAUGE,
-                            "x-ratelimit-limit of the last GitHub answer.", NULL, 0);
-    }
+    if (cfg->metrics)
+        describe_metrics(cfg->metrics);
+    *out = w;
+    return LQ_OK;
+}
+
+int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
+{
+    lq_worker *w = NULL;
+    int rc = worker_new(&w, cfg, NULL, err);
+    if (rc)
+        return rc;
     if (pthread_create(&w->thread, NULL, run, w)) {
         worker_free(w);
         return lq_error_set(err, LQ_ERROR, "cannot start the worker thread");
@@ -487,6 +481,15 @@ int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err)
     w->started = 1;
     *out = w;
     return LQ_OK;
+}
+
+int lq_worker_open(lq_worker **out, const lq_worker_config *cfg, const lq_gh *gh,
+                   lq_error *err)
+{
+    int rc = worker_new(out, cfg, gh, err);
+    if (!rc)
+        resume(*out);
+    return rc;
 }
 
 void lq_worker_listening(lq_worker *w)
@@ -507,4 +510,3 @@ void lq_worker_stop(lq_worker *w)
         pthread_join(w->thread, NULL);
     worker_free(w);
 }
-

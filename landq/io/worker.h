@@ -53,6 +53,18 @@ typedef struct lq_worker_config {
 int lq_worker_start(lq_worker **out, const lq_worker_config *cfg, lq_error *err);
 /* Tells the worker the webhook listener is up (start-up redelivery waits for it). NULL-safe. */
 void lq_worker_listening(lq_worker *w);
+/* In-process use (tests, tools): the worker without its thread, talking to GitHub through gh
+ * (borrowed; io/gh.h: e.g. tests/helpers/fake_github.c) instead of a REST client of its own;
+ * no git mirror (no conflict reports). Queued records are resumed as at start-up. Drive it
+ * with lq_worker_step(); free it with lq_worker_stop(). */
+struct lq_gh;
+int lq_worker_open(lq_worker **out, const lq_worker_config *cfg, const struct lq_gh *gh,
+                   lq_error *err);
+/* One round of the worker: apply pending deliveries, evaluate what is dirty, land what is
+ * ready. Returns how much was done (0: nothing to do); *failed (may be NULL) is set when a
+ * round of evaluation failed (the next is delayed 2 s, as the thread does). */
+int lq_worker_step(lq_worker *w, int *failed);
+
 /* Asks the thread to stop after the step in progress (a merge request already sent is
  * resolved first), joins it and frees everything. NULL-safe. */
 void lq_worker_stop(lq_worker *w);

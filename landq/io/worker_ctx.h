@@ -23,6 +23,7 @@
 
 #include "error.h"
 #include "facts.h"
+#include "gh.h"
 #include "github.h"
 #include "inbox.h"
 #include "log.h"
@@ -39,7 +40,8 @@ struct lq_worker {
     char *db_path, *api_url, *token, *label, *context;
     lq_inbox *inbox;  /* borrowed */
     lq_store *store;
-    lq_github *gh;
+    lq_github *client;  /* the REST client (ETag cache, rate limits) */
+    lq_gh gh;           /* the typed layer every piece calls (REST over client, or a fake) */
     lq_facts_cache *cache;
     lq_facts_src facts; /* points at the fields above */
     pthread_t thread;
