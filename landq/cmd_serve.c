@@ -24,6 +24,7 @@
 #include "intake.h"
 #include "metrics.h"
 #include "log.h"
+#include "ops.h"
 #include "worker.h"
 
 #define SECRET_MAX 65536
@@ -45,6 +46,16 @@ static void serve_usage(FILE *out)
             "  --required-check NAME  only these checks must pass (repeatable; default all)\n"
             "  --status-context NAME  commit status context landq writes (default landq)\n"
             "  --port-file PATH       write the bound port to PATH once listening\n"
+            "  --ops-listen ADDR:PORT ops listener: GET /metrics, GET /healthz with details\n"
+            "                         (default 127.0.0.1:9090; port 0 = any; keep it private)\n"
+            "  --ops-port-file PATH   write the ops listener's bound port to PATH\n"
+            "  --header-timeout SECONDS\n"
+            "                         close webhook connections whose request headers are not\n"
+            "                         complete after this long (default 10)\n"
+            "  --per-source-connections N\n"
+            "                         webhook connections one address may hold (default 64;\n"
+            "                         trusted proxies are exempt, their clients counted by\n"
+            "                         X-Forwarded-For)\n"
             "  --mirror-dir DIR       bare git mirrors for conflict reports (default: the\n"
             "                         database's directory/mirrors)\n"
             "  --webhook-allowlist meta|off\n"
@@ -52,7 +63,8 @@ static void serve_usage(FILE *out)
             "                         ranges of GET /meta, refused with 403 otherwise, and all\n"
             "                         refused until a list was loaded; off: any address\n"
             "  --meta-refresh SECONDS refresh the ranges this often (default 3600)\n"
-            "  --trusted-proxy CIDR   believe X-Forwarded-For from these proxies (repeatable)\n"
+            "  --trusted-proxy CIDR   believe X-Forwarded-For from these proxies (repeatable);\n"
+            "                         every X-Forwarded-For line counts, right-most first\n"
             "  --reconcile-interval SECONDS\n"
             "                         list labeled open pull requests at start-up and this\n"
             "                         often, to catch lost webhooks (default 300; 0 = never)\n"
@@ -64,7 +76,8 @@ static void serve_usage(FILE *out)
             "  --app-installation-id ID\n"
             "                         its installation on the served repositories\n"
             "  --verbose              log every GitHub API request\n"
-            "  -h, --help             show this help\n\n"
+            "  -h, --help             show this help\n\n");
+    fprintf(out, /* two parts: ISO C guarantees string literals of 4095 bytes only */
             "Environment:\n"
             "  LANDQ_GITHUB_TOKEN       GitHub token (or LANDQ_GITHUB_TOKEN_FILE, or the\n"
             "                           config key github_token_file)\n"
@@ -75,7 +88,11 @@ static void serve_usage(FILE *out)
             "  LANDQ_WEBHOOK_ALLOWLIST, LANDQ_META_REFRESH, LANDQ_TRUSTED_PROXIES (comma-separated),\n"
             "  LANDQ_RECONCILE_INTERVAL, LANDQ_APP_ID, LANDQ_APP_PRIVATE_KEY_FILE,\n"
             "  LANDQ_APP_INSTALLATION_ID (GitHub App authentication: no token needed),\n"
-            "  LANDQ_REDELIVER_HOOKS (comma-separated)\n\n"
+            "  LANDQ_REDELIVER_HOOKS (comma-separated), LANDQ_OPS_LISTEN, LANDQ_OPS_PORT_FILE,\n"
+            "  LANDQ_HEADER_TIMEOUT, LANDQ_PER_SOURCE_CONNECTIONS\n\n"
+            "The webhook listener serves POST /webhook and a bare GET /healthz (ok / not ok);\n"
+            "with webhook_allowlist = meta, a connection from an address that is neither in\n"
+            "GitHub's webhook ranges nor a trusted proxy is closed before anything is read.\n\n"
             "Exit status: 0 after a clean shutdown (SIGTERM/SIGINT), 2 for a bad setting\n"
             "(including a database that cannot be opened or an address that cannot be bound),\n"
             "1 for other failures.\n"
@@ -199,9 +216,22 @@ struct serve_health {
     lq_metrics *metrics;     /* the worker's series (io/metrics.h) */
 };
 
-static int allow_cb(void *ctx, const struct sockaddr *addr, const char *xff)
+static int allow_cb(void *ctx, const lq_ip *addr)
 {
-    return lq_allowlist_check(ctx, addr, xff);
+    return lq_allowlist_allows(ctx, addr);
+}
+
+/* The webhook port's bare /healthz (for load balancers): the same verdict as the ops
+ * listener's /healthz, without the details. */
+static int healthy_cb(void *ctx)
+{
+    struct serve_health *h = ctx;
+    lq_allowlist_status as = {0};
+    if (h->allowlist)
+        lq_allowlist_status_get(h->allowlist, &as);
+    int64_t pending = -1;
+    lq_error err;
+    return lq_inbox_pending(h->inbox, &pending, &err) == LQ_OK && (!h->allowlist || as.loaded);
 }
 
 /* GET /healthz: liveness and readiness in one: 200 when the store is writable and the webhook
@@ -302,6 +332,24 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
     return out;
 }
 
+/* The ops listener's routes (io/ops.h). */
+static void ops_page(void *ctx, const lq_ops_request *req, lq_ops_response *resp)
+{
+    int status = 500;
+    const char *ctype = "text/plain";
+    char *body = serve_page(ctx, req->path, &status, &ctype);
+    if (!body) {
+        lq_ops_reply_text(resp, 500, NULL, "out of memory\n");
+        return;
+    }
+    lq_ops_reply(resp, status, ctype, body, strlen(body));
+}
+
+/* The webhook events the worker acts on (io/worker.c, handle_delivery); the GitHub App is
+ * subscribed to exactly these (docs/deploy.md). ping is answered by the intake itself. */
+static const char served_events[] = "pull_request pull_request_review status check_run "
+                                     "check_suite";
+
 static void appauth_log(void *ctx, const char *line)
 {
     (void)ctx;
@@ -342,6 +390,8 @@ int lq_cmd_serve(int argc, char **argv)
     lq_worker *worker = NULL;
     lq_intake *intake = NULL;
     lq_appauth *appauth = NULL;
+    lq_ops *ops = NULL;
+    lq_cidr_list proxies = {NULL, 0};
     struct serve_health health = {NULL, NULL, NULL, NULL};
 
     if (config_path) {
@@ -369,7 +419,10 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_RECONCILE_INTERVAL", "reconcile_interval"},
                 {"LANDQ_APP_ID", "app_id"},
                 {"LANDQ_APP_PRIVATE_KEY_FILE", "app_private_key_file"},
-                {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"}};
+                {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"},
+                {"LANDQ_OPS_LISTEN", "ops_listen"}, {"LANDQ_OPS_PORT_FILE", "ops_port_file"},
+                {"LANDQ_HEADER_TIMEOUT", "header_timeout"},
+                {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -395,7 +448,10 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--reconcile-interval", "reconcile_interval"},
                  {"--app-id", "app_id"}, {"--app-key-file", "app_private_key_file"},
                  {"--app-installation-id", "app_installation_id"},
-                 {"--redeliver-hook", "redeliver_hook"}};
+                 {"--redeliver-hook", "redeliver_hook"},
+                 {"--ops-listen", "ops_listen"}, {"--ops-port-file", "ops_port_file"},
+                 {"--header-timeout", "header_timeout"},
+                 {"--per-source-connections", "per_source_connections"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -546,27 +602,25 @@ int lq_cmd_serve(int argc, char **argv)
         goto out;
     }
     health.inbox = inbox;
-    if (!strcmp(cfg.webhook_allowlist.value, "meta")) {
-        lq_cidr_list proxies = {NULL, 0};
-        for (size_t i = 0; i < cfg.trusted_proxies.count; i++) {
-            lq_cidr c;
-            lq_cidr *nv = realloc(proxies.v, (proxies.n + 1) * sizeof(*nv));
-            const char *v = cfg.trusted_proxies.items[i].value;
-            if (!nv || lq_cidr_parse(&c, v, strlen(v), &err)) { /* validated: only ENOMEM */
-                free(nv ? nv : proxies.v);
-                fprintf(stderr, "landq serve: out of memory\n");
-                goto out;
-            }
+    for (size_t i = 0; i < cfg.trusted_proxies.count; i++) {
+        lq_cidr c;
+        lq_cidr *nv = realloc(proxies.v, (proxies.n + 1) * sizeof(*nv));
+        const char *v = cfg.trusted_proxies.items[i].value;
+        if (nv)
             proxies.v = nv;
-            proxies.v[proxies.n++] = c;
+        if (!nv || lq_cidr_parse(&c, v, strlen(v), &err)) { /* validated: only ENOMEM */
+            fprintf(stderr, "landq serve: out of memory\n");
+            goto out;
         }
+        proxies.v[proxies.n++] = c;
+    }
+    if (!strcmp(cfg.webhook_allowlist.value, "meta")) {
         lq_allowlist_config ac = {.api_url = cfg.github_api.value, .token = token,
                                   .db_path = cfg.db.value,
                                   .refresh_s = (unsigned)strtoul(cfg.meta_refresh.value, NULL, 10),
                                   .proxies = &proxies, .log = allowlist_log,
                                   .metrics = health.metrics};
         int arc = lq_allowlist_start(&health.allowlist, &ac, &err);
-        lq_cidr_list_dispose(&proxies);
         if (arc) {
             fprintf(stderr, "landq serve: cannot start the webhook allowlist: %s\n", err.msg);
             goto out;
@@ -575,12 +629,29 @@ int lq_cmd_serve(int argc, char **argv)
         fprintf(stderr, "level=warn mod=allowlist msg=\"webhook_allowlist = off: webhooks are "
                         "accepted from any address (signatures are still verified)\"\n");
     }
+    /* The ops listener first: /healthz and /metrics answer while the intake starts. */
+    lq_ops_config oc = {.listen = cfg.ops_listen.value};
+    if (lq_ops_start(&ops, &oc, &err)) {
+        fprintf(stderr, "landq serve: %s: ops_listen: cannot listen on %s: %s\n",
+                cfg.ops_listen.origin, cfg.ops_listen.value, err.msg);
+        rc = 2;
+        goto out;
+    }
+    if (lq_ops_route(ops, "GET", "/metrics", 0, ops_page, &health, &err) ||
+        lq_ops_route(ops, "GET", "/healthz", 0, ops_page, &health, &err)) {
+        fprintf(stderr, "landq serve: %s\n", err.msg);
+        goto out;
+    }
     lq_intake_config ic = {.listen = cfg.listen.value, .secret = secret,
                            .secret_len = strlen(secret), .inbox = inbox,
                            .log = verbose ? intake_log : NULL,
                            .allow = health.allowlist ? allow_cb : NULL,
-                           .allow_ctx = health.allowlist,
-                           .page = serve_page, .page_ctx = &health};
+                           .allow_ctx = health.allowlist, .trusted_proxies = &proxies,
+                           .header_timeout_s =
+                               (unsigned)strtoul(cfg.header_timeout.value, NULL, 10),
+                           .per_source_connections =
+                               (unsigned)strtoul(cfg.per_source_connections.value, NULL, 10),
+                           .healthy = healthy_cb, .healthy_ctx = &health};
     if (lq_intake_start(&intake, &ic, &err)) {
         fprintf(stderr, "landq serve: %s: listen: cannot listen on %s: %s\n", cfg.listen.origin,
                 cfg.listen.value, err.msg);
@@ -595,7 +666,20 @@ int lq_cmd_serve(int argc, char **argv)
     lq_config_listen_split(cfg.listen.value, host, sizeof host, &unused, NULL);
     printf("landq: listening on %s:%d (POST /webhook), serving %zu repositor%s, label '%s'\n",
            host, port, cfg.repos.count, cfg.repos.count == 1 ? "y" : "ies", cfg.label.value);
+    char ops_host[256];
+    lq_config_listen_split(cfg.ops_listen.value, ops_host, sizeof ops_host, &unused, NULL);
+    printf("landq: ops listener on %s:%d (GET /metrics, GET /healthz)\n", ops_host,
+           lq_ops_port(ops));
     fflush(stdout);
+    fprintf(stderr, "level=info msg=\"acting on webhook events\" events=\"%s\" "
+                    "ignored=\"every other event (answered 202, then skipped)\"\n",
+            served_events);
+    /* The ops port file first: whoever waits for the webhook port file finds both. */
+    if (cfg.ops_port_file.value && write_port_file(cfg.ops_port_file.value, lq_ops_port(ops))) {
+        fprintf(stderr, "landq serve: %s: ops_port_file: cannot write %s: %s\n",
+                cfg.ops_port_file.origin, cfg.ops_port_file.value, strerror(errno));
+        goto out;
+    }
     if (cfg.port_file.value && write_port_file(cfg.port_file.value, port)) {
         fprintf(stderr, "landq serve: %s: port_file: cannot write %s: %s\n",
                 cfg.port_file.origin, cfg.port_file.value, strerror(errno));
@@ -611,6 +695,8 @@ int lq_cmd_serve(int argc, char **argv)
 out:
     /* Stop accepting first; deliveries already acknowledged are on disk in the inbox. */
     lq_intake_stop(intake);
+    lq_ops_stop(ops);
+    lq_cidr_list_dispose(&proxies);
     lq_allowlist_stop(health.allowlist);
     lq_worker_stop(worker);
     lq_metrics_free(health.metrics);

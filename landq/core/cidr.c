@@ -194,15 +194,12 @@ out:
     return rc;
 }
 
-int lq_client_addr(lq_ip *out, const lq_ip *peer, const char *xff, const lq_cidr_list *proxies,
-                   lq_error *err)
+/* Walks one header value from the right (see lq_client_addr_lines). 1: the client was found
+ * (*out set), 0: every entry was trusted (*out = the left-most one), LQ_EINVAL: malformed. */
+static int walk_value(lq_ip *out, const char *xff, const lq_cidr_list *proxies, lq_error *err)
 {
-    *out = *peer;
-    if (!proxies || !proxies->n || !lq_cidr_list_contains(proxies, peer) || !xff)
-        return LQ_OK;
-    /* Walk the comma-separated list from the right. */
     size_t end = strlen(xff);
-    while (end > 0) {
+    for (;;) {
         size_t start = end;
         while (start > 0 && xff[start - 1] != ',')
             start--;
@@ -220,8 +217,40 @@ int lq_client_addr(lq_ip *out, const lq_ip *peer, const char *xff, const lq_cidr
                                 (int)(n > 60 ? 60 : n), p);
         *out = ip;
         if (!lq_cidr_list_contains(proxies, &ip))
-            return LQ_OK; /* right-most untrusted address: the client */
-        end = start ? start - 1 : 0;
+            return 1; /* right-most untrusted address: the client */
+        if (start == 0)
+            return 0;
+        end = start - 1;
     }
-    return LQ_OK; /* all trusted: the left-most one */
+}
+
+int lq_client_addr_lines(lq_ip *out, const lq_ip *peer, const char *const *lines, size_t n,
+                         const lq_cidr_list *proxies, lq_error *err)
+{
+    *out = *peer;
+    if (!proxies || !proxies->n || !lq_cidr_list_contains(proxies, peer))
+        return LQ_OK;
+    /* The lines are one list in the order received (RFC 9110 section 5.3): the last line's
+     * right-most entry was added by the proxy nearest to us. */
+    for (size_t i = n; i-- > 0;) {
+        if (!lines[i])
+            continue;
+        int rc = walk_value(out, lines[i], proxies, err);
+        if (rc != 0)
+            return rc == 1 ? LQ_OK : rc;
+    }
+    return LQ_OK; /* no header, or all trusted: the left-most one (or the peer) */
+}
+
+int lq_client_addr(lq_ip *out, const lq_ip *peer, const char *xff, const lq_cidr_list *proxies,
+                   lq_error *err)
+{
+    return lq_client_addr_lines(out, peer, &xff, xff ? 1 : 0, proxies, err);
+}
+
+void lq_ip_source_key(lq_ip *key, const lq_ip *ip)
+{
+    *key = *ip;
+    if (!lq_ip_is_v4(ip))
+        memset(key->b + 8, 0, 8); /* an IPv6 /64: one subscriber, however many addresses */
 }

@@ -46,9 +46,20 @@ int lq_meta_parse_hooks(lq_cidr_list *out, const char *json, size_t len, lq_erro
 
 /* The client address behind proxies: when peer is a trusted proxy, X-Forwarded-For (may be NULL)
  * is read from the right, skipping trusted proxies; the first untrusted address is the client.
- * When every address is trusted, the left-most one is the client. A malformed X-Forwarded-For
- * from a trusted proxy is LQ_EINVAL (refuse the request: fail closed). */
+ * When every address is trusted, the left-most one is the client. A malformed or empty entry met
+ * on the way from a trusted proxy is LQ_EINVAL (refuse the request: fail closed); entries left
+ * of the client are not read. */
 int lq_client_addr(lq_ip *out, const lq_ip *peer, const char *xff, const lq_cidr_list *proxies,
                    lq_error *err);
+/* The same over every X-Forwarded-For header line of a request, in the order received: the
+ * lines are one comma-separated list (RFC 9110 section 5.3), so a second line cannot hide behind
+ * a first one (a proxy such as HAProxy adds its own line after the client's). NULL lines are
+ * skipped. */
+int lq_client_addr_lines(lq_ip *out, const lq_ip *peer, const char *const *lines, size_t n,
+                         const lq_cidr_list *proxies, lq_error *err);
+
+/* The key under which connections are counted per source: an IPv4 address itself, an IPv6
+ * address's /64 (one subscriber usually holds a whole /64). */
+void lq_ip_source_key(lq_ip *key, const lq_ip *ip);
 
 #endif

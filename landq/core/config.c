@@ -39,6 +39,10 @@ static const key_def keys[] = {
     {"app_installation_id", K_SCALAR, offsetof(lq_config, app_installation_id)},
     {"redeliver_hook", K_LIST, offsetof(lq_config, redeliver_hooks)},
     {"trusted_proxy", K_LIST, offsetof(lq_config, trusted_proxies)},
+    {"ops_listen", K_SCALAR, offsetof(lq_config, ops_listen)},
+    {"ops_port_file", K_SCALAR, offsetof(lq_config, ops_port_file)},
+    {"header_timeout", K_SCALAR, offsetof(lq_config, header_timeout)},
+    {"per_source_connections", K_SCALAR, offsetof(lq_config, per_source_connections)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -47,7 +51,7 @@ const char *lq_config_keys(void)
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
-           "redeliver_hook";
+           "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections";
 }
 
 static char *xstrdup(const char *s)
@@ -107,7 +111,10 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->status_context, "landq", "default") ||
         value_set(&cfg->meta_refresh, "3600", "default") ||
         value_set(&cfg->webhook_allowlist, "meta", "default") ||
-        value_set(&cfg->reconcile_interval, "300", "default")) {
+        value_set(&cfg->reconcile_interval, "300", "default") ||
+        value_set(&cfg->ops_listen, "127.0.0.1:9090", "default") ||
+        value_set(&cfg->header_timeout, "10", "default") ||
+        value_set(&cfg->per_source_connections, "64", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -401,6 +408,22 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
     if (!wa || (strcmp(wa, "meta") && strcmp(wa, "off")))
         return lq_error_set(err, LQ_EINVAL, "%s: webhook_allowlist: '%s' is not 'meta' or 'off'",
                             cfg->webhook_allowlist.origin, wa ? wa : "");
+    if (lq_config_listen_split(cfg->ops_listen.value, host, sizeof host, NULL, &e2))
+        return lq_error_set(err, LQ_EINVAL, "%s: ops_listen: %s", cfg->ops_listen.origin,
+                            e2.msg);
+    if (cfg->ops_port_file.value && !cfg->ops_port_file.value[0])
+        return lq_error_set(err, LQ_EINVAL, "%s: ops_port_file: empty path",
+                            cfg->ops_port_file.origin);
+    const char *ht = cfg->header_timeout.value;
+    long hts = ht ? strtol(ht, &end, 10) : -1;
+    if (!ht || !*ht || *end || hts < 1 || hts > 300)
+        return lq_error_set(err, LQ_EINVAL, "%s: header_timeout: '%s' is not a number of "
+                            "seconds from 1 to 300", cfg->header_timeout.origin, ht ? ht : "");
+    const char *ps = cfg->per_source_connections.value;
+    long psn = ps ? strtol(ps, &end, 10) : -1;
+    if (!ps || !*ps || *end || psn < 1 || psn > 256)
+        return lq_error_set(err, LQ_EINVAL, "%s: per_source_connections: '%s' is not a number "
+                            "from 1 to 256", cfg->per_source_connections.origin, ps ? ps : "");
     for (size_t i = 0; i < cfg->trusted_proxies.count; i++) {
         lq_cidr c;
         const lq_config_value *v = &cfg->trusted_proxies.items[i];

@@ -46,6 +46,11 @@ typedef struct lq_config {
     lq_config_value app_id;              /* GitHub App authentication (instead of a token): */
     lq_config_value app_private_key_file;/*   the App's id, its private key (PEM file) and */
     lq_config_value app_installation_id; /*   the installation on the served repositories */
+    lq_config_value ops_listen;          /* ops listener ADDR:PORT (/metrics, /healthz, admin
+                                            pages), default 127.0.0.1:9090 */
+    lq_config_value ops_port_file;       /* optional: write the ops listener's port here */
+    lq_config_value header_timeout;      /* seconds for a request's headers, default 10 */
+    lq_config_value per_source_connections; /* webhook connections per source, default 64 */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */

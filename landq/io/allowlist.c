@@ -318,6 +318,14 @@ int lq_allowlist_check(lq_allowlist *al, const struct sockaddr *peer, const char
     return ok;
 }
 
+int lq_allowlist_allows(lq_allowlist *al, const lq_ip *addr)
+{
+    pthread_rwlock_rdlock(&al->lock);
+    int ok = al->status.loaded && lq_cidr_list_contains(&al->list, addr);
+    pthread_rwlock_unlock(&al->lock);
+    return ok;
+}
+
 void lq_allowlist_status_get(lq_allowlist *al, lq_allowlist_status *out)
 {
     pthread_rwlock_rdlock(&al->lock);

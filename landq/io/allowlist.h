@@ -40,6 +40,9 @@ void lq_allowlist_stop(lq_allowlist *al); /* NULL-safe */
 /* 1 when the request may proceed: the client address (peer, or X-Forwarded-For from a trusted
  * proxy) is inside the list. 0 otherwise, and always 0 with no list. */
 int lq_allowlist_check(lq_allowlist *al, const struct sockaddr *peer, const char *xff);
+/* 1 when addr (already the client address) is inside the list; 0 otherwise or with no list.
+ * The webhook intake calls it at accept time and per request (lq_intake_config.allow). */
+int lq_allowlist_allows(lq_allowlist *al, const lq_ip *addr);
 void lq_allowlist_status_get(lq_allowlist *al, lq_allowlist_status *out);
 /* Fetches now (used at start-up and by tests); LQ_OK when a list was loaded. */
 int lq_allowlist_refresh(lq_allowlist *al, lq_error *err);

@@ -19,13 +19,16 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -35,25 +38,63 @@
 #define INTAKE_NICE 5 /* CPU weight 335 vs 1024 (CFS); +10 and +15 measured worse */
 #define DEFAULT_MAX_CONNECTIONS 256
 #define DEFAULT_TIMEOUT_S 30
+#define DEFAULT_HEADER_TIMEOUT_S 10
+#define DEFAULT_PER_SOURCE 64
+#define XFF_LINES_MAX 32 /* X-Forwarded-For lines read; more -> refused (fail closed) */
 /* Request bodies buffered at once, over all connections. GitHub payloads are mostly a few KB
  * to a few hundred KB; the cap keeps 256 connections announcing 25 MB each from taking 6 GB.
  * Past it a request gets 503 (GitHub shows the delivery as failed; it can be redelivered). */
 #define DEFAULT_MAX_BUFFERED ((size_t)256 * 1024 * 1024)
 
-const int lq_intake_statuses[LQ_INTAKE_STATUSES] = {200, 202, 400, 401, 403,
-                                                   404, 405, 413, 503, 500};
+const int lq_intake_statuses[LQ_INTAKE_STATUSES] = {200, 202, 400, 401, 403, 404,
+                                                   405, 413, 429, 503, 500};
 const double lq_intake_latency_bounds_ms[LQ_INTAKE_LATENCY_BUCKETS] = {
     0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+
+/* A connection as the slow-client guards see it (MHD's socket context), from accept to close.
+ * The reaper shuts a connection down while holding conns_mu, and MHD closes the socket only
+ * after its CLOSED notification has unlinked the slot under the same lock, so the reaper never
+ * touches a reused descriptor. */
+typedef struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    lq_ip key;         /* per-source key (lq_ip_source_key) */
+    int counted;       /* counts against the key's cap (not a trusted proxy) */
+    int proxied;       /* the peer is a trusted proxy */
+    atomic_int phase;  /* 0 idle (kept alive), 1 reading headers, 2 headers complete */
+    atomic_llong deadline_ms; /* monotonic; 0 = none */
+    int shut;          /* under conns_mu: already shut down by the reaper */
+} conn_slot;
+
+/* Sources holding connections (or, behind a proxy, requests) now: a small array, because
+ * there are never more entries than connections (<= max_connections). */
+typedef struct tally_entry {
+    lq_ip key;
+    unsigned n;
+} tally_entry;
 
 struct lq_intake {
     lq_intake_config cfg;
     char *secret; /* private copy, wiped on stop */
+    lq_cidr_list proxies; /* private copy of cfg.trusted_proxies */
+    unsigned per_source;
+    long long header_timeout_ms;
+    pthread_mutex_t conns_mu; /* guards conns, tally, reaper_stop */
+    pthread_cond_t reaper_cv;
+    conn_slot *conns;
+    tally_entry *tally;
+    size_t tally_n, tally_cap;
+    pthread_t reaper;
+    int reaper_started, reaper_stop;
+    atomic_llong last_refusal_log_ms;
     struct MHD_Daemon *daemon;
     int port;
     struct MHD_Response *r_stored, *r_duplicate; /* shared, persistent bodies */
     /* counters (relaxed atomics: the connection threads update them) */
     atomic_uint_least64_t by_status[LQ_INTAKE_STATUSES], by_reason[16];
     atomic_uint_least64_t stored, duplicates, unavailable, forbidden;
+    atomic_uint_least64_t refused_not_allowed, refused_per_source, header_timeouts,
+        per_client_limited;
     atomic_uint_least64_t latency_le[LQ_INTAKE_LATENCY_BUCKETS + 1];
     atomic_uint_least64_t latency_sum_us, latency_count;
     atomic_size_t buffered; /* bytes of request bodies currently held */
@@ -78,6 +119,8 @@ typedef struct request {
     char put_msg[sizeof(((lq_error *)0)->msg)];
     struct MHD_Connection *conn;
     struct timespec t0;
+    lq_ip client_key; /* behind a proxy: counted against the client's cap until completed */
+    int client_counted;
 } request;
 
 /* Marks requests answered on their first call (nothing to free). */
@@ -188,47 +231,31 @@ static const char *header(struct MHD_Connection *c, const char *name)
     return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
-/* GET /healthz and /metrics. */
-static enum MHD_Result serve_page(lq_intake *in, struct MHD_Connection *c, const char *url,
-                                  const struct timespec *t0)
+/* GET/HEAD /healthz on the webhook port: only "ok" or "not ok" (load balancers). */
+static enum MHD_Result serve_healthz(lq_intake *in, struct MHD_Connection *c,
+                                     const struct timespec *t0)
 {
-    int status = 200;
-    const char *ctype = "application/json";
-    char *body = NULL;
-    if (in->cfg.page) {
-        body = in->cfg.page(in->cfg.page_ctx, url, &status, &ctype);
-        if (!body) {
-            count(in, 500, -1, t0, 0);
-            return reply(c, 500, "page callback failed", NULL);
-        }
-    } else if (strcmp(url, "/healthz") == 0) {
+    int ok;
+    if (in->cfg.healthy) {
+        ok = in->cfg.healthy(in->cfg.healthy_ctx) == 1;
+    } else {
         lq_inbox_stats st;
         int64_t pending = 0;
         lq_error err;
         lq_inbox_stats_get(in->cfg.inbox, &st);
-        int ok = lq_inbox_pending(in->cfg.inbox, &pending, &err) == LQ_OK &&
-                 !st.last_commit_failed;
-        status = ok ? 200 : 503;
-        char buf[160];
-        snprintf(buf, sizeof(buf), "{\"status\":\"%s\",\"inbox_pending\":%lld}\n",
-                 ok ? "ok" : "inbox not writable", (long long)pending);
-        body = strdup(buf);
-    } else {
-        body = lq_intake_metrics_text(in);
-        ctype = "text/plain; version=0.0.4";
+        ok = lq_inbox_pending(in->cfg.inbox, &pending, &err) == LQ_OK && !st.last_commit_failed;
     }
-    if (!body)
+    static const char body_ok[] = "ok\n", body_bad[] = "not ok\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        ok ? sizeof(body_ok) - 1 : sizeof(body_bad) - 1, (void *)(ok ? body_ok : body_bad),
+        MHD_RESPMEM_PERSISTENT);
+    if (!r)
         return MHD_NO;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype ? ctype : "text/plain");
-    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ret = MHD_queue_response(c, ok ? 200 : 503, r);
     MHD_destroy_response(r);
-    count(in, status, -1, t0, 0);
+    count(in, ok ? 200 : 503, -1, t0, 0);
     return ret;
 }
 
@@ -348,6 +375,271 @@ static void thread_yield_priority(void)
 #endif
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int sockaddr_ip(lq_ip *out, const struct sockaddr *sa)
+{
+    memset(out, 0, sizeof(*out));
+    if (!sa)
+        return -1;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)(const void *)sa;
+        out->b[10] = out->b[11] = 0xff;
+        memcpy(out->b + 12, &s4->sin_addr, 4);
+        return 0;
+    }
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)(const void *)sa;
+        memcpy(out->b, &s6->sin6_addr, 16);
+        return 0;
+    }
+    return -1;
+}
+
+/* Per-source tally, under conns_mu. */
+static tally_entry *tally_find(lq_intake *in, const lq_ip *key)
+{
+    for (size_t i = 0; i < in->tally_n; i++)
+        if (!memcmp(&in->tally[i].key, key, sizeof(*key)))
+            return &in->tally[i];
+    return NULL;
+}
+
+static unsigned tally_get(lq_intake *in, const lq_ip *key)
+{
+    tally_entry *e = tally_find(in, key);
+    return e ? e->n : 0;
+}
+
+static int tally_inc(lq_intake *in, const lq_ip *key)
+{
+    tally_entry *e = tally_find(in, key);
+    if (!e) {
+        if (in->tally_n == in->tally_cap) {
+            size_t cap = in->tally_cap ? in->tally_cap * 2 : 64;
+            tally_entry *nt = realloc(in->tally, cap * sizeof(*nt));
+            if (!nt)
+                return -1;
+            in->tally = nt;
+            in->tally_cap = cap;
+        }
+        e = &in->tally[in->tally_n++];
+        e->key = *key;
+        e->n = 0;
+    }
+    e->n++;
+    return 0;
+}
+
+static void tally_dec(lq_intake *in, const lq_ip *key)
+{
+    tally_entry *e = tally_find(in, key);
+    if (e && --e->n == 0)
+        *e = in->tally[--in->tally_n];
+}
+
+/* A refusal that happens before any request: logged at most every 10 s (an attack must not
+ * flood the log; the counters have every one). */
+static void log_refusal(lq_intake *in, const char *reason, const lq_ip *ip)
+{
+    long long now = now_ms(), last = atomic_load(&in->last_refusal_log_ms);
+    if (!in->cfg.log || (last && now - last < 10000) ||
+        !atomic_compare_exchange_strong(&in->last_refusal_log_ms, &last, now))
+        return;
+    char a[64];
+    lq_ip_format(ip, a, sizeof(a));
+    logf_(in, "msg=\"connection refused\" reason=%s source=%s refused_not_allowed=%llu "
+              "refused_per_source=%llu header_timeouts=%llu (logged at most every 10 s)",
+          reason, a, (unsigned long long)LOAD(in->refused_not_allowed),
+          (unsigned long long)LOAD(in->refused_per_source),
+          (unsigned long long)LOAD(in->header_timeouts));
+}
+
+/* MHD's accept policy: runs before the connection gets a slot (or a thread). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    lq_intake *in = cls;
+    lq_ip ip, key;
+    (void)addrlen;
+    if (sockaddr_ip(&ip, addr) != 0)
+        return MHD_NO;
+    if (in->proxies.n && lq_cidr_list_contains(&in->proxies, &ip))
+        return MHD_YES; /* its clients are checked per request (X-Forwarded-For) */
+    if (in->cfg.allow && !in->cfg.allow(in->cfg.allow_ctx, &ip)) {
+        INC(in->refused_not_allowed);
+        log_refusal(in, "source_not_allowed", &ip);
+        return MHD_NO;
+    }
+    lq_ip_source_key(&key, &ip);
+    pthread_mutex_lock(&in->conns_mu);
+    unsigned n = tally_get(in, &key);
+    pthread_mutex_unlock(&in->conns_mu);
+    if (n >= in->per_source) {
+        INC(in->refused_per_source);
+        log_refusal(in, "per_source_limit", &ip);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    lq_intake *in = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_slot *s = calloc(1, sizeof(*s));
+        const union MHD_ConnectionInfo *fi =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *ai =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        lq_ip ip;
+        if (!s || !fi || !ai || sockaddr_ip(&ip, ai->client_addr) != 0) {
+            free(s); /* untracked: still bounded by the idle timeout and the slot limit */
+            *socket_context = NULL;
+            return;
+        }
+        s->fd = fi->connect_fd;
+        s->proxied = in->proxies.n && lq_cidr_list_contains(&in->proxies, &ip);
+        lq_ip_source_key(&s->key, &ip);
+        atomic_store(&s->phase, 1);
+        atomic_store(&s->deadline_ms, now_ms() + in->header_timeout_ms);
+        pthread_mutex_lock(&in->conns_mu);
+        s->counted = !s->proxied && tally_inc(in, &s->key) == 0;
+        s->next = in->conns;
+        if (in->conns)
+            in->conns->prev = s;
+        in->conns = s;
+        pthread_mutex_unlock(&in->conns_mu);
+        *socket_context = s;
+        return;
+    }
+    conn_slot *s = *socket_context;
+    if (!s)
+        return;
+    pthread_mutex_lock(&in->conns_mu);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        in->conns = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    if (s->counted)
+        tally_dec(in, &s->key);
+    pthread_mutex_unlock(&in->conns_mu);
+    free(s);
+    *socket_context = NULL;
+}
+
+static conn_slot *slot_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Called by MHD once a request line is in: on a kept-alive connection the next request's
+ * headers get their deadline from here (the first request's counts from the accept). */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    lq_intake *in = cls;
+    (void)uri;
+    conn_slot *s = slot_of(c);
+    int idle = 0;
+    if (s && atomic_compare_exchange_strong(&s->phase, &idle, 1))
+        atomic_store(&s->deadline_ms, now_ms() + in->header_timeout_ms);
+    return NULL; /* the request's *con_cls starts as NULL (see on_request) */
+}
+
+/* Shuts down connections whose headers are late. shutdown() (not close) wakes the connection's
+ * thread or event loop, and MHD then closes and frees it as after any peer close. */
+static void *reaper_main(void *arg)
+{
+    lq_intake *in = arg;
+    long long tick = in->header_timeout_ms / 4;
+    if (tick > 500)
+        tick = 500;
+    if (tick < 20)
+        tick = 20;
+    pthread_mutex_lock(&in->conns_mu);
+    while (!in->reaper_stop) {
+        long long now = now_ms();
+        for (conn_slot *s = in->conns; s; s = s->next) {
+            long long d = atomic_load(&s->deadline_ms);
+            if (d && now >= d && !s->shut) {
+                s->shut = 1;
+                INC(in->header_timeouts); /* first: counted once the client sees the close */
+                shutdown(s->fd, SHUT_RDWR);
+            }
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += (long)(tick % 1000) * 1000000L;
+        until.tv_sec += (time_t)(tick / 1000) + until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&in->reaper_cv, &in->conns_mu, &until);
+    }
+    pthread_mutex_unlock(&in->conns_mu);
+    return NULL;
+}
+
+struct xff_lines {
+    const char *v[XFF_LINES_MAX];
+    size_t n;
+    int overflow;
+};
+
+static enum MHD_Result collect_xff(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct xff_lines *x = cls;
+    (void)kind;
+    if (key && !strcasecmp(key, "X-Forwarded-For")) {
+        if (x->n == XFF_LINES_MAX) {
+            x->overflow = 1;
+            return MHD_NO;
+        }
+        x->v[x->n++] = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* The client address of a request: the peer, or behind a trusted proxy the right-most
+ * untrusted address of every X-Forwarded-For line (one list, RFC 9110 section 5.3).
+ * *proxied is set when the peer is a trusted proxy. -1: refuse (no peer, or a malformed
+ * header from a proxy). */
+static int client_of(lq_intake *in, struct MHD_Connection *c, lq_ip *client, int *proxied)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    lq_ip peer;
+    *proxied = 0;
+    if (!ci || sockaddr_ip(&peer, ci->client_addr) != 0)
+        return -1;
+    *client = peer;
+    if (!in->proxies.n || !lq_cidr_list_contains(&in->proxies, &peer))
+        return 0;
+    *proxied = 1;
+    struct xff_lines x = {.n = 0};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, collect_xff, &x);
+    if (x.overflow)
+        return -1;
+    return lq_client_addr_lines(client, &peer, x.v, x.n, &in->proxies, NULL) == LQ_OK ? 0 : -1;
+}
+
+static void uncount_client(lq_intake *in, const lq_ip *key)
+{
+    if (!key)
+        return;
+    pthread_mutex_lock(&in->conns_mu);
+    tally_dec(in, key);
+    pthread_mutex_unlock(&in->conns_mu);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls)
@@ -364,35 +656,58 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!r) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
+        conn_slot *slot = slot_of(c);
+        if (slot) { /* headers complete: no deadline until the next request line */
+            atomic_store(&slot->phase, 2);
+            atomic_store(&slot->deadline_ms, 0);
+        }
         if (strcmp(url, "/webhook") != 0) {
-            if ((strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0) &&
+            if (strcmp(url, "/healthz") == 0 &&
                 (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
                 *con_cls = &replied_early;
-                return serve_page(in, c, url, &t0);
+                return serve_healthz(in, c, &t0);
             }
-            if (strcmp(url, "/healthz") == 0 || strcmp(url, "/metrics") == 0)
+            if (strcmp(url, "/healthz") == 0)
                 return early(in, c, con_cls, 405, -1, "use GET", "GET, HEAD", &t0);
-            return early(in, c, con_cls, 404, -1, "not found: landq serves POST /webhook",
+            return early(in, c, con_cls, 404, -1,
+                         "not found: this port serves POST /webhook (and /healthz); metrics "
+                         "and the operator pages are on landq's ops listener",
                          NULL, &t0);
         }
         if (strcmp(method, "POST") != 0)
             return early(in, c, con_cls, 405, -1, "method not allowed: use POST", "POST", &t0);
-        if (in->cfg.allow) {
-            const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-            if (!ci || !ci->client_addr ||
-                !in->cfg.allow(in->cfg.allow_ctx, ci->client_addr,
-                               header(c, "X-Forwarded-For"))) {
-                INC(in->forbidden);
-                logf_(in, "msg=webhook status=403 reason=source_address_not_allowed");
-                return early(in, c, con_cls, 403, -1,
-                             "forbidden: source address not in the allowlist", NULL, &t0);
+        lq_ip client;
+        int proxied = 0, who = client_of(in, c, &client, &proxied);
+        if (who != 0 || (in->cfg.allow && !in->cfg.allow(in->cfg.allow_ctx, &client))) {
+            INC(in->forbidden);
+            logf_(in, "msg=webhook status=403 reason=%s",
+                  who != 0 ? "bad_forwarded_for" : "source_address_not_allowed");
+            return early(in, c, con_cls, 403, -1,
+                         who != 0 ? "forbidden: malformed X-Forwarded-For from the proxy"
+                                  : "forbidden: source address not in the allowlist",
+                         NULL, &t0);
+        }
+        lq_ip client_key;
+        int client_counted = 0;
+        if (proxied) { /* the per-source cap, for the client behind the proxy */
+            lq_ip_source_key(&client_key, &client);
+            pthread_mutex_lock(&in->conns_mu);
+            int over = tally_get(in, &client_key) >= in->per_source;
+            client_counted = !over && tally_inc(in, &client_key) == 0;
+            pthread_mutex_unlock(&in->conns_mu);
+            if (over) {
+                INC(in->per_client_limited);
+                logf_(in, "msg=webhook status=429 reason=per_source_limit");
+                return early(in, c, con_cls, 429, -1,
+                             "too many requests in flight from your address", NULL, &t0);
             }
         }
         /* Refuse before reading the body when the outcome is already known. */
-        if (!header(c, "X-Hub-Signature-256"))
+        if (!header(c, "X-Hub-Signature-256")) {
+            uncount_client(in, client_counted ? &client_key : NULL);
             return early(in, c, con_cls, 401, LQ_WEBHOOK_NO_SIGNATURE,
                          "missing X-Hub-Signature-256 header", NULL, &t0);
+        }
         const char *cl = header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
         unsigned long long want = 0;
         if (cl) {
@@ -403,10 +718,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (want > LQ_WEBHOOK_MAX_BODY) {
                 char msg[128];
                 snprintf(msg, sizeof(msg), "body of %llu bytes exceeds the 25 MB limit", want);
+                uncount_client(in, client_counted ? &client_key : NULL);
                 return early(in, c, con_cls, 413, LQ_WEBHOOK_TOO_BIG, msg, NULL, &t0);
             }
         }
         if (want && !reserve(in, (size_t)want + 1)) {
+            uncount_client(in, client_counted ? &client_key : NULL);
             INC(in->unavailable);
             logf_(in, "msg=webhook status=503 reason=buffer_full bytes=%llu", want);
             return early(in, c, con_cls, 503, -1,
@@ -420,9 +737,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!r) {
             if (want)
                 release(in, (size_t)want + 1);
+            uncount_client(in, client_counted ? &client_key : NULL);
             return MHD_NO;
         }
         r->in = in;
+        r->client_counted = client_counted;
+        if (client_counted)
+            r->client_key = client_key;
         r->t0 = t0;
         r->cap = want ? (size_t)want + 1 : 0;
         *con_cls = r;
@@ -496,19 +817,23 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
                               enum MHD_RequestTerminationCode toe)
 {
     request *r = *con_cls;
-    (void)cls;
-    (void)c;
+    lq_intake *in = cls;
     (void)toe;
     if (r && r != &replied_early) {
         free(r->buf);
         release(r->in, r->cap);
+        uncount_client(in, r->client_counted ? &r->client_key : NULL);
         free(r);
     }
     *con_cls = NULL;
+    conn_slot *s = slot_of(c);
+    if (s) { /* kept alive: idle until the next request line (the idle timeout applies) */
+        atomic_store(&s->deadline_ms, 0);
+        atomic_store(&s->phase, 0);
+    }
 }
 
-/* "ADDR:PORT", "[V6]:PORT" or ":PORT" (all interfaces). */
-static int parse_listen(struct sockaddr_storage *out, socklen_t *out_len, const char *listen,
+int lq_listen_parse(struct sockaddr_storage *out, socklen_t *out_len, const char *listen,
                         lq_error *err)
 {
     char host[256];
@@ -555,14 +880,31 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
         return lq_error_set(err, LQ_EINVAL, "intake: the webhook secret is empty");
     struct sockaddr_storage addr;
     socklen_t addr_len;
-    int rc = parse_listen(&addr, &addr_len, cfg->listen, err);
+    int rc = lq_listen_parse(&addr, &addr_len, cfg->listen, err);
     if (rc != LQ_OK)
         return rc;
     lq_intake *in = calloc(1, sizeof(*in));
     if (!in)
         return lq_error_set(err, LQ_ENOMEM, "intake: out of memory");
     in->cfg = *cfg;
+    in->cfg.trusted_proxies = NULL; /* only the private copy is used */
     in->max_buffered = cfg->max_buffered ? cfg->max_buffered : DEFAULT_MAX_BUFFERED;
+    in->per_source = cfg->per_source_connections ? cfg->per_source_connections
+                                                 : DEFAULT_PER_SOURCE;
+    in->header_timeout_ms =
+        (long long)(cfg->header_timeout_s ? cfg->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S) *
+        1000;
+    pthread_mutex_init(&in->conns_mu, NULL);
+    pthread_cond_init(&in->reaper_cv, NULL);
+    if (cfg->trusted_proxies && cfg->trusted_proxies->n) {
+        in->proxies.v = malloc(cfg->trusted_proxies->n * sizeof(lq_cidr));
+        if (!in->proxies.v) {
+            lq_intake_stop(in);
+            return lq_error_set(err, LQ_ENOMEM, "intake: out of memory");
+        }
+        memcpy(in->proxies.v, cfg->trusted_proxies->v, cfg->trusted_proxies->n * sizeof(lq_cidr));
+        in->proxies.n = cfg->trusted_proxies->n;
+    }
     in->secret = malloc(cfg->secret_len);
     in->r_stored = MHD_create_response_from_buffer(sizeof(body_stored) - 1, (void *)body_stored,
                                                    MHD_RESPMEM_PERSISTENT);
@@ -585,8 +927,15 @@ int lq_intake_start(lq_intake **out, const lq_intake_config *cfg, lq_error *err)
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    if (pthread_create(&in->reaper, NULL, reaper_main, in) != 0) {
+        lq_intake_stop(in);
+        return lq_error_set(err, LQ_ERROR, "intake: cannot start a thread");
+    }
+    in->reaper_started = 1;
     in->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, in, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        flags, 0, on_accept, in, on_request, in, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, in, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_line, in,
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(cfg->max_connections ? cfg->max_connections : DEFAULT_MAX_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->timeout_s ? cfg->timeout_s : DEFAULT_TIMEOUT_S),
@@ -632,6 +981,17 @@ void lq_intake_stop(lq_intake *in)
     } else if (in->daemon) {
         MHD_stop_daemon(in->daemon); /* joins the connection threads */
     }
+    if (in->reaper_started) { /* after the daemon: no connection is left to watch */
+        pthread_mutex_lock(&in->conns_mu);
+        in->reaper_stop = 1;
+        pthread_cond_signal(&in->reaper_cv);
+        pthread_mutex_unlock(&in->conns_mu);
+        pthread_join(in->reaper, NULL);
+    }
+    pthread_mutex_destroy(&in->conns_mu);
+    pthread_cond_destroy(&in->reaper_cv);
+    free(in->tally);
+    lq_cidr_list_dispose(&in->proxies);
     if (in->r_stored)
         MHD_destroy_response(in->r_stored);
     if (in->r_duplicate)
@@ -654,6 +1014,10 @@ void lq_intake_stats_get(lq_intake *in, lq_intake_stats *out)
     out->duplicates = LOAD(in->duplicates);
     out->unavailable = LOAD(in->unavailable);
     out->forbidden = LOAD(in->forbidden);
+    out->refused_not_allowed = LOAD(in->refused_not_allowed);
+    out->refused_per_source = LOAD(in->refused_per_source);
+    out->header_timeouts = LOAD(in->header_timeouts);
+    out->per_client_limited = LOAD(in->per_client_limited);
     for (size_t i = 0; i <= LQ_INTAKE_LATENCY_BUCKETS; i++)
         out->latency_le[i] = LOAD(in->latency_le[i]);
     out->latency_sum_ms = (double)LOAD(in->latency_sum_us) / 1000.0;
@@ -664,7 +1028,7 @@ char *lq_intake_metrics_text(lq_intake *in)
 {
     lq_intake_stats st;
     lq_intake_stats_get(in, &st);
-    size_t cap = 8192, n = 0;
+    size_t cap = 16384, n = 0;
     char *buf = malloc(cap);
     if (!buf)
         return NULL;
@@ -686,6 +1050,19 @@ char *lq_intake_metrics_text(lq_intake *in)
         "landq_webhook_deliveries_total{reason=\"forbidden\"} %llu\n",
         (unsigned long long)st.stored, (unsigned long long)st.duplicates,
         (unsigned long long)st.unavailable, (unsigned long long)st.forbidden);
+    OUT("# HELP landq_webhook_connections_refused_total Connections to the webhook port closed "
+        "before a request was read: source not in the allowlist (at accept time), over the "
+        "per-source connection cap, or headers not complete within header_timeout.\n"
+        "# TYPE landq_webhook_connections_refused_total counter\n"
+        "landq_webhook_connections_refused_total{reason=\"source_not_allowed\"} %llu\n"
+        "landq_webhook_connections_refused_total{reason=\"per_source_limit\"} %llu\n"
+        "landq_webhook_connections_refused_total{reason=\"header_timeout\"} %llu\n"
+        "# HELP landq_webhook_per_client_limited_total Requests refused with 429: the client "
+        "behind a trusted proxy had per_source_connections requests in flight.\n"
+        "# TYPE landq_webhook_per_client_limited_total counter\n"
+        "landq_webhook_per_client_limited_total %llu\n",
+        (unsigned long long)st.refused_not_allowed, (unsigned long long)st.refused_per_source,
+        (unsigned long long)st.header_timeouts, (unsigned long long)st.per_client_limited);
     OUT("# HELP landq_webhook_ack_seconds Time from request headers to the answer.\n"
         "# TYPE landq_webhook_ack_seconds histogram\n");
     unsigned long long cum = 0;

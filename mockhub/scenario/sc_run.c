@@ -250,7 +250,7 @@ static int start_landq(env *e)
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", e->lq_port);
     unlink(e->lq_port_file);
-    const char *argv[64];
+    const char *argv[72];
     int n = 0;
     char *wrapcopy = e->o->landq_wrap ? strdup(e->o->landq_wrap) : NULL;
     if (wrapcopy)
@@ -264,6 +264,8 @@ static int start_landq(env *e)
     argv[n++] = listen;
     argv[n++] = "--port-file";
     argv[n++] = e->lq_port_file;
+    argv[n++] = "--ops-listen"; /* many landq run in parallel: never the fixed default port */
+    argv[n++] = "127.0.0.1:0";
     argv[n++] = "--repo";
     argv[n++] = e->repo;
     argv[n++] = "--db";

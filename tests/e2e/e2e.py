@@ -58,6 +58,7 @@ class Env:
         wrap = os.environ.get('LANDQ_E2E_WRAP', '').split()
         self.lq = subprocess.Popen(wrap + [args.landq, 'serve', '--github-api', self.api,
                                    '--listen', '127.0.0.1:0', '--port-file', lq_port,
+                                   '--ops-listen', '127.0.0.1:0',
                                    '--repo', REPO, '--db', os.path.join(self.dir, 'landq.db')],
                                    env=env, stdout=self.lq_log, stderr=subprocess.STDOUT)
         self.lq_port = self.wait_port(lq_port, self.lq, 'landq')

@@ -109,6 +109,8 @@ class OpsEnv(e2e.Env):
         return subprocess.Popen(wrap + [self.args.landq, 'serve', '--github-api', self.api,
                                 '--listen', getattr(self, 'listen', '127.0.0.1:0'),
                                 '--port-file', self.lq_port_path,
+                                '--ops-listen', '127.0.0.1:0', '--ops-port-file',
+                                self.lq_port_path + '.ops',
                                 '--repo', REPO, '--db', self.db] + self.extra,
                                 env=self.landq_env(), stdout=self.lq_log,
                                 stderr=subprocess.STDOUT)
@@ -126,7 +128,10 @@ class OpsEnv(e2e.Env):
         return p.returncode, out, err
 
     def metrics(self):
-        with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % self.lq_port, timeout=10) as r:
+        # /metrics is on the ops listener (--ops-port-file), not on the webhook port
+        with open(self.lq_port_path + '.ops') as f:
+            ops_port = int(f.read())
+        with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % ops_port, timeout=10) as r:
             check(r.status == 200, '/metrics answered %s' % r.status)
             return r.read().decode()
 

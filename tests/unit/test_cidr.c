@@ -145,3 +145,75 @@ Test(cidr, forwarded_for_is_trusted_only_from_proxies)
     cr_expect_eq(lq_client_addr(&out, &peer, "1.2.3.4,", &proxies, &err), LQ_EINVAL);
     lq_cidr_list_dispose(&proxies);
 }
+
+static const char *client_of(const char *peer_s, const char *const *lines, size_t n, int *rc)
+{
+    static char buf[64];
+    lq_cidr_list proxies;
+    lq_error err;
+    cr_assert_eq(lq_cidr_list_parse(&proxies, "127.0.0.1/32, 10.0.0.0/8", &err), LQ_OK);
+    lq_ip out, peer = ip(peer_s);
+    *rc = lq_client_addr_lines(&out, &peer, lines, n, &proxies, &err);
+    lq_ip_format(&out, buf, sizeof(buf));
+    lq_cidr_list_dispose(&proxies);
+    return buf;
+}
+
+/* Issue 13, defect 1: two X-Forwarded-For lines (a GitHub address first, an outsider second)
+ * used to be judged by the first line only. The lines are one list: the second line's
+ * right-most untrusted entry decides. */
+Test(cidr, forwarded_for_lines_are_one_list)
+{
+    int rc;
+    const char *two[] = {"192.30.252.5", "8.8.8.8"};
+    cr_expect_str_eq(client_of("127.0.0.1", two, 2, &rc), "8.8.8.8");
+    cr_expect_eq(rc, LQ_OK);
+    /* HAProxy adds its own line after whatever the client sent: the client's lines lose. */
+    const char *haproxy[] = {"192.30.252.5, 140.82.112.1", "203.0.113.7"};
+    cr_expect_str_eq(client_of("127.0.0.1", haproxy, 2, &rc), "203.0.113.7");
+    /* Trusted hops on the last line are skipped into the line before. */
+    const char *hops[] = {"6.6.6.6, 192.30.252.9", "10.1.1.1", "10.2.2.2, 10.3.3.3"};
+    cr_expect_str_eq(client_of("10.0.0.1", hops, 3, &rc), "192.30.252.9");
+    /* Every entry trusted: the left-most of the first line. */
+    const char *all[] = {"10.9.9.9", "10.1.1.1"};
+    cr_expect_str_eq(client_of("10.0.0.1", all, 2, &rc), "10.9.9.9");
+    /* A malformed or empty entry on the way is refused; one left of the client is not read. */
+    const char *bad[] = {"192.30.252.5", "junk"};
+    client_of("127.0.0.1", bad, 2, &rc);
+    cr_expect_eq(rc, LQ_EINVAL);
+    const char *empty[] = {"192.30.252.5", ""};
+    client_of("127.0.0.1", empty, 2, &rc);
+    cr_expect_eq(rc, LQ_EINVAL);
+    const char *left_junk[] = {"junk", "8.8.4.4"};
+    cr_expect_str_eq(client_of("127.0.0.1", left_junk, 2, &rc), "8.8.4.4");
+    cr_expect_eq(rc, LQ_OK);
+    /* From an untrusted peer no line is read. */
+    cr_expect_str_eq(client_of("203.0.113.1", two, 2, &rc), "203.0.113.1");
+    /* Same answer as the joined header (RFC 9110 section 5.3). */
+    int rc2;
+    lq_cidr_list proxies;
+    lq_error err;
+    cr_assert_eq(lq_cidr_list_parse(&proxies, "127.0.0.1/32, 10.0.0.0/8", &err), LQ_OK);
+    lq_ip a, b, peer = ip("127.0.0.1");
+    rc = lq_client_addr_lines(&a, &peer, hops, 3, &proxies, &err);
+    rc2 = lq_client_addr(&b, &peer, "6.6.6.6, 192.30.252.9,10.1.1.1,10.2.2.2, 10.3.3.3", &proxies,
+                         &err);
+    cr_expect_eq(rc, rc2);
+    cr_expect_eq(memcmp(&a, &b, sizeof a), 0);
+    lq_cidr_list_dispose(&proxies);
+}
+
+Test(cidr, source_key_is_the_ipv4_address_or_the_ipv6_64)
+{
+    lq_ip k1, k2, a = ip("2001:db8:1:2:aaaa::1"), b = ip("2001:db8:1:2:bbbb::9"),
+                  c = ip("2001:db8:1:3::1"), d = ip("192.0.2.1"), e = ip("192.0.2.2");
+    lq_ip_source_key(&k1, &a);
+    lq_ip_source_key(&k2, &b);
+    cr_expect_eq(memcmp(&k1, &k2, sizeof k1), 0);
+    lq_ip_source_key(&k2, &c);
+    cr_expect_neq(memcmp(&k1, &k2, sizeof k1), 0);
+    lq_ip_source_key(&k1, &d);
+    lq_ip_source_key(&k2, &e);
+    cr_expect_neq(memcmp(&k1, &k2, sizeof k1), 0);
+    cr_expect_eq(memcmp(&k1, &d, sizeof k1), 0);
+}

@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "inbox.h"
@@ -38,18 +42,24 @@ static void log_line(void *ctx, const char *line)
     pthread_mutex_unlock(&log_mu);
 }
 
-static int allow(void *ctx, const struct sockaddr *addr, const char *xff)
+/* Without proxies: loopback only (unless denied). Behind the test's proxy (127.0.0.1 trusted):
+ * the clients in 192.30.252.0/22 ("GitHub"). */
+static lq_cidr_list proxies;
+static int allow(void *ctx, const lq_ip *addr)
 {
     (void)ctx;
-    const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
-    return !denied && addr->sa_family == AF_INET &&
-           in4->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+    char a[64];
+    lq_ip_format(addr, a, sizeof a);
+    if (proxies.n)
+        return !strncmp(a, "192.30.25", 9);
+    return !denied && !strcmp(a, "127.0.0.1");
 }
 
 static size_t max_buffered; /* 0: default */
 static unsigned threads;     /* 0: thread per connection; N: event loop with N threads */
+static unsigned per_source, header_timeout; /* 0: defaults */
 
-static void start(lq_intake_page_fn page)
+static void start(int (*healthy)(void *))
 {
     lq_error err;
     snprintf(dir, sizeof(dir), "/tmp/lq-intake-XXXXXX");
@@ -61,8 +71,11 @@ static void start(lq_intake_page_fn page)
         .secret = secret,
         .secret_len = strlen(secret),
         .inbox = inbox,
-        .page = page,
+        .healthy = healthy,
         .allow = allow,
+        .trusted_proxies = &proxies,
+        .per_source_connections = per_source,
+        .header_timeout_s = header_timeout,
         .log = log_line,
         .max_buffered = max_buffered,
         .threads = threads,
@@ -83,8 +96,10 @@ static void teardown(void)
     char f[160];
     const char *suffix[] = {"", "-wal", "-shm"};
     lq_intake_stop(intake);
+    intake = NULL;
     lq_inbox_close(inbox);
     curl_global_cleanup();
+    lq_cidr_list_dispose(&proxies);
     for (size_t i = 0; i < 3; i++) {
         snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
         unlink(f);
@@ -161,8 +176,8 @@ static size_t stream_read(char *buf, size_t size, size_t n, void *ud)
 
 /* Sends METHOD url_path with the given extra headers (NULL-terminated) and body. A NULL body
  * with chunked_len > 0 streams that many bytes with chunked encoding. */
-static response request(const char *method, const char *url_path, const char **hdrs,
-                        const char *body, size_t len, size_t chunked_len)
+static response request_ex(const char *method, const char *url_path, const char **hdrs,
+                           const char *body, size_t len, size_t chunked_len, int may_fail)
 {
     response r;
     memset(&r, 0, sizeof(r));
@@ -191,18 +206,28 @@ static response request(const char *method, const char *url_path, const char **h
             curl_easy_setopt(c, CURLOPT_READDATA, &s);
             list = curl_slist_append(list, "Transfer-Encoding: chunked");
         }
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     } else if (strcmp(method, "GET") != 0) {
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
     CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
+    if (rc != CURLE_OK && !may_fail)
         fprintf(stderr, "curl: %s %s (%s): %s\n", method, url_path, url, curl_easy_strerror(rc));
-    cr_assert_eq(rc, CURLE_OK, "%s %s: %s", method, url_path, curl_easy_strerror(rc));
+    cr_assert(rc == CURLE_OK || may_fail, "%s %s: %s", method, url_path, curl_easy_strerror(rc));
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    if (rc != CURLE_OK)
+        r.status = -1; /* no answer: the connection was closed */
     curl_slist_free_all(list);
     curl_easy_cleanup(c);
     return r;
+}
+
+static response request(const char *method, const char *url_path, const char **hdrs,
+                        const char *body, size_t len, size_t chunked_len)
+{
+    return request_ex(method, url_path, hdrs, body, len, chunked_len, 0);
 }
 
 static void sign(char out[72], const char *body, size_t len)
@@ -214,11 +239,13 @@ static void sign(char out[72], const char *body, size_t len)
 
 /* POST /webhook with event/delivery (NULL = header left out) and a valid signature unless
  * sig_override is given ("" = no signature header). */
-static response webhook(const char *event, const char *delivery, const char *body,
-                        const char *sig_override)
+/* POST /webhook through the test's "proxy": extra header lines (NULL-terminated), e.g.
+ * X-Forwarded-For; may_fail: a closed connection gives status -1. */
+static response webhook_ex(const char *event, const char *delivery, const char *body,
+                           const char *sig_override, const char **extra, int may_fail)
 {
     char sig[72], h_sig[100], h_ev[100], h_id[200];
-    const char *hdrs[6];
+    const char *hdrs[16];
     size_t n = 0;
     sign(sig, body, strlen(body));
     if (!sig_override || *sig_override) {
@@ -234,8 +261,16 @@ static response webhook(const char *event, const char *delivery, const char *bod
         hdrs[n++] = h_id;
     }
     hdrs[n++] = "Content-Type: application/json";
+    for (size_t i = 0; extra && extra[i] && n < 15; i++)
+        hdrs[n++] = extra[i];
     hdrs[n] = NULL;
-    return request("POST", "/webhook", hdrs, body, strlen(body), 0);
+    return request_ex("POST", "/webhook", hdrs, body, strlen(body), 0, may_fail);
+}
+
+static response webhook(const char *event, const char *delivery, const char *body,
+                        const char *sig_override)
+{
+    return webhook_ex(event, delivery, body, sig_override, NULL, 0);
 }
 
 static const char pr_body[] = "{\"action\":\"labeled\",\"number\":7,\"label\":{\"name\":\"land\"}}";
@@ -374,29 +409,37 @@ INTAKE_TEST(chunked_body_read_in_full)
     cr_assert(strstr(r.body, "does not match"), "%s", r.body);
 }
 
-INTAKE_TEST(healthz_and_metrics_builtin)
+INTAKE_TEST(healthz_bare_and_no_metrics_on_the_webhook_port)
 {
     response r = request("GET", "/healthz", NULL, NULL, 0, 0);
     cr_assert_eq(r.status, 200, "%ld %s", r.status, r.body);
-    cr_assert(strstr(r.body, "\"status\":\"ok\""), "%s", r.body);
+    cr_assert_str_eq(r.body, "ok\n"); /* nothing else: the details are on the ops listener */
     webhook("push", "m-1", "{}", NULL);
     webhook("push", "m-1", "{}", NULL);
     webhook("push", "m-2", "{", NULL);
     r = request("GET", "/metrics", NULL, NULL, 0, 0);
-    cr_assert_eq(r.status, 200);
-    cr_assert(strstr(r.body, "landq_webhook_deliveries_total{reason=\"stored\"} 1"), "%s", r.body);
-    cr_assert(strstr(r.body, "landq_webhook_deliveries_total{reason=\"duplicate\"} 1"), "%s",
-              r.body);
-    cr_assert(strstr(r.body, "landq_webhook_deliveries_total{reason=\"bad_json\"} 1"), "%s",
-              r.body);
-    cr_assert(strstr(r.body, "landq_webhook_ack_seconds_count 3"), "%s", r.body);
+    cr_assert_eq(r.status, 404, "%ld %s", r.status, r.body); /* issue 13: not for anyone */
+    char *t = lq_intake_metrics_text(intake);
+    cr_assert_not_null(t);
+    cr_assert(strstr(t, "landq_webhook_deliveries_total{reason=\"stored\"} 1"), "%s", t);
+    cr_assert(strstr(t, "landq_webhook_deliveries_total{reason=\"duplicate\"} 1"), "%s", t);
+    cr_assert(strstr(t, "landq_webhook_deliveries_total{reason=\"bad_json\"} 1"), "%s", t);
+    cr_assert(strstr(t, "landq_webhook_ack_seconds_count 3"), "%s", t);
+    cr_assert(strstr(t, "landq_webhook_connections_refused_total{reason=\"header_timeout\"} 0"),
+              "%s", t);
+    free(t);
 }
 
-INTAKE_TEST(allowlist_403_before_body)
+/* The allowlist is checked at accept time: a refused source gets no answer at all (it never
+ * holds a slot), and the refusal is counted. */
+INTAKE_TEST(allowlist_refuses_at_accept_time)
 {
     denied = 1;
-    response r = webhook("push", "d-denied", "{}", NULL);
-    cr_assert_eq(r.status, 403, "%ld %s", r.status, r.body);
+    response r = webhook_ex("push", "d-denied", "{}", NULL, NULL, 1);
+    cr_assert_eq(r.status, -1, "%ld %s", r.status, r.body);
+    lq_intake_stats st;
+    lq_intake_stats_get(intake, &st);
+    cr_assert_geq(st.refused_not_allowed, 1);
     denied = 0;
     r = webhook("push", "d-denied", "{}", NULL);
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
@@ -422,26 +465,21 @@ INTAKE_TEST(store_failure_503_then_redelivery_202)
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
 }
 
-static char *page(void *ctx, const char *p, int *status, const char **ctype)
+static int unhealthy(void *ctx)
 {
     (void)ctx;
-    *status = strcmp(p, "/healthz") == 0 ? 503 : 200;
-    *ctype = "text/plain";
-    char *s = malloc(64);
-    snprintf(s, 64, "page %s\n", p);
-    return s;
+    return 0;
 }
 
-Test(intake_page, page_callback_serves_healthz_and_metrics, .init = NULL, .fini = teardown,
+Test(intake_page, healthy_callback_decides_the_bare_healthz, .init = NULL, .fini = teardown,
      .timeout = 60)
 {
-    start(page);
+    start(unhealthy);
     response r = request("GET", "/healthz", NULL, NULL, 0, 0);
     cr_assert_eq(r.status, 503);
-    cr_assert_str_eq(r.body, "page /healthz\n");
-    r = request("GET", "/metrics", NULL, NULL, 0, 0);
-    cr_assert_eq(r.status, 200);
-    cr_assert_str_eq(r.body, "page /metrics\n");
+    cr_assert_str_eq(r.body, "not ok\n");
+    r = request("HEAD", "/healthz", NULL, NULL, 0, 0);
+    cr_assert_eq(r.status, 503);
 }
 
 Test(intake_config, rejects_bad_configuration)
@@ -535,4 +573,231 @@ Test(intake_budget, bodies_beyond_the_buffer_budget_get_503, .fini = teardown, .
     cr_assert(strstr(r.body, "in flight"), "%s", r.body);
     r = webhook("push", "b-3", body, NULL); /* the budget was given back */
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+}
+
+/* ---- Hostile clients (issue 13) ---- */
+
+static int raw_connect(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0, "%s", strerror(errno));
+    return fd;
+}
+
+static void raw_send(int fd, const char *s)
+{
+    cr_assert_eq(send(fd, s, strlen(s), MSG_NOSIGNAL), (ssize_t)strlen(s), "%s",
+                 strerror(errno));
+}
+
+/* 1 when the server closed fd (EOF or reset) within wait_ms, 0 when it is still open. */
+static int closed_within(int fd, int wait_ms)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, wait_ms) <= 0)
+        return 0;
+    char buf[512];
+    ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return n <= 0 && !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+/* Slowloris: headers dribbled a byte at a time (each byte resets libmicrohttpd's idle timeout)
+ * are cut off once header_timeout has passed; a complete request on another connection is
+ * served meanwhile. Waits for the server to act, with no deadline of its own. */
+static void header_deadline_body(void)
+{
+    int fd = raw_connect();
+    raw_send(fd, "POST /webhook HTTP/1.1\r\nHost: x\r\n");
+    response r = webhook("push", "slow-1", "{}", NULL);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    int closed = 0;
+    for (int i = 0; !closed; i++) {
+        if (send(fd, "X", 1, MSG_NOSIGNAL) != 1)
+            break; /* reset: closed */
+        closed = closed_within(fd, 200);
+    }
+    close(fd);
+    lq_intake_stats st;
+    lq_intake_stats_get(intake, &st);
+    cr_assert_eq(st.header_timeouts, 1, "%llu", (unsigned long long)st.header_timeouts);
+}
+
+static void setup_deadline(void)
+{
+    header_timeout = 1;
+    start(NULL);
+}
+
+static void setup_deadline_evloop(void)
+{
+    header_timeout = 1;
+    threads = 2;
+    start(NULL);
+}
+
+Test(intake_slow, headers_past_the_deadline_are_cut_off, .init = setup_deadline,
+     .fini = teardown, .timeout = 60)
+{
+    header_deadline_body();
+}
+
+Test(intake_slow, headers_past_the_deadline_are_cut_off_evloop, .init = setup_deadline_evloop,
+     .fini = teardown, .timeout = 60)
+{
+    header_deadline_body();
+}
+
+/* A kept-alive connection gets a new deadline for each request, counted from its request
+ * line: an idle keep-alive connection is not cut off by the header deadline. */
+Test(intake_slow, kept_alive_connection_gets_a_fresh_deadline, .init = setup_deadline,
+     .fini = teardown, .timeout = 60)
+{
+    int fd = raw_connect();
+    char req[1024], sig[72];
+    sign(sig, "{}", 2);
+    snprintf(req, sizeof req,
+             "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\n"
+             "X-GitHub-Delivery: ka-1\r\nX-Hub-Signature-256: %s\r\nContent-Length: 2\r\n\r\n{}",
+             sig);
+    raw_send(fd, req);
+    char buf[1024];
+    ssize_t n = recv(fd, buf, sizeof buf - 1, 0);
+    cr_assert_gt(n, 0);
+    buf[n] = '\0';
+    cr_assert(strstr(buf, " 202 "), "%s", buf);
+    /* Idle for longer than the header deadline: still open (only the idle timeout applies). */
+    cr_assert(!closed_within(fd, 1600), "an idle kept-alive connection was cut off");
+    lq_intake_stats st;
+    lq_intake_stats_get(intake, &st);
+    cr_assert_eq(st.header_timeouts, 0);
+    close(fd);
+}
+
+static void setup_per_source(void)
+{
+    per_source = 3;
+    start(NULL);
+}
+
+/* One source holds at most per_source_connections; beyond it, connections are closed at accept
+ * time; once one is released, deliveries flow again. */
+Test(intake_slow, per_source_connection_cap, .init = setup_per_source, .fini = teardown,
+     .timeout = 60)
+{
+    int fd[3];
+    for (int i = 0; i < 3; i++) {
+        fd[i] = raw_connect();
+        raw_send(fd[i], "POST /webhook HTTP/1.1\r\n");
+    }
+    /* Wait until the server holds all three (accepted asynchronously). */
+    for (;;) {
+        response r = webhook_ex("push", "cap-1", "{}", NULL, NULL, 1);
+        if (r.status == -1)
+            break;
+        cr_assert(r.status == 202 || r.status == 200, "%ld %s", r.status, r.body);
+        sleep_ms(20);
+    }
+    lq_intake_stats st;
+    lq_intake_stats_get(intake, &st);
+    cr_assert_geq(st.refused_per_source, 1);
+    close(fd[0]);
+    response r;
+    do { /* the slot is given back once the server saw the close */
+        sleep_ms(20);
+        r = webhook_ex("push", "cap-2", "{}", NULL, NULL, 1);
+    } while (r.status == -1);
+    cr_assert(r.status == 202 || r.status == 200, "%ld %s", r.status, r.body);
+    close(fd[1]);
+    close(fd[2]);
+}
+
+static void setup_proxy(void)
+{
+    lq_error err;
+    cr_assert_eq(lq_cidr_list_parse(&proxies, "127.0.0.1/32", &err), LQ_OK);
+    per_source = 2;
+    start(NULL);
+}
+
+static void setup_proxy_evloop(void)
+{
+    threads = 2;
+    setup_proxy();
+}
+
+/* Issue 13, defect 1: behind a trusted proxy, every X-Forwarded-For line counts. A first line
+ * inside GitHub's ranges and a second one outside used to pass (only the first was read). */
+static void proxy_lines_body(void)
+{
+    const char *one[] = {"X-Forwarded-For: 192.30.252.5", NULL};
+    response r = webhook_ex("push", "p-1", "{}", NULL, one, 0);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    const char *two[] = {"X-Forwarded-For: 192.30.252.5", "X-Forwarded-For: 8.8.8.8", NULL};
+    r = webhook_ex("push", "p-2", "{}", NULL, two, 0);
+    cr_assert_eq(r.status, 403, "%ld %s", r.status, r.body);
+    const char *swapped[] = {"X-Forwarded-For: 8.8.8.8", "X-Forwarded-For: 192.30.252.5", NULL};
+    r = webhook_ex("push", "p-3", "{}", NULL, swapped, 0);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    const char *junk[] = {"X-Forwarded-For: 192.30.252.5", "X-Forwarded-For: junk", NULL};
+    r = webhook_ex("push", "p-4", "{}", NULL, junk, 0);
+    cr_assert_eq(r.status, 403, "%ld %s", r.status, r.body);
+    cr_assert(strstr(r.body, "X-Forwarded-For"), "%s", r.body);
+}
+
+Test(intake_proxy, every_forwarded_for_line_counts, .init = setup_proxy, .fini = teardown,
+     .timeout = 60)
+{
+    proxy_lines_body();
+}
+
+Test(intake_proxy, every_forwarded_for_line_counts_evloop, .init = setup_proxy_evloop,
+     .fini = teardown, .timeout = 60)
+{
+    proxy_lines_body();
+}
+
+/* Behind a proxy the proxy itself is not capped (all its connections share one address), but
+ * each client behind it is, by its X-Forwarded-For address: requests in flight -> 429. */
+Test(intake_proxy, per_client_cap_behind_the_proxy, .init = setup_proxy, .fini = teardown,
+     .timeout = 60)
+{
+    /* Two requests of client 192.30.252.7 in flight (headers in, body pending)... */
+    int fd[2];
+    for (int i = 0; i < 2; i++) {
+        fd[i] = raw_connect();
+        raw_send(fd[i], "POST /webhook HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.30.252.7\r\n"
+                        "X-Hub-Signature-256: sha256=00\r\nContent-Length: 10\r\n\r\n{");
+    }
+    /* ...and more connections from the proxy than the cap: the proxy is exempt. */
+    const char *same[] = {"X-Forwarded-For: 192.30.252.7", NULL};
+    const char *other[] = {"X-Forwarded-For: 192.30.252.8", NULL};
+    response r;
+    do { /* until the server has both in flight */
+        r = webhook_ex("push", "c-1", "{}", NULL, same, 0);
+        if (r.status == 202 || r.status == 200)
+            sleep_ms(20);
+    } while (r.status == 202 || r.status == 200);
+    cr_assert_eq(r.status, 429, "%ld %s", r.status, r.body);
+    r = webhook_ex("push", "c-2", "{}", NULL, other, 0);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    lq_intake_stats st;
+    lq_intake_stats_get(intake, &st);
+    cr_assert_geq(st.per_client_limited, 1);
+    cr_assert_eq(st.refused_per_source, 0);
+    close(fd[0]);
+    close(fd[1]);
+    do { /* released once the server saw the closes */
+        sleep_ms(20);
+        r = webhook_ex("push", "c-3", "{}", NULL, same, 0);
+    } while (r.status == 429);
+    cr_assert(r.status == 202 || r.status == 200, "%ld %s", r.status, r.body);
 }
