@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
 """The webhook source allowlist end to end (landq serve + mockhub's GET /meta):
-- a delivery from inside meta.hooks is accepted, from outside refused with 403;
+- a delivery from inside meta.hooks is accepted; a connection from outside is closed at accept
+  time, before anything is read ("closed");
 - a refreshed list (mockhub's meta changed at runtime) takes effect without a restart;
 - a restart without GitHub still enforces the last good list (persisted in SQLite);
 - with no list ever loaded every delivery is refused and /healthz says why (fail closed);
-- X-Forwarded-For is believed only from a trusted proxy (right-most untrusted address).
+- X-Forwarded-For is believed only from a trusted proxy (right-most untrusted address of all
+  its lines: a second line cannot hide behind a first one);
+- /healthz and /metrics with the details are on the ops listener; the webhook port's /healthz
+  says only ok / not ok and it serves no /metrics.
 usage: allowlist.py LANDQ MOCKHUB"""
 import hashlib, hmac, http.client, json, os, shutil, subprocess, sys, tempfile, time, uuid
 
@@ -45,12 +49,15 @@ def start_landq(api, db, *extra):
     log = f"{d}/landq.log"
     env = dict(os.environ, LANDQ_GITHUB_TOKEN="tok-bot", LANDQ_WEBHOOK_SECRET=SECRET)
     p = subprocess.Popen([landq, "serve", "--listen", "127.0.0.1:0", "--port-file", f"{d}/port",
+                          "--ops-listen", "127.0.0.1:0", "--ops-port-file", f"{d}/ops.port",
                           "--github-api", api, "--repo", "acme/mono", "--db", db,
                           "--meta-refresh", "1", *extra], env=env, stdout=open(log, "w"),
                          stderr=subprocess.STDOUT)
     procs.append(p)
     p.log = log
-    return p, wait_port(f"{d}/port", p, log)
+    port = wait_port(f"{d}/port", p, log)
+    p.ops_port = int(open(f"{d}/ops.port").read())
+    return p, port
 
 
 def stop(p):
@@ -62,23 +69,33 @@ def stop(p):
 
 
 def deliver(port, source="127.0.0.1", xff=None):
+    """Status of a signed delivery, or "closed" when landq closed the connection unanswered.
+    xff: one X-Forwarded-For value, or a list of values sent as separate header lines."""
     body = json.dumps({"action": "labeled", "number": 1, "zen": str(uuid.uuid4())}).encode()
     sig = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    h = {"X-GitHub-Event": "pull_request", "X-GitHub-Delivery": str(uuid.uuid4()),
-         "X-Hub-Signature-256": sig, "Content-Type": "application/json",
-         "User-Agent": "GitHub-Hookshot/test"}
-    if xff:
-        h["X-Forwarded-For"] = xff
+    h = [("X-GitHub-Event", "pull_request"), ("X-GitHub-Delivery", str(uuid.uuid4())),
+         ("X-Hub-Signature-256", sig), ("Content-Type", "application/json"),
+         ("User-Agent", "GitHub-Hookshot/test"), ("Content-Length", str(len(body)))]
+    for v in ([xff] if isinstance(xff, str) else xff or []):
+        h.append(("X-Forwarded-For", v))
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(source, 0))
-    c.request("POST", "/webhook", body=body, headers=h)
-    r = c.getresponse()
-    r.read()
-    c.close()
-    return r.status
+    try:
+        c.putrequest("POST", "/webhook")
+        for k, v in h:
+            c.putheader(k, v)
+        c.endheaders(body)
+        r = c.getresponse()
+        r.read()
+        return r.status
+    except (ConnectionError, http.client.RemoteDisconnected):
+        return "closed"
+    finally:
+        c.close()
 
 
-def healthz(port):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+def healthz(p):
+    """The ops listener's /healthz (the details)."""
+    c = http.client.HTTPConnection("127.0.0.1", p.ops_port, timeout=10)
     c.request("GET", "/healthz")
     r = c.getresponse()
     body = json.loads(r.read())
@@ -106,8 +123,17 @@ try:
     db = f"{tmp}/landq.db"
     lq, lport = start_landq(api, db)
     expect("inside meta.hooks (127.0.0.1)", deliver(lport, "127.0.0.1"), 202)
-    expect("outside meta.hooks (127.0.0.2)", deliver(lport, "127.0.0.2"), 403)
-    st, body = healthz(lport)
+    expect("outside meta.hooks (127.0.0.2)", deliver(lport, "127.0.0.2"), "closed")
+    c = http.client.HTTPConnection("127.0.0.1", lport, timeout=10)
+    c.request("GET", "/healthz")
+    r = c.getresponse()
+    expect("webhook port /healthz says only ok", (r.status, r.read()), (200, b"ok\n"))
+    c.request("GET", "/metrics")
+    r = c.getresponse()
+    r.read()
+    expect("no /metrics on the webhook port", r.status, 404)
+    c.close()
+    st, body = healthz(lq)
     expect("healthz with a list", (st, body["webhook_allowlist"]["loaded"]), (200, True))
 
     set_meta(mport, ["127.0.0.2/32"])
@@ -118,23 +144,23 @@ try:
             break
         time.sleep(0.3)
     expect("refreshed list admits 127.0.0.2 without a restart", got, 202)
-    expect("refreshed list refuses 127.0.0.1", deliver(lport, "127.0.0.1"), 403)
+    expect("refreshed list refuses 127.0.0.1", deliver(lport, "127.0.0.1"), "closed")
     stop(lq)
 
     # GitHub unreachable: the persisted list is still enforced.
     stop(mh)
     lq, lport = start_landq(api, db)
     expect("restart without GitHub: 127.0.0.2 still admitted", deliver(lport, "127.0.0.2"), 202)
-    expect("restart without GitHub: 127.0.0.1 still refused", deliver(lport, "127.0.0.1"), 403)
-    st, body = healthz(lport)
+    expect("restart without GitHub: 127.0.0.1 still refused", deliver(lport, "127.0.0.1"), "closed")
+    st, body = healthz(lq)
     al = body["webhook_allowlist"]
     expect("healthz after restart", (st, al["source"], al["github_reachable"]), (200, "store", False))
     stop(lq)
 
     # Never loaded: fail closed, and /healthz says why.
     lq, lport = start_landq(api, f"{tmp}/fresh.db")
-    expect("no list ever: refused", deliver(lport, "127.0.0.1"), 403)
-    st, body = healthz(lport)
+    expect("no list ever: refused", deliver(lport, "127.0.0.1"), "closed")
+    st, body = healthz(lq)
     expect("healthz without a list", (st, body["status"], "why" in body["webhook_allowlist"]),
            (503, "unavailable", True))
     stop(lq)
@@ -147,8 +173,13 @@ try:
     expect("proxy forwards a spoofed chain", deliver(lport, "127.0.0.1", "192.30.252.5, 8.8.8.8"), 403)
     expect("proxy forwards another address", deliver(lport, "127.0.0.1", "8.8.8.8"), 403)
     expect("proxy without the header", deliver(lport, "127.0.0.1"), 403)
-    expect("untrusted peer's header is ignored", deliver(lport, "127.0.0.2", "192.30.252.5"), 403)
+    expect("untrusted peer's header is ignored", deliver(lport, "127.0.0.2", "192.30.252.5"), "closed")
     expect("malformed header from the proxy", deliver(lport, "127.0.0.1", "192.30.252.5, junk"), 403)
+    # Issue 13, defect 1: two header lines are one list; the second line decides.
+    expect("two X-Forwarded-For lines, outsider last",
+           deliver(lport, "127.0.0.1", ["192.30.252.5", "8.8.8.8"]), 403)
+    expect("two X-Forwarded-For lines, GitHub last",
+           deliver(lport, "127.0.0.1", ["8.8.8.8", "192.30.252.5"]), 202)
 finally:
     for p in procs:
         if p.poll() is None:

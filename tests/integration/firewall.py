@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`landq firewall` against mockhub's GET /meta: each format lists exactly the world's
-meta.hooks ranges; the nftables output passes `nft -c -f` where nft can run, and the terraform
+meta.hooks ranges, loopback, and the --allow ranges (the operator's proxy and monitoring); the nftables output passes `nft -c -f` where nft can run, and the terraform
 output passes `terraform fmt -check` where terraform is installed.
 usage: firewall.py LANDQ MOCKHUB"""
 import json, os, shutil, subprocess, sys, tempfile, time
@@ -32,13 +32,16 @@ try:
         return subprocess.run([landq, "firewall", *args], capture_output=True, text=True)
 
     for fmt in ("nftables", "gcloud", "terraform"):
-        r = run("--format", fmt, "--github-api", api, "--port", "9443")
+        r = run("--format", fmt, "--github-api", api, "--port", "9443", "--allow", "10.20.0.0/16",
+                "--allow", "fd12::/16", "--ops-port", "9090")
         if r.returncode != 0:
             failures.append(f"{fmt}: exit {r.returncode}: {r.stderr}")
             continue
-        for cidr in ranges:
+        for cidr in ranges + ["10.20.0.0/16", "fd12::/16"]:
             if cidr not in r.stdout:
                 failures.append(f"{fmt}: range {cidr} missing")
+        if ('iif "lo" accept' if fmt == "nftables" else "127.0.0.0/8") not in r.stdout:
+            failures.append(f"{fmt}: loopback is not admitted")
         if "10.0.0.0" in r.stdout:
             failures.append(f"{fmt}: unexpected range")
         with open(f"{tmp}/out.{fmt}", "w") as f:
@@ -72,6 +75,9 @@ try:
     r = run("--format", "iptables", "--github-api", api)
     if r.returncode != 2 or "iptables" not in r.stderr:
         failures.append(f"bad format: exit {r.returncode}, stderr {r.stderr!r}")
+    r = run("--format", "nftables", "--github-api", api, "--allow", "10.0.0.0/33")
+    if r.returncode != 2 or "--allow" not in r.stderr:
+        failures.append(f"bad --allow: exit {r.returncode}, stderr {r.stderr!r}")
     r = run("--format", "nftables", "--github-api", "http://127.0.0.1:1")
     if r.returncode != 1 or "meta" not in r.stderr:
         failures.append(f"unreachable API: exit {r.returncode}, stderr {r.stderr!r}")
