@@ -4,12 +4,18 @@
  * Input: byte 0 = flags (bit 0: sign the body correctly, so the fuzzer reaches the header and
  * JSON checks; bit 1: leave X-GitHub-Event out; bit 2: leave X-GitHub-Delivery out), then three
  * '\n'-terminated header values (signature, event, delivery), then the raw body.
+ * Bit 3 (X-Forwarded-For, issue 13): three more '\n'-terminated fields come before the body:
+ * the peer address, the trusted proxies (a CIDR list) and the X-Forwarded-For header lines,
+ * separated by '\r' (a request may carry several). The lines must decide exactly as the same
+ * values joined with ',' (RFC 9110 section 5.3: one list), and from an untrusted peer the
+ * headers must be ignored.
  * Also a differential check: a body jansson parses as an object must pass lq_json_validate. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "signature.h"
 #include "webhook.h"
 
@@ -37,19 +43,65 @@ static char *field(const uint8_t **p, const uint8_t *end)
     return s;
 }
 
+/* Bit 3: the client address over X-Forwarded-For lines. */
+static void forwarded_for(const char *peer_s, const char *proxies_s, char *lines_s)
+{
+    lq_ip peer, a, b;
+    lq_cidr_list proxies;
+    if (lq_ip_parse(&peer, peer_s, strlen(peer_s), NULL) != LQ_OK ||
+        lq_cidr_list_parse(&proxies, proxies_s, NULL) != LQ_OK)
+        return;
+    const char *lines[16];
+    size_t n = 0;
+    size_t joined_len = strlen(lines_s) + 1;
+    char *joined = malloc(joined_len);
+    if (!joined) {
+        lq_cidr_list_dispose(&proxies);
+        return;
+    }
+    joined[0] = '\0';
+    for (char *p = lines_s; p && n < 16;) {
+        char *cr = strchr(p, '\r');
+        if (cr)
+            *cr = '\0';
+        lines[n++] = p;
+        if (n > 1)
+            strcat(joined, ",");
+        strcat(joined, p);
+        p = cr ? cr + 1 : NULL;
+    }
+    int ra = lq_client_addr_lines(&a, &peer, lines, n, &proxies, NULL);
+    int rb = lq_client_addr(&b, &peer, joined, &proxies, NULL);
+    if (ra != rb || (ra == LQ_OK && memcmp(&a, &b, sizeof a)))
+        __builtin_trap(); /* several lines are one list */
+    if (ra == LQ_OK && !lq_cidr_list_contains(&proxies, &peer) && memcmp(&a, &peer, sizeof a))
+        __builtin_trap(); /* an untrusted peer's header is never believed */
+    free(joined);
+    lq_cidr_list_dispose(&proxies);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1 || size > 1 << 20)
         return 0;
     const uint8_t *p = data + 1, *end = data + size;
     unsigned flags = data[0];
-    char *sig = field(&p, end), *event = NULL, *delivery = NULL;
+    char *sig = field(&p, end), *event = NULL, *delivery = NULL, *peer = NULL, *proxies = NULL,
+         *xff = NULL;
     if (sig)
         event = field(&p, end);
     if (event)
         delivery = field(&p, end);
     if (!delivery)
         goto out;
+    if (flags & 8) {
+        peer = field(&p, end);
+        proxies = peer ? field(&p, end) : NULL;
+        xff = proxies ? field(&p, end) : NULL;
+        if (!xff)
+            goto out;
+        forwarded_for(peer, proxies, xff);
+    }
     const char *body = (const char *)p;
     size_t len = (size_t)(end - p);
     char good[72];
@@ -90,5 +142,8 @@ out:
     free(sig);
     free(event);
     free(delivery);
+    free(peer);
+    free(proxies);
+    free(xff);
     return 0;
 }
