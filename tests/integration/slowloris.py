@@ -161,7 +161,7 @@ def land_under_attack(e, attacker):
     check(not failed, 'deliveries failed during the attack: %s' %
           [(d.get('event'), d.get('status_code'), d.get('status')) for d in failed])
     print('  %d deliveries during the attack, all acknowledged; attacker opened %d connections, '
-          'landq closed %d' % (len(deliveries), attacker.opened, attacker.closed_by_server))
+          'the server closed %d' % (len(deliveries), attacker.opened, attacker.closed_by_server))
 
 
 def case_outsider(e):
