@@ -2,8 +2,11 @@
 # Container entrypoint on Google Cloud: reads landq's two secrets (the GitHub App's private key and
 # the webhook secret) from Secret Manager with the instance's service account (metadata server
 # token), writes them to files only the landq user can read, and starts landq with *_FILE
-# settings, so no secret is ever in the environment.
+# settings, so no secret is ever in the environment. It is the image's ENTRYPOINT: without
+# LANDQ_SECRET_PROJECT it runs landq directly with its arguments (default: serve).
 set -eu
+[ $# -gt 0 ] || set -- serve
+[ -n "${LANDQ_SECRET_PROJECT:-}" ] || exec /usr/local/bin/landq "$@"
 umask 077
 dir=$(mktemp -d /tmp/landq-secrets.XXXXXX)
 md=http://metadata.google.internal/computeMetadata/v1
@@ -19,4 +22,4 @@ fetch "$LANDQ_SECRET_APP_KEY_NAME" "$dir/app-key.pem"
 fetch "$LANDQ_SECRET_HOOK_NAME" "$dir/webhook-secret"
 unset token
 export LANDQ_APP_PRIVATE_KEY_FILE="$dir/app-key.pem" LANDQ_WEBHOOK_SECRET_FILE="$dir/webhook-secret"
-exec /usr/local/bin/landq serve "$@"
+exec /usr/local/bin/landq "$@"

@@ -83,18 +83,23 @@ resource "google_app_engine_flexible_app_version" "landq" {
     }
   }
 
-  # The container's entrypoint reads the secrets from Secret Manager at start-up
-  # (deploy/gcp-entrypoint.sh) and hands them to landq as files, never as environment values.
+  # The image's entrypoint (deploy/gcp-entrypoint.sh) reads the secrets from Secret Manager at
+  # start-up and hands them to landq as files, never as environment values; named here as well.
   entrypoint {
     shell = "/usr/local/bin/gcp-entrypoint.sh"
   }
 
   env_variables = {
-    LANDQ_LISTEN              = "0.0.0.0:8080"
-    LANDQ_GITHUB_API          = var.github_api
-    LANDQ_REPOS               = join(",", var.repos)
-    LANDQ_LABEL               = var.label
-    LANDQ_TRUSTED_PROXIES     = "35.191.0.0/16,130.211.0.0/22"
+    LANDQ_LISTEN     = "0.0.0.0:8080"
+    LANDQ_GITHUB_API = var.github_api
+    LANDQ_REPOS      = join(",", var.repos)
+    LANDQ_LABEL      = var.label
+    # The App Engine firewall (module github_firewall) filters on the real client address at
+    # Google's edge. landq sees only App Engine's proxies (the front end, then the nginx beside
+    # the container on the Docker bridge), so its own address check is off here; the proxies
+    # are trusted, which exempts them from the per-source connection cap (docs/deploy.md).
+    LANDQ_WEBHOOK_ALLOWLIST   = "off"
+    LANDQ_TRUSTED_PROXIES     = "172.16.0.0/12,35.191.0.0/16,130.211.0.0/22"
     LANDQ_SECRET_PROJECT      = var.project
     LANDQ_APP_ID              = var.app_id
     LANDQ_APP_INSTALLATION_ID = var.app_installation_id

@@ -123,6 +123,10 @@ try:
     db = f"{tmp}/landq.db"
     lq, lport = start_landq(api, db)
     expect("inside meta.hooks (127.0.0.1)", deliver(lport, "127.0.0.1"), 202)
+    log = open(lq.log).read()
+    expect("the events landq acts on, logged once at start-up",
+           log.count('msg="acting on webhook events" events="pull_request pull_request_review '
+                     'status check_run check_suite"'), 1)
     expect("outside meta.hooks (127.0.0.2)", deliver(lport, "127.0.0.2"), "closed")
     c = http.client.HTTPConnection("127.0.0.1", lport, timeout=10)
     c.request("GET", "/healthz")
