@@ -217,9 +217,14 @@ Test(ops, admin_routes_need_the_bearer_token)
     cr_assert(strstr(r.body, "admin POST /api/freeze"), "%s", r.body);
 }
 
-Test(ops, admin_routes_disabled_without_a_token, .init = NULL)
+static void setup_no_token(void)
 {
     start(NULL);
+}
+
+Test(ops_no_token, admin_routes_disabled_without_a_token, .init = setup_no_token,
+     .fini = teardown, .timeout = 60)
+{
     response r = call("POST", "/api/freeze", "Authorization: Bearer anything", "{}", 2);
     cr_assert_eq(r.status, 403);
     cr_assert(strstr(r.body, "disabled"), "%s", r.body);
