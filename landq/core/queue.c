@@ -82,9 +82,11 @@ static int same_branch(const lq_queue_entry *e, const char *repo, const char *ba
     return e->repo && e->base && !strcasecmp(e->repo, repo) && !strcmp(e->base, base);
 }
 
-/* Label order: earlier label first, then lower number. */
-static int before(const lq_queue_entry *a, const lq_queue_entry *b)
+/* Priority first, then label order: earlier label first, then lower number. */
+int lq_queue_before(const lq_queue_entry *a, const lq_queue_entry *b)
 {
+    if (!a->priority != !b->priority)
+        return a->priority != 0;
     if (a->labeled_at_ms != b->labeled_at_ms)
         return a->labeled_at_ms < b->labeled_at_ms;
     return a->number < b->number;
@@ -99,7 +101,7 @@ long lq_queue_next(const lq_queue_entry *entries, size_t n, const char *repo, co
             continue;
         if (e->state == LQ_PR_MERGING)
             return (long)i;
-        if (e->state == LQ_PR_READY && (best < 0 || before(e, &entries[best])))
+        if (e->state == LQ_PR_READY && (best < 0 || lq_queue_before(e, &entries[best])))
             best = (long)i;
     }
     return best;
@@ -117,7 +119,7 @@ size_t lq_queue_position(const lq_queue_entry *entries, size_t n, size_t i, size
         if (!lq_queue_is_queued(e->state) || !same_branch(e, entries[i].repo, entries[i].base))
             continue;
         count++;
-        if (k != i && before(e, &entries[i]))
+        if (k != i && lq_queue_before(e, &entries[i]))
             pos++;
     }
     if (total)

@@ -9,7 +9,9 @@
  *
  * Only lq_queue_transition() changes a state; the caller logs every transition.
  * Ordering: per (repository, base branch) one MERGING at a time; among READY entries the one
- * labeled first lands first; ARMED and BLOCKED entries never hold up the ones behind them. */
+ * labeled first lands first, except that priority entries (the priority label, applied by
+ * someone allowed to) come before all others, first-labeled first among themselves; ARMED and
+ * BLOCKED entries never hold up the ones behind them. */
 #ifndef LQ_QUEUE_H
 #define LQ_QUEUE_H
 
@@ -70,13 +72,17 @@ typedef struct lq_queue_entry {
     int number;
     int64_t labeled_at_ms; /* when the label was applied */
     lq_pr_state state;
+    int priority;          /* 1: ahead of every normal entry of its branch */
 } lq_queue_entry;
 
-/* Entry to work on next for (repo, base): the MERGING one if any (resume it), else the READY
- * one labeled first (ties: lower number). Returns its index, or -1 when there is none. */
+/* Queue order: priority entries first, then the earlier label, then the lower number. */
+int lq_queue_before(const lq_queue_entry *a, const lq_queue_entry *b);
+
+/* Entry to work on next for (repo, base): the MERGING one if any (resume it), else the first
+ * READY one in queue order (lq_queue_before()). Returns its index, or -1 when there is none. */
 long lq_queue_next(const lq_queue_entry *entries, size_t n, const char *repo, const char *base);
 
-/* 1-based position of entries[i] among the queued entries of its branch (label order), or 0
+/* 1-based position of entries[i] among the queued entries of its branch (queue order), or 0
  * when it is not queued. *total receives the number of queued entries on that branch. */
 size_t lq_queue_position(const lq_queue_entry *entries, size_t n, size_t i, size_t *total);
 

@@ -283,7 +283,7 @@ int lq_landing_round(lq_worker *w)
         lq_queue_entry *q = calloc(n + 1, sizeof(*q));
         for (size_t i = 0; q && i < n; i++)
             q[i] = (lq_queue_entry){recs[i].repo, recs[i].base, recs[i].number,
-                                    recs[i].labeled_at_ms, recs[i].state};
+                                    recs[i].labeled_at_ms, recs[i].state, 0};
         int progressed = 0;
         for (size_t i = 0; q && i < n && !lq_wctx_stopping(w); i++) {
             /* First entry of each branch in the list stands for the branch. */

@@ -89,10 +89,10 @@ Test(queue, state_names_round_trip)
 Test(queue, first_labeled_ready_lands_first_and_armed_does_not_block)
 {
     lq_queue_entry q[] = {
-        {"acme/mono", "main", 1, 100, LQ_PR_ARMED},   /* labeled first, not ready */
-        {"acme/mono", "main", 3, 300, LQ_PR_READY},
-        {"acme/mono", "main", 2, 200, LQ_PR_READY},
-        {"acme/mono", "dev", 4, 50, LQ_PR_READY},     /* other branch */
+        {"acme/mono", "main", 1, 100, LQ_PR_ARMED, 0},   /* labeled first, not ready */
+        {"acme/mono", "main", 3, 300, LQ_PR_READY, 0},
+        {"acme/mono", "main", 2, 200, LQ_PR_READY, 0},
+        {"acme/mono", "dev", 4, 50, LQ_PR_READY, 0},     /* other branch */
     };
     cr_assert_eq(lq_queue_next(q, 4, "acme/mono", "main"), 2);
     cr_assert_eq(lq_queue_next(q, 4, "ACME/mono", "dev"), 3);
@@ -102,8 +102,8 @@ Test(queue, first_labeled_ready_lands_first_and_armed_does_not_block)
 Test(queue, merging_entry_is_resumed_first)
 {
     lq_queue_entry q[] = {
-        {"acme/mono", "main", 1, 100, LQ_PR_READY},
-        {"acme/mono", "main", 2, 200, LQ_PR_MERGING},
+        {"acme/mono", "main", 1, 100, LQ_PR_READY, 0},
+        {"acme/mono", "main", 2, 200, LQ_PR_MERGING, 0},
     };
     cr_assert_eq(lq_queue_next(q, 2, "acme/mono", "main"), 1);
 }
@@ -111,8 +111,8 @@ Test(queue, merging_entry_is_resumed_first)
 Test(queue, ties_broken_by_number)
 {
     lq_queue_entry q[] = {
-        {"acme/mono", "main", 9, 100, LQ_PR_READY},
-        {"acme/mono", "main", 5, 100, LQ_PR_READY},
+        {"acme/mono", "main", 9, 100, LQ_PR_READY, 0},
+        {"acme/mono", "main", 5, 100, LQ_PR_READY, 0},
     };
     cr_assert_eq(lq_queue_next(q, 2, "acme/mono", "main"), 1);
 }
@@ -120,10 +120,10 @@ Test(queue, ties_broken_by_number)
 Test(queue, positions)
 {
     lq_queue_entry q[] = {
-        {"acme/mono", "main", 1, 100, LQ_PR_ARMED},
-        {"acme/mono", "main", 2, 200, LQ_PR_LANDED},
-        {"acme/mono", "main", 3, 300, LQ_PR_READY},
-        {"acme/mono", "dev", 4, 50, LQ_PR_READY},
+        {"acme/mono", "main", 1, 100, LQ_PR_ARMED, 0},
+        {"acme/mono", "main", 2, 200, LQ_PR_LANDED, 0},
+        {"acme/mono", "main", 3, 300, LQ_PR_READY, 0},
+        {"acme/mono", "dev", 4, 50, LQ_PR_READY, 0},
     };
     size_t total = 0;
     cr_assert_eq(lq_queue_position(q, 4, 0, &total), 1);
@@ -133,4 +133,46 @@ Test(queue, positions)
     cr_assert_eq(lq_queue_position(q, 4, 3, &total), 1);
     cr_assert_eq(total, 1);
     cr_assert_eq(lq_queue_position(q, 4, 9, NULL), 0);
+}
+
+Test(queue, priority_overtakes_normal_entries_fifo_among_priority)
+{
+    lq_queue_entry q[] = {
+        {"acme/mono", "main", 1, 100, LQ_PR_READY, 0},
+        {"acme/mono", "main", 2, 300, LQ_PR_READY, 1}, /* urgent, labeled later */
+        {"acme/mono", "main", 3, 200, LQ_PR_READY, 1}, /* urgent, labeled before #2 */
+        {"acme/mono", "dev", 4, 400, LQ_PR_READY, 1},  /* other branch */
+    };
+    cr_assert_eq(lq_queue_next(q, 4, "acme/mono", "main"), 2);
+    q[2].state = LQ_PR_LANDED;
+    cr_assert_eq(lq_queue_next(q, 4, "acme/mono", "main"), 1);
+    q[1].state = LQ_PR_LANDED;
+    cr_assert_eq(lq_queue_next(q, 4, "acme/mono", "main"), 0);
+}
+
+Test(queue, priority_does_not_preempt_a_merge_in_flight)
+{
+    lq_queue_entry q[] = {
+        {"acme/mono", "main", 1, 100, LQ_PR_MERGING, 0},
+        {"acme/mono", "main", 2, 50, LQ_PR_READY, 1},
+    };
+    cr_assert_eq(lq_queue_next(q, 2, "acme/mono", "main"), 0);
+}
+
+Test(queue, priority_positions_and_order)
+{
+    lq_queue_entry q[] = {
+        {"acme/mono", "main", 1, 100, LQ_PR_ARMED, 0},
+        {"acme/mono", "main", 2, 200, LQ_PR_READY, 0},
+        {"acme/mono", "main", 3, 300, LQ_PR_ARMED, 1},
+    };
+    size_t total = 0;
+    cr_assert_eq(lq_queue_position(q, 3, 2, &total), 1);
+    cr_assert_eq(total, 3);
+    cr_assert_eq(lq_queue_position(q, 3, 0, &total), 2);
+    cr_assert_eq(lq_queue_position(q, 3, 1, &total), 3);
+    cr_assert(lq_queue_before(&q[2], &q[0]));
+    cr_assert_not(lq_queue_before(&q[0], &q[2]));
+    cr_assert(lq_queue_before(&q[0], &q[1]));
+    cr_assert_not(lq_queue_before(&q[0], &q[0]));
 }
