@@ -116,6 +116,22 @@ int lq_metrics_describe(lq_metrics *m, const char *name, lq_metric_type type, co
     return rc;
 }
 
+int lq_metrics_get(lq_metrics *m, const char *name, const char *labels, double *out)
+{
+    if (!m || !name)
+        return -1;
+    int rc = -1;
+    pthread_mutex_lock(&m->lock);
+    family *f = find_family(m, name);
+    for (size_t i = 0; f && i < f->ns && rc; i++)
+        if (!strcmp(f->s[i].labels, labels ? labels : "")) {
+            *out = f->s[i].value;
+            rc = 0;
+        }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
 /* Series of (family, labels), created on first use. Lock held. */
 static series *get_series(family *f, const char *labels)
 {

@@ -29,6 +29,10 @@ void lq_metrics_observe(lq_metrics *m, const char *name, const char *labels, dou
 /* Drops every series of a gauge family (before setting the current ones, e.g. queue depth). */
 void lq_metrics_clear(lq_metrics *m, const char *name);
 
+/* The current value of a counter or gauge series (histograms: the sum). 0 and *out set, or -1
+ * when the series does not exist (yet). */
+int lq_metrics_get(lq_metrics *m, const char *name, const char *labels, double *out);
+
 /* `key="value"` with value escaped per the text format (\\, \", \n) into out[cap]
  * (truncated safely). Returns out. */
 char *lq_metrics_label(char *out, size_t cap, const char *key, const char *value);

@@ -46,7 +46,15 @@ static const char schema[] =
     " summary TEXT NOT NULL DEFAULT '',"
     " reasons TEXT NOT NULL DEFAULT '[]',"
     " commit_sha TEXT NOT NULL DEFAULT '');"
-    "CREATE INDEX IF NOT EXISTS lq_audit_pr ON lq_audit(repo, number);";
+    "CREATE INDEX IF NOT EXISTS lq_audit_pr ON lq_audit(repo, number);"
+    "CREATE INDEX IF NOT EXISTS lq_audit_action ON lq_audit(action, id);"
+    "CREATE TABLE IF NOT EXISTS lq_freeze ("
+    " repo TEXT NOT NULL COLLATE NOCASE,"
+    " branch TEXT NOT NULL,"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " by_whom TEXT NOT NULL DEFAULT '',"
+    " since_ms INTEGER NOT NULL,"
+    " PRIMARY KEY (repo, branch));";
 
 static const char columns[] =
     "repo, number, base, head_sha, state, labeler, labeled_at_ms, dirty, comment_id,"
@@ -383,4 +391,269 @@ int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_
     int rc = write_run(st, audit_on, &a, err);
     free(rs);
     return rc;
+}
+
+/* ---------------------------------------------------------------- reading for the queue pages */
+
+static char *col_dup(sqlite3_stmt *s, int col)
+{
+    const unsigned char *t = sqlite3_column_text(s, col);
+    const char *v = t ? (const char *)t : "";
+    size_t n = strlen(v) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, v, n);
+    return p;
+}
+
+void lq_store_audit_rows_free(lq_audit_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].repo);
+        free(rows[i].head_sha);
+        free(rows[i].action);
+        free(rows[i].summary);
+        free(rows[i].reasons_json);
+        free(rows[i].commit_sha);
+    }
+    free(rows);
+}
+
+int lq_store_audit_list(lq_store *st, const char *repo, int number, size_t limit,
+                        lq_audit_row **out, size_t *count, lq_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *s = NULL;
+    /* the last `limit` rows, then oldest first */
+    if (sqlite3_prepare_v2(st->db, "SELECT id, at_ms, repo, number, head_sha, action, summary,"
+                           " reasons, commit_sha FROM (SELECT * FROM lq_audit WHERE repo = ?1"
+                           " COLLATE NOCASE AND number = ?2 ORDER BY id DESC LIMIT ?3)"
+                           " ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st->db, err, "audit list");
+    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s, 2, number);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)(limit > 100000 ? 100000 : limit));
+    lq_audit_row *rows = calloc(limit ? limit : 1, sizeof(*rows));
+    size_t n = 0;
+    int rc = SQLITE_DONE, ret = rows ? LQ_OK : lq_error_set(err, LQ_ENOMEM, "out of memory");
+    while (!ret && n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        lq_audit_row *r = &rows[n++];
+        r->id = sqlite3_column_int64(s, 0);
+        r->at_ms = sqlite3_column_int64(s, 1);
+        r->repo = col_dup(s, 2);
+        r->number = sqlite3_column_int(s, 3);
+        r->head_sha = col_dup(s, 4);
+        r->action = col_dup(s, 5);
+        r->summary = col_dup(s, 6);
+        r->reasons_json = col_dup(s, 7);
+        r->commit_sha = col_dup(s, 8);
+        if (!r->repo || !r->head_sha || !r->action || !r->summary || !r->reasons_json ||
+            !r->commit_sha)
+            ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    if (!ret && n < limit && rc != SQLITE_DONE)
+        ret = db_fail(st->db, err, "audit list");
+    sqlite3_finalize(s);
+    if (ret) {
+        lq_store_audit_rows_free(rows, n);
+        return ret;
+    }
+    *out = rows;
+    *count = n;
+    return LQ_OK;
+}
+
+void lq_store_landing_rows_free(lq_landing_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++) {
+        free(rows[i].repo);
+        free(rows[i].base);
+        free(rows[i].title);
+        free(rows[i].commit_sha);
+    }
+    free(rows);
+}
+
+int lq_store_landings(lq_store *st, size_t limit, lq_landing_row **out, size_t *count,
+                      lq_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT a.repo, a.number, a.at_ms, a.commit_sha, p.base,"
+                           " p.labeled_at_ms, p.merge_title FROM lq_audit a LEFT JOIN lq_pr p"
+                           " ON p.repo = a.repo AND p.number = a.number WHERE a.action = 'landed'"
+                           " ORDER BY a.id DESC LIMIT ?1", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st->db, err, "landings");
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)(limit > 10000 ? 10000 : limit));
+    lq_landing_row *rows = calloc(limit ? limit : 1, sizeof(*rows));
+    size_t n = 0;
+    int rc = SQLITE_DONE, ret = rows ? LQ_OK : lq_error_set(err, LQ_ENOMEM, "out of memory");
+    while (!ret && n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        lq_landing_row *r = &rows[n++];
+        r->repo = col_dup(s, 0);
+        r->number = sqlite3_column_int(s, 1);
+        r->landed_at_ms = sqlite3_column_int64(s, 2);
+        r->commit_sha = col_dup(s, 3);
+        r->base = col_dup(s, 4);
+        r->labeled_at_ms = sqlite3_column_int64(s, 5);
+        r->title = col_dup(s, 6);
+        if (!r->repo || !r->commit_sha || !r->base || !r->title)
+            ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    if (!ret && n < limit && rc != SQLITE_DONE)
+        ret = db_fail(st->db, err, "landings");
+    sqlite3_finalize(s);
+    if (ret) {
+        lq_store_landing_rows_free(rows, n);
+        return ret;
+    }
+    *out = rows;
+    *count = n;
+    return LQ_OK;
+}
+
+/* ---------------------------------------------------------------- frozen branches */
+
+typedef struct freeze_ctx {
+    const char *repo, *branch, *reason, *by;
+    int64_t since_ms;
+    int changed;
+} freeze_ctx;
+
+static int freeze_set_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    freeze_ctx *f = ctx;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO lq_freeze (repo, branch, reason, by_whom,"
+                           " since_ms) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, err, "freeze");
+    sqlite3_bind_text(s, 1, f->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, f->branch, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, f->reason ? f->reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, f->by ? f->by : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 5, f->since_ms);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LQ_OK : db_fail(db, err, "freeze");
+}
+
+int lq_store_freeze_set(lq_store *st, const char *repo, const char *branch, const char *reason,
+                        const char *by, int64_t since_ms, lq_error *err)
+{
+    freeze_ctx f = {repo, branch, reason, by, since_ms, 0};
+    return write_run(st, freeze_set_on, &f, err);
+}
+
+static int freeze_clear_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    freeze_ctx *f = ctx;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "DELETE FROM lq_freeze WHERE repo = ?1 AND branch = ?2", -1, &s,
+                           NULL) != SQLITE_OK)
+        return db_fail(db, err, "unfreeze");
+    sqlite3_bind_text(s, 1, f->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, f->branch, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, err, "unfreeze");
+    f->changed = sqlite3_changes(db);
+    return LQ_OK;
+}
+
+int lq_store_freeze_clear(lq_store *st, const char *repo, const char *branch, int *was,
+                          lq_error *err)
+{
+    freeze_ctx f = {repo, branch, NULL, NULL, 0, 0};
+    int rc = write_run(st, freeze_clear_on, &f, err);
+    if (was)
+        *was = rc == LQ_OK && f.changed > 0;
+    return rc;
+}
+
+void lq_store_freeze_rows_free(lq_freeze_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        free(rows[i].reason);
+    free(rows);
+}
+
+/* Reads up to cap rows of a freeze query (bound by the caller) into rows. */
+static int freeze_rows(lq_store *st, sqlite3_stmt *s, lq_freeze_row **out, size_t *count,
+                       lq_error *err)
+{
+    lq_freeze_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = LQ_OK;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            lq_freeze_row *nr = realloc(rows, nc * sizeof(*nr));
+            if (!nr) {
+                ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+                break;
+            }
+            rows = nr;
+            cap = nc;
+        }
+        lq_freeze_row *r = &rows[n++];
+        memset(r, 0, sizeof(*r));
+        copy_col(r->repo, sizeof r->repo, s, 0);
+        copy_col(r->branch, sizeof r->branch, s, 1);
+        r->reason = col_dup(s, 2);
+        copy_col(r->by, sizeof r->by, s, 3);
+        r->since_ms = sqlite3_column_int64(s, 4);
+        if (!r->reason) {
+            ret = lq_error_set(err, LQ_ENOMEM, "out of memory");
+            break;
+        }
+    }
+    if (!ret && rc != SQLITE_DONE)
+        ret = db_fail(st->db, err, "freeze list");
+    sqlite3_finalize(s);
+    if (ret) {
+        lq_store_freeze_rows_free(rows, n);
+        return ret;
+    }
+    *out = rows;
+    *count = n;
+    return LQ_OK;
+}
+
+int lq_store_freeze_list(lq_store *st, lq_freeze_row **out, size_t *count, lq_error *err)
+{
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT repo, branch, reason, by_whom, since_ms FROM lq_freeze"
+                           " ORDER BY repo, branch", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st->db, err, "freeze list");
+    return freeze_rows(st, s, out, count, err);
+}
+
+int lq_store_freeze_get(lq_store *st, const char *repo, const char *branch, lq_freeze_row *out,
+                        lq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(st->db, "SELECT repo, branch, reason, by_whom, since_ms FROM lq_freeze"
+                           " WHERE repo = ?1 AND branch = ?2", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(st->db, err, "freeze get");
+    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, branch, -1, SQLITE_TRANSIENT);
+    lq_freeze_row *rows = NULL;
+    size_t n = 0;
+    int rc = freeze_rows(st, s, &rows, &n, err);
+    if (rc)
+        return rc;
+    if (!n) {
+        free(rows);
+        return lq_error_set(err, LQ_ENOTFOUND, "%s %s is not frozen", repo, branch);
+    }
+    *out = rows[0];
+    rows[0].reason = NULL;
+    lq_store_freeze_rows_free(rows, n);
+    return LQ_OK;
 }

@@ -6,8 +6,9 @@
  * side effect (merge, label removal, comment, status), so a restart can re-check and resume.
  *
  * Tables (docs/configuration.md describes them for operators):
- *   lq_pr    one row per pull request landq has seen with the label (queue state)
- *   lq_audit one row per decision that changed something: landed, refused, ejected, waiting...
+ *   lq_pr     one row per pull request landq has seen with the label (queue state)
+ *   lq_audit  one row per decision that changed something: landed, refused, ejected, waiting...
+ *   lq_freeze one row per frozen (repository, base branch): nothing lands there meanwhile
  * Thread safety: one lq_store per thread. */
 #ifndef LQ_STORE_H
 #define LQ_STORE_H
@@ -75,6 +76,48 @@ int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int
 int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
                    const char *action, const char *summary, const char *const *reasons,
                    size_t n, const char *commit_sha, lq_error *err);
+
+/* One audit row, as read back (strings owned by the row; lq_store_audit_rows_free()). */
+typedef struct lq_audit_row {
+    int64_t id, at_ms;
+    char *repo, *head_sha, *action, *summary, *reasons_json, *commit_sha;
+    int number;
+} lq_audit_row;
+void lq_store_audit_rows_free(lq_audit_row *rows, size_t n);
+
+/* The last `limit` audit rows of repo#number, oldest first. */
+int lq_store_audit_list(lq_store *st, const char *repo, int number, size_t limit,
+                        lq_audit_row **out, size_t *count, lq_error *err);
+
+/* A landing for the queue page: the "landed" audit row with the pull request's row. */
+typedef struct lq_landing_row {
+    char *repo, *base, *title, *commit_sha; /* owned; base/title "" when unknown */
+    int number;
+    int64_t labeled_at_ms, landed_at_ms;
+} lq_landing_row;
+void lq_store_landing_rows_free(lq_landing_row *rows, size_t n);
+/* The `limit` most recent landings, newest first. */
+int lq_store_landings(lq_store *st, size_t limit, lq_landing_row **out, size_t *count,
+                      lq_error *err);
+
+/* A frozen branch (lq_freeze). */
+typedef struct lq_freeze_row {
+    char repo[256], branch[256], by[128];
+    char *reason; /* owned */
+    int64_t since_ms;
+} lq_freeze_row;
+void lq_store_freeze_rows_free(lq_freeze_row *rows, size_t n);
+/* Freezes (repo, branch), or updates the reason/by/since of an existing freeze. */
+int lq_store_freeze_set(lq_store *st, const char *repo, const char *branch, const char *reason,
+                        const char *by, int64_t since_ms, lq_error *err);
+/* Unfreezes; *was (may be NULL) is 1 when it was frozen. */
+int lq_store_freeze_clear(lq_store *st, const char *repo, const char *branch, int *was,
+                          lq_error *err);
+/* LQ_OK and *out filled (dispose out->reason), or LQ_ENOTFOUND when not frozen. */
+int lq_store_freeze_get(lq_store *st, const char *repo, const char *branch, lq_freeze_row *out,
+                        lq_error *err);
+/* Every frozen branch, by repository then branch. */
+int lq_store_freeze_list(lq_store *st, lq_freeze_row **out, size_t *count, lq_error *err);
 
 int64_t lq_store_now_ms(void);
 

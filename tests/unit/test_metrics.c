@@ -59,3 +59,23 @@ Test(metrics, histogram_buckets_are_cumulative)
     char small[8];
     cr_assert_str_eq(lq_metrics_label(small, sizeof small, "reason", "long value"), "");
 }
+
+Test(metrics, read_back_a_series)
+{
+    lq_metrics *m = lq_metrics_new();
+    double v = -1;
+    cr_assert_eq(lq_metrics_get(m, "landq_github_rate_limit_remaining", NULL, &v), -1);
+    lq_metrics_describe(m, "landq_github_rate_limit_remaining", LQ_METRIC_GAUGE, "h", NULL, 0);
+    cr_assert_eq(lq_metrics_get(m, "landq_github_rate_limit_remaining", NULL, &v), -1,
+                 "declared but never set");
+    lq_metrics_set(m, "landq_github_rate_limit_remaining", NULL, 4812);
+    cr_assert_eq(lq_metrics_get(m, "landq_github_rate_limit_remaining", NULL, &v), 0);
+    cr_assert_eq(v, 4812);
+    lq_metrics_describe(m, "c_total", LQ_METRIC_COUNTER, "h", NULL, 0);
+    lq_metrics_add(m, "c_total", "a=\"1\"", 2);
+    cr_assert_eq(lq_metrics_get(m, "c_total", "a=\"1\"", &v), 0);
+    cr_assert_eq(v, 2);
+    cr_assert_eq(lq_metrics_get(m, "c_total", "a=\"2\"", &v), -1);
+    cr_assert_eq(lq_metrics_get(NULL, "c_total", NULL, &v), -1);
+    lq_metrics_free(m);
+}

@@ -165,3 +165,104 @@ Test(store, open_reports_an_unusable_path)
     cr_assert_null(st);
     cr_assert(strstr(err.msg, "/nonexistent-dir/landq.db"), "%s", err.msg);
 }
+
+/* ---------------------------------------------------------------- the queue pages' reads */
+
+Test(store, freezes_persist_until_unfrozen)
+{
+    lq_store *st = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_freeze_row f;
+    cr_assert_eq(lq_store_freeze_get(st, "acme/mono", "main", &f, &err), LQ_ENOTFOUND);
+    cr_assert_eq(lq_store_freeze_set(st, "acme/mono", "main", "release 4.2", "carol", 1000, &err),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_freeze_set(st, "acme/mono", "release/4.2", "", "dan", 2000, &err), LQ_OK);
+    lq_store_close(st);
+
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_freeze_get(st, "ACME/mono", "main", &f, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(f.reason, "release 4.2");
+    cr_assert_str_eq(f.by, "carol");
+    cr_assert_eq(f.since_ms, 1000);
+    free(f.reason);
+    cr_assert_eq(lq_store_freeze_get(st, "acme/mono", "Main", &f, &err), LQ_ENOTFOUND,
+                 "branch names are case-sensitive");
+    /* freezing again updates the reason */
+    cr_assert_eq(lq_store_freeze_set(st, "acme/mono", "main", "release 4.3", "erin", 3000, &err),
+                 LQ_OK);
+    lq_freeze_row *rows = NULL;
+    size_t n = 0;
+    cr_assert_eq(lq_store_freeze_list(st, &rows, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_str_eq(rows[0].branch, "main");
+    cr_assert_str_eq(rows[0].reason, "release 4.3");
+    cr_assert_str_eq(rows[0].by, "erin");
+    cr_assert_str_eq(rows[1].branch, "release/4.2");
+    lq_store_freeze_rows_free(rows, n);
+    int was = 0;
+    cr_assert_eq(lq_store_freeze_clear(st, "acme/mono", "main", &was, &err), LQ_OK);
+    cr_assert_eq(was, 1);
+    cr_assert_eq(lq_store_freeze_clear(st, "acme/mono", "main", &was, &err), LQ_OK);
+    cr_assert_eq(was, 0);
+    cr_assert_eq(lq_store_freeze_list(st, &rows, &n, &err), LQ_OK);
+    cr_assert_eq(n, 1);
+    lq_store_freeze_rows_free(rows, n);
+    lq_store_close(st);
+}
+
+Test(store, audit_trail_and_landings_for_the_queue_page)
+{
+    lq_store *st = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record r = record(7, "aaaa", LQ_PR_LANDED, 500);
+    cr_assert_eq(lq_pr_record_set(&r.merge_title, "Seven"), LQ_OK);
+    cr_assert_eq(lq_store_put(st, &r, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record_dispose(&r);
+    const char *why[] = {"`a.c` needs an approval"};
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 7, "aaaa", "wait", "waiting", why, 1, NULL,
+                                &err), LQ_OK);
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 7, "aaaa", "ready", "ready", NULL, 0, NULL,
+                                &err), LQ_OK);
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 8, "bbbb", "wait", "other", NULL, 0, NULL,
+                                &err), LQ_OK);
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 7, "aaaa", "landed", "landed", NULL, 0, "cccc",
+                                &err), LQ_OK);
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 9, "dddd", "landed", "landed", NULL, 0, "eeee",
+                                &err), LQ_OK);
+    lq_audit_row *a = NULL;
+    size_t n = 0;
+    cr_assert_eq(lq_store_audit_list(st, "ACME/mono", 7, 100, &a, &n, &err), LQ_OK, "%s",
+                 err.msg);
+    cr_assert_eq(n, 3);
+    cr_assert_str_eq(a[0].action, "wait");
+    cr_assert_str_eq(a[0].reasons_json, "[\"`a.c` needs an approval\"]");
+    cr_assert_str_eq(a[2].action, "landed");
+    cr_assert_str_eq(a[2].commit_sha, "cccc");
+    lq_store_audit_rows_free(a, n);
+    cr_assert_eq(lq_store_audit_list(st, "acme/mono", 7, 2, &a, &n, &err), LQ_OK);
+    cr_assert_eq(n, 2, "the last two, oldest first");
+    cr_assert_str_eq(a[0].action, "ready");
+    lq_store_audit_rows_free(a, n);
+    cr_assert_eq(lq_store_audit_list(st, "acme/mono", 99, 10, &a, &n, &err), LQ_OK);
+    cr_assert_eq(n, 0);
+    lq_store_audit_rows_free(a, n);
+
+    lq_landing_row *l = NULL;
+    cr_assert_eq(lq_store_landings(st, 10, &l, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(l[0].number, 9, "newest first");
+    cr_assert_str_eq(l[0].title, "", "no queue row: unknown title");
+    cr_assert_eq(l[1].number, 7);
+    cr_assert_str_eq(l[1].title, "Seven");
+    cr_assert_str_eq(l[1].base, "main");
+    cr_assert_eq(l[1].labeled_at_ms, 500);
+    cr_assert_str_eq(l[1].commit_sha, "cccc");
+    cr_assert(l[1].landed_at_ms > 0);
+    lq_store_landing_rows_free(l, n);
+    cr_assert_eq(lq_store_landings(st, 1, &l, &n, &err), LQ_OK);
+    cr_assert_eq(n, 1);
+    lq_store_landing_rows_free(l, n);
+    lq_store_close(st);
+}
