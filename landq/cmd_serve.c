@@ -16,6 +16,7 @@
 
 #include "allowlist.h"
 #include "appauth.h"
+#include "board.h"
 #include "cidr.h"
 #include "commands.h"
 #include "config.h"
@@ -25,6 +26,7 @@
 #include "metrics.h"
 #include "log.h"
 #include "ops.h"
+#include "page.h"
 #include "worker.h"
 
 #define SECRET_MAX 65536
@@ -77,6 +79,17 @@ static void serve_usage(FILE *out)
             "                         its installation on the served repositories\n"
             "  --verbose              log every GitHub API request\n"
             "  -h, --help             show this help\n\n");
+    fprintf(out,
+            "Queue page and merge controls (on the ops listener: GET /queue, /api/queue):\n"
+            "  --github-web URL       GitHub web address for the page's links (https://HOST;\n"
+            "                         default derived from --github-api)\n"
+            "  --priority-label NAME  a second label that puts a pull request ahead of the\n"
+            "                         others on its branch (first labeled first among them)\n"
+            "  --priority-min-permission read|triage|write|maintain|admin\n"
+            "                         who may apply it (default maintain)\n"
+            "  LANDQ_ADMIN_TOKEN      enables POST /api/freeze and /api/unfreeze for\n"
+            "                         `landq freeze` (or LANDQ_ADMIN_TOKEN_FILE, or\n"
+            "                         admin_token_file; at least 16 characters)\n\n");
     fprintf(out, /* two parts: ISO C guarantees string literals of 4095 bytes only */
             "Environment:\n"
             "  LANDQ_GITHUB_TOKEN       GitHub token (or LANDQ_GITHUB_TOKEN_FILE, or the\n"
@@ -350,6 +363,12 @@ static void ops_page(void *ctx, const lq_ops_request *req, lq_ops_response *resp
 static const char served_events[] = "pull_request pull_request_review status check_run "
                                      "check_suite";
 
+static void page_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "level=info mod=page %s\n", line);
+}
+
 static void appauth_log(void *ctx, const char *line)
 {
     (void)ctx;
@@ -391,6 +410,9 @@ int lq_cmd_serve(int argc, char **argv)
     lq_intake *intake = NULL;
     lq_appauth *appauth = NULL;
     lq_ops *ops = NULL;
+    lq_board *board = NULL;
+    lq_page *page = NULL;
+    char *admin_token = NULL;
     lq_cidr_list proxies = {NULL, 0};
     struct serve_health health = {NULL, NULL, NULL, NULL};
 
@@ -420,6 +442,8 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_APP_ID", "app_id"},
                 {"LANDQ_APP_PRIVATE_KEY_FILE", "app_private_key_file"},
                 {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"},
+                {"LANDQ_GITHUB_WEB", "github_web"}, {"LANDQ_PRIORITY_LABEL", "priority_label"},
+                {"LANDQ_PRIORITY_MIN_PERMISSION", "priority_min_permission"},
                 {"LANDQ_OPS_LISTEN", "ops_listen"}, {"LANDQ_OPS_PORT_FILE", "ops_port_file"},
                 {"LANDQ_HEADER_TIMEOUT", "header_timeout"},
                 {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"}};
@@ -449,6 +473,8 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--app-id", "app_id"}, {"--app-key-file", "app_private_key_file"},
                  {"--app-installation-id", "app_installation_id"},
                  {"--redeliver-hook", "redeliver_hook"},
+                 {"--github-web", "github_web"}, {"--priority-label", "priority_label"},
+                 {"--priority-min-permission", "priority_min_permission"},
                  {"--ops-listen", "ops_listen"}, {"--ops-port-file", "ops_port_file"},
                  {"--header-timeout", "header_timeout"},
                  {"--per-source-connections", "per_source_connections"}};
@@ -512,6 +538,19 @@ int lq_cmd_serve(int argc, char **argv)
         rc = 2;
         goto out;
     }
+    /* The admin token is optional: without it the freeze API answers 403. */
+    if (((getenv("LANDQ_ADMIN_TOKEN") && *getenv("LANDQ_ADMIN_TOKEN")) ||
+         (getenv("LANDQ_ADMIN_TOKEN_FILE") && *getenv("LANDQ_ADMIN_TOKEN_FILE")) ||
+         cfg.admin_token_file.value) &&
+        (rc = load_secret(&admin_token, "LANDQ_ADMIN_TOKEN", "LANDQ_ADMIN_TOKEN_FILE",
+                          &cfg.admin_token_file, "admin token", "admin_token_file"))) {
+        rc = 2;
+        goto out;
+    }
+    if (admin_token && strlen(admin_token) < 16) {
+        rc = fail2("admin token: at least 16 characters (e.g. openssl rand -hex 32)%s", "");
+        goto out;
+    }
 
     /* Signals are taken by sigwait() below; every thread started from here inherits the mask. */
     sigset_t sigs;
@@ -524,6 +563,12 @@ int lq_cmd_serve(int argc, char **argv)
 
     /* /metrics: one registry for every part, made first so every GitHub request is counted. */
     health.metrics = lq_metrics_new();
+    board = lq_board_new(); /* the worker's evaluations, for the queue page */
+    if (!health.metrics || !board) {
+        fprintf(stderr, "landq serve: out of memory\n");
+        rc = 1;
+        goto out;
+    }
     /* GitHub App authentication: the first installation token is fetched now, so a wrong key
      * or app id is a bad setting (exit 2) reported before listening. */
     if (cfg.app_id.value) {
@@ -630,7 +675,7 @@ int lq_cmd_serve(int argc, char **argv)
                         "accepted from any address (signatures are still verified)\"\n");
     }
     /* The ops listener first: /healthz and /metrics answer while the intake starts. */
-    lq_ops_config oc = {.listen = cfg.ops_listen.value};
+    lq_ops_config oc = {.listen = cfg.ops_listen.value, .admin_token = admin_token};
     if (lq_ops_start(&ops, &oc, &err)) {
         fprintf(stderr, "landq serve: %s: ops_listen: cannot listen on %s: %s\n",
                 cfg.ops_listen.origin, cfg.ops_listen.value, err.msg);
@@ -641,6 +686,27 @@ int lq_cmd_serve(int argc, char **argv)
         lq_ops_route(ops, "GET", "/healthz", 0, ops_page, &health, &err)) {
         fprintf(stderr, "landq serve: %s\n", err.msg);
         goto out;
+    }
+    /* The queue page and the freeze API (io/page.h), from the store and the board. */
+    {
+        char web[300];
+        lq_config_web_url(&cfg, web, sizeof web);
+        const char **prepos = calloc(cfg.repos.count + 1, sizeof(*prepos));
+        for (size_t i = 0; prepos && i < cfg.repos.count; i++)
+            prepos[i] = cfg.repos.items[i].value;
+        lq_page_config pc = {.db_path = cfg.db.value, .inbox = inbox, .board = board,
+                             .metrics = health.metrics, .web_url = web,
+                             .repos = prepos, .repo_count = cfg.repos.count,
+                             .priority_label = cfg.priority_label.value,
+                             .status_context = cfg.status_context.value, .refresh_s = 2,
+                             .log = page_log};
+        int prc = prepos ? lq_page_start(&page, ops, &pc, &err)
+                         : lq_error_set(&err, LQ_ENOMEM, "out of memory");
+        free(prepos);
+        if (prc) {
+            fprintf(stderr, "landq serve: cannot serve the queue page: %s\n", err.msg);
+            goto out;
+        }
     }
     lq_intake_config ic = {.listen = cfg.listen.value, .secret = secret,
                            .secret_len = strlen(secret), .inbox = inbox,
@@ -670,6 +736,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_config_listen_split(cfg.ops_listen.value, ops_host, sizeof ops_host, &unused, NULL);
     printf("landq: ops listener on %s:%d (GET /metrics, GET /healthz)\n", ops_host,
            lq_ops_port(ops));
+    printf("landq: queue page at http://%s:%d/queue\n", ops_host, lq_ops_port(ops));
     fflush(stdout);
     fprintf(stderr, "level=info msg=\"acting on webhook events\" events=\"%s\" "
                     "ignored=\"every other event (answered 202, then skipped)\"\n",
@@ -696,14 +763,17 @@ out:
     /* Stop accepting first; deliveries already acknowledged are on disk in the inbox. */
     lq_intake_stop(intake);
     lq_ops_stop(ops);
+    lq_page_free(page);
     lq_cidr_list_dispose(&proxies);
     lq_allowlist_stop(health.allowlist);
     lq_worker_stop(worker);
+    lq_board_free(board);
     lq_metrics_free(health.metrics);
     lq_inbox_close(inbox);
     lq_appauth_free(appauth);
     wipe(token);
     wipe(secret);
+    wipe(admin_token);
     lq_config_dispose(&cfg);
     if (rc != 2)
         curl_global_cleanup();

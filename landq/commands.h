@@ -10,5 +10,6 @@ int lq_cmd_serve(int argc, char **argv);
 int lq_cmd_firewall(int argc, char **argv);
 int lq_cmd_explain(int argc, char **argv);
 int lq_cmd_audit(int argc, char **argv);
+int lq_cmd_freeze(int argc, char **argv); /* freeze and unfreeze (argv[0] tells which) */
 
 #endif

@@ -21,6 +21,8 @@ static const struct command commands[] = {
     {"firewall", lq_cmd_firewall, "print firewall rules admitting only GitHub's webhook ranges"},
     {"explain", lq_cmd_explain, "why a pull request would or would not land (owners, approvals, checks)"},
     {"audit", lq_cmd_audit, "print the decisions landq recorded (landed, refused, waiting...)"},
+    {"freeze", lq_cmd_freeze, "freeze merges into a branch (asks the running server)"},
+    {"unfreeze", lq_cmd_freeze, "lift a merge freeze (asks the running server)"},
 };
 
 static void usage(FILE *out)

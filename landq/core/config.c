@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cidr.h"
+#include "html.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -43,6 +44,10 @@ static const key_def keys[] = {
     {"ops_port_file", K_SCALAR, offsetof(lq_config, ops_port_file)},
     {"header_timeout", K_SCALAR, offsetof(lq_config, header_timeout)},
     {"per_source_connections", K_SCALAR, offsetof(lq_config, per_source_connections)},
+    {"github_web", K_SCALAR, offsetof(lq_config, github_web)},
+    {"priority_label", K_SCALAR, offsetof(lq_config, priority_label)},
+    {"priority_min_permission", K_SCALAR, offsetof(lq_config, priority_min_permission)},
+    {"admin_token_file", K_SCALAR, offsetof(lq_config, admin_token_file)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -51,7 +56,8 @@ const char *lq_config_keys(void)
     return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
-           "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections";
+           "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections, "
+           "github_web, priority_label, priority_min_permission, admin_token_file";
 }
 
 static char *xstrdup(const char *s)
@@ -114,6 +120,7 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->reconcile_interval, "300", "default") ||
         value_set(&cfg->ops_listen, "127.0.0.1:9090", "default") ||
         value_set(&cfg->header_timeout, "10", "default") ||
+        value_set(&cfg->priority_min_permission, "maintain", "default") ||
         value_set(&cfg->per_source_connections, "64", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
@@ -430,5 +437,49 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
         if (lq_cidr_parse(&c, v->value, strlen(v->value), &e2))
             return lq_error_set(err, LQ_EINVAL, "%s: trusted_proxy: %s", v->origin, e2.msg);
     }
+    if (cfg->github_web.value && !lq_html_origin_ok(cfg->github_web.value))
+        return lq_error_set(err, LQ_EINVAL, "%s: github_web: '%s' is not https://HOST (the "
+                            "GitHub web address the queue page links to)",
+                            cfg->github_web.origin, cfg->github_web.value);
+    const char *pl = cfg->priority_label.value;
+    if (pl && (!*pl || strlen(pl) > 50))
+        return lq_error_set(err, LQ_EINVAL, "%s: priority_label: must be 1 to 50 characters",
+                            cfg->priority_label.origin);
+    if (pl && label && !strcasecmp(pl, label))
+        return lq_error_set(err, LQ_EINVAL, "%s: priority_label: must differ from the landing "
+                            "label '%s'", cfg->priority_label.origin, label);
+    const char *pm = cfg->priority_min_permission.value;
+    if (lq_config_permission_rank(pm) < 0)
+        return lq_error_set(err, LQ_EINVAL, "%s: priority_min_permission: '%s' is not read, "
+                            "triage, write, maintain or admin",
+                            cfg->priority_min_permission.origin, pm ? pm : "");
+    if (cfg->admin_token_file.value && !cfg->admin_token_file.value[0])
+        return lq_error_set(err, LQ_EINVAL, "%s: admin_token_file: empty path",
+                            cfg->admin_token_file.origin);
     return LQ_OK;
+}
+
+int lq_config_permission_rank(const char *p)
+{
+    static const char *const levels[] = {"read", "triage", "write", "maintain", "admin"};
+    for (int i = 0; p && i < 5; i++)
+        if (!strcmp(p, levels[i]))
+            return i;
+    return -1;
+}
+
+void lq_config_web_url(const lq_config *cfg, char *out, size_t cap)
+{
+    const char *api = cfg->github_api.value ? cfg->github_api.value : "";
+    if (cfg->github_web.value) {
+        snprintf(out, cap, "%s", cfg->github_web.value);
+    } else if (!strncmp(api, "https://api.", 12)) {
+        snprintf(out, cap, "https://%.*s", (int)strcspn(api + 12, "/"), api + 12);
+    } else if (!strncmp(api, "https://", 8) && strstr(api + 8, "/api/v3")) {
+        snprintf(out, cap, "https://%.*s", (int)strcspn(api + 8, "/"), api + 8);
+    } else {
+        snprintf(out, cap, "https://github.com");
+    }
+    if (!lq_html_origin_ok(out))
+        snprintf(out, cap, "https://github.com");
 }

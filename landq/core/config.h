@@ -51,6 +51,12 @@ typedef struct lq_config {
     lq_config_value ops_port_file;       /* optional: write the ops listener's port here */
     lq_config_value header_timeout;      /* seconds for a request's headers, default 10 */
     lq_config_value per_source_connections; /* webhook connections per source, default 64 */
+    lq_config_value github_web;          /* GitHub web origin for the queue page's links;
+                                            unset = derived from github_api (lq_config_web_url) */
+    lq_config_value priority_label;      /* optional: label that puts a pull request ahead */
+    lq_config_value priority_min_permission; /* who may apply it: read, triage, write,
+                                            maintain (default) or admin */
+    lq_config_value admin_token_file;    /* optional: file holding the ops admin token */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
@@ -80,6 +86,15 @@ int lq_config_validate(const lq_config *cfg, lq_error *err);
 /* Splits a validated listen value into host and port (host written into host[hostlen]). */
 int lq_config_listen_split(const char *listen, char *host, size_t hostlen, int *port,
                            lq_error *err);
+
+/* The GitHub web origin the queue page links to: github_web when set, else derived from
+ * github_api (https://api.github.com -> https://github.com, https://HOST/api/v3 -> https://HOST;
+ * anything else, e.g. a local mockhub -> https://github.com). */
+void lq_config_web_url(const lq_config *cfg, char *out, size_t cap);
+
+/* Rank of a GitHub repository permission (the collaborator permission API's role_name):
+ * read 0, triage 1, write 2, maintain 3, admin 4; -1 for anything else. */
+int lq_config_permission_rank(const char *permission);
 
 /* All keys accepted in a config file, comma-separated, for help texts. */
 const char *lq_config_keys(void);

@@ -79,6 +79,21 @@ const char *lq_ops_header(const lq_ops_request *req, const char *name)
     return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
 }
 
+static enum MHD_Result add_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += (key ? strlen(key) : 0) + (value ? strlen(value) + 1 : 0) + 1;
+    return MHD_YES;
+}
+
+size_t lq_ops_query_size(const lq_ops_request *req)
+{
+    size_t n = 0;
+    MHD_get_connection_values(req->conn_, MHD_GET_ARGUMENT_KIND, add_size, &n);
+    return n;
+}
+
 static void response_reset_body(lq_ops_response *resp)
 {
     free(resp->body);

@@ -69,6 +69,9 @@ typedef struct lq_ops_response lq_ops_response;
 /* Query-string argument (decoded) or request header (case-insensitive); NULL when absent. */
 const char *lq_ops_query(const lq_ops_request *req, const char *name);
 const char *lq_ops_header(const lq_ops_request *req, const char *name);
+/* Bytes in the query string's arguments (names and values as decoded, plus one separator
+ * each): lets a handler refuse huge query strings it does not read. */
+size_t lq_ops_query_size(const lq_ops_request *req);
 
 /* Replies with body (malloc'd, taken: freed by lq_ops even on failure; may be NULL when len is
  * 0). content_type is copied. */

@@ -34,6 +34,7 @@ static const char schema[] =
     " merge_attempts INTEGER NOT NULL DEFAULT 0,"
     " landed_sha TEXT NOT NULL DEFAULT '',"
     " updated_ms INTEGER NOT NULL DEFAULT 0,"
+    " priority INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY (repo, number));"
     "CREATE INDEX IF NOT EXISTS lq_pr_sha ON lq_pr(repo, head_sha);"
     "CREATE TABLE IF NOT EXISTS lq_audit ("
@@ -59,7 +60,7 @@ static const char schema[] =
 static const char columns[] =
     "repo, number, base, head_sha, state, labeler, labeled_at_ms, dirty, comment_id,"
     " comment_body, status_key, merge_sha, merge_title, merge_message, merge_attempts,"
-    " landed_sha, updated_ms";
+    " landed_sha, updated_ms, priority";
 
 int64_t lq_store_now_ms(void)
 {
@@ -83,6 +84,22 @@ static int write_run(lq_store *st, lq_inbox_run_fn fn, void *ctx, lq_error *err)
     return fn(st->db, ctx, err);
 }
 
+/* Databases made before a column was added get it (SQLite has no ADD COLUMN IF NOT EXISTS). */
+static int add_missing_columns(sqlite3 *db, char **msg)
+{
+    sqlite3_stmt *s = NULL;
+    int has_priority = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('lq_pr') WHERE name = 'priority'",
+                           -1, &s, NULL) != SQLITE_OK)
+        return sqlite3_exec(db, "SELECT no_such_thing", NULL, NULL, msg);
+    has_priority = sqlite3_step(s) == SQLITE_ROW;
+    sqlite3_finalize(s);
+    if (has_priority)
+        return SQLITE_OK;
+    return sqlite3_exec(db, "ALTER TABLE lq_pr ADD COLUMN priority INTEGER NOT NULL DEFAULT 0",
+                        NULL, NULL, msg);
+}
+
 static int schema_on(sqlite3 *db, void *ctx, lq_error *err)
 {
     const char *path = ctx;
@@ -90,6 +107,7 @@ static int schema_on(sqlite3 *db, void *ctx, lq_error *err)
     char *msg = NULL;
     if ((own && sqlite3_exec(db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) ||
         sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK ||
+        add_missing_columns(db, &msg) != SQLITE_OK ||
         (own && sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)) {
         lq_error_set(err, LQ_ERROR, "store: cannot prepare %s: %s", path, msg ? msg : "?");
         sqlite3_free(msg);
@@ -196,6 +214,7 @@ static int row_to_record(sqlite3_stmt *s, lq_pr_record *r)
     r->merge_attempts = sqlite3_column_int(s, 14);
     copy_col(r->landed_sha, sizeof r->landed_sha, s, 15);
     r->updated_ms = sqlite3_column_int64(s, 16);
+    r->priority = sqlite3_column_int(s, 17);
     if (dup_col(&r->comment_body, s, 9) || dup_col(&r->status_key, s, 10) ||
         dup_col(&r->merge_title, s, 12) || dup_col(&r->merge_message, s, 13)) {
         lq_pr_record_dispose(r);
@@ -231,7 +250,7 @@ static int put_on(sqlite3 *db, void *ctx, lq_error *err)
     const lq_pr_record *r = ctx;
     char sql[1024];
     snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-             "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)", columns);
+             "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", columns);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return db_fail(db, err, "put");
@@ -252,6 +271,7 @@ static int put_on(sqlite3 *db, void *ctx, lq_error *err)
     sqlite3_bind_int(s, 15, r->merge_attempts);
     sqlite3_bind_text(s, 16, r->landed_sha, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 17, lq_store_now_ms());
+    sqlite3_bind_int(s, 18, r->priority != 0);
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? LQ_OK : db_fail(db, err, "put");
@@ -343,6 +363,33 @@ int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int
 {
     mark_ctx m = {.repo = repo, .sha = sha};
     int rc = write_run(st, mark_on, &m, err);
+    if (marked)
+        *marked = rc == LQ_OK ? m.marked : 0;
+    return rc;
+}
+
+static int mark_branch_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    mark_ctx *m = ctx;
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND base = ?2"
+                           " AND state IN ('armed', 'ready', 'blocked')", -1, &s, NULL) != SQLITE_OK)
+        return db_fail(db, err, "mark branch");
+    sqlite3_bind_text(s, 1, m->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, m->sha, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return db_fail(db, err, "mark branch");
+    m->marked = sqlite3_changes(db);
+    return LQ_OK;
+}
+
+int lq_store_mark_branch_dirty(lq_store *st, const char *repo, const char *base, int *marked,
+                               lq_error *err)
+{
+    mark_ctx m = {.repo = repo, .sha = base}; /* sha carries the branch here */
+    int rc = write_run(st, mark_branch_on, &m, err);
     if (marked)
         *marked = rc == LQ_OK ? m.marked : 0;
     return rc;

@@ -40,6 +40,7 @@ typedef struct lq_pr_record {
     int merge_attempts;
     char landed_sha[64];     /* squash commit on the base branch */
     int64_t updated_ms;
+    int priority;            /* carries the priority label, applied by someone allowed to */
 } lq_pr_record;
 
 void lq_pr_record_dispose(lq_pr_record *r); /* frees the owned strings; NULL-safe */
@@ -71,6 +72,11 @@ void lq_store_list_free(lq_pr_record *recs, size_t count);
 /* Marks rows of (repo, head_sha) dirty (for status / check events); *marked may be NULL. */
 int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
                             lq_error *err);
+
+/* Marks the queued rows of (repo, base) dirty (a freeze or unfreeze changes their verdict);
+ * *marked may be NULL. */
+int lq_store_mark_branch_dirty(lq_store *st, const char *repo, const char *base, int *marked,
+                               lq_error *err);
 
 /* Appends an audit row. reasons[0..n) are joined as a JSON array. */
 int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,

@@ -251,3 +251,57 @@ Test(config, redeliver_hook_names_a_served_repository)
         cr_assert(strstr(err.msg, "--redeliver-hook: redeliver_hook:"), "%s", err.msg);
     }
 }
+
+Test(config, queue_page_priority_and_admin_settings)
+{
+    char web[128];
+    cr_assert_str_eq(cfg.priority_min_permission.value, "maintain");
+    cr_assert_null(cfg.priority_label.value);
+    lq_config_web_url(&cfg, web, sizeof web);
+    cr_assert_str_eq(web, "https://github.com");
+    cr_assert_eq(parse("repo = acme/mono\ngithub_api = https://ghe.example.com/api/v3\n"
+                       "priority_label = land:urgent\npriority_min_permission = admin\n"
+                       "admin_token_file = /etc/landq/admin\n"), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    lq_config_web_url(&cfg, web, sizeof web);
+    cr_assert_str_eq(web, "https://ghe.example.com");
+    cr_assert_str_eq(cfg.priority_label.value, "land:urgent");
+    cr_assert_eq(lq_config_set(&cfg, "github_api", "http://127.0.0.1:8000", "--github-api", &err),
+                 LQ_OK);
+    lq_config_web_url(&cfg, web, sizeof web);
+    cr_assert_str_eq(web, "https://github.com", "a mock's http address is not a web origin");
+    cr_assert_eq(lq_config_set(&cfg, "github_web", "https://github.example", "--github-web",
+                               &err), LQ_OK);
+    lq_config_web_url(&cfg, web, sizeof web);
+    cr_assert_str_eq(web, "https://github.example");
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+
+    static const struct {
+        const char *key, *value, *says;
+    } bad[] = {
+        {"github_web", "javascript:alert(1)", "github_web"},
+        {"github_web", "http://github.com", "github_web"},
+        {"github_web", "https://github.com/acme", "github_web"},
+        {"priority_label", "land", "must differ"},
+        {"priority_label", "LAND", "must differ"},
+        {"priority_label", "", "1 to 50"},
+        {"priority_min_permission", "owner", "not read, triage, write, maintain or admin"},
+        {"admin_token_file", "", "empty path"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lq_config c2;
+        cr_assert_eq(lq_config_init(&c2, &err), LQ_OK);
+        cr_assert_eq(lq_config_set(&c2, "repo", "acme/mono", "t", &err), LQ_OK);
+        cr_assert_eq(lq_config_set(&c2, bad[i].key, bad[i].value, "landq.conf:7", &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&c2, &err), LQ_EINVAL, "%s = %s", bad[i].key,
+                     bad[i].value);
+        cr_assert(strstr(err.msg, bad[i].says) && strstr(err.msg, "landq.conf:7"), "%s",
+                  err.msg);
+        lq_config_dispose(&c2);
+    }
+    cr_assert_eq(lq_config_permission_rank("read"), 0);
+    cr_assert_eq(lq_config_permission_rank("maintain"), 3);
+    cr_assert_eq(lq_config_permission_rank("admin"), 4);
+    cr_assert_eq(lq_config_permission_rank("Admin"), -1);
+    cr_assert_eq(lq_config_permission_rank(NULL), -1);
+}

@@ -266,3 +266,38 @@ Test(store, audit_trail_and_landings_for_the_queue_page)
     lq_store_landing_rows_free(l, n);
     lq_store_close(st);
 }
+
+Test(store, old_databases_gain_the_priority_column)
+{
+    sqlite3 *db = NULL;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE lq_pr (repo TEXT NOT NULL COLLATE NOCASE,"
+                              " number INTEGER NOT NULL, base TEXT NOT NULL DEFAULT '',"
+                              " head_sha TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT"
+                              " 'idle', labeler TEXT NOT NULL DEFAULT '', labeled_at_ms INTEGER"
+                              " NOT NULL DEFAULT 0, dirty INTEGER NOT NULL DEFAULT 0, comment_id"
+                              " INTEGER NOT NULL DEFAULT 0, comment_body TEXT, status_key TEXT,"
+                              " merge_sha TEXT NOT NULL DEFAULT '', merge_title TEXT,"
+                              " merge_message TEXT, merge_attempts INTEGER NOT NULL DEFAULT 0,"
+                              " landed_sha TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL"
+                              " DEFAULT 0, PRIMARY KEY (repo, number));"
+                              "INSERT INTO lq_pr (repo, number, state) VALUES ('acme/mono', 3,"
+                              " 'armed');", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    lq_store *st = NULL;
+    lq_error err = {0};
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record r;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 3, &r, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(r.priority, 0);
+    r.priority = 1;
+    cr_assert_eq(lq_store_put(st, &r, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record_dispose(&r);
+    cr_assert_eq(lq_store_get(st, "acme/mono", 3, &r, &err), LQ_OK);
+    cr_assert_eq(r.priority, 1);
+    lq_pr_record_dispose(&r);
+    lq_store_close(st);
+    /* opening again does not add it twice */
+    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+}
