@@ -637,7 +637,8 @@ int lq_cmd_serve(int argc, char **argv)
         .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
         .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
-        .metrics = health.metrics};
+        .metrics = health.metrics, .board = board, .priority_label = cfg.priority_label.value,
+        .priority_min_permission = cfg.priority_min_permission.value};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);

@@ -9,5 +9,7 @@ extern const char lq_asset_queue_css[];
 extern const size_t lq_asset_queue_css_len;
 extern const char lq_asset_queue_js[];
 extern const size_t lq_asset_queue_js_len;
+extern const char lq_asset_favicon_svg[];
+extern const size_t lq_asset_favicon_svg_len;
 
 #endif

@@ -10,6 +10,7 @@ void lq_page_head(lq_html *h, const char *title, unsigned refresh_s)
                    "<meta name=\"referrer\" content=\"no-referrer\">\n<title>");
     lq_html_text(h, title);
     lq_html_raw(h, "</title>\n<link rel=\"stylesheet\" href=\"/queue/assets/queue.css\">\n"
+                   "<link rel=\"icon\" href=\"/queue/assets/favicon.svg\" type=\"image/svg+xml\">\n"
                    "<script src=\"/queue/assets/queue.js\" defer></script>\n</head>\n");
     lq_html_rawf(h, "<body data-refresh=\"%u\">\n<a class=\"skip\" href=\"#queue\">Skip to the "
                     "content</a>\n", refresh_s);

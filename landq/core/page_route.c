@@ -95,6 +95,8 @@ int lq_page_route(lq_page_req *out, const char *method, const char *path, size_t
         out->kind = LQ_PAGE_CSS;
     } else if (!strcmp(path, "/queue/assets/queue.js")) {
         out->kind = LQ_PAGE_JS;
+    } else if (!strcmp(path, "/queue/assets/favicon.svg")) {
+        out->kind = LQ_PAGE_ICON;
     } else if (!strncmp(path, "/queue/assets/", 14)) {
         return lq_error_set(err, LQ_ENOTFOUND, "no such asset"), 404;
     } else if (!strncmp(path, "/queue/", 7)) {

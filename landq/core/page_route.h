@@ -3,7 +3,7 @@
  *
  *   GET  /queue                      the queue (HTML)          GET /api/queue        (JSON)
  *   GET  /queue/OWNER/NAME/N         one pull request (HTML)   GET /api/queue/OWNER/NAME/N
- *   GET  /queue/assets/queue.css, /queue/assets/queue.js
+ *   GET  /queue/assets/queue.css, queue.js, favicon.svg
  *   POST /api/freeze, /api/unfreeze  admin API (io/page.c checks the token)
  *
  * OWNER is GitHub's login syntax (letters, digits, '-', at most 39), NAME letters, digits, '.',
@@ -26,6 +26,7 @@ typedef enum {
     LQ_PAGE_PR_JSON,
     LQ_PAGE_CSS,
     LQ_PAGE_JS,
+    LQ_PAGE_ICON,
     LQ_PAGE_FREEZE,
     LQ_PAGE_UNFREEZE
 } lq_page_kind;

@@ -379,7 +379,14 @@ int lq_pr_view_html(const lq_pr_view *pv, char **out, lq_error *err)
     lq_html_raw(&h, " \xC2\xB7 <a href=\"/api/queue/");
     lq_html_attr(&h, pv->repo);
     lq_html_rawf(&h, "/%d\">JSON</a></p>\n<p id=\"live\" class=\"live\" role=\"status\" "
-                     "aria-live=\"polite\"></p></header>\n<main id=\"queue\">\n", pv->number);
+                     "aria-live=\"polite\"></p></header>\n", pv->number);
+    char sig[96];
+    size_t total = 0, pos = p ? lq_qv_position(pv->queue, p, &total) : 0;
+    snprintf(sig, sizeof sig, "%s %zu %zu %zu %d", p ? lq_pr_state_str(p->state) : "-", pos, total,
+             pv->audit_count, fz != NULL);
+    uint64_t hash = lq_qv_fnv(lq_qv_fnv(0, sig),
+                              jstr(json_object_get(ex, "verdict"), "summary"));
+    lq_html_rawf(&h, "<main id=\"queue\" data-sig=\"%016llx\">\n", (unsigned long long)hash);
     html_overview(&h, pv, fz);
     html_verdict(&h, ex);
     html_files(&h, ex);

@@ -18,7 +18,7 @@ static const char *const state_labels[LQ_QV_STATE_COUNT] = {
     "testing", "ready", "landing", "blocked"};
 /* A symbol next to the words, so colour is never the only signal (aria-hidden). */
 static const char *const state_icons[LQ_QV_STATE_COUNT] = {
-    "\xE2\x97\x8B", /* ○ */ "\xF0\x9F\x91\xA4", /* 👤 */ "\xE2\x8F\xB3", /* ⏳ */
+    "\xE2\x97\x8B", /* ○ */ "\xE2\x9A\x91", /* ⚑ */ "\xE2\x97\xB7", /* ◷ */
     "\xE2\x80\xA6", /* … */ "\xE2\x9D\x84", /* ❄ */ "\xE2\x96\xB6", /* ▶ */
     "\xE2\x9C\x93", /* ✓ */ "\xE2\x87\xA2", /* ⇢ */ "\xE2\x9C\x97" /* ✗ */};
 
@@ -443,6 +443,38 @@ int lq_qv_json(const lq_qv *v, json_t **out, lq_error *err)
 
 /* ---------------------------------------------------------------- HTML */
 
+uint64_t lq_qv_fnv(uint64_t h, const char *s)
+{
+    if (!h)
+        h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return (h ^ 0xFF) * 1099511628211ULL; /* a separator: "ab","c" differs from "a","bc" */
+}
+
+/* What the page says, as a number: the script announces a change only when this moves (the
+ * durations and the clock change every render without anything happening). */
+static uint64_t signature(const lq_qv *v, const item *it, size_t n)
+{
+    uint64_t h = lq_qv_fnv(0, "queue");
+    char num[64];
+    for (size_t i = 0; i < n; i++) {
+        const lq_qv_pr *p = it[i].p;
+        snprintf(num, sizeof num, "%d %d %zu", p->number, (int)lq_qv_state_of(p,
+                 lq_qv_frozen(v, p->repo, p->base)), i);
+        h = lq_qv_fnv(lq_qv_fnv(lq_qv_fnv(h, p->repo), num),
+                      json_string_value(json_object_get(verdict_of(p), "summary")));
+    }
+    for (size_t i = 0; i < v->landing_count; i++) {
+        snprintf(num, sizeof num, "landed %d", v->landings[i].number);
+        h = lq_qv_fnv(lq_qv_fnv(h, v->landings[i].repo), num);
+    }
+    for (size_t i = 0; i < v->freeze_count; i++)
+        h = lq_qv_fnv(lq_qv_fnv(lq_qv_fnv(h, v->freezes[i].repo), v->freezes[i].branch),
+                      v->freezes[i].reason);
+    return h;
+}
+
 static void html_freeze_note(lq_html *h, const lq_qv_freeze *f)
 {
     char since[32];
@@ -513,7 +545,7 @@ static void html_why(lq_html *h, const lq_qv *v, const lq_qv_pr *p, lq_qv_state 
     json_decref(pending);
     const json_t *reasons = json_object_get(vd, "reasons");
     if (json_array_size(reasons)) {
-        lq_html_raw(h, "<details><summary>All reasons</summary><ul>");
+        lq_html_rawf(h, "<details id=\"why-%d\"><summary>All reasons</summary><ul>", p->number);
         size_t i;
         const json_t *r;
         json_array_foreach(reasons, i, r)
@@ -537,8 +569,10 @@ static void html_pr_row(lq_html *h, const lq_qv *v, const lq_qv_pr *p, size_t po
     const char *title = p->explain && jstr(p->explain, "title") ? jstr(p->explain, "title")
                                                                 : p->title;
     const char *author = jstr(p->explain, "author");
-    lq_html_rawf(h, "<tr id=\"pr-%d\" class=\"pr st-%s\"><td class=\"pos\">%zu</td><td>",
-                 p->number, lq_qv_state_str(st), pos);
+    /* explicit roles keep the table semantics when a phone stacks the cells (queue.css) */
+    lq_html_rawf(h, "<tr role=\"row\" id=\"pr-%d\" data-state=\"%s\"><td role=\"cell\" "
+                    "class=\"pos\" data-label=\"Position\">%zu</td><td role=\"cell\" "
+                    "class=\"pull\">", p->number, lq_qv_state_str(st), pos);
     char text[32];
     snprintf(text, sizeof text, "#%d", p->number);
     lq_html_link(h, v->web_url, url, text);
@@ -553,15 +587,15 @@ static void html_pr_row(lq_html *h, const lq_qv *v, const lq_qv_pr *p, size_t po
         lq_html_text(h, author);
         lq_html_raw(h, "</bdi></span>");
     }
-    lq_html_raw(h, "</td><td>");
+    lq_html_raw(h, "</td><td role=\"cell\" data-label=\"State\">");
     lq_qv_html_state(h, st);
-    lq_html_raw(h, "</td><td><time datetime=\"");
+    lq_html_raw(h, "</td><td role=\"cell\" data-label=\"In queue\"><time datetime=\"");
     lq_html_text(h, at);
     lq_html_raw(h, "\" title=\"labeled ");
     lq_html_text(h, at);
     lq_html_raw(h, "\">");
     lq_html_text(h, dur);
-    lq_html_raw(h, "</time></td><td class=\"why\">");
+    lq_html_raw(h, "</time></td><td role=\"cell\" class=\"why\">");
     html_why(h, v, p, st);
     lq_html_rawf(h, "<a class=\"more\" href=\"/queue/");
     lq_html_attr(h, p->repo);
@@ -576,11 +610,14 @@ static void html_landings(lq_html *h, const lq_qv *v)
         lq_html_raw(h, "<p>Nothing landed yet.</p></section>\n");
         return;
     }
-    lq_html_raw(h, "<div class=\"scroll\"><table class=\"landings\"><caption>The most recent "
-                   "landings, newest first</caption><thead><tr><th scope=\"col\">Pull request"
-                   "</th><th scope=\"col\">Branch</th><th scope=\"col\">Landed</th>"
-                   "<th scope=\"col\">Time to land</th><th scope=\"col\">Commit</th></tr>"
-                   "</thead><tbody>\n");
+    lq_html_raw(h, "<div class=\"scroll\"><table role=\"table\" class=\"landings\"><caption>"
+                   "The most recent landings, newest first</caption><thead role=\"rowgroup\">"
+                   "<tr role=\"row\"><th role=\"columnheader\" scope=\"col\">Pull request</th>"
+                   "<th role=\"columnheader\" scope=\"col\">Branch</th>"
+                   "<th role=\"columnheader\" scope=\"col\">Landed</th>"
+                   "<th role=\"columnheader\" scope=\"col\">Time to land</th>"
+                   "<th role=\"columnheader\" scope=\"col\">Commit</th></tr></thead>"
+                   "<tbody role=\"rowgroup\">\n");
     for (size_t i = 0; i < v->landing_count; i++) {
         const lq_qv_landing *l = &v->landings[i];
         char url[600], at[32], text[300], dur[64] = "unknown";
@@ -589,22 +626,23 @@ static void html_landings(lq_html *h, const lq_qv *v)
         snprintf(text, sizeof text, "%s#%d", l->repo ? l->repo : "?", l->number);
         if (l->labeled_at_ms > 0 && l->landed_at_ms >= l->labeled_at_ms)
             lq_qv_duration(dur, sizeof dur, l->landed_at_ms - l->labeled_at_ms);
-        lq_html_raw(h, "<tr><td>");
+        lq_html_raw(h, "<tr role=\"row\"><td role=\"cell\" class=\"pull\">");
         lq_html_link(h, v->web_url, url, text);
         if (l->title) {
             lq_html_raw(h, " <bdi class=\"title\">");
             lq_html_text(h, l->title);
             lq_html_raw(h, "</bdi>");
         }
-        lq_html_raw(h, "</td><td><code><bdi>");
+        lq_html_raw(h, "</td><td role=\"cell\" data-label=\"Branch\"><code><bdi>");
         lq_html_text(h, l->base);
-        lq_html_raw(h, "</bdi></code></td><td><time datetime=\"");
+        lq_html_raw(h, "</bdi></code></td><td role=\"cell\" data-label=\"Landed\"><time "
+                       "datetime=\"");
         lq_html_text(h, at);
         lq_html_raw(h, "\">");
         lq_html_text(h, at);
-        lq_html_raw(h, "</time></td><td>");
+        lq_html_raw(h, "</time></td><td role=\"cell\" data-label=\"Time to land\">");
         lq_html_text(h, dur);
-        lq_html_raw(h, "</td><td><code>");
+        lq_html_raw(h, "</td><td role=\"cell\" data-label=\"Commit\"><code>");
         lq_html_textn(h, l->commit_sha ? l->commit_sha : "", l->commit_sha ? 12 : 0);
         lq_html_raw(h, "</code></td></tr>\n");
     }
@@ -655,16 +693,19 @@ static void html_branch(lq_html *h, const lq_qv *v, const item *it, size_t n, co
                 lq_html_raw(h, "</tbody></table></div>\n");
             lane_first = p;
             pos = 0;
-            lq_html_raw(h, "<div class=\"scroll\"><table class=\"queue\"><caption>");
+            lq_html_raw(h, "<div class=\"scroll\"><table role=\"table\" class=\"queue\"><caption>");
             if (p->lane && p->lane[0]) {
                 lq_html_raw(h, "Lane <bdi>");
                 lq_html_text(h, p->lane);
                 lq_html_raw(h, "</bdi>: ");
             }
-            lq_html_raw(h, "pull requests in landing order</caption><thead><tr>"
-                           "<th scope=\"col\">Position</th><th scope=\"col\">Pull request</th>"
-                           "<th scope=\"col\">State</th><th scope=\"col\">In queue</th>"
-                           "<th scope=\"col\">Why</th></tr></thead><tbody>\n");
+            lq_html_raw(h, "pull requests in landing order</caption><thead role=\"rowgroup\">"
+                           "<tr role=\"row\"><th role=\"columnheader\" scope=\"col\">Position"
+                           "</th><th role=\"columnheader\" scope=\"col\">Pull request</th>"
+                           "<th role=\"columnheader\" scope=\"col\">State</th>"
+                           "<th role=\"columnheader\" scope=\"col\">In queue</th>"
+                           "<th role=\"columnheader\" scope=\"col\">Why</th></tr></thead>"
+                           "<tbody role=\"rowgroup\">\n");
         }
         html_pr_row(h, v, p, ++pos, fz);
     }
@@ -690,7 +731,9 @@ int lq_qv_html(const lq_qv *v, char **out, lq_error *err)
     lq_html_text(&h, now);
     lq_html_raw(&h, "</time>. Machine-readable: <a href=\"/api/queue\">/api/queue</a>.</p>\n");
     lq_html_raw(&h, "<p id=\"live\" class=\"live\" role=\"status\" aria-live=\"polite\"></p>"
-                    "</header>\n<main id=\"queue\">\n");
+                    "</header>\n");
+    lq_html_rawf(&h, "<main id=\"queue\" data-sig=\"%016llx\">\n",
+                 (unsigned long long)(it ? signature(v, it, n) : 0));
     html_rate(&h, v);
     if (v->priority_label) {
         lq_html_raw(&h, "<p class=\"legend\">Pull requests labeled <code><bdi>");

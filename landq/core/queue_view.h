@@ -112,6 +112,9 @@ int lq_qv_html(const lq_qv *v, char **out, lq_error *err);
 /* <span class="state st-NAME"><span aria-hidden="true">ICON</span> words</span>. */
 void lq_qv_html_state(lq_html *h, lq_qv_state st);
 
+/* FNV-1a of s folded into h (0 starts), for the pages' data-sig. */
+uint64_t lq_qv_fnv(uint64_t h, const char *s);
+
 /* "4 min", "2 h 5 min", "3 d 4 h"; "0 s" for negative durations. */
 void lq_qv_duration(char *out, size_t cap, int64_t ms);
 /* "2026-01-31T12:00:00Z". */

@@ -4,10 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "board.h"
+#include "explain.h"
 #include "feedback.h"
+#include "freeze.h"
 #include "message.h"
 #include "queue.h"
+#include "str.h"
 
 static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
                           const lq_gh_pull *pr)
@@ -83,6 +88,60 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
     lq_feedback_verdict_comment(w, rec, v);
 }
 
+/* The evaluation, as `landq explain --json` would print it, for the queue page. */
+static void publish(lq_worker *w, const lq_pr_record *rec, const lq_facts *b,
+                    const lq_verdict *v, const lq_freeze_row *held)
+{
+    if (!w->cfg.board)
+        return;
+    json_t *o = NULL;
+    lq_error err = {0};
+    if (lq_explain_object(b, v, rec->repo, rec->number, w->label, &o, &err) == LQ_OK) {
+        if (held) {
+            char since[32];
+            time_t t = (time_t)(held->since_ms / 1000);
+            struct tm tm;
+            if (!gmtime_r(&t, &tm) || !strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm))
+                snprintf(since, sizeof since, "?");
+            json_array_append_new(json_object_get(json_object_get(o, "verdict"), "waiting_for"),
+                                  json_string("freeze"));
+            json_object_set_new(o, "frozen", json_pack("{s:s, s:s?, s:s, s:s}", "branch",
+                                                       held->branch, "reason", held->reason,
+                                                       "by", held->by, "since", since));
+        }
+        lq_board_put(w->cfg.board, rec->repo, rec->number, o, &err);
+    }
+    if (err.msg[0])
+        LQ_WARN("worker", "msg=\"cannot publish the evaluation for the queue page\" repo=%s "
+                "pr=%d error=\"%s\"", rec->repo, rec->number, err.msg);
+    json_decref(o);
+}
+
+/* A priority label that does not count says why (who applied it, what they lack). */
+static int priority_note(lq_worker *w, const lq_facts *b, lq_verdict *v)
+{
+    if (!b->has_priority_label || b->priority || v->kind == LQ_VERDICT_IGNORE)
+        return LQ_OK;
+    char text[400];
+    const char *need = w->cfg.priority_min_permission ? w->cfg.priority_min_permission
+                                                      : "maintain";
+    if (b->priority_labeler[0])
+        snprintf(text, sizeof text, "the `%s` label does not count: @%s added it and has %s "
+                 "permission on %s; it takes %s", w->priority_label, b->priority_labeler,
+                 b->priority_permission[0] ? b->priority_permission : "no", b->policy.repo, need);
+    else
+        snprintf(text, sizeof text, "the `%s` label does not count: landq cannot tell who added "
+                 "it", w->priority_label);
+    char **nr = realloc(v->reasons, (v->reason_count + 1) * sizeof(*nr));
+    if (!nr)
+        return LQ_ENOMEM;
+    v->reasons = nr;
+    if (!(v->reasons[v->reason_count] = lq_strdup(text)))
+        return LQ_ENOMEM;
+    v->reason_count++;
+    return LQ_OK;
+}
+
 int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
 {
     lq_facts b;
@@ -105,11 +164,33 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
         return rc;
     }
     lq_verdict v;
+    memset(&v, 0, sizeof v);
     rc = lq_policy_decide(&v, &b.policy, &err);
-    if (!rc) {
-        apply_verdict(w, rec, &v, &b.pr);
-        lq_verdict_dispose(&v);
+    lq_freeze_row fz;
+    memset(&fz, 0, sizeof fz);
+    int held = 0;
+    if (!rc && v.kind == LQ_VERDICT_READY) {
+        /* A frozen branch: still evaluated and told why it waits, but never ready. */
+        int frc = lq_store_freeze_get(w->store, rec->repo, rec->base, &fz, &err);
+        if (frc == LQ_OK)
+            held = lq_freeze_hold(&v, fz.branch, fz.reason, fz.by, fz.since_ms);
+        else if (frc != LQ_ENOTFOUND)
+            rc = frc; /* cannot tell: fail closed, try again later */
+        if (held < 0)
+            rc = lq_error_set(&err, LQ_ENOMEM, "out of memory");
     }
+    if (!rc)
+        rc = priority_note(w, &b, &v);
+    if (!rc) {
+        rec->priority = b.priority;
+        apply_verdict(w, rec, &v, &b.pr);
+        publish(w, rec, &b, &v, held > 0 ? &fz : NULL);
+    } else {
+        LQ_WARN("worker", "msg=\"cannot decide; will retry\" repo=%s pr=%d error=\"%s\"",
+                rec->repo, rec->number, err.msg);
+    }
+    lq_verdict_dispose(&v);
+    free(fz.reason);
     lq_facts_dispose(&b);
     return rc;
 }

@@ -68,6 +68,112 @@ static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *v, const
     return o;
 }
 
+/* What a WAIT verdict waits for: "owners", "changes", "checks", "draft" (the page's states). */
+static json_t *waiting_for(const lq_policy_facts *f, const lq_verdict *v)
+{
+    json_t *a = json_array();
+    if (!a || v->kind != LQ_VERDICT_WAIT)
+        return a;
+    if (v->missing_count)
+        json_array_append_new(a, json_string("owners"));
+    if (f->draft)
+        json_array_append_new(a, json_string("draft"));
+    int checks = 0;
+    for (size_t i = 0; i < f->check_count && !checks; i++) {
+        const lq_check *c = &f->checks[i];
+        if (!c->name || c->state != LQ_CHECK_PENDING ||
+            (f->self_context && !strcasecmp(c->name, f->self_context)))
+            continue;
+        checks = f->required_check_count == 0;
+        for (size_t k = 0; k < f->required_check_count && !checks; k++)
+            checks = !strcasecmp(f->required_checks[k], c->name);
+    }
+    for (size_t k = 0; k < f->required_check_count && !checks; k++) {
+        int found = 0;
+        for (size_t i = 0; i < f->check_count && !found; i++)
+            found = f->checks[i].name && !strcasecmp(f->checks[i].name, f->required_checks[k]);
+        checks = !found;
+    }
+    if (checks)
+        json_array_append_new(a, json_string("checks"));
+    for (size_t i = 0; i < v->reason_count; i++)
+        if (strstr(v->reasons[i], "requested changes")) {
+            json_array_append_new(a, json_string("changes"));
+            break;
+        }
+    return a;
+}
+
+int lq_explain_object(const lq_facts *b, const lq_verdict *v, const char *repo, int number,
+                      const char *label, json_t **out, lq_error *err)
+{
+    *out = NULL;
+    const lq_policy_facts f = b->policy;
+    json_t *o = json_pack("{s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:s?, s:b}",
+                          "repo", repo, "number", number, "title", b->pr.title, "author",
+                          f.author, "head_sha", f.head_sha, "base", f.base_ref, "open", f.open,
+                          "merged", f.merged, "draft", f.draft, "labeled", f.has_label,
+                          "labeler", f.labeler, "labeler_can_write", f.labeler_can_write);
+    if (!o)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    json_object_set_new(o, "label", json_string(label));
+    json_object_set_new(o, "codeowners", json_pack("{s:s?, s:s?}", "path", f.codeowners_path,
+                                                   "error", f.codeowners_error));
+    const char **approvers = NULL;
+    size_t na = 0;
+    int rc = lq_policy_approvers(&approvers, &na, f.reviews, f.review_count, f.author,
+                                 f.head_sha, err);
+    /* Approvals of reviewers without write permission do not count. */
+    size_t keep = 0;
+    for (size_t a = 0; !rc && a < na; a++) {
+        int nw = 0;
+        for (size_t i = 0; i < f.non_writer_count && !nw; i++)
+            nw = !strcasecmp(f.non_writers[i], approvers[a]);
+        if (!nw)
+            approvers[keep++] = approvers[a];
+    }
+    json_t *files = json_array(), *nw = json_array(), *checks = json_array();
+    for (size_t i = 0; !rc && i < f.file_count; i++) {
+        json_array_append_new(files, explain_path(&f, v, f.files[i].path, approvers, keep));
+        if (f.files[i].previous_path)
+            json_array_append_new(files, explain_path(&f, v, f.files[i].previous_path,
+                                                      approvers, keep));
+    }
+    free(approvers);
+    for (size_t i = 0; i < f.non_writer_count; i++)
+        json_array_append_new(nw, json_string(f.non_writers[i]));
+    static const char *const cs[] = {"success", "pending", "failure"};
+    for (size_t i = 0; i < f.check_count; i++)
+        json_array_append_new(checks, json_pack("{s:s?, s:s, s:s?}", "name", f.checks[i].name,
+                                                "state", cs[f.checks[i].state], "detail",
+                                                f.checks[i].detail));
+    json_object_set_new(o, "files", files ? files : json_array());
+    json_object_set_new(o, "approvals_without_write", nw ? nw : json_array());
+    json_object_set_new(o, "checks", checks ? checks : json_array());
+    json_t *reasons = json_array();
+    for (size_t i = 0; i < v->reason_count; i++)
+        json_array_append_new(reasons, json_string(v->reasons[i]));
+    json_object_set_new(o, "verdict", json_pack("{s:s, s:s?, s:o, s:o}", "kind",
+                                                lq_verdict_kind_str(v->kind), "summary",
+                                                v->summary, "reasons",
+                                                reasons ? reasons : json_array(), "waiting_for",
+                                                waiting_for(&f, v)));
+    if (b->has_priority_label)
+        json_object_set_new(o, "priority", json_pack("{s:s?, s:s?, s:b}", "labeler",
+                                                     b->priority_labeler[0] ? b->priority_labeler
+                                                                            : NULL,
+                                                     "permission", b->priority_permission[0]
+                                                                       ? b->priority_permission
+                                                                       : NULL,
+                                                     "counts", b->priority));
+    if (rc || !json_object_get(o, "verdict")) {
+        json_decref(o);
+        return rc ? rc : lq_error_set(err, LQ_ENOMEM, "out of memory");
+    }
+    *out = o;
+    return LQ_OK;
+}
+
 int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
                   lq_error *err)
 {
@@ -100,65 +206,13 @@ int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, jso
     if (rc == LQ_ENOTFOUND)
         lq_error_set(err, rc, "%s#%d: no such pull request (or the token cannot see it)", repo,
                      number);
-    const lq_policy_facts f = b.policy;
     lq_verdict v;
     memset(&v, 0, sizeof v);
     if (!rc)
         rc = lq_policy_decide(&v, &b.policy, err);
     json_t *o = NULL;
-    if (!rc) {
-        o = json_pack("{s:s, s:i, s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b, s:b, s:s?, s:b}",
-                      "repo", repo, "number", number, "title", b.pr.title, "author",
-                      f.author, "head_sha", f.head_sha, "base", f.base_ref, "open", f.open,
-                      "merged", f.merged, "draft", f.draft, "labeled", f.has_label, "labeler",
-                      f.labeler, "labeler_can_write", f.labeler_can_write);
-        if (!o)
-            rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
-    }
-    if (!rc) {
-        json_object_set_new(o, "label", json_string(label));
-        json_object_set_new(o, "codeowners", json_pack("{s:s?, s:s?}", "path",
-                                                       f.codeowners_path, "error",
-                                                       f.codeowners_error));
-        const char **approvers = NULL;
-        size_t na = 0;
-        rc = lq_policy_approvers(&approvers, &na, f.reviews, f.review_count, f.author,
-                                 f.head_sha, err);
-        /* Approvals of reviewers without write permission do not count. */
-        size_t keep = 0;
-        for (size_t a = 0; !rc && a < na; a++) {
-            int nw = 0;
-            for (size_t i = 0; i < f.non_writer_count && !nw; i++)
-                nw = !strcasecmp(f.non_writers[i], approvers[a]);
-            if (!nw)
-                approvers[keep++] = approvers[a];
-        }
-        json_t *files = json_array(), *nw = json_array(), *checks = json_array();
-        for (size_t i = 0; !rc && i < f.file_count; i++) {
-            json_array_append_new(files, explain_path(&f, &v, f.files[i].path, approvers, keep));
-            if (f.files[i].previous_path)
-                json_array_append_new(files, explain_path(&f, &v, f.files[i].previous_path,
-                                                          approvers, keep));
-        }
-        free(approvers);
-        for (size_t i = 0; i < f.non_writer_count; i++)
-            json_array_append_new(nw, json_string(f.non_writers[i]));
-        static const char *const cs[] = {"success", "pending", "failure"};
-        for (size_t i = 0; i < f.check_count; i++)
-            json_array_append_new(checks, json_pack("{s:s?, s:s, s:s?}", "name", f.checks[i].name,
-                                                    "state", cs[f.checks[i].state], "detail",
-                                                    f.checks[i].detail));
-        json_object_set_new(o, "files", files ? files : json_array());
-        json_object_set_new(o, "approvals_without_write", nw ? nw : json_array());
-        json_object_set_new(o, "checks", checks ? checks : json_array());
-        json_t *reasons = json_array();
-        for (size_t i = 0; i < v.reason_count; i++)
-            json_array_append_new(reasons, json_string(v.reasons[i]));
-        json_object_set_new(o, "verdict", json_pack("{s:s, s:s?, s:o}", "kind",
-                                                    lq_verdict_kind_str(v.kind), "summary",
-                                                    v.summary, "reasons",
-                                                    reasons ? reasons : json_array()));
-    }
+    if (!rc)
+        rc = lq_explain_object(&b, &v, repo, number, label, &o, err);
     lq_verdict_dispose(&v);
     lq_facts_dispose(&b);
     lq_pr_record_dispose(&rec);

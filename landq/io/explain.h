@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "facts.h"
+#include "policy.h"
 #include "worker.h"
 
 /* *out (new reference) is an object: the pull request, "files" (per path: deciding CODEOWNERS
@@ -17,5 +19,12 @@
  * required_checks). LQ_ENOTFOUND when there is no such pull request (err says so once). */
 int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
                   lq_error *err);
+
+/* The same object from facts already gathered and their verdict (the worker publishes it for
+ * the queue page after each evaluation, io/board.h). verdict.waiting_for lists what a "wait"
+ * waits for ("owners", "checks", "changes", "draft"; the worker adds "freeze"); "priority" is
+ * present when the pull request carries the priority label. */
+int lq_explain_object(const lq_facts *facts, const lq_verdict *v, const char *repo, int number,
+                      const char *label, json_t **out, lq_error *err);
 
 #endif

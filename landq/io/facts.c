@@ -1,6 +1,8 @@
 /* facts.c -- gathering the facts of a landing decision from GitHub, with caches. */
 #include "facts.h"
 
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,7 +198,7 @@ int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *lo
     int rc = lq_gh_permission_get(src->gh, &p, repo, login, err);
     if (rc)
         return rc;
-    *can = p == LQ_GH_PERM_WRITE;
+    *can = p >= LQ_GH_PERM_WRITE;
     kv_put(&src->cache->perms, key, *can ? "1" : NULL, PERM_TTL_MS);
     return LQ_OK;
 }
@@ -382,6 +384,29 @@ static int collect_checks(lq_facts *b, lq_error *err)
     return LQ_OK;
 }
 
+/* The priority label: present, who applied it last (issue events, never payloads), and
+ * whether their permission reaches src->priority_min_rank. */
+static int priority_of(lq_facts *b, const lq_facts_src *src, const lq_pr_record *rec,
+                       lq_error *err)
+{
+    if (!src->priority_label || !lq_gh_pull_has_label(&b->pr, src->priority_label))
+        return LQ_OK;
+    b->has_priority_label = 1;
+    int64_t at = 0;
+    int rc = lq_facts_label_event(src->gh, rec->repo, rec->number, src->priority_label,
+                                  b->priority_labeler, sizeof b->priority_labeler, &at, NULL, err);
+    if (rc || !b->priority_labeler[0])
+        return rc;
+    lq_gh_permission p = LQ_GH_PERM_NONE;
+    if ((rc = lq_gh_permission_get(src->gh, &p, rec->repo, b->priority_labeler, err)))
+        return rc;
+    static const char *const names[] = {"read", "triage", "write", "maintain", "admin"};
+    snprintf(b->priority_permission, sizeof b->priority_permission, "%s",
+             (unsigned)p < 5 ? names[p] : "read");
+    b->priority = (int)p >= src->priority_min_rank;
+    return LQ_OK;
+}
+
 int lq_facts_gather(lq_facts *b, const lq_facts_src *src, lq_pr_record *rec, unsigned flags,
                     lq_error *err)
 {
@@ -430,6 +455,9 @@ int lq_facts_gather(lq_facts *b, const lq_facts_src *src, lq_pr_record *rec, uns
                                      err)))
             return rc;
     }
+
+    if ((rc = priority_of(b, src, rec, err)))
+        return rc;
 
     /* CODEOWNERS from the head of the base branch (never from the pull request's head). */
     rc = lq_gh_branch_sha(src->gh, b->base_sha, rec->repo, f->base_ref, err);

@@ -34,6 +34,8 @@ typedef struct lq_facts_src {
     const char *context;         /* landq's own status context (ignored as a check) */
     const char *const *required; /* required checks (may be empty) */
     size_t required_count;
+    const char *priority_label;  /* NULL: priority off */
+    int priority_min_rank;       /* lq_config_permission_rank() of priority_min_permission */
 } lq_facts_src;
 
 typedef struct lq_facts {
@@ -56,6 +58,12 @@ typedef struct lq_facts {
     const char **non_writers;    /* borrowed logins (from reviews) */
     size_t non_writer_count;
     char labeler[128];
+    /* Priority (src->priority_label): who applied it (issue events API, never payloads), their
+     * permission (role_name), and whether that is enough (priority). */
+    int has_priority_label;
+    int priority;
+    char priority_labeler[128];
+    char priority_permission[32];
 } lq_facts;
 
 /* Flags of lq_facts_gather(). */

@@ -74,10 +74,12 @@ void lq_feedback_position(lq_worker *w, const lq_pr_record *rec, size_t *pos, si
     size_t self = n;
     for (size_t i = 0; q && i < n; i++) {
         q[i] = (lq_queue_entry){recs[i].repo, recs[i].base, recs[i].number,
-                                recs[i].labeled_at_ms, recs[i].state, 0};
+                                recs[i].labeled_at_ms, recs[i].state,
+                                recs[i].priority};
         if (!strcasecmp(recs[i].repo, rec->repo) && recs[i].number == rec->number) {
             self = i;
             q[i].state = rec->state; /* may not be saved yet */
+            q[i].priority = rec->priority;
         }
     }
     if (q && self < n)

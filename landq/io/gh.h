@@ -196,9 +196,13 @@ typedef struct lq_gh_deliveries {
 } lq_gh_deliveries;
 void lq_gh_deliveries_dispose(lq_gh_deliveries *d);
 
+/* Ordered like lq_config_permission_rank(): "at least write" is >= LQ_GH_PERM_WRITE. */
 typedef enum {
-    LQ_GH_PERM_NONE = 0, /* not a collaborator, or read/triage */
-    LQ_GH_PERM_WRITE     /* write, maintain or admin */
+    LQ_GH_PERM_NONE = 0, /* not a collaborator, or read */
+    LQ_GH_PERM_TRIAGE,
+    LQ_GH_PERM_WRITE,
+    LQ_GH_PERM_MAINTAIN,
+    LQ_GH_PERM_ADMIN
 } lq_gh_permission;
 
 /* The operations. ctx is lq_gh.ctx. Every function pointer is required. */

@@ -417,12 +417,19 @@ static int r_permission_get(void *ctx, lq_gh_permission *out, const char *repo,
         return LQ_OK;
     if (rc)
         return rc;
+    /* role_name tells maintain and triage apart; the legacy permission only admin/write/read */
     const char *perm = jstr(j, "permission"), *role = jstr(j, "role_name");
-    int can = (perm && (!strcmp(perm, "admin") || !strcmp(perm, "write") ||
-                        !strcmp(perm, "maintain"))) ||
-              (role && (!strcmp(role, "admin") || !strcmp(role, "maintain") ||
-                        !strcmp(role, "write")));
-    *out = can ? LQ_GH_PERM_WRITE : LQ_GH_PERM_NONE;
+    static const struct {
+        const char *name;
+        lq_gh_permission level;
+    } levels[] = {{"admin", LQ_GH_PERM_ADMIN}, {"maintain", LQ_GH_PERM_MAINTAIN},
+                  {"write", LQ_GH_PERM_WRITE}, {"triage", LQ_GH_PERM_TRIAGE}};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        if (role && !strcmp(role, levels[i].name) && levels[i].level > *out)
+            *out = levels[i].level;
+        if (perm && !strcmp(perm, levels[i].name) && levels[i].level > *out)
+            *out = levels[i].level;
+    }
     json_decref(j);
     return LQ_OK;
 }

@@ -144,6 +144,31 @@ static merged_state check_merged(lq_worker *w, lq_pr_record *rec, char *commit, 
     return m;
 }
 
+/* The merge freeze, checked right before the merge request: a branch frozen since the pull
+ * request became ready (or whose freeze cannot be read) is not merged; the pull request goes
+ * back to be evaluated, which tells its author why it waits. */
+static int frozen_now(lq_worker *w, lq_pr_record *rec)
+{
+    lq_freeze_row fz;
+    lq_error err = {0};
+    int rc = lq_store_freeze_get(w->store, rec->repo, rec->base, &fz, &err);
+    if (rc == LQ_ENOTFOUND)
+        return 0;
+    if (rc == LQ_OK) {
+        LQ_INFO("landing", "msg=\"branch frozen; not merging\" repo=%s pr=%d branch=%s by=%s",
+                rec->repo, rec->number, rec->base, fz.by);
+        free(fz.reason);
+    } else {
+        LQ_WARN("landing", "msg=\"cannot read the merge freeze; not merging\" repo=%s pr=%d "
+                "error=\"%s\"", rec->repo, rec->number, err.msg);
+    }
+    if (rec->state == LQ_PR_MERGING) /* nothing was sent (or it was not merged): look again */
+        lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
+    rec->dirty = 1;
+    lq_wctx_persist(w, rec);
+    return 1;
+}
+
 /* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise. */
 static int land(lq_worker *w, lq_pr_record *rec)
 {
@@ -219,6 +244,8 @@ static int land(lq_worker *w, lq_pr_record *rec)
             return 0;
         }
     }
+    if (frozen_now(w, rec)) /* re-checked right before the merge */
+        return 0;
     rec->merge_attempts++;
     if (lq_wctx_persist(w, rec)) /* recorded before the side effect */
         return 0;
@@ -283,7 +310,8 @@ int lq_landing_round(lq_worker *w)
         lq_queue_entry *q = calloc(n + 1, sizeof(*q));
         for (size_t i = 0; q && i < n; i++)
             q[i] = (lq_queue_entry){recs[i].repo, recs[i].base, recs[i].number,
-                                    recs[i].labeled_at_ms, recs[i].state, 0};
+                                    recs[i].labeled_at_ms, recs[i].state,
+                                    recs[i].priority};
         int progressed = 0;
         for (size_t i = 0; q && i < n && !lq_wctx_stopping(w); i++) {
             /* First entry of each branch in the list stands for the branch. */

@@ -348,6 +348,9 @@ static void on_get(void *ctx, const lq_ops_request *req, lq_ops_response *resp)
     case LQ_PAGE_JS:
         asset(resp, "text/javascript; charset=utf-8", lq_asset_queue_js, lq_asset_queue_js_len);
         break;
+    case LQ_PAGE_ICON:
+        asset(resp, "image/svg+xml", lq_asset_favicon_svg, lq_asset_favicon_svg_len);
+        break;
     default:
         reply_error(resp, 405, rq.json, "use POST");
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "event.h"
 #include "evaluate.h"
 #include "landing.h"
@@ -274,6 +275,9 @@ static void export_gauges(lq_worker *w)
                        (double)r.remaining);
     if (r.limit >= 0)
         lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit", NULL, (double)r.limit);
+    if (r.reset > 0)
+        lq_metrics_set(w->cfg.metrics, "landq_github_rate_limit_reset_timestamp_seconds", NULL,
+                       (double)r.reset);
 }
 /* Resume: look at every queued pull request again (webhooks may have been missed while landq
  * was down); merges in flight are resolved by the landing round re-reading them first. */
@@ -367,6 +371,7 @@ static void worker_free(lq_worker *w)
     lq_wipe_free(w->token);
     free(w->label);
     free(w->context);
+    free(w->priority_label);
     for (size_t i = 0; w->mirrors && i < w->cfg.repo_count; i++)
         lq_mirror_free(w->mirrors[i]);
     free(w->mirrors);
@@ -396,6 +401,8 @@ static void describe_metrics(lq_metrics *m)
                         "x-ratelimit-remaining of the last GitHub answer.", NULL, 0);
     lq_metrics_describe(m, "landq_github_rate_limit", LQ_METRIC_GAUGE,
                         "x-ratelimit-limit of the last GitHub answer.", NULL, 0);
+    lq_metrics_describe(m, "landq_github_rate_limit_reset_timestamp_seconds", LQ_METRIC_GAUGE,
+                        "x-ratelimit-reset of the last GitHub answer (Unix time).", NULL, 0);
 }
 
 /* Everything but the thread. gh NULL: the REST layer on a client of its own. */
@@ -416,6 +423,7 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
     w->token = lq_strdup(cfg->token ? cfg->token : "");
     w->label = lq_strdup(cfg->label ? cfg->label : "land");
     w->context = lq_strdup(cfg->status_context ? cfg->status_context : "landq");
+    w->priority_label = lq_strdup(cfg->priority_label); /* NULL stays NULL */
     atomic_init(&w->stop, 0);
     atomic_init(&w->listening, 0);
     if (!gh) { /* conflict analysis needs a git remote: only against a real GitHub */
@@ -433,7 +441,7 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
     }
     if (!w->repos || !w->required || !w->redeliver || !w->db_path || !w->api_url || !w->token ||
         !w->label || !w->context || (!gh && (!w->mirrors || !w->mirror_opened_ms)) ||
-        !w->mirror_dir) {
+        !w->mirror_dir || (cfg->priority_label && !w->priority_label)) {
         worker_free(w);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -461,7 +469,11 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
                               .repo_count = cfg->repo_count, .label = w->label,
                               .context = w->context,
                               .required = (const char *const *)w->required,
-                              .required_count = cfg->required_check_count};
+                              .required_count = cfg->required_check_count,
+                              .priority_label = w->priority_label,
+                              .priority_min_rank = lq_config_permission_rank(
+                                  cfg->priority_min_permission ? cfg->priority_min_permission
+                                                               : "maintain")};
     if (cfg->metrics)
         describe_metrics(cfg->metrics);
     *out = w;

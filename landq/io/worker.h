@@ -47,6 +47,11 @@ typedef struct lq_worker_config {
     size_t redeliver_hook_count;
     struct lq_metrics *metrics;           /* optional (io/metrics.h), borrowed: the worker's
                                              series are declared and updated there */
+    struct lq_board *board;               /* optional (io/board.h), borrowed: every evaluation
+                                             is published there for the queue page */
+    const char *priority_label;           /* optional: label that puts a pull request ahead
+                                             of the others on its branch (NULL: off) */
+    const char *priority_min_permission;  /* who may apply it (default "maintain") */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

@@ -38,6 +38,7 @@ struct lq_worker {
     char **required;
     char **redeliver; /* OWNER/NAME:HOOK_ID */
     char *db_path, *api_url, *token, *label, *context;
+    char *priority_label;      /* NULL: priority off */
     lq_inbox *inbox;  /* borrowed */
     lq_store *store;
     lq_github *client;  /* the REST client (ETag cache, rate limits) */

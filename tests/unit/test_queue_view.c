@@ -274,11 +274,12 @@ Test(queue_view, why_owners_checks_freeze_landings_and_rate)
     cr_assert(strstr(html, "Frozen</strong>: nothing lands on <code><bdi>main</bdi></code>"));
     cr_assert(strstr(html, "release 4.2"));
     cr_assert(strstr(html, "<strong>4812</strong> of 5000 requests left"));
-    cr_assert(strstr(html, "<td>9 min</td>"), "time to land of #11");
-    cr_assert(strstr(html, "<td>unknown</td>"), "time to land of #10");
+    cr_assert(strstr(html, "data-label=\"Time to land\">9 min</td>"), "time to land of #11");
+    cr_assert(strstr(html, "data-label=\"Time to land\">unknown</td>"), "time to land of #10");
     cr_assert(strstr(html, "href=\"https://github.com/acme/mono/pull/12\""));
     cr_assert(strstr(html, "href=\"/queue/acme/mono/12\""));
-    cr_assert(strstr(html, "<th scope=\"col\">Position</th>"));
+    cr_assert(strstr(html, "<th role=\"columnheader\" scope=\"col\">Position</th>"));
+    cr_assert(strstr(html, "data-sig=\""));
     cr_assert(strstr(html, "<caption>"));
     cr_assert(strstr(html, "aria-hidden=\"true\""));
     cr_assert(strstr(html, "<h2 id=\"r1\"><a href=\"https://github.com/acme/web\">acme/web</a>"
