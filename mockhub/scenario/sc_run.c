@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define SECRET "scenario-webhook-secret"
+#define ADMIN_TOKEN "scenario-admin-token-0123456789" /* landq's ops admin token (freeze steps) */
 #define DEFAULT_WAIT_MS 30000
 #define QUIET_MS 700
 #define MARKER "<!-- landq:status -->"
@@ -31,8 +32,9 @@ typedef struct {
     const sc_run_opts *o;
     char dir[256];
     char world_path[300], mh_log[300], lq_log[300], db[300], mh_port_file[300], lq_port_file[300];
+    char ops_port_file[300];
     pid_t mh_pid, lq_pid;
-    int mh_port, lq_port;
+    int mh_port, lq_port, ops_port;
     int lq_exit;       /* exit status of the last landq that exited, or -1 */
     int lq_crashed;    /* landq died on its own */
     int killed9;       /* a kill -9 happened */
@@ -266,6 +268,8 @@ static int start_landq(env *e)
     argv[n++] = e->lq_port_file;
     argv[n++] = "--ops-listen"; /* many landq run in parallel: never the fixed default port */
     argv[n++] = "127.0.0.1:0";
+    argv[n++] = "--ops-port-file"; /* freeze steps talk to it */
+    argv[n++] = e->ops_port_file;
     argv[n++] = "--repo";
     argv[n++] = e->repo;
     argv[n++] = "--db";
@@ -286,7 +290,9 @@ static int start_landq(env *e)
             argv[n++] = json_string_value(x);
     }
     argv[n] = NULL;
-    const char *envs[] = {"LANDQ_GITHUB_TOKEN", token_of(e, e->lq_user), "LANDQ_WEBHOOK_SECRET", SECRET, NULL};
+    const char *envs[] = {"LANDQ_GITHUB_TOKEN", token_of(e, e->lq_user), "LANDQ_WEBHOOK_SECRET", SECRET,
+                          "LANDQ_ADMIN_TOKEN", ADMIN_TOKEN, NULL};
+    unlink(e->ops_port_file);
     e->lq_pid = spawn((char *const *)argv, e->lq_log, envs);
     free(wrapcopy);
     int port = read_port(e->lq_port_file, e->lq_pid, 30000);
@@ -296,6 +302,7 @@ static int start_landq(env *e)
         return -1;
     }
     e->lq_port = port;
+    e->ops_port = read_port(e->ops_port_file, e->lq_pid, 5000); /* written before the webhook port */
     return 0;
 }
 
@@ -1010,6 +1017,65 @@ static int do_wait_fault(env *e, json_t *st)
     return -1;
 }
 
+/* `landq freeze` / `landq unfreeze` against the running landq's ops listener, as an operator
+ * would run it: exit status (expect_exit, default 0) and output (output_contains) checked. */
+static int do_freeze(env *e, json_t *st, int freeze)
+{
+    if (!landq_alive(e) || e->ops_port <= 0) {
+        differ(e, "%s: landq is not running (or has no ops listener)", freeze ? "freeze" : "unfreeze");
+        return -1;
+    }
+    char server[64], out[330];
+    snprintf(server, sizeof server, "http://127.0.0.1:%d", e->ops_port);
+    snprintf(out, sizeof out, "%s/freeze.out", e->dir);
+    unlink(out);
+    const char *argv[20];
+    int n = 0;
+    argv[n++] = e->o->landq_exe;
+    argv[n++] = freeze ? "freeze" : "unfreeze";
+    argv[n++] = "--repo";
+    argv[n++] = e->repo;
+    argv[n++] = "--branch";
+    argv[n++] = step_s(st, "branch", e->base);
+    if (freeze) {
+        argv[n++] = "--reason";
+        argv[n++] = step_s(st, "reason", "");
+    }
+    argv[n++] = "--by";
+    argv[n++] = step_s(st, "by", "ops");
+    argv[n++] = "--server";
+    argv[n++] = server;
+    argv[n] = NULL;
+    const char *envs[] = {"LANDQ_ADMIN_TOKEN", step_s(st, "token", ADMIN_TOKEN), NULL};
+    pid_t pid = spawn((char *const *)argv, out, envs);
+    int ws = wait_pid(pid, 30000);
+    if (ws == -1) {
+        kill(pid, SIGKILL);
+        wait_pid(pid, 5000);
+        differ(e, "landq %s did not finish within 30 s", argv[1]);
+        return -1;
+    }
+    int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    char text[2048] = "";
+    FILE *f = fopen(out, "r");
+    if (f) {
+        size_t k = fread(text, 1, sizeof text - 1, f);
+        text[k] = '\0';
+        fclose(f);
+    }
+    json_int_t want = json_object_get(st, "expect_exit") ? json_integer_value(json_object_get(st, "expect_exit")) : 0;
+    if (code != want) {
+        differ(e, "landq %s exited %d, expected %lld: %s", argv[1], code, (long long)want, text);
+        return -1;
+    }
+    const char *c = step_s(st, "output_contains", NULL);
+    if (c && !strstr(text, c)) {
+        differ(e, "landq %s said \"%s\", not containing \"%s\"", argv[1], text, c);
+        return -1;
+    }
+    return 0;
+}
+
 static int do_control(env *e, json_t *st, const char *method, const char *path, json_t *body)
 {
     json_t *resp = NULL;
@@ -1068,6 +1134,8 @@ static int run_step(env *e, json_t *st)
         sleep_ms((long)json_integer_value(json_object_get(st, "ms")));
         return 0;
     }
+    if (!strcmp(kind, "freeze") || !strcmp(kind, "unfreeze"))
+        return do_freeze(e, st, !strcmp(kind, "freeze"));
     if (!strcmp(kind, "restart_landq")) {
         stop_landq(e, !strcmp(step_s(st, "mode", "clean"), "kill9"));
         if (json_object_get(st, "down_ms"))
@@ -1729,6 +1797,7 @@ static int setup(env *e)
     snprintf(e->db, sizeof e->db, "%s/landq.db", e->dir);
     snprintf(e->mh_port_file, sizeof e->mh_port_file, "%s/mockhub.port", e->dir);
     snprintf(e->lq_port_file, sizeof e->lq_port_file, "%s/landq.port", e->dir);
+    snprintf(e->ops_port_file, sizeof e->ops_port_file, "%s/ops.port", e->dir);
     if (json_dump_file(e->world, e->world_path, JSON_INDENT(1)) < 0) {
         differ(e, "cannot write %s", e->world_path);
         return -1;

@@ -448,7 +448,7 @@ static void pr_to_int(json_t *step)
 const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "label", "unlabel", "status",
                                      "check_run", "commit", "close", "reopen", "wait_idle", "wait_request",
                                      "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
-                                     "clear_faults", "rate_limit", "mergeable", NULL};
+                                     "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze", NULL};
 
 #define COMMON {"do", T_STR, 1}, {"note", T_STR, 0}, {"repeat", T_INT, 0}, {"expect_http", T_INT, 0}
 
@@ -487,6 +487,11 @@ static const field f_rate[] = {COMMON, {"login", T_STR, 0}, {"limit", T_INT, 0},
                                {"used", T_INT, 0}, {"reset_in", T_INT, 0}, {"exhaust", T_BOOL, 0},
                                {"status", T_INT, 0}, {NULL, 0, 0}};
 static const field f_mergeable[] = {COMMON, {"delay_reads", T_INT, 1}, {NULL, 0, 0}};
+static const field f_freeze[] = {COMMON, {"branch", T_STR, 0}, {"reason", T_STR, 1}, {"by", T_STR, 0},
+                                 {"token", T_STR, 0}, {"expect_exit", T_INT, 0},
+                                 {"output_contains", T_STR, 0}, {NULL, 0, 0}};
+static const field f_unfreeze[] = {COMMON, {"branch", T_STR, 0}, {"by", T_STR, 0}, {"token", T_STR, 0},
+                                   {"expect_exit", T_INT, 0}, {"output_contains", T_STR, 0}, {NULL, 0, 0}};
 
 static const struct {
     const char *kind;
@@ -499,6 +504,7 @@ static const struct {
     {"wait_request", f_wait_request}, {"wait_pr", f_wait_pr}, {"wait_fault", f_wait_fault},
     {"sleep", f_sleep},         {"restart_landq", f_restart}, {"fault", f_fault},
     {"clear_faults", f_clear},  {"rate_limit", f_rate},     {"mergeable", f_mergeable},
+    {"freeze", f_freeze},       {"unfreeze", f_unfreeze},
 };
 
 static void check_user(vctx *v, const char *ptr, json_t *step, const char *key)
