@@ -10,6 +10,7 @@
 #define MOCKHUB_VERSION "0.1.0"
 #endif
 #define CONTROL_API_VERSION 1
+#include "ci.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,6 +420,8 @@ int mh_control(mh_ctx *c)
         c->resp = clock_json();
     } else if (!strcmp(p, "/clock") && !strcmp(m, "POST")) {
         set_clock(c);
+    } else if (!strncmp(p, "/ci", 3) && (p[3] == '\0' || p[3] == '/')) {
+        mh_ci_control(c, p + 3); /* the CI simulator (ci.c) */
     } else if (!strcmp(p, "/mergeable") && !strcmp(m, "POST")) {
         json_t *d = json_object_get(c->body, "delay_reads"), *ms = json_object_get(c->body, "delay_ms");
         if ((d && (!json_is_integer(d) || json_integer_value(d) < 0)) ||

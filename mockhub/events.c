@@ -2,6 +2,7 @@
  * pull_request_review, issue_comment, status, check_run and push, and the ref-update hook that
  * keeps pull requests in sync with their branches (synchronize, mergeability). */
 #include "events.h"
+#include "ci.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,7 @@ void mh_on_ref_update(mh_repo *r, const char *fullref, const git_oid *old_oid,
     const char *branch = fullref + 11;
     r->pushed_at = mh_now();
     mh_emit_push(r, fullref, old_oid, new_oid, pusher, forced);
+    mh_ci_on_push(r, branch, new_oid); /* the CI simulator (ci.c) runs on every branch push */
     for (size_t i = 0; i < r->npulls; i++) {
         mh_pull *p = r->pulls[i];
         if (!p->open || p->is_issue)

@@ -1,6 +1,7 @@
 /* main.c -- the mockhub program: one binary, subcommands. `serve` runs the emulated GitHub.
  * To add a subcommand (run, check, chaos...), add a row to `commands` below. */
 #include "mockhub.h"
+#include "ci.h"
 #include "sc_cmd.h"
 
 #include <curl/curl.h>
@@ -72,7 +73,7 @@ static int cmd_serve(int argc, char **argv)
     static mh_state st;
     int rc;
     st.base_url = NULL;
-    if (mh_state_init(&st, &w, state_dir, err, sizeof err) < 0) {
+    if (mh_state_init(&st, &w, state_dir, err, sizeof err) < 0 || mh_ci_setup(w.root, err, sizeof err) < 0) {
         fprintf(stderr, "mockhub: %s\n", err);
         rc = 2;
     } else {
@@ -80,6 +81,7 @@ static int cmd_serve(int argc, char **argv)
         mh_log("info", "world-loaded", "file=%s users=%zu repos=%zu strict=%d", world, st.nusers, st.nrepos, strict);
         rc = mh_server_run(listen_addr, port_file);
     }
+    mh_ci_dispose();
     mh_state_dispose(&st);
     mh_world_dispose(&w);
     if (state_dir == tmpdir) { /* a state dir we made ourselves does not outlive us */

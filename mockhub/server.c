@@ -5,6 +5,7 @@
 #include "core/mh_json.h"
 #include "core/mh_jwt.h"
 #include "core/mh_routes.h"
+#include "ci.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -775,6 +776,11 @@ int mh_server_run(const char *listen_addr, const char *port_file)
         close(fd);
         return 1;
     }
+    if (mh_ci_start() < 0) {
+        mh_hooks_stop();
+        close(fd);
+        return 1;
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ERROR_LOG,
         0, NULL, NULL, handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED, on_complete,
@@ -782,6 +788,7 @@ int mh_server_run(const char *listen_addr, const char *port_file)
         (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "mockhub: cannot start HTTP server\n");
+        mh_ci_stop();
         mh_hooks_stop();
         close(fd);
         return 1;
@@ -794,6 +801,7 @@ int mh_server_run(const char *listen_addr, const char *port_file)
         if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 || rename(tmp, port_file) < 0) {
             fprintf(stderr, "mockhub: cannot write port file %s: %s\n", port_file, strerror(errno));
             MHD_stop_daemon(d);
+            mh_ci_stop();
             mh_hooks_stop();
             close(fd);
             return 1;
@@ -805,6 +813,7 @@ int mh_server_run(const char *listen_addr, const char *port_file)
     mh_log("info", "shutdown", "signal=%d", sig);
     MHD_stop_daemon(d);
     close(fd);
+    mh_ci_stop();
     mh_hooks_stop();
     (void)stop_flag;
     return 0;

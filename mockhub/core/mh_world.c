@@ -1,5 +1,6 @@
 /* mh_world.c -- world file parsing and validation (see mh_world.h). */
 #include "mh_world.h"
+#include "mh_ci.h"
 #include "mh_fault.h"
 #include "mh_util.h"
 
@@ -744,7 +745,7 @@ static int check_repos(vctx *v, json_t *root)
 static int validate(vctx *v, json_t *root)
 {
     static const char *const keys[] = {"users", "orgs", "repos", "meta", "rate_limit", "faults",
-                                       "seed", "apps", "mergeable_delay_reads", "mergeable_delay_ms", "clock",
+                                       "seed", "apps", "mergeable_delay_reads", "mergeable_delay_ms", "clock", "ci",
                                        NULL};
     if (!json_is_object(root))
         return fail(v, "", "the world must be a JSON object");
@@ -843,6 +844,17 @@ static int validate(vctx *v, json_t *root)
         }
     }
     mh_faults_dispose(&fs);
+    json_t *ci = json_object_get(root, "ci");
+    if (ci) { /* the CI simulator (mh_ci.h) */
+        mh_ci_config cc;
+        char cptr[128], cmsg[400];
+        if (mh_ci_config_parse(&cc, ci, 0, cptr, sizeof cptr, cmsg, sizeof cmsg) < 0) {
+            char sub[160];
+            snprintf(sub, sizeof sub, "/ci%s", cptr);
+            return fail(v, sub, "%s", cmsg);
+        }
+        mh_ci_config_dispose(&cc);
+    }
     json_t *apps = want(v, "", root, "apps", JSON_ARRAY, 0);
     if (v->failed)
         return -1;
