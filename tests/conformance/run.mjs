@@ -147,6 +147,10 @@ const world = {
                      "data/big.txt": BIG },
             labels: ["land"], hooks: [{ url: HOOK, secret: SECRET, events: ["*"] }] }],
   rate_limit: { core: 5000, window_seconds: 3600 }, seed: 11,
+  // the CI simulator, limited to branches ci/* so that it leaves the flows above alone
+  ci: { contexts: [{ name: "sim/test", duration_ms: [20, 60], branches: ["ci/*"] },
+                   { name: "sim/lint", kind: "status", duration_ms: 30, branches: ["ci/*"] }],
+        rules: [{ context: "sim/test", contains: "BREAKS" }] },
 };
 fs.writeFileSync(path.join(TMP, "world.json"), JSON.stringify(world));
 const portFile = path.join(TMP, "port");
@@ -386,6 +390,25 @@ try {
   await drain();
   const p2now = await alice.rest.pulls.get({ ...O, pull_number: p2.data.number });
   check(p2now.data.head.sha === gitc("rev-parse", "HEAD"), "git push updates the PR head");
+
+  // the CI simulator: a pushed branch gets check runs and statuses, decided from its tree
+  const ciBase = (await alice.rest.git.getRef({ ...O, ref: "heads/main" })).data.object.sha;
+  await alice.rest.git.createRef({ ...O, ref: "refs/heads/ci/green", sha: ciBase });
+  await alice.rest.repos.createOrUpdateFileContents({ ...O, path: "ci.txt", message: "red", content: b64("BREAKS\n"),
+                                                       branch: "ci/green" });
+  for (let i = 0; i < 200 && (await control("GET", "/ci?summary=1")).active > 0; i++)
+    await new Promise((r) => setTimeout(r, 25));
+  const ciRuns = await control("GET", "/ci");
+  check(ciRuns.runs_total === 4 && ciRuns.active === 0, "ci: two contexts ran on each of the two pushes", JSON.stringify(ciRuns).slice(0, 300));
+  const ciRed = (await alice.rest.git.getRef({ ...O, ref: "heads/ci/green" })).data.object.sha;
+  const ciCr = await alice.rest.checks.listForRef({ ...O, ref: ciRed });
+  check(ciCr.data.total_count === 1 && ciCr.data.check_runs[0].conclusion === "failure" &&
+        /ci.txt contains "BREAKS"/.test(ciCr.data.check_runs[0].output.summary), "ci: the red tree fails sim/test with the reason");
+  const cg = await alice.rest.checks.listForRef({ ...O, ref: ciBase });
+  check(cg.data.check_runs.some((r) => r.name === "sim/test" && r.conclusion === "success"), "ci: the base tree passes");
+  const cs = await alice.rest.repos.getCombinedStatusForRef({ ...O, ref: ciRed });
+  check(cs.data.statuses.some((s) => s.context === "sim/lint" && s.state === "success"), "ci: sim/lint reported as a commit status");
+  check((await control("GET", `/ci/verdict?repo=acme/mono&ref=${ciRed}`)).pass === false, "ci: the oracle says the red tree fails");
 
   // webhooks: signatures, headers, schemas
   await drain();
