@@ -469,6 +469,62 @@ static void control_verdict(mh_ctx *c)
     c->resp = json_pack("{s:s, s:s, s:b, s:o}", "sha", sha, "tree", tree, "pass", pass, "contexts", cxs);
 }
 
+/* GET /_mockhub/ci/history?repo=O/R&branch=B[&since=SHA]: the verdict of every first-parent commit
+ * of the branch after `since` (exclusive; default: all), oldest first: is the branch green? */
+static void control_history(mh_ctx *c)
+{
+    const char *repo = mh_q(c, "repo"), *branch = mh_q(c, "branch"), *since = mh_q(c, "since");
+    if (!ci.configured) {
+        mh_error(c, 404, "no ci section in the world");
+        return;
+    }
+    char owner[256];
+    mh_repo *r = NULL;
+    if (repo && strchr(repo, '/')) {
+        snprintf(owner, sizeof owner, "%.*s", (int)(strchr(repo, '/') - repo), repo);
+        r = mh_repo_find(owner, strchr(repo, '/') + 1);
+    }
+    git_oid tip, stop;
+    if (!r || mh_git_branch_tip(r, branch ? branch : r->default_branch, &tip) < 0) {
+        mh_error(c, 404, "history needs ?repo=OWNER/NAME (and branch=, default the default branch) that exist");
+        return;
+    }
+    int have_stop = since && *since && git_oid_fromstr(&stop, since) == 0;
+    json_t *commits = json_array();
+    size_t red = 0;
+    git_oid cur = tip;
+    for (int n = 0; n < 20000; n++) {
+        if (have_stop && git_oid_equal(&cur, &stop))
+            break;
+        char tree[41], sha[41];
+        git_oid_tostr(sha, sizeof sha, &cur);
+        const mh_ci_scan *scan = scan_commit(r, &cur, tree);
+        if (!scan)
+            break;
+        json_t *fails = json_array();
+        for (size_t cx = 0; cx < ci.cfg.ncontexts; cx++) {
+            mh_ci_result res;
+            mh_ci_decide(&ci.cfg, scan, cx, branch ? branch : r->default_branch, tree, 0, 0, &res);
+            if (res.failed)
+                json_array_append_new(fails, json_pack("{s:s, s:s}", "context", ci.cfg.contexts[cx].name, "summary",
+                                                       res.summary));
+        }
+        red += json_array_size(fails) > 0;
+        json_array_insert_new(commits, 0, json_pack("{s:s, s:b, s:o}", "sha", sha, "pass",
+                                                    json_array_size(fails) == 0, "failures", fails));
+        git_commit *cm = NULL;
+        if (git_commit_lookup(&cm, r->git, &cur) < 0)
+            break;
+        int more = git_commit_parentcount(cm) > 0;
+        if (more)
+            cur = *git_commit_parent_id(cm, 0);
+        git_commit_free(cm);
+        if (!more)
+            break;
+    }
+    c->resp = json_pack("{s:I, s:o}", "red", (json_int_t)red, "commits", commits);
+}
+
 /* POST /_mockhub/ci: replaces the section (same format as the world's); runs in flight keep the
  * results they were given. */
 static void control_replace(mh_ctx *c)
@@ -500,6 +556,8 @@ void mh_ci_control(mh_ctx *c, const char *sub)
         control_replace(c);
     else if (!strcmp(sub, "/verdict") && !strcmp(c->method, "GET"))
         control_verdict(c);
+    else if (!strcmp(sub, "/history") && !strcmp(c->method, "GET"))
+        control_history(c);
     else if (!strncmp(sub, "/runs/", 6) && !strcmp(c->method, "GET")) {
         long long id = strtoll(sub + 6, NULL, 10);
         for (size_t i = 0; i < ci.n; i++)

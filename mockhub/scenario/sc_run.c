@@ -4,6 +4,7 @@
 
 #include "mh_fault.h"
 #include "mh_util.h"
+#include "sc_ci.h"
 #include "sc_owners.h"
 
 #include <curl/curl.h>
@@ -823,7 +824,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
         /* after a refused request landq is waiting (Retry-After, rate-limit reset, back-off) */
         long need = last_failed && quiet_ms < 4500 ? 4500 : quiet_ms;
         since = newest;
-        if (st != 200 || s != seq) {
+        if (st != 200 || s != seq || sc_ci_active(e->curl, e->api) > 0) { /* CI still running: not idle */
             seq = s;
             quiet_since = now_s();
         } else if ((now_s() - quiet_since) * 1000 >= need && !landq_waits_for_reset(e)) {
@@ -1085,6 +1086,11 @@ static int do_control(env *e, json_t *st, const char *method, const char *path, 
     return rc;
 }
 
+static int alive_cb(void *ctx)
+{
+    return landq_alive(ctx);
+}
+
 static int run_step(env *e, json_t *st)
 {
     const char *kind = step_s(st, "do", "");
@@ -1157,6 +1163,14 @@ static int run_step(env *e, json_t *st)
         e->rate_limit_steps++;
         int rc = do_control(e, st, "POST", "/_mockhub/rate_limit", body);
         json_decref(body);
+        return rc;
+    }
+    if (!strcmp(kind, "ci") || !strcmp(kind, "wait_ci")) { /* the CI simulator (sc_ci.c) */
+        char why[1024];
+        int rc = !strcmp(kind, "ci") ? sc_ci_step(e->curl, e->api, st, why, sizeof why)
+                                     : sc_ci_wait(e->curl, e->api, st, e->default_wait, alive_cb, e, why, sizeof why);
+        if (rc < 0)
+            differ(e, "%s", why);
         return rc;
     }
     if (!strcmp(kind, "mergeable")) {
@@ -1413,6 +1427,17 @@ static void check_expectations(env *e, json_t *st, json_t *reqs)
             differ(e, "landq made %ld API requests, at most %lld expected", total, (long long)json_integer_value(mx));
         if (mg && merges != json_integer_value(mg))
             differ(e, "landq made %ld merge requests, expected %lld", merges, (long long)json_integer_value(mg));
+    }
+    json_t *ce = json_object_get(exp, "ci");
+    if (ce) { /* the CI simulator (sc_ci.c) */
+        e->line = sc_scenario_line(e->s->lines, "/expect/ci");
+        sc_ci_where w = {e->repo, e->base, e->base_start, e->label, e->lq_user};
+        json_t *diffs = json_array();
+        sc_ci_expect(e->curl, e->api, &w, ce, diffs);
+        size_t i;
+        json_t *d;
+        json_array_foreach(diffs, i, d) differ(e, "%s", json_string_value(d));
+        json_decref(diffs);
     }
     e->line = 0;
 }

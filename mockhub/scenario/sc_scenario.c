@@ -1,6 +1,7 @@
 /* sc_scenario.c -- scenario parser and validator (pure). See sc_scenario.h, docs/scenarios.md. */
 #include "sc_scenario.h"
 
+#include "mh_ci.h"
 #include "mh_fault.h"
 #include "mh_util.h"
 #include "mh_world.h"
@@ -448,7 +449,8 @@ static void pr_to_int(json_t *step)
 const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "label", "unlabel", "status",
                                      "check_run", "commit", "close", "reopen", "wait_idle", "wait_request",
                                      "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
-                                     "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze", NULL};
+                                     "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze",
+                                     "ci", "wait_ci", NULL};
 
 #define COMMON {"do", T_STR, 1}, {"note", T_STR, 0}, {"repeat", T_INT, 0}, {"expect_http", T_INT, 0}
 
@@ -492,6 +494,11 @@ static const field f_freeze[] = {COMMON, {"branch", T_STR, 0}, {"reason", T_STR,
                                  {"output_contains", T_STR, 0}, {NULL, 0, 0}};
 static const field f_unfreeze[] = {COMMON, {"branch", T_STR, 0}, {"by", T_STR, 0}, {"token", T_STR, 0},
                                    {"expect_exit", T_INT, 0}, {"output_contains", T_STR, 0}, {NULL, 0, 0}};
+/* the CI simulator (sc_ci.c, docs/world.md "ci") */
+static const field f_ci[] = {COMMON, {"rules", T_ARR, 1}, {"contexts", T_ARR, 0}, {"seed", T_INT, 0}, {NULL, 0, 0}};
+static const field f_wait_ci[] = {COMMON, {"branch", T_STR, 0}, {"runs", T_INT, 0}, {"completed", T_INT, 0},
+                                  {"failed", T_INT, 0}, {"commits", T_INT, 0}, {"timeout_ms", T_INT, 0},
+                                  {NULL, 0, 0}};
 
 static const struct {
     const char *kind;
@@ -505,6 +512,7 @@ static const struct {
     {"sleep", f_sleep},         {"restart_landq", f_restart}, {"fault", f_fault},
     {"clear_faults", f_clear},  {"rate_limit", f_rate},     {"mergeable", f_mergeable},
     {"freeze", f_freeze},       {"unfreeze", f_unfreeze},
+    {"ci", f_ci},               {"wait_ci", f_wait_ci},
 };
 
 static void check_user(vctx *v, const char *ptr, json_t *step, const char *key)
@@ -656,6 +664,25 @@ static void check_step(vctx *v, const char *ptr, json_t *step)
     } else if (!strcmp(kind, "wait_request")) {
         if (!json_object_get(step, "route") && !json_object_get(step, "path"))
             fail(v, ptr, "wait_request needs \"route\" (e.g. \"pulls/merge\") or \"path\" (a glob)");
+    } else if (!strcmp(kind, "ci") || !strcmp(kind, "wait_ci")) {
+        json_t *wci = json_object_get(v->world, "ci");
+        if (!wci)
+            fail(v, ptr, "step \"%s\" needs a \"ci\" section in the world (the CI simulator)", kind);
+        if (wci && !strcmp(kind, "ci")) { /* the same validation as mockhub's POST /_mockhub/ci */
+            json_t *sec = json_pack("{s:O, s:O}", "contexts",
+                                    json_object_get(step, "contexts") ? json_object_get(step, "contexts")
+                                                                      : json_object_get(wci, "contexts"),
+                                    "rules", json_object_get(step, "rules"));
+            mh_ci_config cc;
+            char cptr[128], cmsg[400];
+            if (sec && mh_ci_config_parse(&cc, sec, 0, cptr, sizeof cptr, cmsg, sizeof cmsg) == 0) {
+                mh_ci_config_dispose(&cc);
+            } else if (sec) {
+                snprintf(sub, sizeof sub, "%s%s", ptr, cptr); /* cptr is already a pointer */
+                fail(v, sub, "%s", cmsg);
+            }
+            json_decref(sec);
+        }
     }
     json_t *t = json_object_get(step, "timeout_ms");
     if (t && (json_integer_value(t) < 0 || json_integer_value(t) > 600000)) {
@@ -707,7 +734,10 @@ static json_t *check_steps(vctx *v, json_t *steps)
 /* ---- expectations ---- */
 
 static const field f_expect[] = {{"pulls", T_OBJ, 0}, {"base", T_OBJ, 0}, {"requests", T_OBJ, 0},
-                                 {"invariants", T_BOOL, 0}, {"note", T_STR, 0}, {NULL, 0, 0}};
+                                 {"invariants", T_BOOL, 0}, {"note", T_STR, 0}, {"ci", T_OBJ, 0}, {NULL, 0, 0}};
+static const field f_exp_ci[] = {{"main_green", T_BOOL, 0}, {"candidates", T_INT, 0}, {"candidates_min", T_INT, 0},
+                                 {"candidates_max", T_INT, 0}, {"candidate_runs_max", T_INT, 0},
+                                 {"try_branches", T_INT, 0}, {"ejected", T_INTS, 0}, {NULL, 0, 0}};
 static const field f_exp_pull[] = {{"merged", T_BOOL, 0}, {"state", T_STR, 0}, {"labels", T_STRS, 0},
                                    {"comments", T_OBJ, 0}, {"status", T_OBJ, 0}, {"commit", T_OBJ, 0},
                                    {"merge_attempts", T_INT, 0}, {NULL, 0, 0}};
@@ -760,6 +790,9 @@ static void check_expect(vctx *v, json_t *exp)
         check_fields(v, "/expect/base/head", json_object_get(base, "head"), f_exp_commit, "\"head\"");
     if (json_object_get(exp, "requests"))
         check_fields(v, "/expect/requests", json_object_get(exp, "requests"), f_exp_requests, "\"requests\"");
+    json_t *eci = json_object_get(exp, "ci");
+    if (eci && !check_fields(v, "/expect/ci", eci, f_exp_ci, "\"ci\"") && !json_object_get(v->world, "ci"))
+        fail(v, "/expect/ci", "CI expectations need a \"ci\" section in the world (the CI simulator)");
 }
 
 /* ---- world ---- */

@@ -184,6 +184,35 @@ Test(scenario, expectations_are_checked)
     expect_error(DOC(OPEN "\n", "{\"base\": {\"order\": [\"1\"]}}"), "\"order\" must be an array of integers");
 }
 
+/* The CI simulator's steps and expectations need a world "ci" section; the "ci" step's rules are
+ * validated as mockhub validates them, with the pointer of the bad value. */
+#define WORLD_CI                                                                                           \
+    "{\"users\": [{\"login\": \"bob\", \"token\": \"tok-bob\"},\n"                                        \
+    "  {\"login\": \"landq-bot\", \"token\": \"tok-landq\", \"type\": \"Bot\"}],\n"                        \
+    " \"repos\": [{\"full_name\": \"bob/mono\", \"collaborators\": {\"bob\": \"admin\"}}],\n"               \
+    " \"ci\": {\"contexts\": [{\"name\": \"ci/test\", \"duration_ms\": 100}]}}"
+#define DOC_CI(steps, expect)                                                                               \
+    "{\"description\": \"d\",\n\"world\": " WORLD_CI ",\n\"steps\": [\n" steps "],\n\"expect\": " expect "}\n"
+
+Test(scenario, ci_steps_and_expectations)
+{
+    cr_assert_eq(parse(DOC_CI("{\"do\": \"ci\", \"rules\": [{\"contains\": \"X\"}]},\n"
+                              "{\"do\": \"wait_ci\", \"branch\": \"landq/try/*\", \"completed\": 1}\n",
+                              "{\"ci\": {\"main_green\": true, \"candidates\": 2, \"try_branches\": 0, \"ejected\": [1]}}")),
+                 0, "%s", errs.n ? errs.items[0] : "");
+    sc_scenario_dispose(&sc);
+    expect_error(DOC_CI("{\"do\": \"ci\", \"rules\": [{\"flake\": 2}]}\n", "{}"),
+                 "s.json:7: /steps/0/rules/0/flake: must be a probability");
+    sc_errors_dispose(&errs);
+    expect_error(DOC_CI("{\"do\": \"wait_ci\", \"runs\": \"2\"}\n", "{}"), "\"runs\" must be an integer");
+    sc_errors_dispose(&errs);
+    expect_error(DOC_CI("{\"do\": \"sleep\", \"ms\": 1}\n", "{\"ci\": {\"main_gren\": true}}"), "unknown key \"main_gren\"");
+    sc_errors_dispose(&errs);
+    expect_error(DOC("{\"do\": \"wait_ci\", \"runs\": 1}\n", "{}"), "needs a \"ci\" section in the world");
+    sc_errors_dispose(&errs);
+    expect_error(DOC(OPEN "\n", "{\"ci\": {\"main_green\": true}}"), "CI expectations need a \"ci\" section");
+}
+
 Test(scenario, files_must_be_relative)
 {
     expect_error(DOC("{\"do\": \"open_pr\", \"as\": \"alice\", \"title\": \"T\", \"head\": \"f\", \"files\": {\"/etc/x\": \"b\"}}\n",
