@@ -1,10 +1,12 @@
 /* Fuzz target: mockhub's pure input parsers on any bytes: the world file (parse + validate; every
  * rejection must name "fuzz.json:LINE:"), the route matcher (the input as a request path), fault
- * specs, and JWT decoding. Must never crash or leak. */
+ * specs, JWT decoding and the CI simulator's section (parse, then decide on a small tree). Must
+ * never crash or leak. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mh_ci.h"
 #include "mh_fault.h"
 #include "mh_json.h"
 #include "mh_jwt.h"
@@ -54,6 +56,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (void)mh_faults_match_webhook(&fs, "pull_request", "opened");
         }
         mh_faults_dispose(&fs);
+        mh_ci_config cc;
+        char cptr[128];
+        if (mh_ci_config_parse(&cc, spec, 1, cptr, sizeof cptr, err, sizeof err) == 0) {
+            mh_ci_scan sc;
+            if (mh_ci_scan_init(&sc, &cc) == 0) {
+                static const char *const files[] = {"src/a.c", "x BREAKS y", "docs/b.md", "RENAMED_FOO CALLS_FOO"};
+                for (int i = 0; i < 4; i += 2)
+                    mh_ci_scan_file(&sc, &cc, files[i], files[i + 1], strlen(files[i + 1]));
+                for (size_t k = 0; k < cc.ncontexts; k++) {
+                    mh_ci_result res;
+                    mh_ci_decide(&cc, &sc, k, "landq/try/main/all/pr-1", "tree", 0, 1, &res);
+                    (void)mh_ci_duration(&cc, k, "tree", 1);
+                }
+                mh_ci_scan_dispose(&sc);
+            }
+            json_decref(mh_ci_config_json(&cc));
+            mh_ci_config_dispose(&cc);
+        }
         json_decref(spec);
     }
     free(text);
