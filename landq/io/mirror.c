@@ -1,15 +1,11 @@
 /* mirror.c -- bare libgit2 mirror of a repository: open-or-recreate, incremental fetch. */
 #include "mirror.h"
+#include "gitstream.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <git2/sys/odb_backend.h>
 #include <git2/sys/stream.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +15,6 @@
 #define MARKER_FILE "landq-mirror"
 #define MAX_PULL_REFS 4096
 #define COMPACT_PACKS 24 /* more packs than this after a fetch: merge all but the largest */
-#define NET_TIMEOUT_S 60 /* connect, send and receive; libgit2 1.5 has no timeout of its own */
 
 struct lq_mirror {
     int (*should_stop)(void *ctx);
@@ -206,123 +201,6 @@ static int has_marker(const char *path)
     return access(m, F_OK) == 0;
 }
 
-/* ---------------------------------------------------------------- the TCP stream */
-
-/* libgit2's own socket stream leaves Nagle on. Its HTTP client writes a POST's headers and body
- * in two writes, so each git-upload-pack request waits for the server's delayed ACK (40 ms on
- * Linux): an incremental fetch took ~150 ms instead of ~20 ms against mockhub. This stream sets
- * TCP_NODELAY and socket timeouts; libgit2's TLS stream runs on top of the registered one. */
-typedef struct nd_stream {
-    git_stream parent;
-    char *host, *port;
-    int fd;
-} nd_stream;
-
-static int nd_fail(const char *what, const char *host)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s %s: %s", what, host, strerror(errno));
-    git_error_set_str(GIT_ERROR_NET, msg);
-    return -1;
-}
-
-static int nd_connect(git_stream *gs)
-{
-    nd_stream *s = (nd_stream *)gs;
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_family = AF_UNSPEC;
-    int gai = getaddrinfo(s->host, s->port, &hints, &res);
-    if (gai) {
-        char msg[512];
-        snprintf(msg, sizeof msg, "cannot resolve %s: %s", s->host, gai_strerror(gai));
-        git_error_set_str(GIT_ERROR_NET, msg);
-        return -1;
-    }
-    struct timeval tv = {NET_TIMEOUT_S, 0};
-    int one = 1;
-    for (struct addrinfo *a = res; a; a = a->ai_next) {
-        int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-        if (fd < 0)
-            continue;
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* also bounds connect() */
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
-            s->fd = fd;
-            break;
-        }
-        int e = errno;
-        close(fd);
-        errno = e;
-    }
-    freeaddrinfo(res);
-    return s->fd < 0 ? nd_fail("failed to connect to", s->host) : 0;
-}
-
-static ssize_t nd_read(git_stream *gs, void *buf, size_t len)
-{
-    nd_stream *s = (nd_stream *)gs;
-    ssize_t n;
-    do
-        n = recv(s->fd, buf, len, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        errno = ETIMEDOUT;
-    return n < 0 ? nd_fail("reading from", s->host) : n;
-}
-
-static ssize_t nd_write(git_stream *gs, const char *buf, size_t len, int flags)
-{
-    (void)flags;
-    nd_stream *s = (nd_stream *)gs;
-    ssize_t n;
-    do
-        n = send(s->fd, buf, len, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    return n < 0 ? nd_fail("writing to", s->host) : n;
-}
-
-static int nd_close(git_stream *gs)
-{
-    nd_stream *s = (nd_stream *)gs;
-    if (s->fd >= 0)
-        close(s->fd);
-    s->fd = -1;
-    return 0;
-}
-
-static void nd_free(git_stream *gs)
-{
-    nd_stream *s = (nd_stream *)gs;
-    nd_close(gs);
-    free(s->host);
-    free(s->port);
-    free(s);
-}
-
-static int nd_init(git_stream **out, const char *host, const char *port)
-{
-    nd_stream *s = calloc(1, sizeof(*s));
-    if (!s || !(s->host = dup_str(host)) || !(s->port = dup_str(port && *port ? port : "80"))) {
-        if (s)
-            free(s->host);
-        free(s);
-        git_error_set_oom();
-        return -1;
-    }
-    s->fd = -1;
-    s->parent.version = GIT_STREAM_VERSION;
-    s->parent.connect = nd_connect;
-    s->parent.read = nd_read;
-    s->parent.write = nd_write;
-    s->parent.close = nd_close;
-    s->parent.free = nd_free;
-    *out = &s->parent;
-    return 0;
-}
-
 /* ---------------------------------------------------------------- open / check / create */
 
 /* Every branch (and pull ref, unless heads_only) must point at a commit whose tree reads back.
@@ -391,7 +269,7 @@ int lq_mirror_open(lq_mirror **out, const lq_mirror_config *cfg, lq_error *err)
     if (git_libgit2_init() < 0)
         return lq_error_set(err, LQ_ERROR, "cannot initialize libgit2: %s", git_msg());
     /* Process-wide, and forgotten by the last git_libgit2_shutdown(): registered on each open. */
-    git_stream_registration reg = {GIT_STREAM_VERSION, nd_init, NULL};
+    git_stream_registration reg = {GIT_STREAM_VERSION, lq_gitstream_new, NULL};
     if (git_stream_register(GIT_STREAM_STANDARD, &reg) < 0) {
         git_libgit2_shutdown();
         return lq_error_set(err, LQ_ERROR, "cannot register the TCP stream: %s", git_msg());
@@ -802,5 +680,89 @@ int lq_mirror_fetch_branches(lq_mirror *m, const char *const *branches, size_t b
         }
         stats->packs_merged = merged;
     }
+    return rc;
+}
+
+/* ---------------------------------------------------------------- push */
+
+typedef struct push_ctx {
+    fetch_ctx f;
+    char rejected[200];
+    char why[200];
+} push_ctx;
+
+static int on_push_credentials(git_credential **out, const char *url, const char *user_from_url,
+                               unsigned int allowed, void *payload)
+{
+    return on_credentials(out, url, user_from_url, allowed, &((push_ctx *)payload)->f);
+}
+
+static int on_push_ref(const char *refname, const char *status, void *payload)
+{
+    push_ctx *c = payload;
+    if (status && !c->rejected[0]) {
+        snprintf(c->rejected, sizeof c->rejected, "%s", refname);
+        snprintf(c->why, sizeof c->why, "%s", status);
+    }
+    return 0;
+}
+
+int lq_mirror_push(lq_mirror *m, const char *const *refspecs, size_t n, lq_error *err)
+{
+    if (!m || !m->repo)
+        return lq_error_set(err, LQ_EINVAL, "no mirror");
+    if (n == 0)
+        return LQ_OK;
+    for (size_t i = 0; i < n; i++) {
+        git_refspec *rs = NULL;
+        if (!refspecs[i] || git_refspec_parse(&rs, refspecs[i], 0) < 0)
+            return lq_error_set(err, LQ_EINVAL, "bad refspec \"%.200s\"", refspecs[i] ? refspecs[i] : "");
+        git_refspec_free(rs);
+    }
+    git_remote *remote = NULL;
+    git_remote_create_options ro;
+    git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
+    ro.repository = m->repo;
+    ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+    if (git_remote_create_with_opts(&remote, m->url, &ro) < 0)
+        return lq_error_set(err, LQ_ERROR, "bad remote URL for the mirror: %s", git_msg());
+    push_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.f.m = m;
+    ctx.f.token = m->token;
+    git_push_options po;
+    git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+    po.callbacks.credentials = on_push_credentials;
+    po.callbacks.push_update_reference = on_push_ref;
+    po.callbacks.payload = &ctx;
+    po.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
+    char *hdr = NULL;
+    if (m->token && !strncmp(m->url, "http", 4)) {
+        if (!(hdr = auth_header(m->token))) {
+            git_remote_free(remote);
+            return lq_error_set(err, LQ_ENOMEM, "out of memory");
+        }
+        po.custom_headers.strings = &hdr;
+        po.custom_headers.count = 1;
+        ctx.f.header_sent = 1;
+    }
+    git_strarray specs = {(char **)refspecs, n};
+    int rc = LQ_OK;
+    if (git_remote_push(remote, &specs, &po) < 0) {
+        if (ctx.f.auth_failed)
+            rc = lq_error_set(err, LQ_ERROR, "pushing to %s: authentication failed (the server refused "
+                              "the token, or none is configured)", m->url);
+        else if (ctx.rejected[0])
+            rc = lq_error_set(err, LQ_ECONFLICT, "the server rejected %s: %s", ctx.rejected, ctx.why);
+        else
+            rc = lq_error_set(err, LQ_ETRANSIENT, "pushing to %s: %s", m->url, git_msg());
+    } else if (ctx.rejected[0]) {
+        rc = lq_error_set(err, LQ_ECONFLICT, "the server rejected %s: %s", ctx.rejected, ctx.why);
+    }
+    if (hdr) {
+        memset(hdr, 0, strlen(hdr));
+        free(hdr);
+    }
+    git_remote_free(remote);
     return rc;
 }

@@ -66,6 +66,14 @@ int lq_mirror_fetch_branches(lq_mirror *m, const char *const *branches, size_t b
                              const int *pulls, size_t pull_count, lq_mirror_stats *stats,
                              lq_error *err);
 
+/* Pushes refspecs to the remote as `git push` does (smart HTTP with the token as the Basic-auth
+ * password, or a local path): "+refs/landq/try/X:refs/heads/landq/try/X" (the source must be a
+ * ref of the mirror), ":refs/heads/landq/try/X" deletes. All of them must be accepted: LQ_ECONFLICT
+ * names the first ref the server rejected and why; LQ_ETRANSIENT on network/HTTP failures,
+ * LQ_ERROR on authentication failure; LQ_EINVAL for a malformed refspec. Deleting a branch that
+ * does not exist succeeds (the server reports nothing to do). */
+int lq_mirror_push(lq_mirror *m, const char *const *refspecs, size_t n, lq_error *err);
+
 /* The repository (borrowed; valid until the next lq_mirror_fetch or lq_mirror_free, which may
  * re-create it). */
 git_repository *lq_mirror_repo(lq_mirror *m);
