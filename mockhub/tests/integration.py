@@ -99,6 +99,11 @@ world = {
                           "files": {"f/%04d.txt" % i: "%d\n" % i for i in range(3001 if "--valgrind" not in sys.argv else 10)}}]}],
     "rate_limit": {"core": 5000, "window_seconds": 3600},
     "seed": 7,
+    # the CI simulator, on branches ci/* only (the flows above stay as they are)
+    "ci": {"contexts": [{"name": "sim/test", "duration_ms": [10, 40], "branches": ["ci/*"]},
+                        {"name": "sim/lint", "kind": "status", "duration_ms": 20, "branches": ["ci/*"]},
+                        {"name": "sim/slow", "duration_ms": 600000, "branches": ["ci/slow"]}],
+           "rules": [{"contains": "BREAKS", "summary": "a breaking change"}, {"all": ["RENAMED", "CALLER"]}]},
 }
 wpath = os.path.join(TMP, "world.json")
 with open(wpath, "w") as f:
@@ -654,6 +659,42 @@ try:
             nxt = [p.split(";")[0].strip("<> ") for p in h.get("link", "").split(",") if 'rel="next"' in p]
             url = nxt[0] if nxt else None
         check(total == 3001 and got == 3000, "3,000-file cap: changed_files=%d, listed=%d" % (total, got))
+
+    # --- the CI simulator: runs on branch pushes, decided from the tree; control API
+    s, h, b = call("GET", R + "/git/ref/heads/main")
+    ci_base = b["object"]["sha"]
+    call("POST", R + "/git/refs", {"ref": "refs/heads/ci/one", "sha": ci_base})
+    s, h, b = call("PUT", R + "/contents/ci-a.txt", {"message": "m", "branch": "ci/one",
+                                                     "content": base64.b64encode(b"RENAMED\n").decode()})
+    s, h, b = call("PUT", R + "/contents/ci-b.txt", {"message": "m", "branch": "ci/one",
+                                                     "content": base64.b64encode(b"CALLER\n").decode()})
+    ci_red = b["commit"]["sha"]
+    for _ in range(400):
+        if call("GET", "/_mockhub/ci?summary=1&branch=ci/one", tok=None)[2]["active"] == 0:
+            break
+        time.sleep(0.02)
+    s, h, b = call("GET", "/_mockhub/ci?branch=ci/one", tok=None)
+    check(s == 200 and b["runs_total"] == 6 and b["completed"] == 6 and b["failed"] == 2, "ci: 2 contexts x 3 pushes, the last red (%s)" % {k: b.get(k) for k in ("runs_total", "completed", "failed")})
+    s, h, b = call("GET", R + "/commits/%s/check-runs" % ci_red)
+    check(s == 200 and b["check_runs"][0]["conclusion"] == "failure" and "semantic conflict" in b["check_runs"][0]["output"]["summary"], "ci: check run failed with the reason")
+    s, h, b = call("GET", R + "/commits/%s/status" % ci_red)
+    check(s == 200 and b["state"] == "failure" and b["statuses"][0]["context"] == "sim/lint", "ci: commit status failure")
+    s, h, b = call("GET", "/_mockhub/ci/verdict?repo=acme/mono&ref=" + ci_red, tok=None)
+    check(s == 200 and b["pass"] is False, "ci: verdict")
+    s, h, b = call("GET", "/_mockhub/ci/history?repo=acme/mono&branch=ci/one&since=" + ci_base, tok=None)
+    check(s == 200 and b["red"] == 1 and len(b["commits"]) == 2, "ci: history of a branch")
+    s, h, b = call("GET", "/_mockhub/ci/verdict?repo=acme/mono", tok=None)
+    check(s == 422, "ci: verdict needs a ref")
+    s, h, b = call("POST", "/_mockhub/ci", {"contexts": [{"name": "x"}], "rules": [{"flake": 7}]}, tok=None)
+    check(s == 422 and "/rules/0/flake" in b["message"], "ci: bad rules refused with the pointer")
+    s, h, b = call("POST", "/_mockhub/ci", {"contexts": [{"name": "sim/test", "duration_ms": 10, "branches": ["ci/*"]},
+                                                         {"name": "sim/slow", "duration_ms": 600000, "branches": ["ci/slow"]}],
+                                            "rules": [{"times": 1}]}, tok=None)
+    check(s == 200 and len(b["rules"]) == 1, "ci: rules replaced")
+    call("POST", R + "/git/refs", {"ref": "refs/heads/ci/slow", "sha": ci_base})  # left running at shutdown
+    slow = [r for r in call("GET", "/_mockhub/ci?branch=ci/slow", tok=None)[2]["runs"] if r["context"] == "sim/slow"]
+    s, h, b = call("GET", "/_mockhub/ci/runs/%d" % slow[0]["id"], tok=None)
+    check(s == 200 and b["state"] in ("queued", "in_progress") and "conclusion" not in b, "ci: one run, still running")
 
     # --- junk: random methods, paths and bodies must never crash mockhub or give a 5xx
     import random
