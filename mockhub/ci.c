@@ -38,7 +38,9 @@ typedef struct {
 } scan_entry;
 
 static struct {
-    int configured, started, stop;
+    int configured; /* the world has a ci section */
+    int serving;    /* mh_ci_start was called (the server is up) */
+    int thread_made, started, stop;
     mh_ci_config cfg;
     ci_run *runs;
     size_t n, cap;
@@ -65,9 +67,8 @@ static void clear_cache(void)
     ci.ncache = ci.next_slot = 0;
 }
 
-int mh_ci_setup(const json_t *world_root, char *err, size_t errlen)
+static int read_config(const json_t *world_root, char *err, size_t errlen)
 {
-    memset(&ci, 0, sizeof ci);
     const json_t *sec = json_object_get(world_root, "ci");
     if (!sec)
         return 0;
@@ -79,8 +80,14 @@ int mh_ci_setup(const json_t *world_root, char *err, size_t errlen)
         return -1;
     }
     ci.configured = 1;
-    ci.attempts = json_object();
     return 0;
+}
+
+int mh_ci_setup(const json_t *world_root, char *err, size_t errlen)
+{
+    memset(&ci, 0, sizeof ci);
+    ci.attempts = json_object();
+    return read_config(world_root, err, errlen);
 }
 
 /* ---- scanning the tree of a commit ---- */
@@ -155,7 +162,7 @@ static const mh_ci_scan *scan_commit(mh_repo *r, const git_oid *oid, char tree_h
 
 static void wake(void)
 {
-    if (ci.started)
+    if (ci.thread_made)
         pthread_cond_signal(&ci.cond);
 }
 
@@ -243,6 +250,9 @@ static void start_runs(mh_repo *r, const char *branch, const git_oid *oid)
     wake();
 }
 
+static int mh_ci_start_locked(void);
+static void start_world_runs(void);
+
 void mh_ci_on_push(mh_repo *r, const char *branch, const git_oid *new_oid)
 {
     if (!ci.configured || !ci.started || !new_oid)
@@ -322,18 +332,91 @@ static void *timer_main(void *arg)
     return NULL;
 }
 
-int mh_ci_start(void)
+/* Under the lock: the timer thread and the runs on the world's pull requests. */
+static int mh_ci_start_locked(void)
 {
     if (!ci.configured)
         return 0;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ci.cond, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_mutex_lock(&g_mh->lock);
+    if (!ci.thread_made) {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&ci.cond, &ca);
+        pthread_condattr_destroy(&ca);
+        int rc = pthread_create(&ci.thread, NULL, timer_main, NULL);
+        if (rc) {
+            pthread_cond_destroy(&ci.cond);
+            mh_log("error", "ci-start", "why=\"%s\"", strerror(rc));
+            return -1;
+        }
+        ci.thread_made = 1;
+    }
     ci.t0 = mono_ms();
     ci.started = 1;
+    start_world_runs();
+    mh_log("info", "ci-started", "contexts=%zu rules=%zu seed=%llu", ci.cfg.ncontexts, ci.cfg.nrules,
+           (unsigned long long)ci.cfg.seed);
+    return 0;
+}
+
+int mh_ci_start(void)
+{
+    pthread_mutex_lock(&g_mh->lock);
+    ci.serving = 1;
+    int rc = mh_ci_start_locked();
+    pthread_mutex_unlock(&g_mh->lock);
+    return rc;
+}
+
+void mh_ci_stop(void)
+{
+    pthread_mutex_lock(&g_mh->lock);
+    ci.serving = 0;
+    int made = ci.thread_made;
+    ci.stop = 1;
+    if (made)
+        pthread_cond_signal(&ci.cond);
+    pthread_mutex_unlock(&g_mh->lock);
+    if (!made)
+        return;
+    pthread_join(ci.thread, NULL);
+    ci.thread_made = ci.started = 0;
+    pthread_cond_destroy(&ci.cond);
+}
+
+static void drop_runs(void)
+{
+    for (size_t i = 0; i < ci.n; i++) {
+        free(ci.runs[i].branch);
+        free(ci.runs[i].context);
+        json_decref(ci.runs[i].cr);
+    }
+    free(ci.runs);
+    ci.runs = NULL;
+    ci.n = ci.cap = ci.active = 0;
+    clear_cache();
+    json_object_clear(ci.attempts);
+}
+
+void mh_ci_dispose(void)
+{
+    drop_runs();
+    json_decref(ci.attempts);
+    if (ci.configured)
+        mh_ci_config_dispose(&ci.cfg);
+    memset(&ci, 0, sizeof ci);
+}
+
+void mh_ci_clear(void)
+{
+    drop_runs();
+    if (ci.configured)
+        mh_ci_config_dispose(&ci.cfg);
+    ci.configured = 0;
+}
+
+static void start_world_runs(void)
+{
     /* the heads of the world's open pull requests were pushed before mockhub started */
     for (size_t i = 0; i < g_mh->nrepos; i++) {
         mh_repo *r = g_mh->repos[i];
@@ -344,45 +427,16 @@ int mh_ci_start(void)
                 start_runs(r, p->head_ref, &oid);
         }
     }
-    int rc = pthread_create(&ci.thread, NULL, timer_main, NULL);
-    if (rc)
-        ci.started = 0;
-    pthread_mutex_unlock(&g_mh->lock);
-    if (rc) {
-        mh_log("error", "ci-start", "why=\"%s\"", strerror(rc));
+}
+
+int mh_ci_reload(const json_t *world_root, char *err, size_t errlen)
+{
+    mh_ci_clear();
+    if (read_config(world_root, err, errlen) < 0)
         return -1;
-    }
-    mh_log("info", "ci-started", "contexts=%zu rules=%zu seed=%llu", ci.cfg.ncontexts, ci.cfg.nrules,
-           (unsigned long long)ci.cfg.seed);
-    return 0;
-}
-
-void mh_ci_stop(void)
-{
-    if (!ci.started)
-        return;
-    pthread_mutex_lock(&g_mh->lock);
-    ci.stop = 1;
-    pthread_cond_signal(&ci.cond);
-    pthread_mutex_unlock(&g_mh->lock);
-    pthread_join(ci.thread, NULL);
-    ci.started = 0;
-    pthread_cond_destroy(&ci.cond);
-}
-
-void mh_ci_dispose(void)
-{
-    for (size_t i = 0; i < ci.n; i++) {
-        free(ci.runs[i].branch);
-        free(ci.runs[i].context);
-        json_decref(ci.runs[i].cr);
-    }
-    free(ci.runs);
-    clear_cache();
-    json_decref(ci.attempts);
-    if (ci.configured)
-        mh_ci_config_dispose(&ci.cfg);
-    memset(&ci, 0, sizeof ci);
+    if (!ci.configured || !ci.serving) /* no ci, or not serving yet: mh_ci_start does the rest */
+        return 0;
+    return mh_ci_start_locked();
 }
 
 /* ---- control API ---- */

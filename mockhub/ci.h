@@ -13,6 +13,12 @@ int mh_ci_setup(const json_t *world_root, char *err, size_t errlen);
 /* Starts the timer thread and the runs on the heads of open pull requests (as if just pushed).
  * Returns 0 or -1. No-op without a `ci` section. */
 int mh_ci_start(void);
+/* POST /_mockhub/reset (under the lock): before the state is unloaded, every run is dropped (they
+ * point into the old repositories); after the new world is loaded, its `ci` section is read and the
+ * runs on the open pull requests' heads start, as at start-up (the thread starts if needed).
+ * mh_ci_reload returns 0 or -1 with a message. */
+void mh_ci_clear(void);
+int mh_ci_reload(const json_t *world_root, char *err, size_t errlen);
 /* Stops the thread (runs in flight stay as they are). */
 void mh_ci_stop(void);
 void mh_ci_dispose(void);

@@ -217,7 +217,10 @@ static void reset(mh_ctx *c)
         }
     }
     mh_hooks_reset();
+    mh_ci_clear(); /* its runs point into the repositories about to go */
     int rc = mh_state_reset(world ? &w : NULL, err, sizeof err);
+    if (rc == 0)
+        rc = mh_ci_reload(g_mh->world, err, sizeof err);
     if (world)
         mh_world_dispose(&w);
     if (rc < 0) {

@@ -729,6 +729,20 @@ try:
     check(s == 200 and any(p["merged"] for p in repo["pulls"]) and "main" in repo["branches"], "control state")
     s, h, b = call("GET", "/_mockhub/requests", tok=None)
     check(s == 200 and any(r["route"] == "pulls/merge" and r["status"] == 409 for r in b), "request log")
+
+    # --- a world reset drops the CI simulator's runs (a slow one is in flight) and starts it afresh
+    s, h, b = call("POST", "/_mockhub/reset", tok=None)
+    check(s == 200, "reset with CI runs in flight")
+    s, h, b = call("GET", "/_mockhub/ci", tok=None)
+    check(s == 200 and b["runs_total"] == 0 and b["configured"], "ci: no run after the reset")
+    s, h, b = call("GET", R + "/git/ref/heads/main")
+    call("POST", R + "/git/refs", {"ref": "refs/heads/ci/after-reset", "sha": b["object"]["sha"]})
+    for _ in range(400):
+        b = call("GET", "/_mockhub/ci?summary=1", tok=None)[2]
+        if b["runs_total"] == 2 and b["active"] == 0:
+            break
+        time.sleep(0.02)
+    check(b["runs_total"] == 2 and b["completed"] == 2, "ci: runs again after the reset (%s)" % b.get("runs_total"))
 finally:
     proc.send_signal(signal.SIGTERM)
     try:
