@@ -68,9 +68,12 @@ Test(board, huge_evaluations_keep_the_verdict)
 {
     lq_board *b = lq_board_new();
     lq_error err = {0};
+    char path[401];
+    memset(path, 'x', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
     json_t *files = json_array();
     for (int i = 0; i < 3000; i++)
-        json_array_append_new(files, json_pack("{s:s%}", "path", "x", (size_t)400));
+        json_array_append_new(files, json_pack("{s:s}", "path", path));
     json_t *ex = json_pack("{s:o, s:{s:s}}", "files", files, "verdict", "kind", "wait");
     cr_assert_eq(lq_board_put(b, "acme/mono", 1, ex, &err), LQ_OK);
     json_t *got = lq_board_get(b, "acme/mono", 1);
