@@ -470,8 +470,7 @@ int lq_ops_start(lq_ops **out, const lq_ops_config *cfg, lq_error *err)
         (size_t)64 * 1024, MHD_OPTION_THREAD_STACK_SIZE, (size_t)512 * 1024, MHD_OPTION_END);
     if (!ops->daemon) {
         lq_ops_stop(ops);
-        return lq_error_set(err, LQ_ERROR, "ops listener: cannot listen on %s (address in use "
-                            "or not local?)", cfg->listen);
+        return lq_error_set(err, LQ_ERROR, "address in use, or not an address of this host");
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(ops->daemon, MHD_DAEMON_INFO_BIND_PORT);
     ops->port = di ? (int)di->port : 0;

@@ -304,4 +304,34 @@ Test(config, queue_page_priority_and_admin_settings)
     cr_assert_eq(lq_config_permission_rank("admin"), 4);
     cr_assert_eq(lq_config_permission_rank("Admin"), -1);
     cr_assert_eq(lq_config_permission_rank(NULL), -1);
+
+/* Issue 13: the ops listener and the slow-client limits. */
+Test(config, ops_listener_and_slow_client_settings)
+{
+    cr_assert_str_eq(cfg.ops_listen.value, "127.0.0.1:9090");
+    cr_assert_str_eq(cfg.header_timeout.value, "10");
+    cr_assert_str_eq(cfg.per_source_connections.value, "64");
+    cr_assert_null(cfg.ops_port_file.value);
+    cr_assert_eq(parse("repo = acme/mono\nops_listen = [::1]:0\nops-port-file = /tmp/ops.port\n"
+                       "header_timeout = 3\nper_source_connections = 8\n"),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(cfg.ops_port_file.value, "/tmp/ops.port");
+    static const struct {
+        const char *key, *value, *want;
+    } bad[] = {{"ops_listen", "localhost", "ops_listen"},
+               {"header_timeout", "0", "header_timeout"},
+               {"header_timeout", "301", "header_timeout"},
+               {"per_source_connections", "0", "per_source_connections"},
+               {"per_source_connections", "257", "per_source_connections"},
+               {"per_source_connections", "12x", "per_source_connections"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(lq_config_set(&cfg, bad[i].key, bad[i].value, "--flag", &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "accepted %s=%s", bad[i].key,
+                     bad[i].value);
+        cr_assert(strstr(err.msg, bad[i].want) && strstr(err.msg, "--flag"), "%s", err.msg);
+        cr_assert_eq(lq_config_set(&cfg, bad[i].key,
+                                   !strcmp(bad[i].key, "ops_listen") ? "127.0.0.1:0" : "5",
+                                   "--flag", &err), LQ_OK);
+    }
 }
