@@ -304,6 +304,7 @@ Test(config, queue_page_priority_and_admin_settings)
     cr_assert_eq(lq_config_permission_rank("admin"), 4);
     cr_assert_eq(lq_config_permission_rank("Admin"), -1);
     cr_assert_eq(lq_config_permission_rank(NULL), -1);
+}
 
 /* Issue 13: the ops listener and the slow-client limits. */
 Test(config, ops_listener_and_slow_client_settings)
