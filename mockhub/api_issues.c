@@ -472,6 +472,8 @@ int h_search_issues(mh_ctx *c)
     for (size_t k = 0; k < n; k++) {
         json_t *o = mh_render_issue(owner[k], v[k]);
         json_object_set_new(o, "score", json_real(1.0));
+        if (json_is_null(json_object_get(o, "body"))) /* issue-search-result-item types body as a string */
+            json_object_del(o, "body");
         json_array_append_new(arr, o);
     }
     free(v);
@@ -479,6 +481,7 @@ int h_search_issues(mh_ctx *c)
     size_t total = json_array_size(arr);
     mh_paginate(c, arr);
     json_t *items = c->resp;
-    c->resp = json_pack("{s:I, s:b, s:o}", "total_count", (json_int_t)total, "incomplete_results", 0, "items", items);
+    c->resp = json_pack("{s:I, s:b, s:o, s:s}", "total_count", (json_int_t)total, "incomplete_results", 0, "items", items,
+                        "search_type", "lexical");
     return 0;
 }

@@ -218,6 +218,8 @@ int h_pull_get(mh_ctx *c)
     mh_pull *p = need_pull(c, 1);
     if (!p)
         return 0;
+    if (mh_text_media(c)) /* Accept: application/vnd.github.diff / .patch */
+        return mh_pull_text(c, p, mh_text_media(c));
     pull_refresh_mergeable(c->repo, p);
     int forced = p->open && mh_faults_match_request(&g_mh->faults, "GET", c->path, 1) != NULL;
     int saved = p->null_reads_left;

@@ -552,6 +552,8 @@ int h_commit_get(mh_ctx *c)
     git_oid oid;
     if (resolve_ref_or_error(c, ref, &oid) < 0)
         return 0;
+    if (mh_text_media(c)) /* Accept: application/vnd.github.diff / .patch */
+        return mh_commit_text(c, &oid, mh_text_media(c));
     c->resp = mh_render_commit(c->repo, &oid, 1);
     if (!c->resp)
         mh_error(c, 404, "Not Found");
@@ -581,6 +583,8 @@ int h_compare(mh_ctx *c)
         mh_error(c, 404, "Not Found");
         return 0;
     }
+    if (mh_text_media(c))
+        return mh_compare_text(c, &b, &h, mh_text_media(c));
     c->resp = mh_git_compare(c->repo, &b, &h, bh);
     if (!c->resp) {
         char m[1100];

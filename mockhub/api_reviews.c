@@ -624,6 +624,21 @@ int h_review_comment_create(mh_ctx *c)
     return 0;
 }
 
+/* POST .../pulls/{n}/comments/{comment_id}/replies {"body"}: a reply in that comment's thread. */
+int h_review_comment_reply(mh_ctx *c)
+{
+    mh_pull *p = need_pr(c, 1);
+    if (!p || need_object(c) < 0)
+        return 0;
+    json_t *parent = find_comment(c->repo, mh_p(c, "comment_id"), NULL);
+    if (!parent || json_integer_value(json_object_get(parent, "pull")) != p->number) {
+        mh_error(c, 404, "Not Found");
+        return 0;
+    }
+    json_object_set_new(c->body, "in_reply_to", json_integer(json_integer_value(json_object_get(parent, "id"))));
+    return h_review_comment_create(c);
+}
+
 int mh_review_comment_count(mh_repo *r, int pull)
 {
     int n = 0;

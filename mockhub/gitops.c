@@ -299,7 +299,7 @@ out:
 }
 
 /* Diff between merge-base(base, head) and head, with rename detection. */
-static git_diff *pull_diff(mh_repo *r, mh_pull *p)
+git_diff *mh_git_pull_diff(mh_repo *r, mh_pull *p)
 {
     git_commit *base, *head;
     if (load_commits(r, p, &base, &head) < 0)
@@ -344,7 +344,7 @@ static int count_commits(mh_repo *r, mh_pull *p)
 
 void mh_git_pull_stats(mh_repo *r, mh_pull *p)
 {
-    git_diff *diff = pull_diff(r, p);
+    git_diff *diff = mh_git_pull_diff(r, p);
     if (!diff)
         return;
     git_diff_stats *st = NULL;
@@ -419,7 +419,7 @@ static json_t *diff_entries(mh_repo *r, git_diff *diff, const char *ref)
 
 json_t *mh_git_pull_files(mh_repo *r, mh_pull *p)
 {
-    git_diff *diff = pull_diff(r, p);
+    git_diff *diff = mh_git_pull_diff(r, p);
     if (!diff)
         return json_array();
     json_t *arr = diff_entries(r, diff, p->head_sha);

@@ -155,6 +155,7 @@ mh_user *mh_user_by_token(const char *token);
 mh_repo *mh_repo_find(const char *owner, const char *name);
 mh_team *mh_team_find(const char *org, const char *slug);
 int mh_team_has_member(const mh_team *t, const char *login, int include_pending);
+int mh_org_has_member(const mh_user *org, const mh_user *u); /* "members" or any team's member */
 /* Effective role 0..5 of `u` (NULL = anonymous) on repo. */
 int mh_repo_role(const mh_repo *r, const mh_user *u);
 int mh_repo_visible(const mh_repo *r, const mh_user *u);
@@ -220,6 +221,7 @@ int mh_git_mergeable(mh_repo *r, mh_pull *p, git_oid *test_merge);
 /* Fills p->additions/deletions/changed_files/ncommits. */
 void mh_git_pull_stats(mh_repo *r, mh_pull *p);
 json_t *mh_git_pull_files(mh_repo *r, mh_pull *p);   /* array of diff-entry (capped at 3000) */
+git_diff *mh_git_pull_diff(mh_repo *r, mh_pull *p);  /* merge-base..head with renames; caller frees */
 json_t *mh_git_pull_commits(mh_repo *r, mh_pull *p); /* array of commit objects, oldest first */
 /* Performs the merge; on success out holds the new base tip. -2 conflict, -1 error. */
 int mh_git_merge_pull(mh_repo *r, mh_pull *p, const char *method, const char *title,

@@ -1064,7 +1064,7 @@ const char *mh_author_association(mh_repo *r, const mh_user *u)
 }
 
 /* Members of an org: its "members" plus every member of its teams. */
-static int org_has_member(const mh_user *org, const mh_user *u)
+int mh_org_has_member(const mh_user *org, const mh_user *u)
 {
     return in_list(json_object_get(org_members_cache, org->login), u->login) || org_member(org, u->login);
 }
@@ -1093,7 +1093,7 @@ static const char *author_association(mh_repo *r, const mh_user *u)
         return "NONE";
     if (u == r->owner)
         return "OWNER";
-    if (r->owner->is_org && org_has_member(r->owner, u))
+    if (r->owner->is_org && mh_org_has_member(r->owner, u))
         return "MEMBER";
     const char *k;
     json_t *v;
