@@ -2,6 +2,7 @@
 #include "mh_world.h"
 #include "mh_ci.h"
 #include "mh_fault.h"
+#include "mh_merge.h"
 #include "mh_util.h"
 
 #include <ctype.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *role_names[] = {"none", "read", "triage", "write", "maintain", "admin"};
 
@@ -140,19 +142,9 @@ static int fail(vctx *v, const char *ptr, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    /* the nearest enclosing value that has a line */
-    char p[1024];
-    snprintf(p, sizeof p, "%s", ptr);
-    int line = 0;
-    while (!(line = mh_world_line(v->w, p)) && *p) {
-        char *slash = strrchr(p, '/');
-        if (!slash)
-            break;
-        *slash = '\0';
-    }
-    if (!line)
-        line = 1;
-    snprintf(v->err, v->errlen, "%s:%d: %s: %s", v->w->file, line, *ptr ? ptr : "/", msg);
+    char where[1100];
+    mh_world_where(v->w, ptr, where, sizeof where);
+    snprintf(v->err, v->errlen, "%s: %s: %s", where, *ptr ? ptr : "/", msg);
     return -1;
 }
 
@@ -913,6 +905,28 @@ static int validate(vctx *v, json_t *root)
     return 0;
 }
 
+/* Validates root (owned from now on) with its line map (owned); fills *out on success. */
+static int world_from(mh_world *out, json_t *root, json_t *lines, const char *file, char *err, size_t errlen)
+{
+    out->root = root;
+    out->file = strdup(file);
+    out->lines = lines;
+    vctx v = {out, err, errlen, 0};
+    if (validate(&v, root) < 0) {
+        mh_world_dispose(out);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *line_map(const char *text, size_t len)
+{
+    json_t *lines = json_object();
+    scan sc = {text, len, 0, 1, lines};
+    scan_value(&sc, "");
+    return lines;
+}
+
 int mh_world_parse(mh_world *out, const char *text, size_t len, const char *file, char *err,
                    size_t errlen)
 {
@@ -923,26 +937,16 @@ int mh_world_parse(mh_world *out, const char *text, size_t len, const char *file
         snprintf(err, errlen, "%s:%d: %s", file, je.line, je.text);
         return -1;
     }
-    out->root = root;
-    out->file = strdup(file);
-    out->lines = json_object();
-    scan sc = {text, len, 0, 1, out->lines};
-    scan_value(&sc, "");
-    vctx v = {out, err, errlen, 0};
-    if (validate(&v, root) < 0) {
-        mh_world_dispose(out);
-        return -1;
-    }
-    return 0;
+    return world_from(out, root, line_map(text, len), file, err, errlen);
 }
 
-int mh_world_load(mh_world *out, const char *file, char *err, size_t errlen)
+/* Reads a whole file (at most 64 MiB). NULL with err set on failure. */
+static char *read_file(const char *file, size_t *len, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
     FILE *f = fopen(file, "rb");
     if (!f) {
         snprintf(err, errlen, "%s: cannot open: %s", file, strerror(errno));
-        return -1;
+        return NULL;
     }
     mh_buf b;
     mh_buf_init(&b);
@@ -953,13 +957,160 @@ int mh_world_load(mh_world *out, const char *file, char *err, size_t errlen)
             fclose(f);
             mh_buf_dispose(&b);
             snprintf(err, errlen, "%s: too large or out of memory", file);
-            return -1;
+            return NULL;
         }
     }
     fclose(f);
-    int rc = mh_world_parse(out, b.ptr ? b.ptr : "", b.len, file, err, errlen);
+    *len = b.len;
+    char *text = mh_buf_take(&b);
     mh_buf_dispose(&b);
+    return text;
+}
+
+/* The first DIR/name readable from `from`'s directory upwards (an absolute name as is); the path
+ * is written relative like `from` when `from` was relative. */
+static int find_include(const char *from, const char *name, char *out, size_t outlen)
+{
+    if (name[0] == '/') {
+        snprintf(out, outlen, "%s", name);
+        return access(out, R_OK) == 0 ? 0 : -1;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", from);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof dir, ".");
+    for (int up = 0; up < 64; up++) {
+        snprintf(out, outlen, "%s/%s", dir, name);
+        if (access(out, R_OK) == 0)
+            return 0;
+        /* one directory up: drop the last component, or add ".." once none is left */
+        char *s = strrchr(dir, '/');
+        char real[4096];
+        if (!realpath(dir, real) || !strcmp(real, "/"))
+            break;
+        if (s && strcmp(s + 1, "..") && strcmp(s + 1, "."))
+            *s = '\0';
+        else if (!strcmp(dir, "."))
+            snprintf(dir, sizeof dir, "..");
+        else if (strlen(dir) + 4 < sizeof dir)
+            strcat(dir, "/..");
+        else
+            break;
+    }
+    return -1;
+}
+
+static int resolve_include(json_t *doc, json_t *lines, const char *file, int depth, json_t *seen, json_t **out,
+                           json_t **out_lines, char *err, size_t errlen)
+{
+    json_t *inc = json_object_get(doc, "include");
+    if (!inc) {
+        *out = json_incref(doc);
+        *out_lines = json_incref(lines);
+        return 0;
+    }
+    json_t *l = json_object_get(lines, "/include");
+    char where[1100];
+    if (json_is_string(l))
+        snprintf(where, sizeof where, "%s", json_string_value(l));
+    else
+        snprintf(where, sizeof where, "%s:%lld", file, (long long)(l ? json_integer_value(l) : 1));
+    if (!json_is_string(inc) || !json_string_length(inc)) {
+        snprintf(err, errlen, "%s: /include: must be the path of a world file (e.g. \"worlds/acme-mono.json\")", where);
+        return -1;
+    }
+    char path[4096];
+    if (find_include(file, json_string_value(inc), path, sizeof path) < 0) {
+        snprintf(err, errlen, "%s: /include: \"%s\" not found next to %s or in any directory above it", where,
+                 json_string_value(inc), file);
+        return -1;
+    }
+    char real[4096];
+    if (!realpath(path, real))
+        snprintf(real, sizeof real, "%s", path);
+    if (depth >= 8 || json_object_get(seen, real)) {
+        snprintf(err, errlen, "%s: /include: \"%s\" %s", where, json_string_value(inc),
+                 depth >= 8 ? "nests includes more than 8 deep" : "includes itself (a cycle)");
+        return -1;
+    }
+    json_object_set_new(seen, real, json_true());
+    size_t len;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text)
+        return -1;
+    json_error_t je;
+    json_t *base = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!base || !json_is_object(base)) {
+        snprintf(err, errlen, "%s:%d: %s", path, base ? 1 : je.line, base ? "a world must be a JSON object" : je.text);
+        json_decref(base);
+        free(text);
+        return -1;
+    }
+    json_t *blines = line_map(text, len);
+    free(text);
+    json_t *rbase, *rlines;
+    int rc = resolve_include(base, blines, path, depth + 1, seen, &rbase, &rlines, err, errlen);
+    json_decref(base);
+    json_decref(blines);
+    if (rc < 0)
+        return -1;
+    json_t *tagged = mh_merge_tag_lines(rlines, path);
+    json_decref(rlines);
+    json_t *over = json_deep_copy(doc);
+    json_object_del(over, "include");
+    json_t *olines = json_deep_copy(lines);
+    json_object_del(olines, "/include");
+    *out = mh_merge_world(rbase, tagged, over, olines, out_lines);
+    json_decref(rbase);
+    json_decref(tagged);
+    json_decref(over);
+    json_decref(olines);
+    return 0;
+}
+
+int mh_world_resolve_include(json_t *doc, json_t *lines, const char *file, json_t **out, json_t **out_lines,
+                             char *err, size_t errlen)
+{
+    json_t *seen = json_object();
+    char real[4096];
+    if (realpath(file, real))
+        json_object_set_new(seen, real, json_true());
+    int rc = resolve_include(doc, lines, file, 0, seen, out, out_lines, err, errlen);
+    json_decref(seen);
     return rc;
+}
+
+int mh_world_load(mh_world *out, const char *file, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    size_t len;
+    char *text = read_file(file, &len, err, errlen);
+    if (!text)
+        return -1;
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        snprintf(err, errlen, "%s:%d: %s", file, je.line, je.text);
+        free(text);
+        return -1;
+    }
+    json_t *lines = line_map(text, len);
+    free(text);
+    json_t *merged = json_incref(root), *mlines = json_incref(lines);
+    int rc = 0;
+    if (json_is_object(root) && json_object_get(root, "include")) {
+        json_decref(merged);
+        json_decref(mlines);
+        rc = mh_world_resolve_include(root, lines, file, &merged, &mlines, err, errlen);
+    }
+    json_decref(root);
+    json_decref(lines);
+    if (rc < 0)
+        return -1;
+    return world_from(out, merged, mlines, file, err, errlen);
 }
 
 void mh_world_dispose(mh_world *w)
@@ -973,4 +1124,26 @@ void mh_world_dispose(mh_world *w)
 int mh_world_line(const mh_world *w, const char *ptr)
 {
     return (int)json_integer_value(json_object_get(w->lines, ptr));
+}
+
+void mh_world_where(const mh_world *w, const char *ptr, char *out, size_t outlen)
+{
+    char p[1024];
+    snprintf(p, sizeof p, "%s", ptr);
+    for (;;) { /* the nearest enclosing value that has a line */
+        json_t *l = json_object_get(w->lines, p);
+        if (json_is_string(l)) { /* a value from an included file: "FILE:LINE" */
+            snprintf(out, outlen, "%s", json_string_value(l));
+            return;
+        }
+        if (json_integer_value(l) > 0) {
+            snprintf(out, outlen, "%s:%lld", w->file, (long long)json_integer_value(l));
+            return;
+        }
+        char *slash = strrchr(p, '/');
+        if (!slash || !*p)
+            break;
+        *slash = '\0';
+    }
+    snprintf(out, outlen, "%s:1", w->file);
 }

@@ -5,6 +5,7 @@
 #include "sc_chaos.h"
 #include "sc_run.h"
 #include "sc_scenario.h"
+#include "mh_util.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,6 +43,61 @@ int sc_cmd_check(int argc, char **argv)
 }
 
 static char self_exe[PATH_MAX];
+static char found_landq[PATH_MAX + 32];
+
+static int is_exe_file(const char *p)
+{
+    struct stat st;
+    return p && stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
+}
+
+/* Where landq is when --landq is not given: $LANDQ, then next to this mockhub in a build tree
+ * (BUILD/mockhub/mockhub -> BUILD/landq/landq), then ./build/landq/landq, then "landq" on PATH.
+ * NULL (tried[] says where it looked) when none is an executable file. */
+static const char *find_landq(char *tried, size_t len)
+{
+    const char *env = getenv("LANDQ");
+    if (env && *env) {
+        snprintf(tried, len, "$LANDQ=%s", env);
+        return env; /* checked (and refused when wrong) by the caller: never silently ignored */
+    }
+    mh_buf t;
+    mh_buf_init(&t);
+    char cand[PATH_MAX + 32];
+    const char *slash = strrchr(self_exe, '/');
+    if (slash) {
+        snprintf(cand, sizeof cand, "%.*s/../landq/landq", (int)(slash - self_exe), self_exe);
+        mh_buf_printf(&t, "%s", cand);
+        if (is_exe_file(cand)) {
+            char *real = realpath(cand, NULL);
+            snprintf(found_landq, sizeof found_landq, "%s", real ? real : cand);
+            free(real);
+            mh_buf_dispose(&t);
+            return found_landq;
+        }
+    }
+    mh_buf_printf(&t, ", ./build/landq/landq");
+    if (is_exe_file("./build/landq/landq")) {
+        mh_buf_dispose(&t);
+        return "./build/landq/landq";
+    }
+    const char *path = getenv("PATH");
+    mh_buf_printf(&t, ", landq on PATH");
+    for (const char *p = path; p && *p;) {
+        const char *e = strchr(p, ':');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        snprintf(cand, sizeof cand, "%.*s/landq", (int)n, p);
+        if (n && is_exe_file(cand)) {
+            snprintf(found_landq, sizeof found_landq, "%s", cand);
+            mh_buf_dispose(&t);
+            return found_landq;
+        }
+        p = e ? e + 1 : p + n;
+    }
+    snprintf(tried, len, "%s", t.ptr ? t.ptr : "");
+    mh_buf_dispose(&t);
+    return NULL;
+}
 
 static long g_jobs = 1;
 
@@ -56,17 +113,20 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    o->landq_exe = getenv("LANDQ") ? getenv("LANDQ") : "landq";
     o->landq_wrap = getenv("LANDQ_SCENARIO_WRAP");
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     self_exe[n > 0 ? n : 0] = '\0';
     o->mockhub_exe = n > 0 ? self_exe : "mockhub";
+    int given = 0;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "l:m:s:c:j:kvh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
-        case 'l': o->landq_exe = optarg; break;
+        case 'l':
+            o->landq_exe = optarg;
+            given = 1;
+            break;
         case 'm': o->mockhub_exe = optarg; break;
         case 's':
         case 'c': {
@@ -91,8 +151,18 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
         default: return -1;
         }
     }
-    if (access(o->landq_exe, X_OK) != 0) {
-        fprintf(stderr, "mockhub: landq not found at \"%s\" (use --landq PATH)\n", o->landq_exe);
+    char tried[PATH_MAX * 2] = "";
+    if (!given) {
+        o->landq_exe = find_landq(tried, sizeof tried);
+        if (!o->landq_exe) {
+            fprintf(stderr, "mockhub: cannot find landq (looked at %s): build it (ninja -C build) or give --landq PATH "
+                            "(or set LANDQ)\n", tried);
+            return -1;
+        }
+    }
+    if (!is_exe_file(o->landq_exe)) {
+        fprintf(stderr, "mockhub: landq at \"%s\"%s%s%s is not an executable file: give --landq PATH (e.g. "
+                        "build/landq/landq)\n", o->landq_exe, tried[0] ? " (from " : "", tried, tried[0] ? ")" : "");
         return -1;
     }
     return 0;
@@ -105,7 +175,13 @@ int sc_cmd_run(int argc, char **argv)
     if (rc != 0 || optind >= argc) {
         fprintf(rc == 1 ? stdout : stderr,
                 "usage: mockhub run [--landq PATH] [--keep] [--verbose] SCENARIO.json...\n"
-                "Plays each scenario against a fresh mockhub and landq (docs/scenarios.md).\n");
+                "Plays each scenario against a fresh mockhub (--strict) and landq (docs/scenarios.md).\n"
+                "  --landq PATH  the landq binary; default: $LANDQ, else the landq of this build tree\n"
+                "                (BUILD/landq/landq next to BUILD/mockhub/mockhub), else ./build/landq/landq,\n"
+                "                else landq on PATH\n"
+                "  --keep        keep the temporary directory (world, logs, databases) even on success\n"
+                "  --verbose     print each step as it runs\n"
+                "Environment: LANDQ (the landq binary), LANDQ_SCENARIO_WRAP (a wrapper, e.g. \"valgrind -q\").\n");
         return rc == 1 ? 0 : 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -200,7 +276,7 @@ int sc_cmd_chaos(int argc, char **argv)
         fprintf(rc == 1 ? stdout : stderr,
                 "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--keep] [--verbose]\n"
                 "Generates M random scenarios from seeds N..N+M-1, plays each against landq (J at a time) and\n"
-                "checks the invariants; a failing seed prints its scenario file.\n");
+                "checks the invariants; a failing seed prints its scenario file. --landq as for mockhub run.\n");
         return rc == 1 ? 0 : 2;
     }
     int passed = 0, failed = 0;

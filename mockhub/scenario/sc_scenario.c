@@ -3,6 +3,7 @@
 
 #include "mh_ci.h"
 #include "mh_fault.h"
+#include "mh_merge.h"
 #include "mh_util.h"
 #include "mh_world.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define SC_MAX_REPEAT 1000
 #define SC_MAX_STEPS 20000
@@ -182,8 +184,10 @@ typedef struct {
     json_t *lines;
     sc_errors *errs;
     size_t nerr;
+    json_t *root;
     json_t *world;
     int npulls; /* pull requests known so far (world + open_pr steps) */
+    json_t *authors; /* [login of #1, login of #2, ...] (world pulls, then open_pr steps) */
     json_t *fault_names;
 } vctx;
 
@@ -197,7 +201,25 @@ static void fail(vctx *v, const char *ptr, const char *fmt, ...)
     va_end(ap);
     mh_buf b;
     mh_buf_init(&b);
-    mh_buf_printf(&b, "%s:%d: %s: %s", v->file, sc_scenario_line(v->lines, ptr), *ptr ? ptr : "/", msg);
+    /* a value of an included world has a "FILE:LINE" string as its line */
+    char p[1024];
+    snprintf(p, sizeof p, "%s", ptr);
+    const char *loc = NULL;
+    for (;;) {
+        json_t *l = json_object_get(v->lines, p);
+        if (json_is_string(l))
+            loc = json_string_value(l);
+        if (l)
+            break;
+        char *slash = strrchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+    if (loc)
+        mh_buf_printf(&b, "%s: %s: %s", loc, *ptr ? ptr : "/", msg);
+    else
+        mh_buf_printf(&b, "%s:%d: %s: %s", v->file, sc_scenario_line(v->lines, ptr), *ptr ? ptr : "/", msg);
     errors_add(v->errs, mh_buf_take(&b));
     mh_buf_dispose(&b);
     v->nerr++;
@@ -526,6 +548,155 @@ static void check_user(vctx *v, const char *ptr, json_t *step, const char *key)
         fail(v, sub, "user \"%s\" has no token in the world", login);
 }
 
+/* ---- what GitHub allows, from the world's roles (mirrors mockhub's mh_repo_role) ---- */
+
+static int role_level(const char *r)
+{
+    static const char *const names[] = {"read", "triage", "write", "maintain", "admin", NULL};
+    for (int i = 0; r && names[i]; i++)
+        if (!strcmp(names[i], r))
+            return i + 1;
+    return 0;
+}
+
+static const char *role_name(int level)
+{
+    static const char *const names[] = {"no", "read", "triage", "write", "maintain", "admin"};
+    return names[level < 0 || level > 5 ? 0 : level];
+}
+
+static int in_logins(json_t *arr, const char *login)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(arr, i, x) {
+        if (json_is_string(x) && mh_streq_ci(json_string_value(x), login))
+            return 1;
+    }
+    return 0;
+}
+
+static json_t *find_team(json_t *org, const char *slug)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(org, "teams"), i, t) {
+        if (mh_streq_ci(json_string_value(json_object_get(t, "slug")), slug))
+            return t;
+    }
+    return NULL;
+}
+
+/* Members of child teams count as members of the parent, as on GitHub. */
+static int team_member(json_t *org, json_t *team, const char *login, int depth)
+{
+    if (!team || depth > 20)
+        return 0;
+    if (in_logins(json_object_get(team, "members"), login) || in_logins(json_object_get(team, "maintainers"), login))
+        return 1;
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(org, "teams"), i, t) {
+        const char *parent = json_string_value(json_object_get(t, "parent"));
+        if (parent && mh_streq_ci(parent, json_string_value(json_object_get(team, "slug"))) &&
+            team_member(org, t, login, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
+/* login's role on the scenario's repository: 0 (cannot see it) .. 5 (admin). */
+static int world_role(json_t *root, const char *login)
+{
+    json_t *world = json_object_get(root, "world"), *repo = scenario_repo_obj(root);
+    const char *full = json_string_value(json_object_get(repo, "full_name"));
+    if (!repo || !full || !login)
+        return 0;
+    const char *slash = strchr(full, '/');
+    json_t *u = find_user(world, login);
+    if ((slash && strlen(login) == (size_t)(slash - full) && !strncasecmp(full, login, (size_t)(slash - full))) ||
+        json_is_true(json_object_get(u, "site_admin")))
+        return 5;
+    int role = json_is_false(json_object_get(repo, "private")) ? 1 : 0;
+    const char *k;
+    json_t *x;
+    json_object_foreach(json_object_get(repo, "collaborators"), k, x) {
+        if (mh_streq_ci(k, login) && role_level(json_string_value(x)) > role)
+            role = role_level(json_string_value(x));
+    }
+    size_t i;
+    json_t *org;
+    json_array_foreach(json_object_get(world, "orgs"), i, org) {
+        const char *ol = json_string_value(json_object_get(org, "login"));
+        if (!ol || !slash || strlen(ol) != (size_t)(slash - full) || strncasecmp(full, ol, (size_t)(slash - full)))
+            continue;
+        int member = in_logins(json_object_get(org, "members"), login);
+        size_t j;
+        json_t *t;
+        json_array_foreach(json_object_get(org, "teams"), j, t) member |= team_member(org, t, login, 0);
+        if (member && role < 1)
+            role = 1; /* the org's base permission */
+        json_object_foreach(json_object_get(repo, "teams"), k, x) {
+            if (team_member(org, find_team(org, k), login, 0) && role_level(json_string_value(x)) > role)
+                role = role_level(json_string_value(x));
+        }
+    }
+    return role;
+}
+
+/* The step would be refused by GitHub (a role too low, a self-review) although the scenario
+ * expects it to succeed: say so at check time instead of failing the run (or passing for the
+ * wrong reason). "expect_http" with the refusal (or 0, any answer) states it is on purpose. */
+static void check_allowed(vctx *v, const char *ptr, json_t *step, const char *kind)
+{
+    json_t *want = json_object_get(step, "expect_http");
+    if (want && !(json_integer_value(want) >= 200 && json_integer_value(want) < 300))
+        return;
+    const char *as = json_string_value(json_object_get(step, "as"));
+    if (!as || !find_user(v->world, as))
+        return; /* check_user said it */
+    static const struct {
+        const char *kind;
+        int need;
+        const char *what;
+    } needs[] = {{"open_pr", 3, "pushing its branch"}, {"push", 3, "pushing to the head branch"},
+                 {"review", 1, "reviewing"}, {"dismiss", 3, "dismissing a review"}, {"label", 2, "labeling"},
+                 {"unlabel", 2, "removing a label"}, {"status", 3, "setting a commit status"},
+                 {"check_run", 3, "creating a check run"}, {"commit", 3, "pushing a commit"},
+                 {"close", 2, "closing someone else's pull request"}, {"reopen", 2, "reopening someone else's pull request"}};
+    int need = -1;
+    const char *what = "";
+    for (size_t i = 0; i < sizeof needs / sizeof *needs; i++)
+        if (!strcmp(needs[i].kind, kind)) {
+            need = needs[i].need;
+            what = needs[i].what;
+        }
+    if (need < 0)
+        return;
+    json_t *pr = json_object_get(step, "pr");
+    const char *author = json_is_integer(pr) ? json_string_value(json_array_get(v->authors, (size_t)json_integer_value(pr) - 1)) : NULL;
+    int own = author && mh_streq_ci(author, as);
+    if (own && (!strcmp(kind, "close") || !strcmp(kind, "reopen")))
+        return; /* authors may close and reopen their own pull requests */
+    int role = world_role(v->root, as);
+    const char *repo = sc_scenario_repo(v->root);
+    char sub[1024];
+    ptr_join(sub, sizeof sub, ptr, "as");
+    if (role < 1) {
+        fail(v, sub, "\"%s\" cannot see %s (no role, private repository): GitHub answers 404; add \"expect_http\": 404 "
+                     "if that is the point", as, repo);
+    } else if (role < need) {
+        fail(v, sub, "\"%s\" has %s access to %s; GitHub refuses %s (it needs %s) with 403: add \"expect_http\": 403 "
+                     "if that refusal is the point", as, role_name(role), repo, what, role_name(need));
+    } else if (own && !strcmp(kind, "review")) {
+        const char *ev = json_string_value(json_object_get(step, "event"));
+        if (ev && (!strcmp(ev, "APPROVE") || !strcmp(ev, "REQUEST_CHANGES")))
+            fail(v, sub, "\"%s\" wrote #%lld: GitHub refuses an author's %s with 422 (\"Can not %s your own pull "
+                         "request\"): add \"expect_http\": 422 if that refusal is the point", as,
+                 (long long)json_integer_value(pr), ev, !strcmp(ev, "APPROVE") ? "approve" : "request changes on");
+    }
+}
+
 static void check_pr(vctx *v, const char *ptr, json_t *step)
 {
     json_t *pr = json_object_get(step, "pr");
@@ -570,12 +741,20 @@ static void check_step(vctx *v, const char *ptr, json_t *step)
     }
     char what[64];
     snprintf(what, sizeof what, "step \"%s\"", kind);
-    if (check_fields(v, ptr, step, fs, what))
+    if (check_fields(v, ptr, step, fs, what)) {
+        if (!strcmp(kind, "open_pr")) { /* still a pull request: later steps may name it (one root error) */
+            v->npulls++;
+            json_array_append_new(v->authors, json_string(json_is_string(json_object_get(step, "as"))
+                                                               ? json_string_value(json_object_get(step, "as")) : ""));
+        }
         return;
+    }
     char sub[1024];
     check_user(v, ptr, step, "as");
+    check_allowed(v, ptr, step, kind);
     if (!strcmp(kind, "open_pr")) {
         v->npulls++;
+        json_array_append_new(v->authors, json_string(json_string_value(json_object_get(step, "as"))));
         json_t *num = json_object_get(step, "number");
         if (num && json_integer_value(num) != v->npulls) {
             ptr_join(sub, sizeof sub, ptr, "number");
@@ -876,6 +1055,12 @@ static void check_world(vctx *v, json_t *root)
         return;
     }
     v->npulls = (int)json_array_size(json_object_get(repo, "pulls"));
+    size_t pi;
+    json_t *pp;
+    json_array_foreach(json_object_get(repo, "pulls"), pi, pp) {
+        json_array_append_new(v->authors, json_string(json_is_string(json_object_get(pp, "user"))
+                                                           ? json_string_value(json_object_get(pp, "user")) : ""));
+    }
     const char *lq = sc_scenario_landq_user(root);
     json_t *u = find_user(world, lq);
     if (!u || !json_is_string(json_object_get(u, "token")))
@@ -898,25 +1083,16 @@ static const field f_top[] = {{"description", T_STR, 1}, {"world", T_OBJ, 1}, {"
 static const field f_landq[] = {{"user", T_STR, 0}, {"label", T_STR, 0}, {"required_checks", T_STRS, 0},
                                 {"args", T_STRS, 0}, {NULL, 0, 0}};
 
-int sc_scenario_parse(sc_scenario *out, const char *text, size_t len, const char *file, sc_errors *errs)
+/* Validates a parsed scenario (root and lines are taken over). */
+static int scenario_from(sc_scenario *out, json_t *root, json_t *lines, const char *file, sc_errors *errs)
 {
-    memset(out, 0, sizeof *out);
-    json_error_t je;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) {
-        mh_buf b;
-        mh_buf_init(&b);
-        mh_buf_printf(&b, "%s:%d: %s", file, je.line > 0 ? je.line : 1, je.text);
-        errors_add(errs, mh_buf_take(&b));
-        mh_buf_dispose(&b);
-        return -1;
-    }
-    vctx v = {file, sc_json_lines(text, len), errs, 0, NULL, 0, json_object()};
+    vctx v = {file, lines, errs, 0, NULL, NULL, 0, json_array(), json_object()};
     json_t *steps = NULL;
     if (!json_is_object(root)) {
         fail(&v, "", "a scenario must be a JSON object with \"description\", \"world\", \"steps\"");
     } else if (!check_fields(&v, "", root, f_top, "a scenario")) {
         v.world = json_object_get(root, "world");
+        v.root = root;
         if (json_object_get(root, "landq"))
             check_fields(&v, "/landq", json_object_get(root, "landq"), f_landq, "\"landq\"");
         check_world(&v, root);
@@ -930,6 +1106,7 @@ int sc_scenario_parse(sc_scenario *out, const char *text, size_t len, const char
             fail(&v, "/timeout_ms", "timeout_ms must be within 100..600000");
     }
     json_decref(v.fault_names);
+    json_decref(v.authors);
     if (v.nerr) {
         json_decref(root);
         json_decref(v.lines);
@@ -941,6 +1118,41 @@ int sc_scenario_parse(sc_scenario *out, const char *text, size_t len, const char
     out->lines = v.lines;
     out->file = strdup(file);
     return 0;
+}
+
+static json_t *parse_text(const char *text, size_t len, const char *file, sc_errors *errs)
+{
+    json_error_t je;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        mh_buf b;
+        mh_buf_init(&b);
+        mh_buf_printf(&b, "%s:%d: %s", file, je.line > 0 ? je.line : 1, je.text);
+        errors_add(errs, mh_buf_take(&b));
+        mh_buf_dispose(&b);
+    }
+    return root;
+}
+
+int sc_scenario_parse(sc_scenario *out, const char *text, size_t len, const char *file, sc_errors *errs)
+{
+    memset(out, 0, sizeof *out);
+    json_t *root = parse_text(text, len, file, errs);
+    if (!root)
+        return -1;
+    if (json_object_get(json_object_get(root, "world"), "include")) {
+        mh_buf b;
+        mh_buf_init(&b);
+        json_t *lines = sc_json_lines(text, len);
+        mh_buf_printf(&b, "%s:%d: /world/include: \"include\" is resolved when the scenario is read from a file "
+                          "(mockhub check / run)", file, sc_scenario_line(lines, "/world/include"));
+        errors_add(errs, mh_buf_take(&b));
+        mh_buf_dispose(&b);
+        json_decref(lines);
+        json_decref(root);
+        return -1;
+    }
+    return scenario_from(out, root, sc_json_lines(text, len), file, errs);
 }
 
 int sc_scenario_load(sc_scenario *out, const char *file, sc_errors *errs)
@@ -972,9 +1184,50 @@ int sc_scenario_load(sc_scenario *out, const char *file, sc_errors *errs)
         mh_buf_dispose(&b);
         return -1;
     }
-    int rc = sc_scenario_parse(out, b.ptr ? b.ptr : "", b.len, file, errs);
+    json_t *root = parse_text(b.ptr ? b.ptr : "", b.len, file, errs);
+    json_t *lines = root ? sc_json_lines(b.ptr ? b.ptr : "", b.len) : NULL;
     mh_buf_dispose(&b);
-    return rc;
+    if (!root)
+        return -1;
+    json_t *world = json_object_get(root, "world");
+    if (json_is_object(world) && json_object_get(world, "include")) {
+        /* "world": {"include": "worlds/acme-mono.json", ...overrides} */
+        json_t *sub = mh_merge_sub_lines(lines, "/world", ""), *merged = NULL, *mlines = NULL;
+        char err[1024];
+        int rc = mh_world_resolve_include(world, sub, file, &merged, &mlines, err, sizeof err);
+        json_decref(sub);
+        if (rc < 0) {
+            char *at = strstr(err, ": /include: ");
+            mh_buf eb;
+            mh_buf_init(&eb);
+            if (at && !strncmp(err, file, strlen(file)))
+                mh_buf_printf(&eb, "%.*s: /world/include: %s", (int)(at - err), err, at + 12);
+            else
+                mh_buf_puts(&eb, err);
+            errors_add(errs, mh_buf_take(&eb));
+            mh_buf_dispose(&eb);
+            json_decref(root);
+            json_decref(lines);
+            return -1;
+        }
+        json_object_set_new(root, "world", merged);
+        json_t *kept = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach(lines, k, v) {
+            if (strncmp(k, "/world", 6) || (k[6] && k[6] != '/'))
+                json_object_set(kept, k, v);
+        }
+        json_t *wl = mh_merge_sub_lines(mlines, "", "/world");
+        json_object_update(kept, wl);
+        if (!json_object_get(kept, "/world"))
+            json_object_set(kept, "/world", json_object_get(lines, "/world"));
+        json_decref(wl);
+        json_decref(mlines);
+        json_decref(lines);
+        lines = kept;
+    }
+    return scenario_from(out, root, lines, file, errs);
 }
 
 void sc_scenario_dispose(sc_scenario *s)

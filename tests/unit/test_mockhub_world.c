@@ -1,8 +1,12 @@
 /* test_mockhub_world.c -- world file parsing and validation: defaults, and FILE:LINE errors that
  * point at the offending value. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "mh_merge.h"
 #include "mh_world.h"
 
 static char err[1024];
@@ -88,4 +92,92 @@ Test(world, load_missing_file)
     mh_world w;
     cr_assert_eq(mh_world_load(&w, "/nonexistent/world.json", err, sizeof err), -1);
     cr_assert(strstr(err, "/nonexistent/world.json: cannot open"));
+}
+
+/* ---- "include" (mh_merge: pure merge rules; mh_world_load: the files) ---- */
+
+Test(merge, objects_merge_named_arrays_merge_other_arrays_replace)
+{
+    json_error_t je;
+    json_t *base = json_loads("{\"users\": [{\"login\": \"alice\", \"token\": \"a\"}, {\"login\": \"bob\"}],"
+                              " \"repos\": [{\"full_name\": \"acme/mono\", \"labels\": [\"land\"], \"private\": true,"
+                              "              \"collaborators\": {\"alice\": \"write\"}}],"
+                              " \"seed\": 1, \"rate_limit\": {\"core\": 5, \"window_seconds\": 60}}", 0, &je);
+    json_t *over = json_loads("{\"users\": [{\"login\": \"Alice\", \"email\": \"a@x\"}, {\"login\": \"carol\"}],"
+                              " \"repos\": [{\"full_name\": \"acme/mono\", \"labels\": [\"ship\"], \"private\": null,"
+                              "              \"collaborators\": {\"carol\": \"read\"}}],"
+                              " \"rate_limit\": {\"core\": 9}}", 0, &je);
+    json_t *bl = json_pack("{s:s, s:s, s:s}", "/users/1", "w.json:3", "/repos/0/private", "w.json:7", "/seed", "w.json:9");
+    json_t *ol = json_pack("{s:i, s:i}", "/users/1", 4, "/repos/0/labels", 6);
+    json_t *lines = NULL;
+    json_t *m = mh_merge_world(base, bl, over, ol, &lines);
+    json_t *want = json_loads("{\"users\": [{\"login\": \"alice\", \"token\": \"a\", \"email\": \"a@x\"}, {\"login\": \"bob\"},"
+                              "            {\"login\": \"carol\"}],"
+                              " \"repos\": [{\"full_name\": \"acme/mono\", \"labels\": [\"ship\"],"
+                              "              \"collaborators\": {\"alice\": \"write\", \"carol\": \"read\"}}],"
+                              " \"seed\": 1, \"rate_limit\": {\"core\": 9, \"window_seconds\": 60}}", 0, &je);
+    char *got = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
+    cr_assert(json_equal(m, want), "%s", got);
+    free(got);
+    /* lines follow the values: bob keeps the included file's line, carol (appended) the override's */
+    cr_assert_str_eq(json_string_value(json_object_get(lines, "/users/1")), "w.json:3");
+    cr_assert_eq(json_integer_value(json_object_get(lines, "/users/2")), 4);
+    cr_assert_eq(json_integer_value(json_object_get(lines, "/repos/0/labels")), 6);
+    cr_assert_str_eq(json_string_value(json_object_get(lines, "/seed")), "w.json:9");
+    cr_assert_null(json_object_get(lines, "/repos/0/private"), "a removed key keeps no line");
+    json_t *tagged = mh_merge_tag_lines(ol, "x.json");
+    cr_assert_str_eq(json_string_value(json_object_get(tagged, "/users/1")), "x.json:4");
+    json_decref(tagged);
+    for (json_t **p = (json_t *[]){base, over, bl, ol, lines, m, want, NULL}; *p; p++)
+        json_decref(*p);
+}
+
+static void put(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(world, load_include_found_upwards_errors_in_the_included_file)
+{
+    char dir[] = "/tmp/test-world-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char p[600], q[600];
+    snprintf(p, sizeof p, "%s/worlds", dir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/deep", dir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/worlds/base.json", dir);
+    put(p, "{\"users\": [{\"login\": \"bob\", \"token\": \"t\"}],\n"
+           " \"repos\": [{\"full_name\": \"bob/x\", \"collaborators\": {}}]}\n");
+    snprintf(q, sizeof q, "%s/deep/w.json", dir);
+    put(q, "{\"include\": \"worlds/base.json\",\n \"seed\": 7}\n");
+    mh_world w;
+    cr_assert_eq(mh_world_load(&w, q, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(json_integer_value(json_object_get(w.root, "seed")), 7);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(json_object_get(w.root, "users"), 0), "login")), "bob");
+    mh_world_dispose(&w);
+    /* a bad value from the included file: that file and its line */
+    put(p, "{\"users\": [{\"login\": \"bob\", \"token\": \"t\"}],\n"
+           " \"repos\": [{\"full_name\": \"bob/x\",\n   \"collaborators\": {\"bob\": \"emperor\"}}]}\n");
+    cr_assert_eq(mh_world_load(&w, q, err, sizeof err), -1);
+    cr_assert(strstr(err, "worlds/base.json:3: /repos/0/collaborators/bob"), "%s", err);
+    /* a bad override: the including file and its line */
+    put(p, "{\"users\": [{\"login\": \"bob\", \"token\": \"t\"}], \"repos\": []}\n");
+    put(q, "{\"include\": \"worlds/base.json\",\n \"seed\": \"seven\"}\n");
+    cr_assert_eq(mh_world_load(&w, q, err, sizeof err), -1);
+    cr_assert(strstr(err, "deep/w.json:2: /seed"), "%s", err);
+    /* cycles and missing files */
+    put(p, "{\"include\": \"deep/w.json\"}\n");
+    put(q, "{\"include\": \"worlds/base.json\"}\n");
+    cr_assert_eq(mh_world_load(&w, q, err, sizeof err), -1);
+    cr_assert(strstr(err, "a cycle"), "%s", err);
+    put(q, "{\"include\": \"worlds/nope.json\"}\n");
+    cr_assert_eq(mh_world_load(&w, q, err, sizeof err), -1);
+    cr_assert(strstr(err, "w.json:1: /include: \"worlds/nope.json\" not found"), "%s", err);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
 }

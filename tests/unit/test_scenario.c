@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
 #include "sc_chaos.h"
 #include "sc_owners.h"
@@ -342,4 +344,117 @@ Test(chaos, deterministic_and_valid)
     cr_assert_not(json_equal(x, y));
     json_decref(x);
     json_decref(y);
+}
+
+/* ---- what GitHub refuses, known at check time (issue 17) ---- */
+
+/* A world with a read-only user (carol), a triage user (trina) and an org member without a role
+ * (dave, who gets the org's read). */
+#define WORLD2                                                                                             \
+    "{\"users\": [{\"login\": \"alice\", \"token\": \"tok-alice\"}, {\"login\": \"bob\", \"token\": \"tok-bob\"},\n" \
+    "  {\"login\": \"carol\", \"token\": \"tok-carol\"}, {\"login\": \"trina\", \"token\": \"tok-trina\"},\n"     \
+    "  {\"login\": \"dave\", \"token\": \"tok-dave\"}, {\"login\": \"zed\", \"token\": \"tok-zed\"},\n"           \
+    "  {\"login\": \"landq-bot\", \"token\": \"tok-landq\", \"type\": \"Bot\"}],\n"                              \
+    " \"orgs\": [{\"login\": \"acme\", \"members\": [\"alice\", \"bob\", \"dave\"],\n"                          \
+    "            \"teams\": [{\"slug\": \"core\", \"members\": []}, {\"slug\": \"kids\", \"parent\": \"core\", \"members\": [\"zed\"]}]}],\n" \
+    " \"repos\": [{\"full_name\": \"acme/mono\", \"teams\": {\"core\": \"write\"},\n"                          \
+    "   \"collaborators\": {\"alice\": \"write\", \"bob\": \"admin\", \"carol\": \"read\", \"trina\": \"triage\", \"landq-bot\": \"maintain\"},\n" \
+    "   \"files\": {\"a.txt\": \"a\\n\"}}]}"
+#define DOC2(steps) "{\"description\": \"d\",\n\"world\": " WORLD2 ",\n\"steps\": [\n" steps "]}\n"
+
+Test(scenario, steps_github_refuses_by_role)
+{
+    expect_error(DOC2(OPEN ",\n{\"do\": \"label\", \"as\": \"carol\", \"pr\": 1}\n"),
+                 "/steps/1/as: \"carol\" has read access to acme/mono; GitHub refuses labeling (it needs triage) with 403");
+    sc_errors_dispose(&errs);
+    expect_error(DOC2("{\"do\": \"open_pr\", \"as\": \"trina\", \"title\": \"T\", \"head\": \"f\", \"files\": {\"a.txt\": \"b\\n\"}}\n"),
+                 "\"trina\" has triage access to acme/mono; GitHub refuses pushing its branch (it needs write)");
+    sc_errors_dispose(&errs);
+    expect_error(DOC2(OPEN ",\n{\"do\": \"review\", \"as\": \"alice\", \"pr\": 1, \"event\": \"APPROVE\"}\n"),
+                 "\"alice\" wrote #1: GitHub refuses an author's APPROVE with 422");
+    sc_errors_dispose(&errs);
+    expect_error(DOC2(OPEN ",\n{\"do\": \"status\", \"as\": \"dave\", \"pr\": 1, \"context\": \"ci\", \"state\": \"success\"}\n"),
+                 "\"dave\" has read access");
+}
+
+Test(scenario, refusals_on_purpose_and_allowed_steps_pass)
+{
+    const char *ok = DOC2(OPEN ",\n"
+                          "{\"do\": \"label\", \"as\": \"carol\", \"pr\": 1, \"expect_http\": 403},\n"
+                          "{\"do\": \"label\", \"as\": \"trina\", \"pr\": 1},\n"
+                          "{\"do\": \"review\", \"as\": \"alice\", \"pr\": 1, \"event\": \"APPROVE\", \"expect_http\": 422},\n"
+                          "{\"do\": \"review\", \"as\": \"carol\", \"pr\": 1, \"event\": \"APPROVE\"},\n"
+                          "{\"do\": \"status\", \"as\": \"zed\", \"pr\": 1, \"context\": \"ci\", \"state\": \"success\"},\n"
+                          "{\"do\": \"close\", \"as\": \"alice\", \"pr\": 1},\n"
+                          "{\"do\": \"reopen\", \"as\": \"trina\", \"pr\": 1},\n"
+                          "{\"do\": \"unlabel\", \"as\": \"dave\", \"pr\": 1, \"expect_http\": 0}\n");
+    cr_assert_eq(parse(ok), 0, "%s", errs.n ? errs.items[0] : ""); /* zed writes through a child team */
+}
+
+/* One bad path in open_pr is one error, not one per later step naming that pull request. */
+Test(scenario, bad_open_pr_is_one_root_error)
+{
+    cr_assert_eq(parse(DOC("{\"do\": \"open_pr\", \"as\": \"alice\", \"title\": \"T\", \"head\": \"f\", \"files\": {\"../x\": \"b\\n\"}},\n"
+                           "{\"do\": \"review\", \"as\": \"bob\", \"pr\": 1, \"event\": \"APPROVE\"},\n"
+                           "{\"do\": \"label\", \"as\": \"alice\", \"pr\": 1},\n"
+                           "{\"do\": \"wait_pr\", \"pr\": 1, \"merged\": true}\n",
+                           "{\"pulls\": {\"1\": {\"merged\": true}}}")),
+                 -1);
+    cr_assert_eq(errs.n, 1, "%zu errors, the first: %s", errs.n, errs.items[0]);
+    cr_assert(strstr(errs.items[0], "/steps/0/files/..~1x: bad path"), "%s", errs.items[0]);
+}
+
+/* "world": {"include": FILE, ...overrides} (sc_scenario_load reads the included world). */
+static char tmpdir[] = "/tmp/test-scenario-XXXXXX";
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+Test(scenario, world_include_with_overrides)
+{
+    cr_assert_not_null(mkdtemp(tmpdir));
+    char p[512];
+    snprintf(p, sizeof p, "%s/worlds", tmpdir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/worlds/acme.json", tmpdir);
+    write_file(p, WORLD "\n");
+    snprintf(p, sizeof p, "%s/sub", tmpdir);
+    cr_assert_eq(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/sub/s.json", tmpdir);
+    write_file(p, "{\"description\": \"d\",\n"
+                  " \"world\": {\"include\": \"worlds/acme.json\",\n"
+                  "   \"rate_limit\": {\"core\": 10},\n"
+                  "   \"users\": [{\"login\": \"carol\", \"token\": \"tok-carol\"}],\n"
+                  "   \"repos\": [{\"full_name\": \"acme/mono\", \"collaborators\": {\"carol\": \"write\"}}]},\n"
+                  " \"steps\": [" OPEN ",\n"
+                  "   {\"do\": \"review\", \"as\": \"carol\", \"pr\": 1, \"event\": \"APPROVE\"}]}\n");
+    cr_assert_eq(sc_scenario_load(&sc, p, &errs), 0, "%s", errs.n ? errs.items[0] : "");
+    json_t *w = json_object_get(sc.root, "world");
+    cr_assert_eq(json_integer_value(json_object_get(json_object_get(w, "rate_limit"), "core")), 10);
+    cr_assert_eq(json_array_size(json_object_get(w, "users")), 4); /* alice, bob, landq-bot + carol */
+    json_t *collab = json_object_get(json_array_get(json_object_get(w, "repos"), 0), "collaborators");
+    cr_assert_str_eq(json_string_value(json_object_get(collab, "carol")), "write");
+    cr_assert_str_eq(json_string_value(json_object_get(collab, "bob")), "admin"); /* kept from the include */
+    sc_scenario_dispose(&sc);
+    /* an error in the included world names the included file and its line */
+    snprintf(p, sizeof p, "%s/worlds/bad.json", tmpdir);
+    write_file(p, "{\"users\": [{\"login\": \"bob\", \"token\": \"t\"}],\n \"repos\": [{\"full_name\": \"bob/x\",\n"
+                  "   \"collaborators\": {\"bob\": \"emperor\"}}]}\n");
+    snprintf(p, sizeof p, "%s/sub/bad.json", tmpdir);
+    write_file(p, "{\"description\": \"d\", \"world\": {\"include\": \"worlds/bad.json\"}, \"steps\": []}\n");
+    cr_assert_eq(sc_scenario_load(&sc, p, &errs), -1);
+    cr_assert(strstr(errs.items[0], "worlds/bad.json:3: /world/repos/0/collaborators/bob"), "%s", errs.items[0]);
+    sc_errors_dispose(&errs);
+    /* a missing include is the root error, at its line */
+    write_file(p, "{\"description\": \"d\",\n \"world\": {\"include\": \"worlds/none.json\"}, \"steps\": []}\n");
+    cr_assert_eq(sc_scenario_load(&sc, p, &errs), -1);
+    cr_assert(strstr(errs.items[0], "sub/bad.json:2: /world/include: \"worlds/none.json\" not found"), "%s", errs.items[0]);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+    cr_assert_eq(system(cmd), 0);
 }
