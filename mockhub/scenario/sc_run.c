@@ -319,7 +319,7 @@ static int start_landq(env *e)
         return -1;
     }
     e->lq_port = port;
-    e->ops_port = read_port(e->ops_port_file, e->lq_pid, 5000); /* written before the webhook port */
+    e->ops_port = read_port(e->ops_port_file, e->lq_pid, 5000, NULL); /* written before the webhook port */
     return 0;
 }
 
