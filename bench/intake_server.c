@@ -3,8 +3,13 @@
  * disk), plus a worker thread doing lq_inbox_next/done like the landing worker, so the report
  * shows whether a webhook storm starves it.
  *
- *   intake_server --listen 127.0.0.1:PORT --db PATH [--threads N] [--no-worker]
- *                 [--store-own-connection]
+ *   intake_server --listen 127.0.0.1:PORT --db PATH|URL [--threads N] [--no-worker]
+ *                 [--store-own-connection] [--inbox-retention D] [--audit-retention D] [--soak]
+ *   (--db: a SQLite file, or a PostgreSQL URL / keyword string: the same code as landq serve)
+ *   (--inbox-retention / --audit-retention: run landq's retention thread (io/retention.h))
+ *   (--soak: instead of the worker, a consumer that marks every stored delivery processed
+ *   every 100 ms and records one audit row per batch, so retention has work at any intake
+ *   rate; SQLite only)
  *   (--threads N: the intake's event-loop mode with N threads; default: thread per connection)
  *   (the worker also writes what a landing step writes through landq's store, attached to the
  *   inbox as in `landq serve`; --store-own-connection: on the store's own connection instead)
@@ -22,8 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
+#include "dburl.h"
+#include "duration.h"
 #include "inbox.h"
 #include "intake.h"
+#include "retention.h"
 #include "store.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -162,6 +172,14 @@ static long vm_hwm_kib(void)
 
 static long long count_rows(const char *file)
 {
+    if (lq_dburl_kind(file) == LQ_DB_POSTGRESQL) {
+        PGconn *c = PQconnectdb(file);
+        PGresult *r = c ? PQexec(c, "SELECT count(*) FROM inbox_deliveries") : NULL;
+        long long n = r && PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : -1;
+        PQclear(r);
+        PQfinish(c);
+        return n;
+    }
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     long long n = -1;
@@ -175,12 +193,57 @@ static long long count_rows(const char *file)
     return n;
 }
 
+/* --soak: keeps up with any intake rate, so retention always has processed rows to prune. */
+static int mark_all_on(struct sqlite3 *db, void *ctx, lq_error *err)
+{
+    int *n = ctx;
+    char *msg = NULL;
+    if (sqlite3_exec(db, "UPDATE inbox_deliveries SET processed = 1 WHERE processed = 0", NULL,
+                     NULL, &msg) != SQLITE_OK) {
+        lq_error_set(err, LQ_ERROR, "soak: %s", msg ? msg : "?");
+        sqlite3_free(msg);
+        return LQ_ERROR;
+    }
+    *n = sqlite3_changes(db);
+    return LQ_OK;
+}
+
+static void *soak_consumer(void *arg)
+{
+    (void)arg;
+    lq_error err;
+    if (lq_store_open(&store, db_path, inbox, &err) != LQ_OK) {
+        fprintf(stderr, "intake_server: store: %s\n", err.msg);
+        return NULL;
+    }
+    while (!atomic_load(&worker_stop)) {
+        int n = 0;
+        if (lq_inbox_run(inbox, mark_all_on, &n, &err) != LQ_OK)
+            fprintf(stderr, "intake_server: %s\n", err.msg);
+        if (n > 0) {
+            processed += (unsigned long long)n;
+            if (lq_store_audit(store, "bench/monorepo", 1, "", "bench", "soak batch", NULL, 0,
+                               NULL, &err) != LQ_OK)
+                fprintf(stderr, "intake_server: %s\n", err.msg);
+        }
+        lq_inbox_wait(inbox, 100);
+    }
+    return NULL;
+}
+
+static void retention_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "intake_server: %s\n", line);
+}
+
 int main(int argc, char **argv)
 {
     double t_main = now_ms();
     const char *listen = "127.0.0.1:0", *db = NULL;
-    int with_worker = 1;
+    int with_worker = 1, soak = 0;
     unsigned threads = 0;
+    const char *inbox_ret = "off", *audit_ret = "off";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
             listen = argv[++i];
@@ -192,9 +255,16 @@ int main(int argc, char **argv)
             store_own_connection = 1;
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc)
             threads = (unsigned)atoi(argv[++i]);
+        else if (strcmp(argv[i], "--inbox-retention") == 0 && i + 1 < argc)
+            inbox_ret = argv[++i];
+        else if (strcmp(argv[i], "--audit-retention") == 0 && i + 1 < argc)
+            audit_ret = argv[++i];
+        else if (strcmp(argv[i], "--soak") == 0)
+            soak = 1;
         else {
-            fprintf(stderr, "usage: %s --db PATH [--listen ADDR:PORT] [--threads N] [--no-worker] "
-                    "[--store-own-connection]\n",
+            fprintf(stderr, "usage: %s --db PATH|URL [--listen ADDR:PORT] [--threads N] "
+                    "[--no-worker] [--store-own-connection] [--inbox-retention D] "
+                    "[--audit-retention D] [--soak]\n",
                     argv[0]);
             return 2;
         }
@@ -212,8 +282,26 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     lq_error err;
+    int64_t inbox_ms = 0, audit_ms = 0;
+    if (lq_duration_parse(inbox_ret, &inbox_ms, &err) ||
+        lq_duration_parse(audit_ret, &audit_ms, &err)) {
+        fprintf(stderr, "intake_server: retention: %s\n", err.msg);
+        return 2;
+    }
+    if (soak && lq_dburl_kind(db) != LQ_DB_SQLITE) {
+        fprintf(stderr, "intake_server: --soak needs a SQLite database\n");
+        return 2;
+    }
     if (lq_inbox_open(&inbox, db, &err) != LQ_OK) {
         fprintf(stderr, "intake_server: %s\n", err.msg);
+        return 1;
+    }
+    lq_retention *retention = NULL;
+    lq_retention_config rcfg = {.inbox = inbox, .db = db, .inbox_ms = inbox_ms,
+                                .audit_ms = audit_ms, .log = retention_log};
+    if ((inbox_ms || audit_ms) && lq_retention_start(&retention, &rcfg, &err) != LQ_OK) {
+        fprintf(stderr, "intake_server: retention: %s\n", err.msg);
+        lq_inbox_close(inbox);
         return 1;
     }
     double t_inbox = now_ms();
@@ -233,7 +321,8 @@ int main(int argc, char **argv)
         next_lat.v = malloc(MAX_SAMPLES * sizeof(double));
         done_lat.v = malloc(MAX_SAMPLES * sizeof(double));
         store_lat.v = malloc(MAX_SAMPLES * sizeof(double));
-        if (!next_lat.v || !done_lat.v || !store_lat.v || pthread_create(&wt, NULL, worker, NULL) != 0)
+        if (!next_lat.v || !done_lat.v || !store_lat.v ||
+            pthread_create(&wt, NULL, soak ? soak_consumer : worker, NULL) != 0)
             with_worker = 0;
     }
     while (!stop_requested)
@@ -247,6 +336,7 @@ int main(int argc, char **argv)
     lq_intake_stats ist;
     lq_intake_stats_get(intake, &ist);
     lq_intake_stop(intake);
+    lq_retention_stop(retention);
     if (with_worker) {
         atomic_store(&worker_stop, 1);
         lq_inbox_wake(inbox);

@@ -1,9 +1,9 @@
 /* cmd_audit.c -- `landq audit [--pr OWNER/NAME#N] [--db PATH]`: the decisions landq recorded.
  *
- * Reads the lq_audit table of the serve database (io/store.h) read-only, so it can run while
- * `landq serve` is running (WAL). Oldest first; one line per decision, then its reasons. */
+ * Reads the lq_audit table of the serve database (io/store.h: SQLite read-only, or PostgreSQL),
+ * so it can run while `landq serve` is running. Oldest first; one line per decision, then its
+ * reasons. */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,9 @@
 
 #include "commands.h"
 #include "config.h"
+#include "dburl.h"
 #include "fsutil.h"
+#include "store.h"
 
 static const char audit_help[] =
     "Usage: landq audit [--pr OWNER/NAME#N] [--db PATH] [--config FILE] [--limit N] [--json]\n"
@@ -24,8 +26,8 @@ static const char audit_help[] =
     "\n"
     "Options:\n"
     "  --pr OWNER/NAME#N  only this pull request\n"
-    "  --db PATH          the serve database (default: --config's db, else $LANDQ_DB, else\n"
-    "                     ./landq.db)\n"
+    "  --db PATH|URL      the serve database, SQLite file or PostgreSQL URL (default:\n"
+    "                     --config's db, else $LANDQ_DB, else ./landq.db)\n"
     "  --config FILE      the serve config file (for its db setting)\n"
     "  --limit N          only the last N decisions\n"
     "  --json             one JSON object per line\n"
@@ -46,10 +48,42 @@ static int usage_error(const char *fmt, ...)
     return 2;
 }
 
-static const char *col(sqlite3_stmt *st, int i)
+typedef struct print_ctx {
+    int as_json;
+} print_ctx;
+
+static int print_row(void *ctx, const lq_audit_entry *row)
 {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : "";
+    const print_ctx *pc = ctx;
+    long long at = row->at_ms;
+    time_t secs = (time_t)(at / 1000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char when[40], stamp[32];
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when, sizeof when, "%s.%03lldZ", stamp, at % 1000);
+    json_t *reasons = json_loads(row->reasons, 0, NULL);
+    if (pc->as_json) {
+        json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O?, s:s}", "at", when, "repo",
+                              row->repo, "number", (json_int_t)row->number, "head_sha",
+                              row->head_sha, "action", row->action, "summary", row->summary,
+                              "reasons", reasons, "commit", row->commit_sha);
+        char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+        if (line)
+            printf("%s\n", line);
+        free(line);
+        json_decref(o);
+    } else {
+        printf("%s %s#%d %s head=%.12s%s%.12s  %s\n", when, row->repo, row->number, row->action,
+               row->head_sha, *row->commit_sha ? " commit=" : "", row->commit_sha, row->summary);
+        size_t i;
+        json_t *r;
+        json_array_foreach(reasons, i, r)
+            if (json_is_string(r) && strcmp(json_string_value(r), row->summary))
+                printf("    - %s\n", json_string_value(r));
+    }
+    json_decref(reasons);
+    return 0;
 }
 
 int lq_cmd_audit(int argc, char **argv)
@@ -115,67 +149,22 @@ int lq_cmd_audit(int argc, char **argv)
     }
     if (!db)
         db = getenv("LANDQ_DB") && *getenv("LANDQ_DB") ? getenv("LANDQ_DB") : "./landq.db";
-    sqlite3 *h = NULL;
+    char shown[1024];
+    lq_dburl_redact(db, shown, sizeof shown); /* a PostgreSQL URL may hold a password */
+    lq_store *st = NULL;
     int rc = 1;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        fprintf(stderr, "landq audit: %s: cannot open the database: %s\n", db,
-                h ? sqlite3_errmsg(h) : "out of memory");
+    if (lq_store_open_existing(&st, db, &err) != LQ_OK) {
+        fprintf(stderr, "landq audit: %s: cannot open the database: %s\n", shown, err.msg);
         goto out;
     }
-    sqlite3_busy_timeout(h, 5000);
-    const char *sql =
-        "SELECT at_ms, repo, number, head_sha, action, summary, reasons, commit_sha FROM ("
-        " SELECT * FROM lq_audit WHERE (?1 = '' OR (repo = ?1 COLLATE NOCASE AND number = ?2))"
-        " ORDER BY id DESC LIMIT ?3) ORDER BY at_ms, rowid";
-    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "landq audit: %s: not a landq database (no audit table): %s\n", db,
-                sqlite3_errmsg(h));
-        goto out;
-    }
-    sqlite3_bind_text(st, 1, repo, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, number);
-    sqlite3_bind_int64(st, 3, limit);
-    int s;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        long long at = sqlite3_column_int64(st, 0);
-        time_t secs = (time_t)(at / 1000);
-        struct tm tm;
-        gmtime_r(&secs, &tm);
-        char when[40], stamp[32];
-        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(when, sizeof when, "%s.%03lldZ", stamp, at % 1000);
-        json_t *reasons = json_loads(col(st, 6), 0, NULL);
-        if (as_json) {
-            json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O?, s:s}", "at", when, "repo",
-                                  col(st, 1), "number", (json_int_t)sqlite3_column_int64(st, 2),
-                                  "head_sha", col(st, 3), "action", col(st, 4), "summary",
-                                  col(st, 5), "reasons", reasons, "commit", col(st, 7));
-            char *line = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-            if (line)
-                printf("%s\n", line);
-            free(line);
-            json_decref(o);
-        } else {
-            printf("%s %s#%lld %s head=%.12s%s%.12s  %s\n", when, col(st, 1),
-                   (long long)sqlite3_column_int64(st, 2), col(st, 4), col(st, 3),
-                   *col(st, 7) ? " commit=" : "", col(st, 7), col(st, 5));
-            size_t i;
-            json_t *r;
-            json_array_foreach(reasons, i, r)
-                if (json_is_string(r) && strcmp(json_string_value(r), col(st, 5)))
-                    printf("    - %s\n", json_string_value(r));
-        }
-        json_decref(reasons);
-    }
-    if (s != SQLITE_DONE) {
-        fprintf(stderr, "landq audit: %s: %s\n", db, sqlite3_errmsg(h));
+    print_ctx pc = {.as_json = as_json};
+    if (lq_store_audit_each(st, repo, (int)number, limit, print_row, &pc, &err) != LQ_OK) {
+        fprintf(stderr, "landq audit: %s: %s\n", shown, err.msg);
         goto out;
     }
     rc = fflush(stdout) ? 1 : 0;
 out:
-    sqlite3_finalize(st);
-    sqlite3_close(h);
+    lq_store_close(st);
     if (have_cfg)
         lq_config_dispose(&cfg);
     return rc;

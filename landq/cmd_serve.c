@@ -20,6 +20,8 @@
 #include "cidr.h"
 #include "commands.h"
 #include "config.h"
+#include "dburl.h"
+#include "duration.h"
 #include "fsutil.h"
 #include "inbox.h"
 #include "intake.h"
@@ -27,6 +29,7 @@
 #include "log.h"
 #include "ops.h"
 #include "page.h"
+#include "retention.h"
 #include "worker.h"
 
 #define SECRET_MAX 65536
@@ -44,7 +47,12 @@ static void serve_usage(FILE *out)
             "  --github-api URL       GitHub REST API (default https://api.github.com)\n"
             "  --repo OWNER/NAME      repository to serve (repeatable; at least one)\n"
             "  --label NAME           landing label (default land)\n"
-            "  --db PATH              SQLite database (default ./landq.db)\n"
+            "  --db PATH|URL          SQLite database (default ./landq.db), or PostgreSQL:\n"
+            "                         postgresql://USER@HOST[,HOST2]/DB?... or host=... dbname=...\n"
+            "  --inbox-retention DURATION\n"
+            "                         keep processed deliveries this long (default 7d; off)\n"
+            "  --audit-retention DURATION\n"
+            "                         keep audit rows this long (default 400d; off)\n"
             "  --required-check NAME  only these checks must pass (repeatable; default all)\n"
             "  --status-context NAME  commit status context landq writes (default landq)\n"
             "  --port-file PATH       write the bound port to PATH once listening\n"
@@ -102,7 +110,8 @@ static void serve_usage(FILE *out)
             "  LANDQ_RECONCILE_INTERVAL, LANDQ_APP_ID, LANDQ_APP_PRIVATE_KEY_FILE,\n"
             "  LANDQ_APP_INSTALLATION_ID (GitHub App authentication: no token needed),\n"
             "  LANDQ_REDELIVER_HOOKS (comma-separated), LANDQ_OPS_LISTEN, LANDQ_OPS_PORT_FILE,\n"
-            "  LANDQ_HEADER_TIMEOUT, LANDQ_PER_SOURCE_CONNECTIONS\n\n"
+            "  LANDQ_HEADER_TIMEOUT, LANDQ_PER_SOURCE_CONNECTIONS, LANDQ_INBOX_RETENTION,\n"
+            "  LANDQ_AUDIT_RETENTION\n\n"
             "The webhook listener serves POST /webhook and a bare GET /healthz (ok / not ok);\n"
             "with webhook_allowlist = meta, a connection from an address that is neither in\n"
             "GitHub's webhook ranges nor a trusted proxy is closed before anything is read.\n\n"
@@ -381,6 +390,12 @@ static void allowlist_log(void *ctx, const char *line)
     fprintf(stderr, "level=info mod=allowlist %s\n", line);
 }
 
+static void retention_log(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "level=info mod=store %s\n", line);
+}
+
 int lq_cmd_serve(int argc, char **argv)
 {
     const char *config_path = NULL;
@@ -414,6 +429,8 @@ int lq_cmd_serve(int argc, char **argv)
     lq_page *page = NULL;
     char *admin_token = NULL;
     lq_cidr_list proxies = {NULL, 0};
+    lq_retention *retention = NULL;
+    char db_shown[1024] = "";
     struct serve_health health = {NULL, NULL, NULL, NULL};
 
     if (config_path) {
@@ -446,7 +463,9 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_PRIORITY_MIN_PERMISSION", "priority_min_permission"},
                 {"LANDQ_OPS_LISTEN", "ops_listen"}, {"LANDQ_OPS_PORT_FILE", "ops_port_file"},
                 {"LANDQ_HEADER_TIMEOUT", "header_timeout"},
-                {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"}};
+                {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"},
+                {"LANDQ_INBOX_RETENTION", "inbox_retention"},
+                {"LANDQ_AUDIT_RETENTION", "audit_retention"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -477,7 +496,9 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--priority-min-permission", "priority_min_permission"},
                  {"--ops-listen", "ops_listen"}, {"--ops-port-file", "ops_port_file"},
                  {"--header-timeout", "header_timeout"},
-                 {"--per-source-connections", "per_source_connections"}};
+                 {"--per-source-connections", "per_source_connections"},
+                 {"--inbox-retention", "inbox_retention"},
+                 {"--audit-retention", "audit_retention"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -606,11 +627,14 @@ int lq_cmd_serve(int argc, char **argv)
 
     /* The database and the address are settings too: failing to use them is exit status 2. */
     rc = 2;
+    lq_dburl_redact(cfg.db.value, db_shown, sizeof db_shown); /* it may hold a password */
     if (lq_inbox_open(&inbox, cfg.db.value, &err)) {
-        fprintf(stderr, "landq serve: %s: db: cannot open %s: %s\n", cfg.db.origin, cfg.db.value,
+        fprintf(stderr, "landq serve: %s: db: cannot open %s: %s\n", cfg.db.origin, db_shown,
                 err.msg);
         goto out;
     }
+    fprintf(stderr, "level=info mod=store msg=\"database open\" backend=%s db=\"%s\"\n",
+            lq_inbox_backend(inbox), db_shown);
     rc = 1;
     const char **repos = calloc(cfg.repos.count + 1, sizeof(*repos));
     const char **checks = calloc(cfg.required_checks.count + 1, sizeof(*checks));
@@ -633,7 +657,9 @@ int lq_cmd_serve(int argc, char **argv)
         .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
         .status_context = cfg.status_context.value, .required_checks = checks,
         .required_check_count = cfg.required_checks.count, .verbose = verbose,
-        .mirror_dir = cfg.mirror_dir.value,
+        /* mirrors go beside a SQLite file; with PostgreSQL, in the working directory */
+        .mirror_dir = cfg.mirror_dir.value ? cfg.mirror_dir.value
+                      : lq_dburl_kind(cfg.db.value) == LQ_DB_POSTGRESQL ? "mirrors" : NULL,
         .reconcile_interval_s = (int)strtol(cfg.reconcile_interval.value, NULL, 10),
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
         .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
@@ -648,6 +674,16 @@ int lq_cmd_serve(int argc, char **argv)
         goto out;
     }
     health.inbox = inbox;
+    int64_t inbox_ms = 0, audit_ms = 0; /* validated above */
+    lq_duration_parse(cfg.inbox_retention.value, &inbox_ms, NULL);
+    lq_duration_parse(cfg.audit_retention.value, &audit_ms, NULL);
+    lq_retention_config rc_cfg = {.inbox = inbox, .db = db_shown, .inbox_ms = inbox_ms,
+                                  .audit_ms = audit_ms, .log = retention_log,
+                                  .metrics = health.metrics};
+    if (lq_retention_start(&retention, &rc_cfg, &err)) {
+        fprintf(stderr, "landq serve: cannot start retention: %s\n", err.msg);
+        goto out;
+    }
     for (size_t i = 0; i < cfg.trusted_proxies.count; i++) {
         lq_cidr c;
         lq_cidr *nv = realloc(proxies.v, (proxies.n + 1) * sizeof(*nv));
@@ -758,7 +794,7 @@ int lq_cmd_serve(int argc, char **argv)
     while (sigwait(&sigs, &sig) == EINTR) {
     }
     fprintf(stderr, "landq serve: %s received; stopping (queued work is kept in %s)\n",
-            sig == SIGINT ? "SIGINT" : "SIGTERM", cfg.db.value);
+            sig == SIGINT ? "SIGINT" : "SIGTERM", db_shown);
     rc = 0;
 out:
     /* Stop accepting first; deliveries already acknowledged are on disk in the inbox. */
@@ -767,6 +803,7 @@ out:
     lq_page_free(page);
     lq_cidr_list_dispose(&proxies);
     lq_allowlist_stop(health.allowlist);
+    lq_retention_stop(retention);
     lq_worker_stop(worker);
     lq_board_free(board);
     lq_metrics_free(health.metrics);

@@ -3,7 +3,8 @@
 LQ_DEBIAN_PACKAGES="meson ninja-build pkg-config gcc clang libclang-rt-14-dev git
   libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev libgit2-dev libssl-dev libsqlite3-dev liblz4-dev
   libcriterion-dev valgrind nodejs npm python3 git curl ca-certificates nftables openssl procps
-  chromium"
+  chromium
+  libpq-dev postgresql"
 # Only some checks need these (the seccomp, systemd-unit and HAProxy tests skip without them), so a
 # failure to install them is a warning, not an error.
 LQ_OPTIONAL_PACKAGES="strace systemd haproxy"

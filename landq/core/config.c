@@ -3,6 +3,7 @@
 
 #include "cidr.h"
 #include "html.h"
+#include "duration.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ static const key_def keys[] = {
     {"meta_refresh", K_SCALAR, offsetof(lq_config, meta_refresh)},
     {"webhook_allowlist", K_SCALAR, offsetof(lq_config, webhook_allowlist)},
     {"reconcile_interval", K_SCALAR, offsetof(lq_config, reconcile_interval)},
+    {"inbox_retention", K_SCALAR, offsetof(lq_config, inbox_retention)},
+    {"audit_retention", K_SCALAR, offsetof(lq_config, audit_retention)},
     {"app_id", K_SCALAR, offsetof(lq_config, app_id)},
     {"app_private_key_file", K_SCALAR, offsetof(lq_config, app_private_key_file)},
     {"app_installation_id", K_SCALAR, offsetof(lq_config, app_installation_id)},
@@ -53,7 +56,8 @@ static const key_def keys[] = {
 
 const char *lq_config_keys(void)
 {
-    return "listen, github_api, repo, label, db, required_check, status_context, port_file, "
+    return "listen, github_api, repo, label, db, inbox_retention, audit_retention, "
+           "required_check, status_context, port_file, "
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
            "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections, "
@@ -115,6 +119,8 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->github_api, "https://api.github.com", "default") ||
         value_set(&cfg->label, "land", "default") || value_set(&cfg->db, "./landq.db", "default") ||
         value_set(&cfg->status_context, "landq", "default") ||
+        value_set(&cfg->inbox_retention, "7d", "default") ||
+        value_set(&cfg->audit_retention, "400d", "default") ||
         value_set(&cfg->meta_refresh, "3600", "default") ||
         value_set(&cfg->webhook_allowlist, "meta", "default") ||
         value_set(&cfg->reconcile_interval, "300", "default") ||
@@ -353,6 +359,13 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
                             cfg->label.origin);
     if (!cfg->db.value || !*cfg->db.value)
         return lq_error_set(err, LQ_EINVAL, "%s: db: empty path", cfg->db.origin);
+    int64_t ms;
+    if (lq_duration_parse(cfg->inbox_retention.value, &ms, &e2))
+        return lq_error_set(err, LQ_EINVAL, "%s: inbox_retention: %s",
+                            cfg->inbox_retention.origin, e2.msg);
+    if (lq_duration_parse(cfg->audit_retention.value, &ms, &e2))
+        return lq_error_set(err, LQ_EINVAL, "%s: audit_retention: %s",
+                            cfg->audit_retention.origin, e2.msg);
     const char *ctx = cfg->status_context.value;
     if (!ctx || !*ctx || strlen(ctx) > 100)
         return lq_error_set(err, LQ_EINVAL, "%s: status_context: must be 1 to 100 characters",

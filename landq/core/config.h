@@ -32,7 +32,8 @@ typedef struct lq_config {
     lq_config_value listen;              /* ADDR:PORT, default 127.0.0.1:8080 */
     lq_config_value github_api;          /* default https://api.github.com */
     lq_config_value label;               /* default land */
-    lq_config_value db;                  /* default ./landq.db */
+    lq_config_value db;                  /* default ./landq.db; or a PostgreSQL URI / keyword
+                                            string (core/dburl.h) */
     lq_config_value status_context;      /* default landq */
     lq_config_value port_file;           /* optional: write the bound port here */
     lq_config_value github_token_file;   /* optional: file holding the token */
@@ -43,6 +44,8 @@ typedef struct lq_config {
     lq_config_value webhook_allowlist;   /* "meta" (default: GitHub's hooks ranges) or "off" */
     lq_config_value reconcile_interval;  /* seconds between sweeps for lost webhooks, default
                                             300; 0 = no sweeps */
+    lq_config_value inbox_retention;     /* processed deliveries kept (duration.h), default 7d */
+    lq_config_value audit_retention;     /* audit rows kept (duration.h), default 400d */
     lq_config_value app_id;              /* GitHub App authentication (instead of a token): */
     lq_config_value app_private_key_file;/*   the App's id, its private key (PEM file) and */
     lq_config_value app_installation_id; /*   the installation on the served repositories */

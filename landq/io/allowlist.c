@@ -4,13 +4,13 @@
 #include <stdarg.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "github.h"
+#include "store.h"
 
 struct lq_allowlist {
     pthread_rwlock_t lock; /* guards list, status */
@@ -52,35 +52,6 @@ static int should_stop(void *ctx)
     return s;
 }
 
-static int db_exec(sqlite3 *db, const char *sql, lq_error *err)
-{
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        lq_error_set(err, LQ_ERROR, "%s", msg ? msg : "sqlite error");
-        sqlite3_free(msg);
-        return LQ_ERROR;
-    }
-    return LQ_OK;
-}
-
-static int db_open(sqlite3 **db, const char *path, lq_error *err)
-{
-    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        NULL) != SQLITE_OK) {
-        lq_error_set(err, LQ_ERROR, "%s: %s", path, sqlite3_errmsg(*db));
-        sqlite3_close(*db);
-        *db = NULL;
-        return LQ_ERROR;
-    }
-    sqlite3_busy_timeout(*db, 5000);
-    return db_exec(*db,
-                   "PRAGMA journal_mode=WAL;"
-                   "CREATE TABLE IF NOT EXISTS landq_meta_hooks ("
-                   " id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL,"
-                   " fetched_at INTEGER NOT NULL);",
-                   err);
-}
-
 /* Installs list (taken) as the one in force. */
 static void install(lq_allowlist *al, lq_cidr_list *list, int64_t fetched_at, int from_store)
 {
@@ -101,50 +72,42 @@ static void install(lq_allowlist *al, lq_cidr_list *list, int64_t fetched_at, in
           before, from_store ? "store" : "meta");
 }
 
+/* The last good list lives in the store (table landq_meta_hooks, store.h), SQLite or
+ * PostgreSQL alike; a store opened for the moment: this happens once an hour at most. */
 static void load_persisted(lq_allowlist *al)
 {
-    sqlite3 *db;
+    lq_store *st = NULL;
     lq_error err;
-    if (db_open(&db, al->db_path, &err) != LQ_OK) {
+    if (lq_store_open(&st, al->db_path, NULL, &err) != LQ_OK) {
         logf_(al, "msg=\"allowlist store unavailable\" error=\"%s\"", err.msg);
         return;
     }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT body, fetched_at FROM landq_meta_hooks WHERE id = 1", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *body = (const char *)sqlite3_column_text(st, 0);
+    char *body = NULL;
+    int64_t at = 0;
+    int rc = lq_store_meta_get(st, &body, &at, &err);
+    if (rc == LQ_OK) {
         lq_cidr_list l;
-        if (body && lq_meta_parse_hooks(&l, body, strlen(body), &err) == LQ_OK)
-            install(al, &l, sqlite3_column_int64(st, 1), 1);
+        if (lq_meta_parse_hooks(&l, body, strlen(body), &err) == LQ_OK)
+            install(al, &l, at, 1);
         else
             logf_(al, "msg=\"stored allowlist unreadable, ignored\" error=\"%s\"", err.msg);
+    } else if (rc != LQ_ENOTFOUND) {
+        logf_(al, "msg=\"allowlist store unavailable\" error=\"%s\"", err.msg);
     }
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    free(body);
+    lq_store_close(st);
 }
 
 static void persist(lq_allowlist *al, const char *body, int64_t at)
 {
-    sqlite3 *db;
+    lq_store *st = NULL;
     lq_error err;
-    if (db_open(&db, al->db_path, &err) != LQ_OK)
-        goto fail;
-    sqlite3_stmt *st = NULL;
-    int ok = sqlite3_prepare_v2(db,
-                                "INSERT INTO landq_meta_hooks (id, body, fetched_at) VALUES (1, ?, ?)"
-                                " ON CONFLICT(id) DO UPDATE SET body = excluded.body,"
-                                " fetched_at = excluded.fetched_at",
-                                -1, &st, NULL) == SQLITE_OK &&
-             sqlite3_bind_text(st, 1, body, -1, SQLITE_TRANSIENT) == SQLITE_OK &&
-             sqlite3_bind_int64(st, 2, at) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE;
-    if (!ok)
-        lq_error_set(&err, LQ_ERROR, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    if (ok)
+    if (lq_store_open(&st, al->db_path, NULL, &err) == LQ_OK &&
+        lq_store_meta_put(st, body, at, &err) == LQ_OK) {
+        lq_store_close(st);
         return;
-fail:
+    }
+    lq_store_close(st);
     logf_(al, "msg=\"could not persist the allowlist\" error=\"%s\"", err.msg);
 }
 

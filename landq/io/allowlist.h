@@ -1,6 +1,7 @@
 /* The webhook source allowlist: GitHub's published webhook ranges (GET /meta "hooks"), fetched
  * from the configured API, refreshed periodically (conditional requests: a 304 costs nothing),
- * and persisted in SQLite so that a restart without GitHub still enforces the last good list.
+ * and persisted in the store (store.h: SQLite or PostgreSQL) so that a restart without GitHub
+ * still enforces the last good list.
  * With no list ever loaded, every webhook is refused (fail closed).
  * Thread safety: lq_allowlist_check() and lq_allowlist_status() may be called from any thread. */
 #ifndef LQ_ALLOWLIST_H
@@ -17,7 +18,8 @@ typedef struct lq_allowlist lq_allowlist;
 typedef struct lq_allowlist_config {
     const char *api_url;          /* GET {api_url}/meta */
     const char *token;            /* may be NULL: /meta needs none (borrowed) */
-    const char *db_path;          /* SQLite file for the last good list (table landq_meta_hooks) */
+    const char *db_path;          /* the db setting: the store keeps the last good list (table
+                                     landq_meta_hooks) */
     unsigned refresh_s;           /* default 3600 */
     const lq_cidr_list *proxies;  /* trusted proxies for X-Forwarded-For (copied); may be NULL */
     void (*log)(void *ctx, const char *line); /* one logfmt line per change; may be NULL */

@@ -1,14 +1,24 @@
-/* store: landq's queue state and audit log in SQLite (the same file as the webhook inbox). Reads
- * use the store's own connection (WAL: never blocked by the intake's writer); with an inbox
- * attached (lq_store_open with an inbox, as `landq serve` does) writes run inside the inbox's group
- * commit, so during a webhook burst a store write shares the next fsync instead of queueing for
- * the writer's lock (measured: p99 ~11 ms instead of 160-600 ms; bench/README.md). Part of the crash-safety design: the worker persists a pull request's state BEFORE each
- * side effect (merge, label removal, comment, status), so a restart can re-check and resume.
+/* store: everything landq keeps, behind one interface with two backends (store_backend.h):
+ * SQLite, the embedded default (one file, one instance), and PostgreSQL (several instances
+ * sharing one queue). The `db` setting picks the backend (core/dburl.h): a file path, or a libpq
+ * URI / keyword string.
  *
- * Tables (docs/configuration.md describes them for operators):
- *   lq_pr     one row per pull request landq has seen with the label (queue state)
- *   lq_audit  one row per decision that changed something: landed, refused, ejected, waiting...
- *   lq_freeze one row per frozen (repository, base branch): nothing lands there meanwhile
+ * What is stored (docs/configuration.md describes the tables for operators):
+ *   inbox_deliveries  the durable webhook inbox (inbox.h)
+ *   lq_pr             one row per pull request landq has seen with the label (queue state)
+ *   lq_audit          one row per decision that changed something: landed, refused, ejected...
+ *   landq_meta_hooks  the last good webhook source allowlist (allowlist.c)
+ *   lq_freeze         frozen branches (the queue page's merge freeze)
+ *   lq_schema         the migrations applied (store_backend.h: LQ_STORE_SCHEMA_VERSION)
+ *
+ * Reads and writes: with an inbox attached (lq_store_open with an inbox, as `landq serve` does)
+ * the store shares the inbox's backend. On SQLite its writes then run inside the inbox's group
+ * commit, so during a webhook burst a store write shares the next fsync instead of queueing for
+ * the writer's lock (measured: p99 ~11 ms instead of 160-600 ms; bench/README.md). On PostgreSQL
+ * they are ordinary transactions on the store's connection (no single-writer lock to wait for).
+ * Part of the crash-safety design: the worker persists a pull request's state BEFORE each side
+ * effect (merge, label removal, comment, status), so a restart can re-check and resume.
+ *
  * Thread safety: one lq_store per thread. */
 #ifndef LQ_STORE_H
 #define LQ_STORE_H
@@ -47,15 +57,20 @@ void lq_pr_record_dispose(lq_pr_record *r); /* frees the owned strings; NULL-saf
 /* Replaces an owned string field with a copy of s (NULL allowed). */
 int lq_pr_record_set(char **field, const char *s);
 
-/* Opens the store on the SQLite file at path. With inbox (borrowed; it must outlive the store)
- * every write, the schema included, runs through lq_inbox_run() on the inbox's writer; with
- * NULL, on the store's own connection (tools, tests). */
-int lq_store_open(lq_store **out, const char *path, lq_inbox *inbox, lq_error *err);
+/* Opens the store named by target (a SQLite path, or a PostgreSQL URI / keyword string). With
+ * inbox (borrowed; it must outlive the store) the store shares the inbox's backend and target is
+ * only used in messages; with NULL it opens its own (tools, tests). The schema is created or
+ * migrated on open; a database whose schema is newer than this landq knows is refused
+ * (LQ_EINVAL, the message says what to do). */
+int lq_store_open(lq_store **out, const char *target, lq_inbox *inbox, lq_error *err);
+/* As lq_store_open(target, NULL) for read-only tools: never creates a SQLite file, never
+ * migrates (an older schema is read as it is). */
+int lq_store_open_existing(lq_store **out, const char *target, lq_error *err);
 void lq_store_close(lq_store *st); /* NULL-safe */
 
 /* LQ_OK and *out filled (dispose it), or LQ_ENOTFOUND (out zeroed). */
 int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, lq_error *err);
-/* Inserts or replaces the row (durable when it returns: synchronous=FULL). */
+/* Inserts or replaces the row (durable when it returns: synchronous=FULL / commit flushed). */
 int lq_store_put(lq_store *st, const lq_pr_record *rec, lq_error *err);
 
 typedef enum {
@@ -83,6 +98,22 @@ int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_
                    const char *action, const char *summary, const char *const *reasons,
                    size_t n, const char *commit_sha, lq_error *err);
 
+/* One audit row as streamed by lq_store_audit_each (strings borrowed for the callback). */
+typedef struct lq_audit_entry {
+    int64_t id, at_ms;
+    const char *repo;
+    int number;
+    const char *head_sha, *action, *summary;
+    const char *reasons; /* JSON array text */
+    const char *commit_sha;
+} lq_audit_entry;
+/* Non-zero from the callback stops the listing (returned as is). */
+typedef int (*lq_audit_fn)(void *ctx, const lq_audit_entry *row);
+/* The last `limit` audit rows (limit < 0: all), of repo#number when repo is non-empty (repo
+ * compared case-insensitively), oldest first. */
+int lq_store_audit_each(lq_store *st, const char *repo, int number, long limit, lq_audit_fn fn,
+                        void *ctx, lq_error *err);
+
 /* One audit row, as read back (strings owned by the row; lq_store_audit_rows_free()). */
 typedef struct lq_audit_row {
     int64_t id, at_ms;
@@ -90,7 +121,6 @@ typedef struct lq_audit_row {
     int number;
 } lq_audit_row;
 void lq_store_audit_rows_free(lq_audit_row *rows, size_t n);
-
 /* The last `limit` audit rows of repo#number, oldest first. */
 int lq_store_audit_list(lq_store *st, const char *repo, int number, size_t limit,
                         lq_audit_row **out, size_t *count, lq_error *err);
@@ -124,6 +154,36 @@ int lq_store_freeze_get(lq_store *st, const char *repo, const char *branch, lq_f
                         lq_error *err);
 /* Every frozen branch, by repository then branch. */
 int lq_store_freeze_list(lq_store *st, lq_freeze_row **out, size_t *count, lq_error *err);
+
+/* Retention: deletes at most limit (> 0) audit rows recorded before before_ms, oldest first. */
+int lq_store_audit_prune(lq_store *st, int64_t before_ms, int limit, int64_t *out_deleted,
+                         lq_error *err);
+
+/* The webhook allowlist cache (one row): *body is a new string (free()); LQ_ENOTFOUND when
+ * nothing was stored yet. */
+int lq_store_meta_get(lq_store *st, char **body, int64_t *fetched_at, lq_error *err);
+int lq_store_meta_put(lq_store *st, const char *body, int64_t fetched_at, lq_error *err);
+
+/* What the database is and how big. */
+typedef struct lq_store_info {
+    const char *backend;    /* "sqlite" or "postgresql" (static) */
+    int schema_version;     /* applied migrations */
+    int64_t bytes;          /* SQLite: the file plus its WAL; PostgreSQL: landq's tables */
+    int64_t logical_bytes;  /* SQLite: pages in use or free (the file's size once the WAL is
+                               checkpointed); PostgreSQL: = bytes */
+    int64_t wal_bytes;      /* SQLite: the WAL file (at most 64 MiB once checkpointed) */
+    int64_t free_bytes;     /* SQLite: free pages inside the file (reused before it grows) */
+    int auto_vacuum;        /* SQLite: free pages can be given back to the file system */
+} lq_store_info;
+int lq_store_info_get(lq_store *st, lq_store_info *out, lq_error *err);
+
+/* Gives space freed by pruning back when there is much of it (SQLite: incremental vacuum of
+ * the free pages beyond a reserve kept for reuse; PostgreSQL: nothing, autovacuum does it).
+ * *out_bytes (may be NULL) = bytes given back. */
+int lq_store_reclaim(lq_store *st, int64_t *out_bytes, lq_error *err);
+
+/* Which backend, for logs and /healthz ("sqlite", "postgresql"). */
+const char *lq_store_backend(const lq_store *st);
 
 int64_t lq_store_now_ms(void);
 

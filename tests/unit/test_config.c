@@ -336,3 +336,26 @@ Test(config, ops_listener_and_slow_client_settings)
                                    "--flag", &err), LQ_OK);
     }
 }
+
+Test(config, retention_durations)
+{
+    cr_assert_str_eq(cfg.inbox_retention.value, "7d");
+    cr_assert_str_eq(cfg.audit_retention.value, "400d");
+    cr_assert_eq(parse("repo = acme/mono\ninbox_retention = 36h\naudit-retention = off\n"
+                       "db = postgresql://landq@db1,db2/landq?target_session_attrs=read-write\n"),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(cfg.inbox_retention.value, "36h");
+    cr_assert_str_eq(cfg.audit_retention.value, "off");
+    const char *bad[] = {"7", "0d", "7 days", "-1d", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(lq_config_set(&cfg, "inbox_retention", bad[i], "landq.conf:9", &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "accepted '%s'", bad[i]);
+        cr_assert(strstr(err.msg, "landq.conf:9: inbox_retention: "), "%s", err.msg);
+    }
+    cr_assert_eq(lq_config_set(&cfg, "inbox_retention", "7d", "x", &err), LQ_OK);
+    cr_assert_eq(lq_config_set(&cfg, "audit_retention", "7", "--audit-retention", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--audit-retention: audit_retention: '7' has no unit"), "%s",
+              err.msg);
+}

@@ -1,5 +1,7 @@
-/* Tests for landq/io/inbox.c on a temporary SQLite file: put, duplicate, next/done order,
- * restart, wait/wake, group commit under concurrent puts, a store that refuses writes. */
+/* Tests for landq/io/inbox.c: put, duplicate, next/done order, restart, wait/wake, group commit
+ * under concurrent puts, a store that refuses writes, retention. Runs against SQLite (a
+ * temporary file) and, through tests/support/pgtest.py, against PostgreSQL (tests/support/
+ * dbtest.h); the few backend-specific tests say so. */
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -8,36 +10,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dbtest.h"
 #include "inbox.h"
 
-static char dir[64];
-static char path[128];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/lq-inbox-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/landq.db", dir);
-}
-
-static void teardown(void)
-{
-    char f[160];
-    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
-        unlink(f);
-    }
-    rmdir(dir);
-}
-
-TestSuite(inbox, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(inbox, .init = dbt_setup, .fini = dbt_teardown, .timeout = 60);
 
 static lq_inbox *open_inbox(void)
 {
     lq_inbox *in = NULL;
     lq_error err;
-    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
     return in;
 }
 
@@ -275,19 +257,17 @@ Test(inbox, write_failure_reported_not_stored)
 {
     lq_inbox *in = open_inbox();
     lq_error err;
-    sqlite3 *db;
     /* another connection makes every insert fail, as a full disk would */
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db,
-                              "CREATE TRIGGER refuse BEFORE INSERT ON inbox_deliveries "
-                              "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
+    dbt_exec(dbt_sql("CREATE TRIGGER refuse BEFORE INSERT ON inbox_deliveries "
+                     "BEGIN SELECT RAISE(ABORT, 'disk says no'); END;",
+                     "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$ BEGIN RAISE EXCEPTION 'disk says no'; END $$;"
+                     "CREATE TRIGGER refuse BEFORE INSERT ON inbox_deliveries "
+                     "FOR EACH ROW EXECUTE FUNCTION refuse();"));
     int rc = lq_inbox_put(in, "f1", "push", "{}", 2, &err);
     cr_assert_lt(rc, 0);
     cr_assert(strstr(err.msg, "disk says no"), "%s", err.msg);
-    cr_assert_eq(sqlite3_exec(db, "DROP TRIGGER refuse", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    dbt_exec(dbt_sql("DROP TRIGGER refuse", "DROP TRIGGER refuse ON inbox_deliveries"));
     put(in, "f1", "push", "{}", LQ_OK); /* not a duplicate: nothing was stored */
     lq_inbox_stats st;
     lq_inbox_stats_get(in, &st);
@@ -297,16 +277,7 @@ Test(inbox, write_failure_reported_not_stored)
 
 static long long query_int(const char *sql)
 {
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    long long v = -1;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return v;
+    return dbt_scalar(sql);
 }
 
 Test(inbox, large_bodies_compressed_round_trip)
@@ -355,13 +326,9 @@ Test(inbox, corrupt_row_reported_and_skippable)
     body[0] = '{';
     cr_assert_eq(lq_inbox_put(in, "c1", "push", body, sizeof(body), &err), LQ_OK);
     put(in, "c2", "push", "{}", LQ_OK);
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "UPDATE inbox_deliveries SET body = x'ffffffff' "
-                                  "WHERE delivery_id = 'c1'",
-                              NULL, NULL, NULL),
-                 SQLITE_OK);
-    sqlite3_close(db);
+    dbt_exec(dbt_sql("UPDATE inbox_deliveries SET body = x'ffffffff' WHERE delivery_id = 'c1'",
+                     "UPDATE inbox_deliveries SET body = '\\xffffffff'::bytea "
+                     "WHERE delivery_id = 'c1'"));
     cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_EINVAL);
     cr_assert(strstr(err.msg, "corrupt compressed body"), "%s", err.msg);
     cr_assert_str_eq(d.id, "c1");
@@ -397,6 +364,7 @@ static int run_insert_then_fail(struct sqlite3 *db, void *ctx, lq_error *err)
 
 Test(inbox, run_shares_the_group_commit_and_rolls_back_only_itself)
 {
+    DBT_ONLY(0, "SQLite only");
     lq_inbox *in = open_inbox();
     lq_error err;
     cr_assert_eq(lq_inbox_run(in, run_insert, "INSERT INTO side VALUES ('a')", &err), LQ_OK,
@@ -439,6 +407,7 @@ static void *mixed(void *p)
 
 Test(inbox, run_and_puts_interleaved_in_batches)
 {
+    DBT_ONLY(0, "SQLite only");
     lq_inbox *in = open_inbox();
     pthread_t t[8];
     mixed_arg a[8];
@@ -457,4 +426,100 @@ Test(inbox, run_and_puts_interleaved_in_batches)
     lq_inbox_close(in);
     /* 4 threads x 20 runs, of which i % 3 == 0 (7 per thread) failed and rolled back */
     cr_assert_eq(query_int("SELECT count(*) FROM side"), 4 * 13);
+}
+
+Test(inbox, prune_batch_oldest_first_within_limit)
+{
+    lq_inbox *in = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    int64_t n = -1;
+    const char *ids[] = {"p1", "p2", "p3", "p4", "p5"};
+    for (int i = 0; i < 5; i++)
+        put(in, ids[i], "push", "{}", LQ_OK);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK, "%s", err.msg);
+        cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK, "%s", err.msg);
+        lq_delivery_dispose(&d);
+    }
+    put(in, "p6", "push", "{}", LQ_OK); /* not processed: never pruned */
+    cr_assert_eq(lq_inbox_prune_batch(in, INT64_MAX, 2, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(query_int("SELECT count(*) FROM inbox_deliveries"), 4);
+    cr_assert_eq(query_int("SELECT count(*) FROM inbox_deliveries WHERE delivery_id IN "
+                           "('p1', 'p2')"),
+                 0, "the oldest go first");
+    cr_assert_eq(lq_inbox_prune_batch(in, INT64_MAX, 10, &n, &err), LQ_OK);
+    cr_assert_eq(n, 3);
+    cr_assert_eq(query_int("SELECT count(*) FROM inbox_deliveries"), 1);
+    cr_assert_eq(lq_inbox_prune_batch(in, INT64_MAX, 0, &n, &err), LQ_EINVAL);
+    /* received after the cut-off: kept */
+    cr_assert_eq(lq_inbox_next(in, &d, &err), LQ_OK);
+    cr_assert_eq(lq_inbox_done(in, d.seq, &err), LQ_OK);
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_prune_batch(in, 1000, 10, &n, &err), LQ_OK);
+    cr_assert_eq(n, 0);
+    lq_inbox_close(in);
+}
+
+/* PostgreSQL: several instances store into and take from one inbox. Each open is an instance
+ * (its own connections and claim identity), as two `landq serve` processes would be. */
+Test(inbox, instances_share_one_inbox)
+{
+    DBT_ONLY(1, "PostgreSQL only (SQLite is one instance)");
+    lq_inbox *a = open_inbox(), *b = open_inbox();
+    lq_delivery d;
+    lq_error err;
+    put(a, "x1", "push", "{\"x\":1}", LQ_OK);
+    put(b, "x1", "push", "{\"x\":1}", 1); /* a duplicate across instances */
+    put(b, "x2", "push", "{\"x\":2}", LQ_OK);
+    put(a, "x3", "push", "{\"x\":3}", LQ_OK);
+    cr_assert_eq(lq_inbox_next(a, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(d.id, "x1");
+    int64_t s1 = d.seq;
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_next(b, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(d.id, "x2", "x1 is claimed by the other instance");
+    int64_t s2 = d.seq;
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_next(a, &d, &err), LQ_OK);
+    cr_assert_str_eq(d.id, "x1", "an instance gets its own claim again until done");
+    lq_delivery_dispose(&d);
+    cr_assert_eq(lq_inbox_done(a, s1, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_inbox_done(b, s2, &err), LQ_OK, "%s", err.msg);
+    /* x3: claimed by an instance that died; its claim expires and another takes it */
+    dbt_exec("UPDATE inbox_deliveries SET claimed_by = 'dead:1:0', claim_until_ms = "
+             "lq_now_ms() + 60000 WHERE delivery_id = 'x3'");
+    cr_assert_eq(lq_inbox_next(b, &d, &err), LQ_ENOTFOUND, "a live claim is respected");
+    dbt_exec("UPDATE inbox_deliveries SET claim_until_ms = lq_now_ms() - 1 "
+             "WHERE delivery_id = 'x3'");
+    cr_assert_eq(lq_inbox_next(b, &d, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(d.id, "x3");
+    cr_assert_str_eq(d.body, "{\"x\":3}");
+    cr_assert_eq(lq_inbox_done(b, d.seq, &err), LQ_OK);
+    lq_delivery_dispose(&d);
+    int64_t pending = -1;
+    cr_assert_eq(lq_inbox_pending(a, &pending, &err), LQ_OK);
+    cr_assert_eq(pending, 0);
+    cr_assert_eq(lq_inbox_run(a, run_insert, "", &err), LQ_EINVAL, "lq_inbox_run is SQLite's");
+    cr_assert_str_eq(lq_inbox_backend(a), "postgresql");
+    lq_inbox_close(a);
+    lq_inbox_close(b);
+}
+
+/* PostgreSQL: what a bad or unreachable `db` gives, without ever printing the password. */
+Test(inbox, postgresql_target_errors)
+{
+    lq_inbox *in = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, "postgresql://landq:hunter2@/x?nonsense=1", &err), LQ_EINVAL);
+    cr_assert_null(in);
+    cr_assert(strstr(err.msg, "not a PostgreSQL connection string"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "hunter2"), "password printed: %s", err.msg);
+    cr_assert(strstr(err.msg, "landq:***@"), "%s", err.msg);
+    cr_assert_eq(lq_inbox_open(&in, "host=/nonexistent-dir port=1 dbname=x password=hunter2",
+                               &err),
+                 LQ_ETRANSIENT);
+    cr_assert(strstr(err.msg, "cannot connect"), "%s", err.msg);
+    cr_assert_null(strstr(err.msg, "hunter2"), "password printed: %s", err.msg);
 }

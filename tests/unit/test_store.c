@@ -1,37 +1,20 @@
-/* Tests for landq/io/store.c on a temporary SQLite file: the queue state and audit rows, on the
- * store's own connection and through the inbox's group commit (as `landq serve` runs it). */
+/* Tests for landq/io/store.c: the queue state, audit and allowlist rows, schema versioning and
+ * space, on the store's own connection and through the inbox (as `landq serve` runs it).
+ * Runs against SQLite (a temporary file) and, through tests/support/pgtest.py, against
+ * PostgreSQL (tests/support/dbtest.h); the few backend-specific tests say so. */
 #include <criterion/criterion.h>
-#include <sqlite3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "dbtest.h"
 #include "inbox.h"
 #include "store.h"
 
-static char dir[64];
-static char path[128];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof(dir), "/tmp/lq-store-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/landq.db", dir);
-}
-
-static void teardown(void)
-{
-    char f[160];
-    const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
-        unlink(f);
-    }
-    rmdir(dir);
-}
-
-TestSuite(store, .init = setup, .fini = teardown, .timeout = 30);
+TestSuite(store, .init = dbt_setup, .fini = dbt_teardown, .timeout = 60);
 
 static lq_pr_record record(int number, const char *sha, lq_pr_state state, int64_t labeled)
 {
@@ -44,15 +27,15 @@ static lq_pr_record record(int number, const char *sha, lq_pr_state state, int64
 
 static long long count(const char *sql)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    return dbt_scalar(sql);
+}
+
+static lq_store *open_store(void)
+{
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
+    return st;
 }
 
 /* The same life of two pull requests, whichever connection writes. */
@@ -69,8 +52,20 @@ static void exercise(lq_store *st)
     cr_assert_str_eq(got.head_sha, "aaaa");
     cr_assert_eq(got.state, LQ_PR_ARMED);
     cr_assert_str_eq(got.comment_body, "waiting for @acme/web");
+    cr_assert_null(got.merge_title);
     lq_pr_record_dispose(&got);
     cr_assert_eq(lq_store_get(st, "acme/mono", 8, &got, &err), LQ_ENOTFOUND);
+
+    /* a replace keeps one row per (repo, number), whatever the case of the repo */
+    snprintf(a.repo, sizeof a.repo, "Acme/Mono");
+    a.merge_attempts = 2;
+    cr_assert_eq(lq_store_put(st, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT count(*) FROM lq_pr"), 2);
+    cr_assert_eq(lq_store_get(st, "acme/mono", 7, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(got.repo, "Acme/Mono");
+    cr_assert_eq(got.merge_attempts, 2);
+    cr_assert_gt(got.updated_ms, 1600000000000LL);
+    lq_pr_record_dispose(&got);
 
     int marked = -1;
     cr_assert_eq(lq_store_mark_sha_dirty(st, "acme/mono", "bbbb", &marked, &err), LQ_OK, "%s",
@@ -103,35 +98,46 @@ static void exercise(lq_store *st)
 
 Test(store, own_connection)
 {
-    lq_store *st = NULL;
-    lq_error err;
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    lq_store *st = open_store();
     exercise(st);
     lq_store_close(st);
 }
 
-/* With an inbox, every write (the schema too) is one of the inbox writer's group commits: it
- * never waits for a second writer's lock during a webhook burst. */
-Test(store, writes_ride_the_inbox_group_commit)
+Test(store, through_the_inbox)
 {
     lq_inbox *in = NULL;
     lq_store *st = NULL;
     lq_error err;
-    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
-    lq_inbox_stats before, after;
-    lq_inbox_stats_get(in, &before);
-    cr_assert_eq(lq_store_open(&st, path, in, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), in, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(lq_store_backend(st), dbt_is_pg() ? "postgresql" : "sqlite");
     exercise(st);
-    lq_inbox_stats_get(in, &after);
-    /* schema + 2 puts + 2 marks + 1 audit */
-    cr_assert_geq(after.commits - before.commits, 6, "store writes bypassed the inbox: %llu",
-                  (unsigned long long)(after.commits - before.commits));
-    /* deliveries and store rows share the file and the writer */
     cr_assert_eq(lq_inbox_put(in, "d-1", "pull_request", "{}", 2, &err), LQ_OK, "%s", err.msg);
     lq_store_close(st);
     lq_inbox_close(in);
     cr_assert_eq(count("SELECT count(*) FROM inbox_deliveries"), 1);
     cr_assert_eq(count("SELECT count(*) FROM lq_pr"), 2);
+}
+
+/* SQLite: with an inbox, every store write is one of the inbox writer's group commits, so it
+ * never waits for a second writer's lock during a webhook burst. */
+Test(store, sqlite_writes_ride_the_inbox_group_commit)
+{
+    DBT_ONLY(0, "SQLite only (PostgreSQL has no single-writer lock to wait for)");
+    lq_inbox *in = NULL;
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    lq_inbox_stats before, after;
+    lq_inbox_stats_get(in, &before);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), in, &err), LQ_OK, "%s", err.msg);
+    exercise(st);
+    lq_inbox_stats_get(in, &after);
+    /* 3 puts + 2 marks + 1 audit (the schema came with the inbox) */
+    cr_assert_geq(after.commits - before.commits, 6, "store writes bypassed the inbox: %llu",
+                  (unsigned long long)(after.commits - before.commits));
+    lq_store_close(st);
+    lq_inbox_close(in);
 }
 
 /* A store opened after the inbox is closed again reads what was written through it. */
@@ -140,19 +146,22 @@ Test(store, reopen_reads_state_written_through_the_inbox)
     lq_inbox *in = NULL;
     lq_store *st = NULL;
     lq_error err;
-    cr_assert_eq(lq_inbox_open(&in, path, &err), LQ_OK, "%s", err.msg);
-    cr_assert_eq(lq_store_open(&st, path, in, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), in, &err), LQ_OK, "%s", err.msg);
     lq_pr_record a = record(11, "dddd", LQ_PR_MERGING, 5);
     snprintf(a.merge_sha, sizeof(a.merge_sha), "dddd");
+    cr_assert_eq(lq_pr_record_set(&a.merge_message, "line 1\n\nApproved-by: @alice"), LQ_OK);
     cr_assert_eq(lq_store_put(st, &a, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record_dispose(&a);
     lq_store_close(st);
     lq_inbox_close(in);
 
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    st = open_store();
     lq_pr_record got;
     cr_assert_eq(lq_store_get(st, "acme/mono", 11, &got, &err), LQ_OK, "%s", err.msg);
     cr_assert_eq(got.state, LQ_PR_MERGING);
     cr_assert_str_eq(got.merge_sha, "dddd");
+    cr_assert_str_eq(got.merge_message, "line 1\n\nApproved-by: @alice");
     lq_pr_record_dispose(&got);
     lq_store_close(st);
 }
@@ -164,6 +173,265 @@ Test(store, open_reports_an_unusable_path)
     cr_assert_neq(lq_store_open(&st, "/nonexistent-dir/landq.db", NULL, &err), LQ_OK);
     cr_assert_null(st);
     cr_assert(strstr(err.msg, "/nonexistent-dir/landq.db"), "%s", err.msg);
+    cr_assert_neq(lq_store_open(&st, "", NULL, &err), LQ_OK);
+}
+
+/* Text cut mid-character (a fixed-size field holding a title) must not lose the row: SQLite
+ * keeps the bytes, PostgreSQL (UTF-8 only) gets '?' in their place. */
+Test(store, invalid_utf8_text_is_stored)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    lq_pr_record a = record(5, "eeee", LQ_PR_ARMED, 1);
+    snprintf(a.labeler, sizeof a.labeler, "caf\xc3");
+    cr_assert_eq(lq_pr_record_set(&a.merge_title, "Fix \xe2\x82 and \xff"), LQ_OK);
+    cr_assert_eq(lq_store_put(st, &a, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 5, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(got.labeler, dbt_is_pg() ? "caf?" : "caf\xc3");
+    cr_assert_str_eq(got.merge_title, dbt_is_pg() ? "Fix ?? and ?" : "Fix \xe2\x82 and \xff");
+    lq_pr_record_dispose(&got);
+    lq_pr_record_dispose(&a);
+    const char *r[] = {"bad \xc3"};
+    cr_assert_eq(lq_store_audit(st, "acme/mono", 5, "eeee", "wait", "\xff", r, 1, NULL, &err),
+                 LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+}
+
+typedef struct audit_seen {
+    int n;
+    char actions[8][32];
+    long long last_at;
+} audit_seen;
+
+static int collect(void *ctx, const lq_audit_entry *row)
+{
+    audit_seen *s = ctx;
+    cr_assert_geq(row->at_ms, s->last_at, "oldest first");
+    s->last_at = row->at_ms;
+    if (s->n < 8)
+        snprintf(s->actions[s->n], sizeof s->actions[0], "%s#%d", row->action, row->number);
+    s->n++;
+    return 0;
+}
+
+Test(store, audit_list_and_prune)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    const char *acts[] = {"wait", "ready", "landed"};
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(lq_store_audit(st, "acme/mono", 1, "s", acts[i], "", NULL, 0, NULL, &err),
+                     LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_audit(st, "acme/other", 2, "s", "eject", "", NULL, 0, NULL, &err),
+                 LQ_OK);
+    audit_seen s = {0};
+    cr_assert_eq(lq_store_audit_each(st, "", 0, -1, collect, &s, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(s.n, 4);
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(lq_store_audit_each(st, "ACME/MONO", 1, 2, collect, &s, &err), LQ_OK);
+    cr_assert_eq(s.n, 2, "the last two of #1");
+    cr_assert_str_eq(s.actions[0], "ready#1");
+    cr_assert_str_eq(s.actions[1], "landed#1");
+    /* retention: rows before the cut-off go, a batch at a time */
+    dbt_exec("UPDATE lq_audit SET at_ms = 1000 WHERE action IN ('wait', 'ready', 'eject')");
+    int64_t n = -1;
+    cr_assert_eq(lq_store_audit_prune(st, 2000, 2, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(lq_store_audit_prune(st, 2000, 100, &n, &err), LQ_OK);
+    cr_assert_eq(n, 1);
+    cr_assert_eq(lq_store_audit_prune(st, 2000, 0, &n, &err), LQ_EINVAL);
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(lq_store_audit_each(st, NULL, 0, -1, collect, &s, &err), LQ_OK);
+    cr_assert_eq(s.n, 1);
+    cr_assert_str_eq(s.actions[0], "landed#1");
+    lq_store_close(st);
+}
+
+Test(store, allowlist_cache_round_trip)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    char *body = NULL;
+    int64_t at = -1;
+    cr_assert_eq(lq_store_meta_get(st, &body, &at, &err), LQ_ENOTFOUND);
+    cr_assert_null(body);
+    cr_assert_eq(lq_store_meta_put(st, "{\"hooks\":[\"192.30.252.0/22\"]}", 1700000000, &err),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_meta_put(st, "{\"hooks\":[\"140.82.112.0/20\"]}", 1700000100, &err),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_meta_get(st, &body, &at, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(body, "{\"hooks\":[\"140.82.112.0/20\"]}");
+    cr_assert_eq(at, 1700000100);
+    free(body);
+    cr_assert_eq(count("SELECT count(*) FROM landq_meta_hooks"), 1);
+    lq_store_close(st);
+}
+
+/* ---- schema versions ---- */
+
+Test(store, schema_migrated_once_and_reported)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    lq_store_info info;
+    cr_assert_eq(lq_store_info_get(st, &info, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(info.backend, dbt_is_pg() ? "postgresql" : "sqlite");
+    cr_assert_geq(info.schema_version, 1);
+    cr_assert_gt(info.bytes, 0);
+    lq_store_close(st);
+    st = open_store();
+    lq_store_close(st);
+    lq_inbox *in = NULL;
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    lq_inbox_close(in);
+    cr_assert_eq(count("SELECT count(*) FROM lq_schema"), info.schema_version,
+                 "one row per migration, applied once");
+    cr_assert_eq(count("SELECT max(version) FROM lq_schema"), info.schema_version);
+}
+
+/* `landq serve` refuses a database a newer landq has migrated: its rows may mean something
+ * this version does not know. */
+Test(store, newer_schema_refused)
+{
+    lq_store *st = open_store();
+    lq_store_close(st);
+    dbt_exec("INSERT INTO lq_schema (version, applied_at_ms, description) VALUES "
+             "(999, 0, 'from the future')");
+    lq_error err;
+    lq_inbox *in = NULL;
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_EINVAL);
+    cr_assert_null(in);
+    cr_assert(strstr(err.msg, "schema is version 999, newer than this landq knows"), "%s",
+              err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_EINVAL);
+    cr_assert_eq(lq_store_open_existing(&st, dbt_target(), &err), LQ_EINVAL);
+    cr_assert_null(st);
+}
+
+typedef struct opener {
+    int rc;
+    lq_error err;
+} opener;
+
+static void *open_concurrently(void *p)
+{
+    opener *o = p;
+    lq_inbox *in = NULL;
+    o->rc = lq_inbox_open(&in, dbt_target(), &o->err);
+    lq_inbox_close(in);
+    return NULL;
+}
+
+/* Instances starting together on an empty database: every one starts, the schema is made once. */
+Test(store, concurrent_first_opens_migrate_once)
+{
+    enum { N = 4 };
+    pthread_t t[N];
+    opener o[N];
+    memset(o, 0, sizeof o);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, open_concurrently, &o[i]), 0);
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        cr_assert_eq(o[i].rc, LQ_OK, "opener %d: %s", i, o[i].err.msg);
+    }
+    cr_assert_eq(count("SELECT count(*) FROM lq_schema WHERE version = 1"), 1);
+}
+
+/* SQLite: a file from before versioned migrations (same tables, no lq_schema) is adopted as
+ * version 1 with its rows intact. */
+Test(store, sqlite_database_from_before_migrations_upgraded)
+{
+    DBT_ONLY(0, "SQLite only (PostgreSQL support starts with migrations)");
+    dbt_exec("PRAGMA journal_mode=WAL;"
+             "CREATE TABLE inbox_deliveries (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+             " delivery_id TEXT NOT NULL UNIQUE, event TEXT NOT NULL, body BLOB NOT NULL,"
+             " received_ms INTEGER NOT NULL, processed INTEGER NOT NULL DEFAULT 0,"
+             " encoding INTEGER NOT NULL DEFAULT 0, raw_len INTEGER NOT NULL DEFAULT 0);"
+             "CREATE TABLE lq_pr (repo TEXT NOT NULL COLLATE NOCASE, number INTEGER NOT NULL,"
+             " base TEXT NOT NULL DEFAULT '', head_sha TEXT NOT NULL DEFAULT '',"
+             " state TEXT NOT NULL DEFAULT 'idle', labeler TEXT NOT NULL DEFAULT '',"
+             " labeled_at_ms INTEGER NOT NULL DEFAULT 0, dirty INTEGER NOT NULL DEFAULT 0,"
+             " comment_id INTEGER NOT NULL DEFAULT 0, comment_body TEXT, status_key TEXT,"
+             " merge_sha TEXT NOT NULL DEFAULT '', merge_title TEXT, merge_message TEXT,"
+             " merge_attempts INTEGER NOT NULL DEFAULT 0, landed_sha TEXT NOT NULL DEFAULT '',"
+             " updated_ms INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (repo, number));"
+             "INSERT INTO lq_pr (repo, number, state) VALUES ('acme/mono', 9, 'ready');"
+             "INSERT INTO inbox_deliveries (delivery_id, event, body, received_ms) VALUES "
+             "('old-1', 'push', '{}', 1);");
+    lq_inbox *in = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    lq_inbox_close(in);
+    lq_store *st = open_store();
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 9, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(got.state, LQ_PR_READY);
+    lq_pr_record_dispose(&got);
+    lq_store_close(st);
+    cr_assert_eq(count("SELECT count(*) FROM lq_schema WHERE version = 1"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM inbox_deliveries WHERE delivery_id = 'old-1'"), 1);
+    cr_assert_eq(count("SELECT count(*) FROM sqlite_master WHERE name = 'lq_audit'"), 1);
+}
+
+/* Read-only tools never create a database. */
+Test(store, open_existing_never_creates)
+{
+    lq_store *st = NULL;
+    lq_error err;
+    if (!dbt_is_pg()) {
+        char p[300];
+        snprintf(p, sizeof p, "%s.missing", dbt_target());
+        cr_assert_neq(lq_store_open_existing(&st, p, &err), LQ_OK);
+        cr_assert_null(st);
+        struct stat sb;
+        cr_assert_neq(stat(p, &sb), 0, "a file was created");
+    }
+    lq_store *rw = open_store();
+    lq_store_close(rw);
+    cr_assert_eq(lq_store_open_existing(&st, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    audit_seen s = {0};
+    cr_assert_eq(lq_store_audit_each(st, "", 0, -1, collect, &s, &err), LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+}
+
+/* SQLite: pruned space is reused, and what is beyond a reserve is given back to the file
+ * system (new files use auto_vacuum=INCREMENTAL). */
+Test(store, sqlite_reclaim_gives_space_back)
+{
+    DBT_ONLY(0, "SQLite only (PostgreSQL: autovacuum)");
+    lq_inbox *in = NULL;
+    lq_store *st = NULL;
+    lq_error err;
+    cr_assert_eq(lq_inbox_open(&in, dbt_target(), &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), in, &err), LQ_OK, "%s", err.msg);
+    enum { N = 3000, LEN = 3000 };
+    /* incompressible rows, written in one statement (a put each would take an fsync each) */
+    dbt_exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) "
+             "INSERT INTO inbox_deliveries (delivery_id, event, body, received_ms) "
+             "SELECT 'r-' || i, 'push', randomblob(3000), 1 FROM c");
+    dbt_exec("UPDATE inbox_deliveries SET processed = 1");
+    lq_store_info before, pruned, after;
+    cr_assert_eq(lq_store_info_get(st, &before, &err), LQ_OK, "%s", err.msg);
+    cr_assert(before.auto_vacuum, "a new file uses auto_vacuum=INCREMENTAL");
+    int64_t n = 0;
+    cr_assert_eq(lq_inbox_prune(in, INT64_MAX, &n, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(n, N);
+    cr_assert_eq(lq_store_info_get(st, &pruned, &err), LQ_OK);
+    cr_assert_gt(pruned.free_bytes, (int64_t)N * LEN / 2, "deleted rows free their pages");
+    int64_t given = 0;
+    cr_assert_eq(lq_store_reclaim(st, &given, &err), LQ_OK, "%s", err.msg);
+    cr_assert_gt(given, (int64_t)N * LEN / 2);
+    cr_assert_eq(lq_store_info_get(st, &after, &err), LQ_OK);
+    cr_assert_lt(after.free_bytes, pruned.free_bytes);
+    cr_assert_eq(lq_store_reclaim(st, &given, &err), LQ_OK);
+    cr_assert_eq(given, 0, "the reserve is kept");
+    lq_store_close(st);
+    lq_inbox_close(in); /* the last connection checkpoints: the file itself shrinks */
+    struct stat sb;
+    cr_assert_eq(stat(dbt_path(), &sb), 0);
+    cr_assert_lt(sb.st_size, (int64_t)N * LEN / 2, "file of %lld bytes", (long long)sb.st_size);
 }
 
 /* ---------------------------------------------------------------- the queue pages' reads */
@@ -172,7 +440,7 @@ Test(store, freezes_persist_until_unfrozen)
 {
     lq_store *st = NULL;
     lq_error err = {0};
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     lq_freeze_row f;
     cr_assert_eq(lq_store_freeze_get(st, "acme/mono", "main", &f, &err), LQ_ENOTFOUND);
     cr_assert_eq(lq_store_freeze_set(st, "acme/mono", "main", "release 4.2", "carol", 1000, &err),
@@ -180,7 +448,7 @@ Test(store, freezes_persist_until_unfrozen)
     cr_assert_eq(lq_store_freeze_set(st, "acme/mono", "release/4.2", "", "dan", 2000, &err), LQ_OK);
     lq_store_close(st);
 
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     cr_assert_eq(lq_store_freeze_get(st, "ACME/mono", "main", &f, &err), LQ_OK, "%s", err.msg);
     cr_assert_str_eq(f.reason, "release 4.2");
     cr_assert_str_eq(f.by, "carol");
@@ -215,7 +483,7 @@ Test(store, audit_trail_and_landings_for_the_queue_page)
 {
     lq_store *st = NULL;
     lq_error err = {0};
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     lq_pr_record r = record(7, "aaaa", LQ_PR_LANDED, 500);
     cr_assert_eq(lq_pr_record_set(&r.merge_title, "Seven"), LQ_OK);
     cr_assert_eq(lq_store_put(st, &r, &err), LQ_OK, "%s", err.msg);
@@ -269,9 +537,8 @@ Test(store, audit_trail_and_landings_for_the_queue_page)
 
 Test(store, old_databases_gain_the_priority_column)
 {
-    sqlite3 *db = NULL;
-    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE lq_pr (repo TEXT NOT NULL COLLATE NOCASE,"
+    DBT_ONLY(0, "SQLite only (PostgreSQL support starts with migrations)");
+    dbt_exec("CREATE TABLE lq_pr (repo TEXT NOT NULL COLLATE NOCASE,"
                               " number INTEGER NOT NULL, base TEXT NOT NULL DEFAULT '',"
                               " head_sha TEXT NOT NULL DEFAULT '', state TEXT NOT NULL DEFAULT"
                               " 'idle', labeler TEXT NOT NULL DEFAULT '', labeled_at_ms INTEGER"
@@ -282,11 +549,10 @@ Test(store, old_databases_gain_the_priority_column)
                               " landed_sha TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL"
                               " DEFAULT 0, PRIMARY KEY (repo, number));"
                               "INSERT INTO lq_pr (repo, number, state) VALUES ('acme/mono', 3,"
-                              " 'armed');", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+                              " 'armed');");
     lq_store *st = NULL;
     lq_error err = {0};
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     lq_pr_record r;
     cr_assert_eq(lq_store_get(st, "acme/mono", 3, &r, &err), LQ_OK, "%s", err.msg);
     cr_assert_eq(r.priority, 0);
@@ -298,6 +564,6 @@ Test(store, old_databases_gain_the_priority_column)
     lq_pr_record_dispose(&r);
     lq_store_close(st);
     /* opening again does not add it twice */
-    cr_assert_eq(lq_store_open(&st, path, NULL, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     lq_store_close(st);
 }

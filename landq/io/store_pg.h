@@ -1,0 +1,40 @@
+/* store_pg: what store_pg.c (connections, group commit, inbox, migrations) gives
+ * store_pg_state.c (queue state, audit log, allowlist cache). Internal to the PostgreSQL
+ * backend. */
+#ifndef LQ_STORE_PG_H
+#define LQ_STORE_PG_H
+
+#include "pg_conn.h"
+#include "store_backend.h"
+
+/* The request connection (everything but the intake's group commit), locked. */
+lq_pg *lq_pgb_begin(lq_backend *be);
+void lq_pgb_end(lq_backend *be);
+
+/* store_pg_state.c */
+int lq_pgb_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
+                  lq_error *err);
+int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err);
+int lq_pgb_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
+                   lq_error *err);
+int lq_pgb_pr_mark_sha_dirty(lq_backend *be, const char *repo, const char *sha, int *marked,
+                             lq_error *err);
+int lq_pgb_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *base,
+                                int *marked, lq_error *err);
+int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *row, lq_error *err);
+int lq_pgb_audit_each(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
+                      void *ctx, lq_error *err);
+int lq_pgb_landings(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,
+                    lq_error *err);
+int lq_pgb_freeze_set(lq_backend *be, const char *repo, const char *branch, const char *reason,
+                      const char *by, int64_t since_ms, lq_error *err);
+int lq_pgb_freeze_clear(lq_backend *be, const char *repo, const char *branch, int *was,
+                        lq_error *err);
+int lq_pgb_freeze_list(lq_backend *be, const char *repo, const char *branch,
+                       lq_freeze_row **out, size_t *count, lq_error *err);
+int lq_pgb_audit_prune(lq_backend *be, int64_t before_ms, int limit, int64_t *deleted,
+                       lq_error *err);
+int lq_pgb_meta_get(lq_backend *be, char **body, int64_t *fetched_at, lq_error *err);
+int lq_pgb_meta_put(lq_backend *be, const char *body, int64_t fetched_at, lq_error *err);
+
+#endif

@@ -1,0 +1,46 @@
+/* store_sqlite: what store_sqlite.c (connections, group commit, inbox, migrations) gives
+ * store_sqlite_state.c (queue state, audit log, allowlist cache). Internal to the SQLite backend. */
+#ifndef LQ_STORE_SQLITE_H
+#define LQ_STORE_SQLITE_H
+
+#include <sqlite3.h>
+
+#include "store_backend.h"
+
+/* The read connection, locked (WAL readers never block the writer nor wait for it). */
+sqlite3 *lq_sq_read_begin(lq_backend *be);
+void lq_sq_read_end(lq_backend *be);
+/* Runs fn(db, ctx, err) as a write: inside the inbox writer's next group commit when the backend
+ * has one (sharing its fsync), else on the only connection (autocommit). */
+int lq_sq_write(lq_backend *be, int (*fn)(sqlite3 *db, void *ctx, lq_error *err), void *ctx,
+                lq_error *err);
+const char *lq_sq_path(lq_backend *be);
+int lq_sq_fail(sqlite3 *db, lq_error *err, const char *what);
+
+/* store_sqlite_state.c */
+int lq_sq_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
+                 lq_error *err);
+int lq_sq_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err);
+int lq_sq_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
+                  lq_error *err);
+int lq_sq_pr_mark_sha_dirty(lq_backend *be, const char *repo, const char *sha, int *marked,
+                            lq_error *err);
+int lq_sq_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *base, int *marked,
+                               lq_error *err);
+int lq_sq_audit_add(lq_backend *be, const lq_audit_entry *row, lq_error *err);
+int lq_sq_audit_each(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
+                     void *ctx, lq_error *err);
+int lq_sq_landings(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,
+                   lq_error *err);
+int lq_sq_freeze_set(lq_backend *be, const char *repo, const char *branch, const char *reason,
+                     const char *by, int64_t since_ms, lq_error *err);
+int lq_sq_freeze_clear(lq_backend *be, const char *repo, const char *branch, int *was,
+                       lq_error *err);
+int lq_sq_freeze_list(lq_backend *be, const char *repo, const char *branch, lq_freeze_row **out,
+                      size_t *count, lq_error *err);
+int lq_sq_audit_prune(lq_backend *be, int64_t before_ms, int limit, int64_t *deleted,
+                      lq_error *err);
+int lq_sq_meta_get(lq_backend *be, char **body, int64_t *fetched_at, lq_error *err);
+int lq_sq_meta_put(lq_backend *be, const char *body, int64_t fetched_at, lq_error *err);
+
+#endif
