@@ -224,10 +224,11 @@ static int write_port_file(const char *path, int port)
     return ok ? 0 : -1;
 }
 
+/* The modules' own log lines go through the logger: prefixed, one line whatever they hold. */
 static void intake_log(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "level=info %s\n", line);
+    lq_log_line(LQ_LOG_INFO, "intake", line);
 }
 
 /* What /healthz and /metrics report on, beyond the intake itself. */
@@ -375,25 +376,25 @@ static const char served_events[] = "pull_request pull_request_review status che
 static void page_log(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "level=info mod=page %s\n", line);
+    lq_log_line(LQ_LOG_INFO, "page", line);
 }
 
 static void appauth_log(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "level=info mod=appauth %s\n", line);
+    lq_log_line(LQ_LOG_INFO, "appauth", line);
 }
 
 static void allowlist_log(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "level=info mod=allowlist %s\n", line);
+    lq_log_line(LQ_LOG_INFO, "allowlist", line);
 }
 
 static void retention_log(void *ctx, const char *line)
 {
     (void)ctx;
-    fprintf(stderr, "level=info mod=store %s\n", line);
+    lq_log_line(LQ_LOG_INFO, "store", line);
 }
 
 int lq_cmd_serve(int argc, char **argv)

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "webhook.h"
 
 #define INTAKE_NICE 5 /* CPU weight 335 vs 1024 (CFS); +10 and +15 measured worse */
@@ -184,7 +185,7 @@ static void logf_(lq_intake *in, const char *fmt, ...)
     char line[768];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
+    lq_log_vformat(line, sizeof(line), fmt, ap); /* values escaped: one logfmt line */
     va_end(ap);
     in->cfg.log(in->cfg.log_ctx, line);
 }

@@ -242,19 +242,28 @@ static void vformat(line *l, const char *fmt, va_list ap)
 #pragma GCC diagnostic pop
 #endif
 
-size_t lq_log_format(char *buf, size_t cap, const char *fmt, ...)
+size_t lq_log_vformat(char *buf, size_t cap, const char *fmt, va_list ap)
 {
     if (!cap)
         return 0;
     line l = {buf, 0, cap, 0};
     buf[0] = '\0';
-    va_list ap;
-    va_start(ap, fmt);
-    vformat(&l, fmt, ap);
-    va_end(ap);
+    va_list cp;
+    va_copy(cp, ap);
+    vformat(&l, fmt, cp);
+    va_end(cp);
     if (l.full && cap > 4)
         memcpy(buf + cap - 4, "...", 4);
     return strlen(buf);
+}
+
+size_t lq_log_format(char *buf, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = lq_log_vformat(buf, cap, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 static void prefix(line *l, lq_log_level level, const char *mod)

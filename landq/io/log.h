@@ -13,6 +13,7 @@
 #ifndef LQ_LOG_H
 #define LQ_LOG_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -50,5 +51,7 @@ void lq_log_line(lq_log_level level, const char *mod, const char *line);
 /* Formats like lq_log__emit() into buf[cap] (always NUL-terminated, truncated with "..."),
  * without the prefix. Returns the length written. For tests and callers that keep a line. */
 size_t lq_log_format(char *buf, size_t cap, const char *fmt, ...) LQ_PRINTF(3, 4);
+/* The same with a va_list (for modules with a printf-like log helper of their own). */
+size_t lq_log_vformat(char *buf, size_t cap, const char *fmt, va_list ap) LQ_PRINTF(3, 0);
 
 #endif
