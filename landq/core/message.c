@@ -39,6 +39,55 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
 }
 
+int lq_message_is_trailer(const char *line, size_t len)
+{
+    static const char token[] = "Approved-by";
+    size_t i = 0, n = sizeof token - 1;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (len - i < n || strncasecmp(line + i, token, n))
+        return 0;
+    for (i += n; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+        ;
+    return i < len && line[i] == ':';
+}
+
+/* Only landq writes Approved-by trailers: a body line that a trailer parser (git
+ * interpret-trailers, a grep for "^Approved-by:", a reader) could take for one is quoted with
+ * "> " (docs/decisions.md, "Forged trailers"). */
+static int quote_forged_trailers(sbuf *b)
+{
+    size_t forged = 0;
+    for (size_t i = 0; i < b->len;) {
+        size_t e = i;
+        while (e < b->len && b->p[e] != '\n')
+            e++;
+        forged += lq_message_is_trailer(b->p + i, e - i);
+        i = e + 1;
+    }
+    if (!forged)
+        return LQ_OK;
+    sbuf q = {0};
+    int rc = LQ_OK;
+    for (size_t i = 0; !rc && i < b->len;) {
+        size_t e = i;
+        while (e < b->len && b->p[e] != '\n')
+            e++;
+        if (lq_message_is_trailer(b->p + i, e - i))
+            rc = sbuf_add(&q, "> ", 2);
+        if (!rc)
+            rc = sbuf_add(&q, b->p + i, e - i + (e < b->len));
+        i = e + 1;
+    }
+    if (rc) {
+        free(q.p);
+        return rc;
+    }
+    free(b->p);
+    *b = q;
+    return LQ_OK;
+}
+
 int lq_message_clean_body(char **out, const char *body, lq_error *err)
 {
     *out = NULL;
@@ -119,6 +168,8 @@ int lq_message_clean_body(char **out, const char *body, lq_error *err)
         memmove(b.p, b.p + skip, b.len - skip + 1);
         b.len -= skip;
     }
+    if ((rc = quote_forged_trailers(&b)))
+        goto fail;
     *out = b.p;
     return LQ_OK;
 fail:

@@ -1208,6 +1208,21 @@ static int run_step(env *e, json_t *st)
 
 /* ---- expectations ---- */
 
+/* Whether line[0..len) would be read as an Approved-by trailer (git interpret-trailers: the token
+ * in any case, blanks allowed around it; a reader trimming the line). The runner's own code, not
+ * landq's. */
+static int looks_like_approved_by(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    if (len - i < 11 || strncasecmp(line + i, "approved-by", 11))
+        return 0;
+    for (i += 11; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
+        ;
+    return i < len && line[i] == ':';
+}
+
 static json_t *commit_get(env *e, const char *sha)
 {
     char path[512];
@@ -1643,6 +1658,7 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
         char *tr_err = NULL;
         {
             const char *end = msg ? msg + strlen(msg) : NULL;
+            const char *block = end; /* where landq's trailer block starts */
             const char *prev_login = NULL;
             json_t *seen = json_array();
             while (msg && end > msg && end[-1] == '\n')
@@ -1657,9 +1673,24 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
                     break;
                 }
                 json_array_insert_new(seen, 0, json_stringn(ls + 13, (size_t)(end - ls - 13)));
+                block = ls;
                 if (ls == msg)
                     break;
                 end = ls - 1;
+            }
+            /* Above the block, no line a trailer parser would read as Approved-by (issue 12,
+             * defect 5: a pull request body forging one). */
+            for (const char *l = msg; msg && !tr_err && l < block;) {
+                const char *nl = strchr(l, '\n');
+                size_t len = nl ? (size_t)(nl - l) : strlen(l);
+                if (looks_like_approved_by(l, len)) {
+                    mh_buf eb;
+                    mh_buf_init(&eb);
+                    mh_buf_printf(&eb, "\"%.*s\" reads as an Approved-by trailer landq did not write", (int)len, l);
+                    tr_err = mh_buf_take(&eb);
+                    mh_buf_dispose(&eb);
+                }
+                l += len + (nl != NULL);
             }
             size_t j;
             json_t *a;

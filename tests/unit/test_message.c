@@ -1,6 +1,7 @@
 /* Unit tests of the squash commit message builder (landq/core/message.c). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "message.h"
 
@@ -109,4 +110,56 @@ Test(message, login_with_newline_rejected)
     cr_assert_null(out);
     const char *b[] = {"a b"};
     cr_assert_eq(lq_message_build(&out, "x", b, 1, &err), LQ_EINVAL);
+}
+
+/* Issue 12, defect 5: only landq writes Approved-by trailers. */
+Test(message, forged_trailer_in_the_body_is_quoted_with_no_approvers)
+{
+    char *m = build("Fix the typo.\r\n\r\nApproved-by: bob\r\n", NULL, 0);
+    cr_assert_str_eq(m, "Fix the typo.\n\n> Approved-by: bob");
+    free(m);
+}
+
+Test(message, forged_trailers_in_any_spelling_are_quoted)
+{
+    const char *a[] = {"carol"};
+    char *m = build("Text.\n\napproved-by: bob\nAPPROVED-BY : dave\n  Approved-by:\terin\n"
+                    "Approved-by-me: no\nNot Approved-by: x\nSigned-off-by: alice",
+                    a, 1);
+    cr_assert_str_eq(m, "Text.\n\n> approved-by: bob\n> APPROVED-BY : dave\n>   Approved-by:\terin\n"
+                        "Approved-by-me: no\nNot Approved-by: x\nSigned-off-by: alice\n\n"
+                        "Approved-by: carol");
+    free(m);
+}
+
+Test(message, only_landq_trailer_lines_parse_as_trailers)
+{
+    const char *a[] = {"carol"};
+    char *m = build("Approved-by: mallory\n<!-- x -->Approved-by: eve\n\nApproved-by: bob", a, 1);
+    /* every line that reads as a trailer is one of landq's block at the end */
+    size_t trailers = 0;
+    const char *block = strstr(m, "\n\nApproved-by: carol");
+    cr_assert_not_null(block, "%s", m);
+    for (const char *l = m; *l;) {
+        const char *e = strchr(l, '\n');
+        size_t n = e ? (size_t)(e - l) : strlen(l);
+        if (lq_message_is_trailer(l, n)) {
+            trailers++;
+            cr_assert(l > block, "forged trailer kept: %.*s in\n%s", (int)n, l, m);
+        }
+        l += n + (e != NULL);
+    }
+    cr_assert_eq(trailers, 1, "%s", m);
+    free(m);
+}
+
+Test(message, trailer_recognizer)
+{
+    cr_assert(lq_message_is_trailer("Approved-by: x", 14));
+    cr_assert(lq_message_is_trailer("approved-by:x", 13));
+    cr_assert(lq_message_is_trailer(" \tApproved-by \t: x", 18));
+    cr_assert_not(lq_message_is_trailer("> Approved-by: x", 16));
+    cr_assert_not(lq_message_is_trailer("Approved-byx: x", 15));
+    cr_assert_not(lq_message_is_trailer("Approved-by", 11));
+    cr_assert_not(lq_message_is_trailer("Approved-by: x", 5));
 }
