@@ -456,6 +456,39 @@ int lq_policy_decide(lq_verdict *out, const lq_policy_facts *facts, lq_error *er
     return LQ_OK;
 }
 
+int lq_policy_owners(lq_verdict *out, const lq_policy_facts *f, lq_error *err)
+{
+    if (!out || !f)
+        return lq_error_set(err, LQ_EINVAL, "no facts to check the owners of");
+    memset(out, 0, sizeof(*out));
+    const char **approvers = NULL;
+    size_t na = 0;
+    int rc = lq_policy_approvers(&approvers, &na, f->reviews, f->review_count, f->author,
+                                 f->head_sha, NULL);
+    size_t kept = 0;
+    for (size_t i = 0; !rc && i < na; i++) {
+        int writer = 1;
+        for (size_t k = 0; k < f->non_writer_count && writer; k++)
+            writer = !login_eq(f->non_writers[k], approvers[i]);
+        if (writer)
+            approvers[kept++] = approvers[i];
+    }
+    for (size_t i = 0; !rc && f->owners && i < f->file_count; i++) {
+        const lq_changed_file *cf = &f->files[i];
+        if (cf->path)
+            rc = check_path(out, f, cf->path, approvers, kept);
+        if (!rc && cf->previous_path)
+            rc = check_path(out, f, cf->previous_path, approvers, kept);
+    }
+    free(approvers);
+    if (rc) {
+        lq_verdict_dispose(out);
+        return lq_error_set(err, rc, "out of memory checking the owners of %s#%d",
+                            f->repo ? f->repo : "?", f->number);
+    }
+    return LQ_OK;
+}
+
 void lq_verdict_dispose(lq_verdict *v)
 {
     if (!v)

@@ -144,4 +144,10 @@ int lq_policy_approvers(const char ***out, size_t *count, const lq_review *revie
 int lq_policy_decide(lq_verdict *out, const lq_policy_facts *facts, lq_error *err);
 void lq_verdict_dispose(lq_verdict *v); /* NULL-safe; leaves v zeroed */
 
+/* The owner check alone (step 6 of the decision), whatever the label, labeler, checks or draft
+ * state: out->missing lists every changed path (both paths of a rename) that still lacks an
+ * approval from one of its owners on head_sha (approvals counted as in the decision). Only
+ * .missing is filled; dispose with lq_verdict_dispose(). For `landq explain` before the label. */
+int lq_policy_owners(lq_verdict *out, const lq_policy_facts *facts, lq_error *err);
+
 #endif

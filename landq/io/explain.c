@@ -22,7 +22,7 @@ static void gh_log(void *ctx, const char *method, const char *url, long status, 
 
 
 /* One changed path of the explanation: its owners, the deciding line, who satisfies it. */
-static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *v, const char *path,
+static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *own, const char *path,
                             const char *const *approvers, size_t na)
 {
     json_t *o = json_pack("{s:s}", "path", path);
@@ -61,9 +61,9 @@ static json_t *explain_path(const lq_policy_facts *f, const lq_verdict *v, const
     json_object_set_new(o, "owners", owners ? owners : json_array());
     json_object_set_new(o, "approved_by", by ? by : json_array());
     const char *missing = NULL;
-    for (size_t i = 0; i < v->missing_count && !missing; i++)
-        if (!strcmp(v->missing[i].path, path))
-            missing = v->missing[i].owners;
+    for (size_t i = 0; i < own->missing_count && !missing; i++)
+        if (!strcmp(own->missing[i].path, path))
+            missing = own->missing[i].owners;
     json_object_set_new(o, "missing", missing ? json_string(missing) : json_null());
     return o;
 }
@@ -132,13 +132,20 @@ int lq_explain_object(const lq_facts *b, const lq_verdict *v, const char *repo, 
         if (!nw)
             approvers[keep++] = approvers[a];
     }
+    /* What each path lacks, whether or not the label is there (the verdict of an unlabeled
+     * pull request stops before the owners). */
+    lq_verdict own;
+    memset(&own, 0, sizeof own);
+    if (!rc)
+        rc = lq_policy_owners(&own, &f, err);
     json_t *files = json_array(), *nw = json_array(), *checks = json_array();
     for (size_t i = 0; !rc && i < f.file_count; i++) {
-        json_array_append_new(files, explain_path(&f, v, f.files[i].path, approvers, keep));
+        json_array_append_new(files, explain_path(&f, &own, f.files[i].path, approvers, keep));
         if (f.files[i].previous_path)
-            json_array_append_new(files, explain_path(&f, v, f.files[i].previous_path,
+            json_array_append_new(files, explain_path(&f, &own, f.files[i].previous_path,
                                                       approvers, keep));
     }
+    lq_verdict_dispose(&own);
     free(approvers);
     for (size_t i = 0; i < f.non_writer_count; i++)
         json_array_append_new(nw, json_string(f.non_writers[i]));
@@ -204,8 +211,7 @@ int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, jso
     if (!rc)
         rc = lq_facts_gather(&b, &src, &rec, LQ_FACTS_ALL, err);
     if (rc == LQ_ENOTFOUND)
-        lq_error_set(err, rc, "%s#%d: no such pull request (or the token cannot see it)", repo,
-                     number);
+        lq_error_set(err, rc, "no such pull request (or the token cannot see it)");
     lq_verdict v;
     memset(&v, 0, sizeof v);
     if (!rc)

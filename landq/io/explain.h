@@ -13,10 +13,11 @@
 #include "worker.h"
 
 /* *out (new reference) is an object: the pull request, "files" (per path: deciding CODEOWNERS
- * "line", "owners", "approved_by" [{reviewer, via, sha}], "missing"), "checks",
- * "approvals_without_write" and "verdict" {kind, summary, reasons}. Only the settings of cfg
- * that reading needs are used (api_url, token / token_cb, repos, label, status_context,
- * required_checks). LQ_ENOTFOUND when there is no such pull request (err says so once). */
+ * "line", "owners", "approved_by" [{reviewer, via, sha}], "missing": the owners still needed,
+ * labeled or not; null when none are), "checks", "approvals_without_write" and "verdict"
+ * {kind, summary, reasons}. Only the settings of cfg that reading needs are used (api_url,
+ * token / token_cb, repos, label, status_context, required_checks). LQ_ENOTFOUND when there is
+ * no such pull request. err never names repo#number: the caller prefixes it. */
 int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
                   lq_error *err);
 

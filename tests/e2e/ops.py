@@ -431,6 +431,14 @@ def case_explain_and_audit(e):
     head2 = e.pr(2)['head']['sha']
     e.approve(2, 'bob')
     e.status(head2, 'ci/test', 'success', description='all green')
+    # Before the label, what each path lacks is already shown (issue 12, defect 9).
+    _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', expect=0)
+    check('label land: not applied' in out and 'verdict: ignore' in out, out)
+    check(re.search(r'  infra/main.tf\n    owners: @acme/infra \(CODEOWNERS line \d+\)\n'
+                    r'    MISSING: an approval on the head commit from one of @acme/infra', out), out)
+    _, js, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', '--json', expect=0)
+    f = [x for x in json.loads(js)['files'] if x['path'] == 'infra/main.tf'][0]
+    check(f['missing'] == '@acme/infra', 'unlabeled: %r' % f)
     e.label(2, 'alice')
     e.wait('#2 waiting', lambda: e.landq_status(head2)[0] == 'pending')
     _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', expect=0)
@@ -472,7 +480,8 @@ def case_explain_and_audit(e):
         rc, _, err = e.landq_cmd(*argv)
         check(rc == 2 and err.count('\n') == 1, '%s: exit %s, stderr %r' % (argv, rc, err))
     rc, _, err = e.landq_cmd('explain', '--pr', 'acme/mono#999')
-    check(rc == 1 and 'no such pull request' in err, 'missing PR: %s %r' % (rc, err))
+    check(rc == 1 and err.startswith('landq explain: acme/mono#999: no such pull request')
+          and err.count('acme/mono#999') == 1, 'missing PR: %s %r' % (rc, err))
     rc, _, err = e.landq_cmd('audit', '--db', os.path.join(e.dir, 'nope.db'))
     check(rc == 1 and 'cannot open' in err, 'missing db: %s %r' % (rc, err))
 

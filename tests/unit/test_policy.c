@@ -365,3 +365,26 @@ Test(policy, null_facts_rejected)
     lq_error err = {0};
     cr_assert_eq(lq_policy_decide(&v, NULL, &err), LQ_EINVAL);
 }
+
+/* Issue 12, defect 9: what each path lacks is known before the label (landq explain). */
+Test(policy, owners_missing_whatever_the_label)
+{
+    f.has_label = 0;
+    f.labeler = NULL;
+    add_file("infra/main.tf", NULL);
+    add_file("docs/free/x.md", NULL);
+    add_file("apps/web/new.js", "infra/old.js");
+    add_review("wendy", LQ_REVIEW_APPROVED, HEAD);
+    add_review("ivan", LQ_REVIEW_APPROVED, OLD); /* stale: does not count */
+    lq_error err = {0};
+    cr_assert_eq(lq_policy_owners(&v, &f, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(v.missing_count, 2);
+    cr_assert_str_eq(v.missing[0].path, "infra/main.tf");
+    cr_assert_str_eq(v.missing[0].owners, "@acme/infra");
+    cr_assert_str_eq(v.missing[1].path, "infra/old.js");
+    lq_verdict_dispose(&v);
+    /* the verdict itself still ignores an unlabeled pull request */
+    cr_assert_eq(lq_policy_decide(&v, &f, &err), LQ_OK);
+    cr_assert_eq(v.kind, LQ_VERDICT_IGNORE);
+    cr_assert_eq(v.missing_count, 0);
+}
