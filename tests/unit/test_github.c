@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gh.h"
 #include "github.h"
 #include "metrics.h"
 
@@ -30,6 +31,9 @@ static struct {
     char auth[MAXR][128];
     char ua[MAXR][128];
     char version[MAXR][64];
+    char body[MAXR][1024];     /* request body (truncated) */
+    char upload[1024];         /* the body of the request in progress */
+    size_t upload_len;
     int nseen;
     int port;
 } srv = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -54,12 +58,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         *state = (void *)1;
         return MHD_YES;
     }
-    if (*upload_size) { /* swallow the body */
+    if (*upload_size) { /* keep the body (the tests make one request at a time) */
+        pthread_mutex_lock(&srv.lock);
+        size_t room = sizeof srv.upload - 1 - srv.upload_len;
+        size_t n = *upload_size < room ? *upload_size : room;
+        memcpy(srv.upload + srv.upload_len, upload, n);
+        srv.upload_len += n;
+        srv.upload[srv.upload_len] = '\0';
+        pthread_mutex_unlock(&srv.lock);
         *upload_size = 0;
         return MHD_YES;
     }
     pthread_mutex_lock(&srv.lock);
     int i = srv.nseen < MAXR ? srv.nseen++ : MAXR - 1;
+    snprintf(srv.body[i], sizeof srv.body[i], "%s", srv.upload);
+    srv.upload_len = 0;
+    srv.upload[0] = '\0';
     const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "page");
     snprintf(srv.seen[i], sizeof srv.seen[i], "%s %s%s%s", method, url, q ? "?page=" : "",
              q ? q : "");
@@ -99,6 +113,8 @@ static void setup(void)
 {
     memset(srv.script, 0, sizeof srv.script);
     srv.nscript = srv.next = srv.nseen = 0;
+    srv.upload_len = 0;
+    srv.upload[0] = '\0';
     stop_flag = 0;
     daemon_ = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                                handler, NULL, MHD_OPTION_END);
@@ -266,6 +282,47 @@ Test(github, put_is_not_retried_on_5xx)
     lq_gh_response_dispose(&r);
     json_decref(body);
     cr_assert_eq(srv.nseen, 1, "a merge must never be repeated blindly");
+}
+
+/* The merge request pins the head SHA landq decided on (GitHub answers 409 when the head moved
+ * since), squashes, and carries the title and message landq built. */
+Test(github, merge_request_pins_the_decided_head_sha)
+{
+    script((reply){200, "{\"sha\": \"cccccccccccccccccccccccccccccccccccccccc\", \"merged\": true, "
+                        "\"message\": \"Pull Request successfully merged\"}", 0, 0, 0, 0});
+    script((reply){409, "{\"message\": \"Head branch was modified. Review and try the merge "
+                        "again.\"}", 0, 0, 0, 0});
+    lq_gh g;
+    lq_gh_rest_init(&g, gh);
+    const char *head = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+    lq_gh_merge_req req = {.sha = head, .title = "Fix the README (#7)",
+                           .message = "Body.\n\nApproved-by: bob"};
+    lq_gh_merge_result out;
+    lq_error err = {0};
+    cr_assert_eq(lq_gh_merge(&g, &out, "acme/mono", 7, &req, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(out.http, 200);
+    cr_assert(out.merged);
+    cr_assert_str_eq(out.sha, "cccccccccccccccccccccccccccccccccccccccc");
+    cr_assert_str_eq(srv.seen[0], "PUT /repos/acme/mono/pulls/7/merge");
+    json_error_t jerr;
+    json_t *sent = json_loads(srv.body[0], 0, &jerr);
+    cr_assert_not_null(sent, "merge body is not JSON: %s", srv.body[0]);
+    cr_assert_str_eq(json_string_value(json_object_get(sent, "sha")), head, "%s", srv.body[0]);
+    cr_assert_str_eq(json_string_value(json_object_get(sent, "merge_method")), "squash");
+    cr_assert_str_eq(json_string_value(json_object_get(sent, "commit_title")), "Fix the README (#7)");
+    cr_assert_str_eq(json_string_value(json_object_get(sent, "commit_message")),
+                     "Body.\n\nApproved-by: bob");
+    json_decref(sent);
+
+    /* a moved head: 409 reaches the caller as such, not merged */
+    req.sha = "0123456789012345678901234567890123456789";
+    cr_assert_eq(lq_gh_merge(&g, &out, "acme/mono", 7, &req, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(out.http, 409);
+    cr_assert_not(out.merged);
+    sent = json_loads(srv.body[1], 0, &jerr);
+    cr_assert_not_null(sent);
+    cr_assert_str_eq(json_string_value(json_object_get(sent, "sha")), req.sha);
+    json_decref(sent);
 }
 
 Test(github, primary_limit_waits_for_reset)

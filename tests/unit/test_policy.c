@@ -142,6 +142,38 @@ Test(policy, email_owner_satisfied_by_matching_account)
     decide(LQ_VERDICT_READY);
 }
 
+/* Team and e-mail owners: an approver counts only through their OWN affiliation with THAT
+ * owner (login and owner must both match the same affiliation row). */
+Test(policy, approver_in_another_team_does_not_satisfy_team_owner)
+{
+    add_file("infra/main.tf", NULL);
+    add_review("bob", LQ_REVIEW_APPROVED, HEAD);
+    add_aff("bob", "@acme/web");
+    decide(LQ_VERDICT_WAIT);
+    cr_assert_eq(v.missing_count, 1);
+    cr_assert_str_eq(v.missing[0].path, "infra/main.tf");
+}
+
+Test(policy, team_membership_of_someone_else_does_not_satisfy_team_owner)
+{
+    add_file("infra/main.tf", NULL);
+    add_review("bob", LQ_REVIEW_APPROVED, HEAD);
+    add_aff("ivan", "@acme/infra"); /* ivan is in the team but did not approve */
+    decide(LQ_VERDICT_WAIT);
+    cr_assert_eq(v.missing_count, 1);
+}
+
+Test(policy, email_of_someone_else_does_not_satisfy_email_owner)
+{
+    add_file("docs/guide.md", NULL);
+    add_review("bob", LQ_REVIEW_APPROVED, HEAD);
+    add_aff("erin", "docs@acme.test");
+    add_aff("bob", "bob@acme.test");
+    decide(LQ_VERDICT_WAIT);
+    cr_assert(has_reason("`docs/guide.md` needs an approval from one of @dora, docs@acme.test"),
+              "%s", v.reason_count ? v.reasons[0] : "(no reason)");
+}
+
 Test(policy, stale_approval_does_not_count)
 {
     add_file("apps/web/index.js", NULL);

@@ -72,6 +72,19 @@ Test(queue, ejected_can_be_armed_again_by_relabel)
     cr_assert_eq(run(LQ_PR_READY, LQ_QEV_IGNORE), LQ_PR_IDLE);
 }
 
+/* Queued = labeled and landq's business: a BLOCKED pull request still carries the label, so
+ * unlabeling it must be reported as leaving the queue (scenarios/queue/label-removed-while-blocked). */
+Test(queue, queued_states_include_blocked)
+{
+    cr_assert(lq_queue_is_queued(LQ_PR_ARMED));
+    cr_assert(lq_queue_is_queued(LQ_PR_READY));
+    cr_assert(lq_queue_is_queued(LQ_PR_MERGING));
+    cr_assert(lq_queue_is_queued(LQ_PR_BLOCKED));
+    cr_assert_not(lq_queue_is_queued(LQ_PR_IDLE));
+    cr_assert_not(lq_queue_is_queued(LQ_PR_LANDED));
+    cr_assert_not(lq_queue_is_queued(LQ_PR_EJECTED));
+}
+
 Test(queue, invalid_values_refused)
 {
     refused((lq_pr_state)42, LQ_QEV_WAIT);
