@@ -135,10 +135,15 @@ int main(int argc, char **argv)
 {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: mockhub COMMAND [ARGS]\ncommands:\n");
+        fprintf(f, "usage: mockhub COMMAND [ARGS]\n       mockhub --help | --version\ncommands:\n");
         for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
             fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "Run 'mockhub COMMAND --help' for the options of a command.\n");
         return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+        printf("mockhub %s (control API 1)\n", MOCKHUB_VERSION);
+        return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (!strcmp(argv[1], commands[i].name))
