@@ -437,15 +437,16 @@ int lq_facts_gather(lq_facts *b, const lq_facts_src *src, lq_pr_record *rec, uns
         !(flags & LQ_FACTS_ALL))
         return LQ_OK; /* the verdict is IGNORE: no need to read more */
 
-    /* Labeler and permission. */
-    if (!rec->labeler[0]) {
-        /* first seen without a labeled event (reconciliation, another event): the label's own
-         * time orders the queue, not when landq noticed it */
+    /* Labeler and permission: whoever applied the label last, from the issue events at every
+     * evaluation (an unchanged list is a 304, free of rate limit), never from a payload. */
+    {
         int64_t at = 0;
         if ((rc = lq_facts_label_event(src->gh, rec->repo, rec->number, src->label, rec->labeler,
                                        sizeof rec->labeler, &at, &b->label_event_id, err)))
             return rc;
-        if (at > 0 && rec->state != LQ_PR_MERGING)
+        /* first seen without a labeled delivery (reconciliation, another event): the label's
+         * own time orders the queue, not when landq noticed it */
+        if (at > 0 && !rec->labeled_at_ms && rec->state != LQ_PR_MERGING)
             rec->labeled_at_ms = at;
     }
     if (rec->labeler[0]) {

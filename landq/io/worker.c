@@ -68,10 +68,12 @@ static int touch_pr(lq_worker *w, const lq_event *e, const lq_delivery *d, int l
     if (rc)
         return rc;
     if (labeled_now && rec.state != LQ_PR_MERGING) {
-        snprintf(rec.labeler, sizeof rec.labeler, "%s", e->sender);
+        /* Who labeled it is never taken from the payload (its sender may be a replayed or
+         * reordered delivery): the evaluation reads the issue events. */
+        rec.labeler[0] = '\0';
         rec.labeled_at_ms = d->received_ms;
     } else if (!found) {
-        rec.labeled_at_ms = d->received_ms; /* best guess; labeler from the events API */
+        rec.labeled_at_ms = 0; /* unknown: the label's own time (issue events) orders it */
     }
     if (e->head_sha[0] && rec.state != LQ_PR_MERGING)
         snprintf(rec.head_sha, sizeof rec.head_sha, "%.63s", e->head_sha);

@@ -724,6 +724,20 @@ static int do_label(env *e, json_t *st, int add)
     return rc;
 }
 
+/* A comment on the pull request's conversation, as that user. */
+static int do_comment(env *e, json_t *st)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/issues/%d/comments", e->repo, step_pr(st));
+    json_t *body = json_pack("{s:s}", "body", step_s(st, "body", ""));
+    json_t *resp = NULL;
+    int status = http(e, "POST", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "comment", resp);
+    json_decref(resp);
+    return rc;
+}
+
 static int head_of(env *e, int n, char sha[48])
 {
     json_t *p;
@@ -1194,6 +1208,15 @@ static int run_step(env *e, json_t *st)
                                      : sc_ci_wait(e->curl, e->api, st, e->default_wait, alive_cb, e, why, sizeof why);
         if (rc < 0)
             differ(e, "%s", why);
+        return rc;
+    }
+    if (!strcmp(kind, "comment"))
+        return do_comment(e, st);
+    if (!strcmp(kind, "webhook")) { /* a signed delivery of any payload: a replayed or forged one */
+        json_t *body = json_pack("{s:O, s:O, s:s}", "event", json_object_get(st, "event"), "payload",
+                                 json_object_get(st, "payload"), "repo", e->repo);
+        int rc = do_control(e, st, "POST", "/_mockhub/webhooks/send", body);
+        json_decref(body);
         return rc;
     }
     if (!strcmp(kind, "mergeable")) {

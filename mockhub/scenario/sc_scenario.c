@@ -472,7 +472,7 @@ const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "la
                                      "check_run", "commit", "close", "reopen", "wait_idle", "wait_request",
                                      "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
                                      "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze",
-                                     "ci", "wait_ci", NULL};
+                                     "ci", "wait_ci", "comment", "webhook", NULL};
 
 #define COMMON {"do", T_STR, 1}, {"note", T_STR, 0}, {"repeat", T_INT, 0}, {"expect_http", T_INT, 0}
 
@@ -516,6 +516,8 @@ static const field f_freeze[] = {COMMON, {"branch", T_STR, 0}, {"reason", T_STR,
                                  {"output_contains", T_STR, 0}, {NULL, 0, 0}};
 static const field f_unfreeze[] = {COMMON, {"branch", T_STR, 0}, {"by", T_STR, 0}, {"token", T_STR, 0},
                                    {"expect_exit", T_INT, 0}, {"output_contains", T_STR, 0}, {NULL, 0, 0}};
+static const field f_comment[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {"body", T_STR, 1}, {NULL, 0, 0}};
+static const field f_webhook[] = {COMMON, {"event", T_STR, 1}, {"payload", T_OBJ, 1}, {NULL, 0, 0}};
 /* the CI simulator (sc_ci.c, docs/world.md "ci") */
 static const field f_ci[] = {COMMON, {"rules", T_ARR, 1}, {"contexts", T_ARR, 0}, {"seed", T_INT, 0}, {NULL, 0, 0}};
 static const field f_wait_ci[] = {COMMON, {"branch", T_STR, 0}, {"runs", T_INT, 0}, {"completed", T_INT, 0},
@@ -535,6 +537,7 @@ static const struct {
     {"clear_faults", f_clear},  {"rate_limit", f_rate},     {"mergeable", f_mergeable},
     {"freeze", f_freeze},       {"unfreeze", f_unfreeze},
     {"ci", f_ci},               {"wait_ci", f_wait_ci},
+    {"comment", f_comment},     {"webhook", f_webhook},
 };
 
 static void check_user(vctx *v, const char *ptr, json_t *step, const char *key)
