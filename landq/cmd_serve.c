@@ -425,6 +425,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_worker *worker = NULL;
     lq_intake *intake = NULL;
     lq_appauth *appauth = NULL;
+    char bot_login[256] = ""; /* an App's "<slug>[bot]" */
     lq_ops *ops = NULL;
     lq_board *board = NULL;
     lq_page *page = NULL;
@@ -624,6 +625,11 @@ int lq_cmd_serve(int argc, char **argv)
             fprintf(stderr, "landq serve: %s\n", err.msg);
             goto out;
         }
+        /* The bot the installation acts as: only its comments are landq's (a comment by anyone
+         * else carrying landq's marker is never edited). */
+        if (lq_appauth_bot_login(appauth, bot_login, sizeof bot_login, &err))
+            LQ_WARN("appauth", "msg=\"cannot read the App's slug (GET /app): landq will not "
+                    "take over its comments written before a restart\" error=\"%s\"", err.msg);
     }
 
     /* The database and the address are settings too: failing to use them is exit status 2. */
@@ -665,7 +671,8 @@ int lq_cmd_serve(int argc, char **argv)
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth,
         .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
         .metrics = health.metrics, .board = board, .priority_label = cfg.priority_label.value,
-        .priority_min_permission = cfg.priority_min_permission.value};
+        .priority_min_permission = cfg.priority_min_permission.value,
+        .self_login = bot_login[0] ? bot_login : NULL};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);

@@ -125,7 +125,8 @@ static const char *logval(char *out, size_t cap, const char *s)
 
 /* One POST .../access_tokens with a JWT signed for GitHub's estimated clock (local + offset).
  * *r must be disposed in every case. */
-static int exchange(lq_appauth *a, lq_gh_response *r, const char *path, lq_error *err)
+static int exchange(lq_appauth *a, lq_gh_response *r, const char *method, const char *path,
+                    lq_error *err)
 {
     memset(r, 0, sizeof *r);
     char *jwt = NULL;
@@ -140,9 +141,9 @@ static int exchange(lq_appauth *a, lq_gh_response *r, const char *path, lq_error
     wipe(jwt);
     if (rc)
         return rc;
-    json_t *body = json_object();
-    rc = body ? lq_github_request(gh, r, "POST", path, body, err)
-              : lq_error_set(err, LQ_ENOMEM, "out of memory");
+    json_t *body = strcmp(method, "GET") ? json_object() : NULL;
+    rc = body || !strcmp(method, "GET") ? lq_github_request(gh, r, method, path, body, err)
+                                        : lq_error_set(err, LQ_ENOMEM, "out of memory");
     json_decref(body);
     lq_github_free(gh);
     return rc;
@@ -154,7 +155,7 @@ static int fetch(lq_appauth *a, lq_error *err)
     char path[128];
     snprintf(path, sizeof path, "/app/installations/%s/access_tokens", a->installation_id);
     lq_gh_response r;
-    int rc = exchange(a, &r, path, err);
+    int rc = exchange(a, &r, "POST", path, err);
     const char *msg = json_string_value(json_object_get(r.json, "message"));
     if (!rc && r.status == 401 && lq_jwt_clock_refusal(msg)) {
         /* GitHub's clock and ours differ by more than the JWT's margins: measure the offset
@@ -170,7 +171,7 @@ static int fetch(lq_appauth *a, lq_error *err)
                  logval(v2, sizeof v2, msg));
             a->clock_offset = off;
             lq_gh_response_dispose(&r);
-            rc = exchange(a, &r, path, err);
+            rc = exchange(a, &r, "POST", path, err);
             msg = json_string_value(json_object_get(r.json, "message"));
         } else {
             alog(a, "msg=\"GitHub refused the App JWT's time claims and its clock is unknown\" "
@@ -242,6 +243,28 @@ int lq_appauth_token(lq_appauth *a, int refresh, char *buf, size_t cap, lq_error
             memcpy(buf, a->token, n + 1);
     }
     pthread_mutex_unlock(&a->lock);
+    return rc;
+}
+
+int lq_appauth_bot_login(lq_appauth *a, char *buf, size_t cap, lq_error *err)
+{
+    if (cap)
+        buf[0] = '\0';
+    pthread_mutex_lock(&a->lock); /* the clock offset */
+    lq_gh_response r;
+    int rc = exchange(a, &r, "GET", "/app", err);
+    pthread_mutex_unlock(&a->lock);
+    if (rc) {
+        lq_gh_response_dispose(&r);
+        return rc;
+    }
+    const char *slug = json_string_value(json_object_get(r.json, "slug"));
+    if (r.status != 200 || !slug || !*slug)
+        rc = lq_error_set(err, r.status >= 500 || r.status == 0 ? LQ_ETRANSIENT : LQ_ERROR,
+                          "GET /app answered %ld without the App's slug", r.status);
+    else if ((size_t)snprintf(buf, cap, "%s[bot]", slug) >= cap)
+        rc = lq_error_set(err, LQ_ETOOBIG, "App slug longer than %zu bytes", cap);
+    lq_gh_response_dispose(&r);
     return rc;
 }
 

@@ -46,6 +46,10 @@ void lq_appauth_free(lq_appauth *a); /* NULL-safe; wipes the cached token */
  * 5xx; LQ_ETOOBIG when cap is too small. */
 int lq_appauth_token(lq_appauth *a, int refresh, char *buf, size_t cap, lq_error *err);
 
+/* The App's bot login, "<slug>[bot]" (GET /app with a JWT), into buf[cap]: the account its
+ * installation tokens act as (landq's own comments are written by it). */
+int lq_appauth_bot_login(lq_appauth *a, char *buf, size_t cap, lq_error *err);
+
 /* lq_github_config.token_cb adapter: ctx is the lq_appauth. */
 int lq_appauth_token_cb(void *ctx, int refresh, char *buf, size_t cap, lq_error *err);
 

@@ -26,25 +26,78 @@ void lq_feedback_status(lq_worker *w, lq_pr_record *rec, const char *sha, const 
     }
 }
 
+/* landq's own login: given (an App's bot), or the token's user (GET /user, asked once). NULL
+ * when it cannot be known now (err says why). */
+static const char *self_login(lq_worker *w, lq_error *err)
+{
+    if (w->self_login[0])
+        return w->self_login;
+    if (w->self_unknown) {
+        lq_error_set(err, LQ_ENOTFOUND, "the token has no user account (an App: set its bot login)");
+        return NULL;
+    }
+    int rc = lq_gh_self_login(&w->gh, w->self_login, err);
+    if (rc == LQ_ENOTFOUND)
+        w->self_unknown = 1;
+    return rc == LQ_OK && w->self_login[0] ? w->self_login : NULL;
+}
+
+/* Finds landq's comment written before a crash or restart: one carrying the marker AND
+ * written by landq's own account. Anyone can paste the marker into a comment of theirs; such a
+ * comment is never taken (landq would edit it, and its author could then rewrite "landq's"
+ * status). *id stays 0 when there is none, or when the list or landq's login cannot be read
+ * (then the error is returned). */
+static int find_own_comment(lq_worker *w, const lq_pr_record *rec, int64_t *id, lq_error *err)
+{
+    *id = 0;
+    lq_gh_comments list;
+    int rc = lq_gh_comments_list(&w->gh, &list, rec->repo, rec->number, err);
+    if (rc)
+        return rc;
+    const char *me = NULL;
+    for (size_t i = 0; i < list.count && !*id; i++) {
+        if (!strstr(list.items[i].body, LQ_FEEDBACK_MARKER))
+            continue;
+        if (!me && !(me = self_login(w, err))) {
+            rc = w->self_unknown ? LQ_OK : (err->code ? err->code : LQ_ERROR);
+            if (w->self_unknown)
+                LQ_WARN("feedback", "msg=\"cannot tell landq's own login: a marked comment is "
+                        "not adopted, a new one is written\" repo=%s pr=%d error=\"%s\"",
+                        rec->repo, rec->number, err->msg);
+            break;
+        }
+        if (!strcasecmp(list.items[i].author, me))
+            *id = list.items[i].id;
+        else
+            LQ_WARN("feedback", "msg=\"a comment by someone else carries landq's marker; "
+                    "ignored\" repo=%s pr=%d comment=%lld author=%s", rec->repo, rec->number,
+                    (long long)list.items[i].id, list.items[i].author);
+    }
+    lq_gh_comments_dispose(&list);
+    return rc;
+}
+
 void lq_feedback_comment(lq_worker *w, lq_pr_record *rec, const char *text)
 {
     if (rec->comment_body && !strcmp(rec->comment_body, text))
         return;
     lq_error err = {0};
-    if (!rec->comment_id) {
-        /* Maybe written before a crash: find it by its marker. */
-        lq_gh_comments list;
-        if (lq_gh_comments_list(&w->gh, &list, rec->repo, rec->number, &err) == LQ_OK) {
-            for (size_t i = 0; i < list.count; i++)
-                if (strstr(list.items[i].body, LQ_FEEDBACK_MARKER)) {
-                    rec->comment_id = list.items[i].id;
-                    break;
-                }
-            lq_gh_comments_dispose(&list);
-        }
+    int creating = !rec->comment_id;
+    if (creating) {
+        /* Maybe written before a crash: find it (by its marker and its author). When that
+         * cannot be told now, a new comment is written (never someone else's edited). */
+        int64_t id = 0;
+        if (find_own_comment(w, rec, &id, &err))
+            LQ_WARN("feedback", "msg=\"cannot look for landq's comment\" repo=%s pr=%d "
+                    "error=\"%s\"", rec->repo, rec->number, err.msg);
+        rec->comment_id = id;
+        creating = !id;
     }
-    int rc = lq_gh_comment_upsert(&w->gh, &rec->comment_id, NULL, 0, rec->repo, rec->number,
-                                  text, &err);
+    char author[LQ_GH_LOGIN_MAX] = "";
+    int rc = lq_gh_comment_upsert(&w->gh, &rec->comment_id, author, sizeof author, rec->repo,
+                                  rec->number, text, &err);
+    if (rc == LQ_OK && creating && !w->self_login[0] && author[0])
+        snprintf(w->self_login, sizeof w->self_login, "%s", author); /* who we write as */
     if (rc == LQ_OK) {
         lq_pr_record_set(&rec->comment_body, text);
         lq_wctx_persist(w, rec);

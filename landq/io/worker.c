@@ -426,6 +426,8 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
     w->label = lq_strdup(cfg->label ? cfg->label : "land");
     w->context = lq_strdup(cfg->status_context ? cfg->status_context : "landq");
     w->priority_label = lq_strdup(cfg->priority_label); /* NULL stays NULL */
+    if (cfg->self_login)
+        snprintf(w->self_login, sizeof w->self_login, "%s", cfg->self_login);
     atomic_init(&w->stop, 0);
     atomic_init(&w->listening, 0);
     if (!gh) { /* conflict analysis needs a git remote: only against a real GitHub */

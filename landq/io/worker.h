@@ -52,6 +52,10 @@ typedef struct lq_worker_config {
     const char *priority_label;           /* optional: label that puts a pull request ahead
                                              of the others on its branch (NULL: off) */
     const char *priority_min_permission;  /* who may apply it (default "maintain") */
+    const char *self_login;               /* optional: landq's own account when the token
+                                             cannot say (an App: "<slug>[bot]"); else the
+                                             token's user (GET /user, asked once). Only its
+                                             comments are landq's sticky comment. */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

@@ -56,6 +56,8 @@ struct lq_worker {
     int64_t next_reconcile_ms; /* next sweep for lost webhooks (0 = at start-up) */
     int64_t next_gauges_ms;    /* next export of queue depth / rate limit gauges */
     int redelivered;           /* the start-up redelivery was asked for */
+    char self_login[LQ_GH_LOGIN_MAX]; /* landq's own account ("" until known) */
+    int self_unknown;          /* GET /user said the token has no user: never ask again */
 };
 
 /* Saves rec (logged on failure). 0 or the store's error code. */
