@@ -39,12 +39,9 @@ export async function startMockhub({ world, bin = process.env.MOCKHUB || "mockhu
     // The REST calls mockhub received (with query, headers (auth redacted) and body), filtered:
     // requests({ route: "issues/create-comment", user: "triage-bot" }).
     requests: (filter = {}) => control("GET", `/requests?${new URLSearchParams(filter)}`),
-    // The world as at start-up, in this process (fresh repositories, pull requests, clock), and an
-    // empty request log: per-test isolation in milliseconds.
-    reset: async (world) => {
-      await control("POST", "/reset", world ? { world } : undefined);
-      await control("DELETE", "/requests");
-    },
+    // The world as at start-up, in this process (fresh repositories, pull requests, clock, an
+    // empty request log): per-test isolation in milliseconds. `world` replaces the world file's.
+    reset: (world) => control("POST", "/reset", world ? { world } : undefined),
     stop: async () => {
       child.kill("SIGTERM");
       const status = await exited;

@@ -2,8 +2,8 @@
     MOCKHUB=path/to/mockhub python3 -m unittest -v test_bot
 
 One mockhub and one bot for the whole suite. Before each test the world is reset (POST
-/_mockhub/v1/reset with the world plus a hook to this run's bot port) and the request log
-emptied; the assertions read what the bot sent from /_mockhub/v1/requests and what it answered
+/_mockhub/v1/reset with the world plus a hook to this run's bot port, which also empties the
+request log); the assertions read what the bot sent from /_mockhub/v1/requests and what it answered
 from /_mockhub/v1/deliveries."""
 import copy
 import json
@@ -92,8 +92,7 @@ class MockhubTestCase(unittest.TestCase):
         repo["hooks"] = [{"url": self.hook_url, "secret": SECRET, "events": ["pull_request"]}]
         repo["pulls"] = [{"user": "alice", "head": "typo", "title": "Fix a typo",
                           "files": {"README.md": "# Widgets\n"}}]  # no webhook: world set-up
-        self.control("POST", "/reset", {"world": world})
-        self.control("DELETE", "/requests")
+        self.control("POST", "/reset", {"world": world})  # also empties the request log
 
     def as_alice(self, method, path, body=None):
         status, answer = call(self.base, method, path, body, token="tok-alice")
