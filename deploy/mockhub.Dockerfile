@@ -5,8 +5,9 @@
 #   docker build -f deploy/mockhub.Dockerfile -t mockhub .
 #   docker run --rm -p 3000:3000 -v "$PWD/world.json:/world/world.json:ro" mockhub
 #   docker run --rm -p 3000:3000 -v "$PWD/w.json:/w.json:ro" mockhub --world /w.json --listen 0.0.0.0:3000
-# URLs in answers (Link, url, html_url) use the listen address (http://0.0.0.0:3000/...): clients
-# that follow them (pagination) must reach that address, e.g. with --network host.
+# URLs in answers (Link, url, clone_url) are http://127.0.0.1:3000/... (the wildcard listen
+# address's loopback), right for `-p 3000:3000`; elsewhere give the address clients use, e.g.
+#   docker run ... mockhub --world /world/world.json --listen 0.0.0.0:3000 --public-url http://mockhub:3000
 
 FROM debian:12-slim AS build
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \

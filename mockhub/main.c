@@ -16,9 +16,13 @@
 static void usage_serve(FILE *f)
 {
     fprintf(f, "usage: mockhub serve --world FILE [--listen ADDR:PORT] [--port-file PATH] [--state-dir DIR] [--strict]\n"
+               "                     [--public-url URL]\n"
                "Serves GitHub's REST API, webhooks and git smart HTTP for the world in FILE (docs/mockhub.md).\n"
                "  --world FILE       world file (JSON, see docs/world.md)\n"
                "  --listen ADDR:PORT address to listen on (default 127.0.0.1:0 = a free port)\n"
+               "  --public-url URL   the base of the URLs in answers (Link, url, clone_url...), when clients\n"
+               "                     reach mockhub at another address, e.g. http://mockhub:3000 (default:\n"
+               "                     http://ADDR:PORT of --listen; 0.0.0.0 gives http://127.0.0.1:PORT)\n"
                "  --port-file PATH   write the bound port there once listening\n"
                "  --state-dir DIR    where the bare repositories live (default: a new temp dir)\n"
                "  --strict           a GitHub endpoint mockhub does not implement answers 501 (default 404);\n"
@@ -33,9 +37,10 @@ static int cmd_serve(int argc, char **argv)
                                          {"port-file", required_argument, NULL, 'p'},
                                          {"state-dir", required_argument, NULL, 's'},
                                          {"strict", no_argument, NULL, 'S'},
+                                         {"public-url", required_argument, NULL, 'u'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    const char *world = NULL, *listen_addr = NULL, *port_file = NULL, *state_dir = NULL;
+    const char *world = NULL, *listen_addr = NULL, *port_file = NULL, *state_dir = NULL, *public_url = NULL;
     int c, strict = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "w:l:p:s:h", opts, NULL)) != -1) {
@@ -45,12 +50,18 @@ static int cmd_serve(int argc, char **argv)
         case 'p': port_file = optarg; break;
         case 's': state_dir = optarg; break;
         case 'S': strict = 1; break;
+        case 'u': public_url = optarg; break;
         case 'h': usage_serve(stdout); return 0;
         default: usage_serve(stderr); return 2;
         }
     }
     if (!world || optind != argc) {
         usage_serve(stderr);
+        return 2;
+    }
+    if (public_url && ((strncmp(public_url, "http://", 7) && strncmp(public_url, "https://", 8)) ||
+                       strlen(public_url) > 200 || strpbrk(public_url, " ?#\"\r\n"))) {
+        fprintf(stderr, "mockhub: --public-url wants http://HOST[:PORT] or https://..., got \"%s\"\n", public_url);
         return 2;
     }
     char err[1024];
@@ -78,6 +89,7 @@ static int cmd_serve(int argc, char **argv)
         rc = 2;
     } else {
         st.strict = strict;
+        st.public_url = public_url;
         mh_log("info", "world-loaded", "file=%s users=%zu repos=%zu strict=%d", world, st.nusers, st.nrepos, strict);
         rc = mh_server_run(listen_addr, port_file);
     }

@@ -131,7 +131,8 @@ typedef struct mh_state {
     time_t clock_frozen_at; /* timestamps and commit dates use this instant (mh_now) */
     mh_faults faults;
     mh_rng rng;
-    char *base_url;  /* "http://127.0.0.1:PORT" */
+    char *base_url;  /* "http://127.0.0.1:PORT", or serve --public-url */
+    const char *public_url; /* serve --public-url (borrowed from argv), NULL = from --listen */
     char *state_dir; /* repositories live in state_dir/repos/OWNER/NAME.git */
     size_t max_body;
     /* request log */

@@ -761,8 +761,17 @@ int mh_server_run(const char *listen_addr, const char *port_file)
     socklen_t sl = sizeof sa;
     getsockname(fd, (struct sockaddr *)&sa, &sl);
     port = ntohs(sa.sin_port);
+    /* The address clients use in URLs (Link, url, clone_url...): --public-url, else the listen
+     * address, where a wildcard (0.0.0.0, as in a container) means this host's loopback. */
     char base[300];
-    snprintf(base, sizeof base, "http://%s:%d", host, port);
+    if (g_mh->public_url) {
+        size_t n = strlen(g_mh->public_url);
+        if (n && g_mh->public_url[n - 1] == '/')
+            n--; /* "http://x:3000/" and "http://x:3000" are the same base */
+        snprintf(base, sizeof base, "%.*s", (int)n, g_mh->public_url);
+    } else {
+        snprintf(base, sizeof base, "http://%s:%d", strcmp(host, "0.0.0.0") ? host : "127.0.0.1", port);
+    }
     free(g_mh->base_url);
     g_mh->base_url = strdup(base);
 
