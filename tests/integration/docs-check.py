@@ -2,6 +2,7 @@
 """The mockhub and scenario docs against the code (suite 'lint'): every control API endpoint that
 mockhub/control.c serves is in docs/mockhub.md's table, every world key mh_world.c accepts at the
 top level is in docs/world.md, every scenario step kind and top-level key is in docs/scenarios.md,
+so are landq's status texts (matched against the code's format strings) and comment headings,
 every README/docs link to a file of the repository resolves, and no doc points outside the
 repository (a path under /work/, /home/ or /tmp/).
 
@@ -56,6 +57,39 @@ for key in re.findall(r'\{"([a-z_]+)"', m.group(1)) if m else []:
         fail.append(f"docs/scenarios.md: top-level key `{key}` is not described")
 if "](world.md)" not in scen_md:
     fail.append("docs/scenarios.md does not link docs/world.md")
+
+# landq's status descriptions in docs/scenarios.md ("What landq writes") against the format strings
+# of the code: UPPER-CASE placeholders and numbers stand for printf conversions. Two texts are
+# assembled piecewise (a conditional " at PATH", the conflict summary): their fixed part is checked.
+conv = re.compile(r"%[-+ #0-9.*]*(?:zu|lld|ld|d|s|c)")
+literals = []
+for rel in ("landq/core/policy.c", "landq/core/freeze.c", "landq/io/evaluate.c", "landq/io/landing.c",
+            "landq/core/conflict_report.c"):
+    for m in re.finditer(r'"(?:[^"\\\n]|\\.)*"(?:\s*"(?:[^"\\\n]|\\.)*")*', read(rel)):
+        parts = re.findall(r'"((?:[^"\\\n]|\\.)*)"', m.group(0))
+        literals.append(conv.sub("\0", "".join(parts).replace('\\"', '"')))
+placeholder = re.compile(r"\b(?:[A-Z]|SHA12|[A-Z]{2,}(?:_[A-Z]+)*(?<!CODEOWNERS)|\d+)\b")
+assembled = {"merge conflict with BASE: PATH (KIND)": "merge conflict with ",
+             "CODEOWNERS at PATH on the base branch BASE could not be loaded: ERROR": " on the base branch "}
+i = scen_md.find("**Status**")
+rows = re.findall(r"^\| [^|]+ \| (?:pending|failure|error|success) \| `([^`]+)`", scen_md[i:], re.M) if i >= 0 else []
+if len(rows) < 10:
+    fail.append(f"docs/scenarios.md: the status table of \"What landq writes\" has {len(rows)} rows")
+for text in rows:
+    if text in assembled:
+        ok = any(assembled[text] in lit for lit in literals)
+    else:
+        pat = re.escape(placeholder.sub("\0", text)).replace("\\\0", "\0").replace("\0", "(?:\0)+")
+        ok = any(re.search(pat, lit) for lit in literals)
+    if not ok:
+        fail.append(f"docs/scenarios.md: status text `{text}` matches no format string of landq's code")
+
+# The comment headings: every "**landq: STATE**" of the code is in the doc, and the other way round.
+code_heads = set(re.findall(r"\*\*landq: [a-z ]+\*\*", read("landq/core/feedback_text.c")))
+doc_heads = set(re.findall(r"\*\*landq: [a-z ]+\*\*", scen_md))
+for h in sorted(code_heads ^ doc_heads):
+    fail.append(f"docs/scenarios.md: comment heading {h} is " +
+                ("not documented" if h in code_heads else "not in landq/core/feedback_text.c"))
 
 # Links and paths in README.md and docs/*.md.
 docs = ["README.md"] + ["docs/" + f for f in sorted(os.listdir(os.path.join(root, "docs"))) if f.endswith(".md")]
