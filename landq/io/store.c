@@ -113,7 +113,31 @@ int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, 
 
 int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
 {
-    return st->ops->pr_put(st->be, r, err);
+    return st->ops->pr_put(st->be, r, NULL, err);
+}
+
+int lq_store_put_fenced(lq_store *st, const lq_pr_record *r, const lq_lease *l, lq_error *err)
+{
+    return st->ops->pr_put(st->be, r, l, err);
+}
+
+int lq_store_lease_acquire(lq_store *st, const char *repo, const char *base, const char *holder,
+                           int64_t ttl_ms, lq_lease *out, lq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!holder || !*holder)
+        return lq_error_set(err, LQ_EINVAL, "lease: empty holder id");
+    return st->ops->lease_acquire(st->be, repo, base, holder, ttl_ms, out, err);
+}
+
+int lq_store_lease_renew(lq_store *st, lq_lease *l, int64_t ttl_ms, lq_error *err)
+{
+    return st->ops->lease_renew(st->be, l, ttl_ms, err);
+}
+
+int lq_store_lease_release(lq_store *st, const lq_lease *l, lq_error *err)
+{
+    return st->ops->lease_release(st->be, l, err);
 }
 
 void lq_store_list_free(lq_pr_record *recs, size_t count)
@@ -141,9 +165,10 @@ int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int
     return rc;
 }
 
-int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
-                   const char *action, const char *summary, const char *const *reasons,
-                   size_t n, const char *commit_sha, lq_error *err)
+static int audit_add(lq_store *st, const lq_lease *fence, const char *repo, int number,
+                     const char *head_sha, const char *action, const char *summary,
+                     const char *const *reasons, size_t n, const char *commit_sha,
+                     lq_error *err)
 {
     json_t *arr = json_array();
     for (size_t i = 0; arr && i < n; i++)
@@ -156,9 +181,26 @@ int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_
                         .head_sha = head_sha ? head_sha : "", .action = action,
                         .summary = summary ? summary : "", .reasons = rs,
                         .commit_sha = commit_sha ? commit_sha : ""};
-    int rc = st->ops->audit_add(st->be, &row, err);
+    int rc = st->ops->audit_add(st->be, &row, fence, err);
     free(rs);
     return rc;
+}
+
+int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
+                   const char *action, const char *summary, const char *const *reasons,
+                   size_t n, const char *commit_sha, lq_error *err)
+{
+    return audit_add(st, NULL, repo, number, head_sha, action, summary, reasons, n, commit_sha,
+                     err);
+}
+
+int lq_store_audit_fenced(lq_store *st, const lq_lease *l, const char *repo, int number,
+                          const char *head_sha, const char *action, const char *summary,
+                          const char *const *reasons, size_t n, const char *commit_sha,
+                          lq_error *err)
+{
+    return audit_add(st, l, repo, number, head_sha, action, summary, reasons, n, commit_sha,
+                     err);
 }
 
 int lq_store_audit_each(lq_store *st, const char *repo, int number, long limit, lq_audit_fn fn,

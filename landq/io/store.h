@@ -9,6 +9,8 @@
  *   lq_audit          one row per decision that changed something: landed, refused, ejected...
  *   landq_meta_hooks  the last good webhook source allowlist (allowlist.c)
  *   lq_freeze         frozen branches (the queue page's merge freeze)
+ *   lq_lease          branch leases: which instance drives landings of a (repo, base), with a
+ *                     fencing token (see "Branch leases" below)
  *   lq_schema         the migrations applied (store_backend.h: LQ_STORE_SCHEMA_VERSION)
  *
  * Reads and writes: with an inbox attached (lq_store_open with an inbox, as `landq serve` does)
@@ -84,6 +86,46 @@ int lq_store_list(lq_store *st, lq_store_filter filter, lq_pr_record **out, size
                   lq_error *err);
 void lq_store_list_free(lq_pr_record *recs, size_t count);
 
+/* ---- Branch leases and fencing -------------------------------------------------------------
+ * With several instances on one PostgreSQL database, landings of a (repo, base) are driven by
+ * one instance at a time: the holder of that branch's lease row. A lease has a fencing token
+ * that grows by one whenever the holder changes, and an expiry on the DATABASE clock; an expired
+ * lease may be taken by another instance (with the next token). Every write of branch-owned
+ * state (the pull request's landing state, feedback bookkeeping, its audit rows) made by the
+ * driver carries the token, and the database itself refuses it (a conditional INSERT ... SELECT
+ * from lq_lease, never a check in the process) unless that token is still the branch's current
+ * one, held by this holder and (PostgreSQL) not expired: a paused or partitioned old holder
+ * cannot overwrite what its successor wrote. Unfenced writes (the webhook decoder, the reconcile
+ * sweep, tools) may then only change what they observe (dirty, head, labeler, label time,
+ * priority, base) of a row once a fenced write has owned it; the landing state is kept.
+ *
+ * SQLite: one process owns the file, so acquire always succeeds (a restarted landq takes the
+ * lease from its dead predecessor at once, with the next token) and expiry is not enforced;
+ * tokens are still stored and checked, so both backends run the same code path. */
+typedef struct lq_lease {
+    char repo[256], base[256];
+    char holder[128];      /* instance id: host:pid:nonce (unique per process start) */
+    int64_t token;         /* fencing token (>= 1 once granted) */
+    int64_t expires_ms;    /* database clock */
+    int64_t ttl_left_ms;   /* expires_ms - database now, at the time of the call */
+    int took_over;         /* acquire: taken from another holder (a failover) */
+} lq_lease;
+
+/* Takes (or re-takes) the lease of (repo, base) for holder for ttl_ms: LQ_OK and *out filled;
+ * LQ_ECONFLICT when another holder has it and it has not expired. Re-acquiring one's own lease
+ * keeps its token. */
+int lq_store_lease_acquire(lq_store *st, const char *repo, const char *base, const char *holder,
+                           int64_t ttl_ms, lq_lease *out, lq_error *err);
+/* Extends l for ttl_ms if it is still l->holder's with l->token (updates l): the confirmation
+ * before a merge. LQ_ECONFLICT when the lease was lost (taken over). */
+int lq_store_lease_renew(lq_store *st, lq_lease *l, int64_t ttl_ms, lq_error *err);
+/* Gives the lease up (the token stays; the next holder gets token + 1). LQ_OK also when it was
+ * no longer ours. */
+int lq_store_lease_release(lq_store *st, const lq_lease *l, lq_error *err);
+/* As lq_store_put, fenced by l (rec must belong to l's branch): LQ_ECONFLICT when the database
+ * refused it because l's token is stale (or, PostgreSQL, expired). */
+int lq_store_put_fenced(lq_store *st, const lq_pr_record *rec, const lq_lease *l, lq_error *err);
+
 /* Marks rows of (repo, head_sha) dirty (for status / check events); *marked may be NULL. */
 int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,
                             lq_error *err);
@@ -97,6 +139,12 @@ int lq_store_mark_branch_dirty(lq_store *st, const char *repo, const char *base,
 int lq_store_audit(lq_store *st, const char *repo, int number, const char *head_sha,
                    const char *action, const char *summary, const char *const *reasons,
                    size_t n, const char *commit_sha, lq_error *err);
+
+/* As lq_store_audit, fenced by l (the row records l's token): LQ_ECONFLICT when stale. */
+int lq_store_audit_fenced(lq_store *st, const lq_lease *l, const char *repo, int number,
+                          const char *head_sha, const char *action, const char *summary,
+                          const char *const *reasons, size_t n, const char *commit_sha,
+                          lq_error *err);
 
 /* One audit row as streamed by lq_store_audit_each (strings borrowed for the callback). */
 typedef struct lq_audit_entry {

@@ -25,8 +25,30 @@
 #include "inbox.h"
 #include "store.h"
 
-#define LQ_STORE_OPS_VERSION 1
-#define LQ_STORE_SCHEMA_VERSION 1
+#define LQ_STORE_OPS_VERSION 2
+#define LQ_STORE_SCHEMA_VERSION 2
+
+/* The lq_pr upsert's DO UPDATE, the same text on both backends (store.h, "Branch leases"):
+ * a fenced write (lease_token = the current token, checked by the INSERT ... SELECT from
+ * lq_lease) replaces the row; an unfenced one changes only what it observes once a fenced write
+ * has owned the row, so a decoder's read-modify-write cannot undo the lease holder's landing
+ * state. */
+#define LQ_PR_SET_OBSERVED                                                                    \
+    "repo = excluded.repo, base = excluded.base, head_sha = excluded.head_sha,"               \
+    " labeler = excluded.labeler, labeled_at_ms = excluded.labeled_at_ms,"                    \
+    " dirty = excluded.dirty, updated_ms = excluded.updated_ms, priority = excluded.priority"
+#define LQ_PR_KEEP(c) ", " c " = CASE WHEN lq_pr.lease_token > 0 THEN lq_pr." c " ELSE excluded." c " END"
+#define LQ_PR_SET_UNFENCED                                                                    \
+    LQ_PR_SET_OBSERVED LQ_PR_KEEP("state") LQ_PR_KEEP("comment_id")                           \
+    LQ_PR_KEEP("comment_body") LQ_PR_KEEP("status_key") LQ_PR_KEEP("merge_sha")              \
+    LQ_PR_KEEP("merge_title") LQ_PR_KEEP("merge_message") LQ_PR_KEEP("merge_attempts")       \
+    LQ_PR_KEEP("landed_sha")
+#define LQ_PR_SET_FENCED                                                                      \
+    LQ_PR_SET_OBSERVED ", state = excluded.state, comment_id = excluded.comment_id,"          \
+    " comment_body = excluded.comment_body, status_key = excluded.status_key,"                \
+    " merge_sha = excluded.merge_sha, merge_title = excluded.merge_title,"                    \
+    " merge_message = excluded.merge_message, merge_attempts = excluded.merge_attempts,"      \
+    " landed_sha = excluded.landed_sha, lease_token = excluded.lease_token"
 
 /* A backend's database handle; each backend casts it to its own struct. */
 typedef struct lq_backend lq_backend;
@@ -58,14 +80,17 @@ typedef struct lq_store_ops {
     /* queue state and audit (store.h has the contracts) */
     int (*pr_get)(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                   lq_error *err);
-    int (*pr_put)(lq_backend *be, const lq_pr_record *rec, lq_error *err);
+    /* fence NULL: unfenced (store.h, "Branch leases"); else LQ_ECONFLICT when stale */
+    int (*pr_put)(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
+                  lq_error *err);
     int (*pr_list)(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
                    lq_error *err);
     int (*pr_mark_sha_dirty)(lq_backend *be, const char *repo, const char *sha, int *marked,
                              lq_error *err);
     int (*pr_mark_branch_dirty)(lq_backend *be, const char *repo, const char *base,
                                 int *marked, lq_error *err);
-    int (*audit_add)(lq_backend *be, const lq_audit_entry *row, lq_error *err);
+    int (*audit_add)(lq_backend *be, const lq_audit_entry *row, const lq_lease *fence,
+                     lq_error *err);
     int (*audit_each)(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
                       void *ctx, lq_error *err);
     int (*landings)(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,
@@ -81,6 +106,12 @@ typedef struct lq_store_ops {
                        lq_error *err);
     int (*meta_get)(lq_backend *be, char **body, int64_t *fetched_at, lq_error *err);
     int (*meta_put)(lq_backend *be, const char *body, int64_t fetched_at, lq_error *err);
+
+    /* branch leases (store.h) */
+    int (*lease_acquire)(lq_backend *be, const char *repo, const char *base, const char *holder,
+                         int64_t ttl_ms, lq_lease *out, lq_error *err);
+    int (*lease_renew)(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
+    int (*lease_release)(lq_backend *be, const lq_lease *l, lq_error *err);
 
     /* maintenance */
     int (*info)(lq_backend *be, lq_store_info *out, lq_error *err);

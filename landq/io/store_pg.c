@@ -105,6 +105,18 @@ static const struct migration {
      "CREATE TABLE landq_meta_hooks ("
      " id integer PRIMARY KEY CHECK (id = 1), body text NOT NULL,"
      " fetched_at bigint NOT NULL);"},
+    {2, "branch leases with fencing tokens",
+     "CREATE TABLE lq_lease ("
+     " repo text NOT NULL,"
+     " repo_key text GENERATED ALWAYS AS (lower(repo)) STORED,"
+     " base text NOT NULL,"
+     " holder text NOT NULL DEFAULT '',"  /* '' = released */
+     " token bigint NOT NULL DEFAULT 0,"  /* +1 on every change of holder */
+     " expires_ms bigint NOT NULL DEFAULT 0," /* database clock (lq_now_ms) */
+     " acquired_ms bigint NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (repo_key, base));"
+     "ALTER TABLE lq_pr ADD COLUMN lease_token bigint NOT NULL DEFAULT 0;"
+     "ALTER TABLE lq_audit ADD COLUMN lease_token bigint NOT NULL DEFAULT 0;"},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == LQ_STORE_SCHEMA_VERSION, "a migration per schema version");
@@ -507,6 +519,7 @@ static int pgb_info(lq_backend *be, lq_store_info *out, lq_error *err)
         rc = lq_pg_exec(p, "database size",
                         "SELECT pg_total_relation_size('inbox_deliveries') +"
                         " pg_total_relation_size('lq_pr') + pg_total_relation_size('lq_audit') +"
+                        " pg_total_relation_size('lq_lease') +"
                         " pg_total_relation_size('landq_meta_hooks')",
                         0, NULL, NULL, NULL, &r, err);
     lq_pgb_end(be);
@@ -542,6 +555,9 @@ const lq_store_ops lq_store_pg_ops = {
     .pr_mark_sha_dirty = lq_pgb_pr_mark_sha_dirty,
     .pr_mark_branch_dirty = lq_pgb_pr_mark_branch_dirty,
     .audit_add = lq_pgb_audit_add,
+    .lease_acquire = lq_pgb_lease_acquire,
+    .lease_renew = lq_pgb_lease_renew,
+    .lease_release = lq_pgb_lease_release,
     .audit_each = lq_pgb_audit_each,
     .landings = lq_pgb_landings,
     .freeze_set = lq_pgb_freeze_set,

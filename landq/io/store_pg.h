@@ -14,14 +14,28 @@ void lq_pgb_end(lq_backend *be);
 /* store_pg_state.c */
 int lq_pgb_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                   lq_error *err);
-int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err);
+int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
+                  lq_error *err);
 int lq_pgb_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
                    lq_error *err);
 int lq_pgb_pr_mark_sha_dirty(lq_backend *be, const char *repo, const char *sha, int *marked,
                              lq_error *err);
 int lq_pgb_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *base,
                                 int *marked, lq_error *err);
-int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *row, lq_error *err);
+int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *row, const lq_lease *fence,
+                     lq_error *err);
+/* store_pg_lease.c */
+int lq_pgb_lease_acquire(lq_backend *be, const char *repo, const char *base, const char *holder,
+                         int64_t ttl_ms, lq_lease *out, lq_error *err);
+int lq_pgb_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
+int lq_pgb_lease_release(lq_backend *be, const lq_lease *l, lq_error *err);
+/* The condition of a fenced write on lease l (alias l), parameters $n.. (repo, base, holder,
+ * token): FOR SHARE, so a takeover's UPDATE of the lease row waits for this write's commit. */
+#define LQ_PGB_FENCE(a, b, c, d)                                                              \
+    " FROM lq_lease l WHERE l.repo_key = lower($" #a ") AND l.base = $" #b                   \
+    " AND l.holder = $" #c " AND l.token = $" #d "::bigint AND l.expires_ms > lq_now_ms()"   \
+    " FOR SHARE OF l"
+
 int lq_pgb_audit_each(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
                       void *ctx, lq_error *err);
 int lq_pgb_landings(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,

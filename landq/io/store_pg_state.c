@@ -72,9 +72,10 @@ int lq_pgb_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *ou
     return rc;
 }
 
-int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err)
+int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
+                  lq_error *err)
 {
-    char num[16], lab[24], dirty[8], cid[24], att[16], upd[24], prio[8];
+    char num[16], lab[24], dirty[8], cid[24], att[16], upd[24], prio[8], tok[24];
     snprintf(prio, sizeof prio, "%d", rec->priority != 0);
     snprintf(num, sizeof num, "%d", rec->number);
     snprintf(lab, sizeof lab, "%lld", (long long)rec->labeled_at_ms);
@@ -82,8 +83,9 @@ int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err)
     snprintf(cid, sizeof cid, "%lld", (long long)rec->comment_id);
     snprintf(att, sizeof att, "%d", rec->merge_attempts);
     snprintf(upd, sizeof upd, "%lld", (long long)lq_store_now_ms());
-    char *f[10] = {0};
-    const char *vals[18] = {
+    snprintf(tok, sizeof tok, "%lld", (long long)(fence ? fence->token : 0));
+    char *f[13] = {0};
+    const char *vals[22] = {
         lq_pg_utf8(rec->repo, &f[0]),          num,
         lq_pg_utf8(rec->base, &f[1]),          lq_pg_utf8(rec->head_sha, &f[2]),
         lq_pr_state_str(rec->state),           lq_pg_utf8(rec->labeler, &f[3]),
@@ -92,25 +94,34 @@ int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err)
         lq_pg_utf8(rec->status_key, &f[5]),    lq_pg_utf8(rec->merge_sha, &f[6]),
         lq_pg_utf8(rec->merge_title, &f[7]),   lq_pg_utf8(rec->merge_message, &f[8]),
         att,                                   lq_pg_utf8(rec->landed_sha, &f[9]),
-        upd,                                   prio};
-    char sql[1500];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO lq_pr (%s) VALUES ($1, $2::integer, $3, $4, $5, $6, $7::bigint,"
-             " $8::smallint, $9::bigint, $10, $11, $12, $13, $14, $15::integer, $16, $17::bigint,"
-             " $18::smallint)"
-             " ON CONFLICT (repo_key, number) DO UPDATE SET repo = excluded.repo,"
-             " base = excluded.base, head_sha = excluded.head_sha, state = excluded.state,"
-             " labeler = excluded.labeler, labeled_at_ms = excluded.labeled_at_ms,"
-             " dirty = excluded.dirty, comment_id = excluded.comment_id,"
-             " comment_body = excluded.comment_body, status_key = excluded.status_key,"
-             " merge_sha = excluded.merge_sha, merge_title = excluded.merge_title,"
-             " merge_message = excluded.merge_message, merge_attempts = excluded.merge_attempts,"
-             " landed_sha = excluded.landed_sha, updated_ms = excluded.updated_ms,"
-             " priority = excluded.priority",
-             columns);
-    int rc = run(be, "put", sql, 18, vals, NULL, err);
+        upd,                                   prio,
+        fence ? lq_pg_utf8(fence->repo, &f[10]) : NULL,
+        fence ? lq_pg_utf8(fence->base, &f[11]) : NULL,
+        fence ? lq_pg_utf8(fence->holder, &f[12]) : NULL,
+        tok};
+    static const char row[] =
+        "$1, $2::integer, $3, $4, $5, $6, $7::bigint, $8::smallint, $9::bigint, $10, $11, $12,"
+        " $13, $14, $15::integer, $16, $17::bigint, $18::smallint";
+    char sql[2500];
+    if (fence) /* written only if the lease row says the token is current (store.h) */
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO lq_pr (%s, lease_token) SELECT %s, l.token" LQ_PGB_FENCE(19, 20, 21, 22)
+                 " ON CONFLICT (repo_key, number) DO UPDATE SET " LQ_PR_SET_FENCED " RETURNING 1",
+                 columns, row);
+    else
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO lq_pr (%s) VALUES (%s)"
+                 " ON CONFLICT (repo_key, number) DO UPDATE SET " LQ_PR_SET_UNFENCED,
+                 columns, row);
+    PGresult *r = NULL;
+    int rc = run(be, "put", sql, fence ? 22 : 18, vals, &r, err);
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         free(f[i]);
+    if (rc == LQ_OK && fence && PQntuples(r) == 0)
+        rc = lq_error_set(err, LQ_ECONFLICT, "%s#%d not saved: the lease of %s:%s with token "
+                          "%lld is no longer held", rec->repo, rec->number, fence->repo,
+                          fence->base, (long long)fence->token);
+    PQclear(r);
     return rc;
 }
 
@@ -180,12 +191,14 @@ int lq_pgb_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *ba
     return mark(be, repo, base, 1, marked, err);
 }
 
-int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *a, lq_error *err)
+int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *a, const lq_lease *fence,
+                     lq_error *err)
 {
-    char at[24], num[16];
+    char at[24], num[16], tok[24];
     snprintf(at, sizeof at, "%lld", (long long)a->at_ms);
     snprintf(num, sizeof num, "%d", a->number);
-    char *f[6] = {0};
+    snprintf(tok, sizeof tok, "%lld", (long long)(fence ? fence->token : 0));
+    char *f[9] = {0};
     const char *vals[] = {at,
                           lq_pg_utf8(a->repo, &f[0]),
                           num,
@@ -193,13 +206,27 @@ int lq_pgb_audit_add(lq_backend *be, const lq_audit_entry *a, lq_error *err)
                           lq_pg_utf8(a->action, &f[2]),
                           lq_pg_utf8(a->summary, &f[3]),
                           lq_pg_utf8(a->reasons, &f[4]),
-                          lq_pg_utf8(a->commit_sha, &f[5])};
+                          lq_pg_utf8(a->commit_sha, &f[5]),
+                          fence ? lq_pg_utf8(fence->repo, &f[6]) : NULL,
+                          fence ? lq_pg_utf8(fence->base, &f[7]) : NULL,
+                          fence ? lq_pg_utf8(fence->holder, &f[8]) : NULL,
+                          tok};
+    PGresult *r = NULL;
     int rc = run(be, "audit",
-                 "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action, summary, reasons,"
-                 " commit_sha) VALUES ($1::bigint, $2, $3::integer, $4, $5, $6, $7, $8)",
-                 8, vals, NULL, err);
+                 fence ? "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action, summary,"
+                         " reasons, commit_sha, lease_token) SELECT $1::bigint, $2, $3::integer,"
+                         " $4, $5, $6, $7, $8, l.token" LQ_PGB_FENCE(9, 10, 11, 12) " RETURNING id"
+                       : "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action, summary,"
+                         " reasons, commit_sha) VALUES ($1::bigint, $2, $3::integer, $4, $5, $6,"
+                         " $7, $8)",
+                 fence ? 12 : 8, vals, &r, err);
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         free(f[i]);
+    if (rc == LQ_OK && fence && PQntuples(r) == 0)
+        rc = lq_error_set(err, LQ_ECONFLICT, "audit row of %s#%d not written: the lease of "
+                          "%s:%s with token %lld is no longer held", a->repo, a->number,
+                          fence->repo, fence->base, (long long)fence->token);
+    PQclear(r);
     return rc;
 }
 

@@ -110,6 +110,17 @@ static const struct migration {
      "CREATE TABLE IF NOT EXISTS landq_meta_hooks ("
      " id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL,"
      " fetched_at INTEGER NOT NULL);"},
+    {2, "branch leases with fencing tokens",
+     "CREATE TABLE lq_lease ("
+     " repo TEXT NOT NULL COLLATE NOCASE,"
+     " base TEXT NOT NULL,"
+     " holder TEXT NOT NULL DEFAULT '',"  /* '' = released */
+     " token INTEGER NOT NULL DEFAULT 0," /* +1 on every change of holder */
+     " expires_ms INTEGER NOT NULL DEFAULT 0,"
+     " acquired_ms INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (repo, base));"
+     "ALTER TABLE lq_pr ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE lq_audit ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;"},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == LQ_STORE_SCHEMA_VERSION, "a migration per schema version");
@@ -875,6 +886,9 @@ const lq_store_ops lq_store_sqlite_ops = {
     .pr_mark_sha_dirty = lq_sq_pr_mark_sha_dirty,
     .pr_mark_branch_dirty = lq_sq_pr_mark_branch_dirty,
     .audit_add = lq_sq_audit_add,
+    .lease_acquire = lq_sq_lease_acquire,
+    .lease_renew = lq_sq_lease_renew,
+    .lease_release = lq_sq_lease_release,
     .audit_each = lq_sq_audit_each,
     .landings = lq_sq_landings,
     .freeze_set = lq_sq_freeze_set,

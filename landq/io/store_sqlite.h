@@ -20,14 +20,20 @@ int lq_sq_fail(sqlite3 *db, lq_error *err, const char *what);
 /* store_sqlite_state.c */
 int lq_sq_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                  lq_error *err);
-int lq_sq_pr_put(lq_backend *be, const lq_pr_record *rec, lq_error *err);
+int lq_sq_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
+                 lq_error *err);
 int lq_sq_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
                   lq_error *err);
 int lq_sq_pr_mark_sha_dirty(lq_backend *be, const char *repo, const char *sha, int *marked,
                             lq_error *err);
 int lq_sq_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *base, int *marked,
                                lq_error *err);
-int lq_sq_audit_add(lq_backend *be, const lq_audit_entry *row, lq_error *err);
+int lq_sq_audit_add(lq_backend *be, const lq_audit_entry *row, const lq_lease *fence,
+                    lq_error *err);
+int lq_sq_lease_acquire(lq_backend *be, const char *repo, const char *base, const char *holder,
+                        int64_t ttl_ms, lq_lease *out, lq_error *err);
+int lq_sq_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
+int lq_sq_lease_release(lq_backend *be, const lq_lease *l, lq_error *err);
 int lq_sq_audit_each(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
                      void *ctx, lq_error *err);
 int lq_sq_landings(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,

@@ -76,12 +76,26 @@ out:
     return ret;
 }
 
+typedef struct put_ctx {
+    const lq_pr_record *r;
+    const lq_lease *fence; /* NULL: unfenced */
+} put_ctx;
+
 static int put_on(sqlite3 *db, void *ctx, lq_error *err)
 {
-    const lq_pr_record *r = ctx;
-    char sql[1024];
-    snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-             "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)", columns);
+    const put_ctx *pc = ctx;
+    const lq_pr_record *r = pc->r;
+    char sql[2048];
+    if (pc->fence) /* the row is written only if the lease row says the token is current */
+        snprintf(sql, sizeof sql, "INSERT INTO lq_pr (%s, lease_token) SELECT ?1, ?2, ?3, ?4, ?5,"
+                 " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, l.token"
+                 " FROM lq_lease l WHERE l.repo = ?19 AND l.base = ?20 AND l.holder = ?21"
+                 " AND l.token = ?22"
+                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_FENCED, columns);
+    else
+        snprintf(sql, sizeof sql, "INSERT INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                 " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_UNFENCED, columns);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return lq_sq_fail(db, err, "put");
@@ -103,14 +117,27 @@ static int put_on(sqlite3 *db, void *ctx, lq_error *err)
     sqlite3_bind_text(s, 16, r->landed_sha, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 17, lq_store_now_ms());
     sqlite3_bind_int(s, 18, r->priority != 0);
+    if (pc->fence) {
+        sqlite3_bind_text(s, 19, pc->fence->repo, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 20, pc->fence->base, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 21, pc->fence->holder, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 22, pc->fence->token);
+    }
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? LQ_OK : lq_sq_fail(db, err, "put");
+    if (rc != SQLITE_DONE)
+        return lq_sq_fail(db, err, "put");
+    if (pc->fence && sqlite3_changes(db) == 0)
+        return lq_error_set(err, LQ_ECONFLICT, "%s#%d not saved: the lease of %s:%s with token "
+                            "%lld is no longer held", r->repo, r->number, pc->fence->repo,
+                            pc->fence->base, (long long)pc->fence->token);
+    return LQ_OK;
 }
 
-int lq_sq_pr_put(lq_backend *be, const lq_pr_record *r, lq_error *err)
+int lq_sq_pr_put(lq_backend *be, const lq_pr_record *r, const lq_lease *fence, lq_error *err)
 {
-    return lq_sq_write(be, put_on, (void *)r, err);
+    put_ctx pc = {r, fence};
+    return lq_sq_write(be, put_on, &pc, err);
 }
 
 int lq_sq_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
@@ -206,12 +233,24 @@ int lq_sq_pr_mark_branch_dirty(lq_backend *be, const char *repo, const char *bas
     return rc;
 }
 
+typedef struct audit_ctx {
+    const lq_audit_entry *a;
+    const lq_lease *fence;
+} audit_ctx;
+
 static int audit_on(sqlite3 *db, void *ctx, lq_error *err)
 {
-    const lq_audit_entry *a = ctx;
+    const audit_ctx *ac = ctx;
+    const lq_audit_entry *a = ac->a;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action,"
-                           " summary, reasons, commit_sha) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    if (sqlite3_prepare_v2(db, ac->fence
+                           ? "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action, summary,"
+                             " reasons, commit_sha, lease_token) SELECT ?1, ?2, ?3, ?4, ?5, ?6,"
+                             " ?7, ?8, l.token FROM lq_lease l WHERE l.repo = ?9 AND l.base = ?10"
+                             " AND l.holder = ?11 AND l.token = ?12"
+                           : "INSERT INTO lq_audit (at_ms, repo, number, head_sha, action,"
+                             " summary, reasons, commit_sha) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                             " ?8)",
                            -1, &s, NULL) != SQLITE_OK)
         return lq_sq_fail(db, err, "audit");
     sqlite3_bind_int64(s, 1, a->at_ms);
@@ -222,14 +261,144 @@ static int audit_on(sqlite3 *db, void *ctx, lq_error *err)
     sqlite3_bind_text(s, 6, a->summary, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 7, a->reasons, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 8, a->commit_sha, -1, SQLITE_TRANSIENT);
+    if (ac->fence) {
+        sqlite3_bind_text(s, 9, ac->fence->repo, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 10, ac->fence->base, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(s, 11, ac->fence->holder, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(s, 12, ac->fence->token);
+    }
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
-    return rc == SQLITE_DONE ? LQ_OK : lq_sq_fail(db, err, "audit");
+    if (rc != SQLITE_DONE)
+        return lq_sq_fail(db, err, "audit");
+    if (ac->fence && sqlite3_changes(db) == 0)
+        return lq_error_set(err, LQ_ECONFLICT, "audit row of %s#%d not written: the lease of "
+                            "%s:%s with token %lld is no longer held", a->repo, a->number,
+                            ac->fence->repo, ac->fence->base, (long long)ac->fence->token);
+    return LQ_OK;
 }
 
-int lq_sq_audit_add(lq_backend *be, const lq_audit_entry *row, lq_error *err)
+int lq_sq_audit_add(lq_backend *be, const lq_audit_entry *row, const lq_lease *fence,
+                    lq_error *err)
 {
-    return lq_sq_write(be, audit_on, (void *)row, err);
+    audit_ctx ac = {row, fence};
+    return lq_sq_write(be, audit_on, &ac, err);
+}
+
+/* ---- branch leases: one process owns a SQLite file, so acquire always succeeds (a restarted
+ * landq takes over from its dead predecessor at once, with the next token); tokens are still
+ * checked by every fenced write. Times are this machine's wall clock. */
+
+typedef struct lease_ctx {
+    const char *repo, *base, *holder;
+    int64_t ttl_ms;
+    lq_lease *l;  /* acquire: out; renew: in/out */
+    int release;
+} lease_ctx;
+
+static int lease_step(sqlite3 *db, const char *sql, const lease_ctx *c, const lq_lease *l,
+                      int64_t now, lq_lease *out, int *found, lq_error *err)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
+        return lq_sq_fail(db, err, "lease");
+    sqlite3_bind_text(s, 1, l ? l->repo : c->repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, l ? l->base : c->base, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, l ? l->holder : c->holder, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int64(s, 5, c->ttl_ms);
+    sqlite3_bind_int64(s, 6, l ? l->token : 0);
+    int rc = sqlite3_step(s);
+    *found = rc == SQLITE_ROW;
+    if (rc == SQLITE_ROW && out) {
+        out->token = sqlite3_column_int64(s, 0);
+        out->expires_ms = sqlite3_column_int64(s, 1);
+        out->ttl_left_ms = out->expires_ms - now;
+        const unsigned char *prev = sqlite3_column_text(s, 2);
+        out->took_over = prev && *prev && strcmp((const char *)prev, l ? l->holder : c->holder);
+        rc = sqlite3_step(s);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? LQ_OK : lq_sq_fail(db, err, "lease");
+}
+
+static int acquire_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    lease_ctx *c = ctx;
+    int64_t now = lq_store_now_ms();
+    int found = 0;
+    lq_lease prev = {0};
+    /* the row before: who held it (a change of holder is a takeover) */
+    int rc = lease_step(db, "INSERT INTO lq_lease (repo, base) VALUES (?1, ?2)"
+                        " ON CONFLICT (repo, base) DO NOTHING", c, NULL, now, NULL, &found, err);
+    if (rc == LQ_OK)
+        rc = lease_step(db, "SELECT token, expires_ms, holder FROM lq_lease WHERE repo = ?1"
+                        " AND base = ?2 AND ?3 = ?3 AND ?4 = ?4 AND ?5 = ?5 AND ?6 = ?6",
+                        c, NULL, now, &prev, &found, err);
+    lq_lease got = {0};
+    if (rc == LQ_OK)
+        rc = lease_step(db, "UPDATE lq_lease SET holder = ?3,"
+                        " token = token + (holder <> ?3), expires_ms = ?4 + ?5,"
+                        " acquired_ms = CASE WHEN holder = ?3 THEN acquired_ms ELSE ?4 END"
+                        " WHERE repo = ?1 AND base = ?2 AND ?6 = ?6"
+                        " RETURNING token, expires_ms, holder",
+                        c, NULL, now, &got, &found, err);
+    if (rc == LQ_OK && !found)
+        rc = lq_error_set(err, LQ_ERROR, "lease of %s:%s: no row", c->repo, c->base);
+    if (rc == LQ_OK) {
+        c->l->token = got.token;
+        c->l->expires_ms = got.expires_ms;
+        c->l->ttl_left_ms = got.ttl_left_ms;
+        c->l->took_over = prev.took_over;
+    }
+    return rc;
+}
+
+static int renew_on(sqlite3 *db, void *ctx, lq_error *err)
+{
+    lease_ctx *c = ctx;
+    int64_t now = lq_store_now_ms();
+    int found = 0;
+    lq_lease got = {0};
+    int rc = lease_step(db, c->release
+                            ? "UPDATE lq_lease SET holder = '', expires_ms = 0 WHERE repo = ?1"
+                              " AND base = ?2 AND holder = ?3 AND token = ?6 AND ?4 = ?4"
+                              " AND ?5 = ?5 RETURNING token, expires_ms, holder"
+                            : "UPDATE lq_lease SET expires_ms = ?4 + ?5 WHERE repo = ?1"
+                              " AND base = ?2 AND holder = ?3 AND token = ?6"
+                              " RETURNING token, expires_ms, holder",
+                        c, c->l, now, &got, &found, err);
+    if (rc == LQ_OK && !found && !c->release)
+        return lq_error_set(err, LQ_ECONFLICT, "lease of %s:%s with token %lld lost",
+                            c->l->repo, c->l->base, (long long)c->l->token);
+    if (rc == LQ_OK && !c->release) {
+        c->l->expires_ms = got.expires_ms;
+        c->l->ttl_left_ms = got.ttl_left_ms;
+    }
+    return rc;
+}
+
+int lq_sq_lease_acquire(lq_backend *be, const char *repo, const char *base, const char *holder,
+                        int64_t ttl_ms, lq_lease *out, lq_error *err)
+{
+    snprintf(out->repo, sizeof out->repo, "%s", repo);
+    snprintf(out->base, sizeof out->base, "%s", base);
+    snprintf(out->holder, sizeof out->holder, "%s", holder);
+    lease_ctx c = {.repo = repo, .base = base, .holder = holder, .ttl_ms = ttl_ms, .l = out};
+    return lq_sq_write(be, acquire_on, &c, err);
+}
+
+int lq_sq_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err)
+{
+    lease_ctx c = {.ttl_ms = ttl_ms, .l = l};
+    return lq_sq_write(be, renew_on, &c, err);
+}
+
+int lq_sq_lease_release(lq_backend *be, const lq_lease *l, lq_error *err)
+{
+    lq_lease copy = *l;
+    lease_ctx c = {.l = &copy, .release = 1};
+    return lq_sq_write(be, renew_on, &c, err);
 }
 
 static const char *col(sqlite3_stmt *st, int i)

@@ -567,3 +567,136 @@ Test(store, old_databases_gain_the_priority_column)
     cr_assert_eq(lq_store_open(&st, dbt_target(), NULL, &err), LQ_OK, "%s", err.msg);
     lq_store_close(st);
 }
+
+/* ---- branch leases and fencing (store.h) ---- */
+
+static lq_lease take(lq_store *st, const char *holder, int64_t ttl_ms)
+{
+    lq_lease l;
+    lq_error err;
+    cr_assert_eq(lq_store_lease_acquire(st, "acme/mono", "main", holder, ttl_ms, &l, &err), LQ_OK,
+                 "%s", err.msg);
+    cr_assert_str_eq(l.holder, holder);
+    cr_assert_geq(l.token, 1);
+    cr_assert_gt(l.ttl_left_ms, 0);
+    return l;
+}
+
+/* The holder writes under its token; once another instance took the expired lease (token + 1),
+ * the old holder's writes of the pull request's row and audit are refused by the database, and
+ * the new holder's go through. */
+Test(store, lease_takeover_fences_the_old_holder)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    lq_lease a = take(st, "host-a:1:aa", 30000);
+    lq_lease again = take(st, "host-a:1:aa", 30000);
+    cr_assert_eq(again.token, a.token, "re-acquiring one's own lease keeps the token");
+    cr_assert_eq(again.took_over, 0);
+
+    lq_pr_record r = record(5, "aaaa", LQ_PR_READY, 100);
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT lease_token FROM lq_pr WHERE number = 5"), a.token);
+    cr_assert_eq(lq_store_audit_fenced(st, &a, "acme/mono", 5, "aaaa", "ready", "ok", NULL, 0,
+                                       NULL, &err), LQ_OK, "%s", err.msg);
+
+    /* a's lease expires (a paused or dead holder); b takes it */
+    dbt_exec("UPDATE lq_lease SET expires_ms = 1");
+    lq_lease b = take(st, "host-b:2:bb", 30000);
+    cr_assert_eq(b.token, a.token + 1);
+    cr_assert_eq(b.took_over, 1, "taken from another holder: a failover");
+    r.state = LQ_PR_MERGING;
+    cr_assert_eq(lq_store_put_fenced(st, &r, &b, &err), LQ_OK, "%s", err.msg);
+
+    /* a wakes up and writes with its stale token: refused, nothing changed */
+    lq_pr_record stale = record(5, "aaaa", LQ_PR_LANDED, 100);
+    cr_assert_eq(lq_store_put_fenced(st, &stale, &a, &err), LQ_ECONFLICT);
+    cr_assert(strstr(err.msg, "no longer held"), "%s", err.msg);
+    cr_assert_eq(lq_store_audit_fenced(st, &a, "acme/mono", 5, "aaaa", "landed", "x", NULL, 0,
+                                       "cccc", &err), LQ_ECONFLICT);
+    cr_assert_eq(lq_store_lease_renew(st, &a, 30000, &err), LQ_ECONFLICT);
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 5, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(got.state, LQ_PR_MERGING);
+    lq_pr_record_dispose(&got);
+    cr_assert_eq(count("SELECT lease_token FROM lq_pr WHERE number = 5"), b.token);
+    cr_assert_eq(count("SELECT count(*) FROM lq_audit WHERE action = 'landed'"), 0);
+    cr_assert_eq(count("SELECT count(*) FROM lq_audit WHERE action = 'ready'"), 1);
+    cr_assert_eq(count("SELECT lease_token FROM lq_audit WHERE action = 'ready'"), a.token,
+                 "the audit row records the token it was written under");
+
+    /* b renews and releases; the next holder gets token + 1 */
+    int64_t before = b.expires_ms;
+    cr_assert_eq(lq_store_lease_renew(st, &b, 60000, &err), LQ_OK, "%s", err.msg);
+    cr_assert_geq(b.expires_ms, before);
+    cr_assert_eq(lq_store_lease_release(st, &b, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_put_fenced(st, &r, &b, &err), LQ_ECONFLICT, "released: fenced");
+    lq_lease c = take(st, "host-c:3:cc", 30000);
+    cr_assert_eq(c.token, b.token + 1);
+    cr_assert_eq(c.took_over, 0, "a released lease is not a failover");
+    lq_store_close(st);
+}
+
+/* A write without a token (the webhook decoder's read-modify-write, the reconcile sweep) on a
+ * row the lease holder owns changes what it observes but never the landing state. */
+Test(store, unfenced_write_keeps_the_landing_state)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    lq_lease a = take(st, "host-a:1:aa", 30000);
+    lq_pr_record r = record(9, "aaaa", LQ_PR_MERGING, 100);
+    r.merge_attempts = 1;
+    snprintf(r.merge_sha, sizeof r.merge_sha, "aaaa");
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_OK, "%s", err.msg);
+
+    lq_pr_record old = record(9, "bbbb", LQ_PR_READY, 100); /* read before the merge began */
+    old.dirty = 1;
+    cr_assert_eq(lq_store_put(st, &old, &err), LQ_OK, "%s", err.msg);
+    lq_pr_record got;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 9, &got, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(got.state, LQ_PR_MERGING);
+    cr_assert_eq(got.merge_attempts, 1);
+    cr_assert_str_eq(got.merge_sha, "aaaa");
+    cr_assert_eq(got.dirty, 1);
+    cr_assert_str_eq(got.head_sha, "bbbb");
+    lq_pr_record_dispose(&got);
+    lq_store_close(st);
+}
+
+/* PostgreSQL: a live lease is not taken; an expired one is not written under, even by its
+ * holder, until renewed (all on the database clock). */
+Test(store, lease_expiry_on_the_database_clock)
+{
+    DBT_ONLY(1, "PostgreSQL: SQLite's single process always holds its leases");
+    lq_store *st = open_store();
+    lq_error err;
+    lq_lease a = take(st, "host-a:1:aa", 30000);
+    lq_lease b;
+    cr_assert_eq(lq_store_lease_acquire(st, "ACME/mono", "main", "host-b:2:bb", 30000, &b, &err),
+                 LQ_ECONFLICT);
+    cr_assert(strstr(err.msg, "held by another instance"), "%s", err.msg);
+    dbt_exec("UPDATE lq_lease SET expires_ms = 1");
+    lq_pr_record r = record(4, "aaaa", LQ_PR_READY, 100);
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_ECONFLICT, "expired: fenced");
+    cr_assert_eq(lq_store_lease_renew(st, &a, 30000, &err), LQ_OK, "not taken: renewable");
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_OK, "%s", err.msg);
+    lq_store_close(st);
+}
+
+/* SQLite: one process owns the file, so a restarted landq (a new holder id) takes the lease at
+ * once, with the next token, and its predecessor's token is refused. */
+Test(store, sqlite_lease_is_trivially_held)
+{
+    DBT_ONLY(0, "SQLite");
+    lq_store *st = open_store();
+    lq_error err;
+    lq_lease a = take(st, "host-a:1:aa", 30000);
+    lq_lease b = take(st, "host-a:2:bb", 30000);
+    cr_assert_eq(b.token, a.token + 1);
+    lq_pr_record r = record(4, "aaaa", LQ_PR_READY, 100);
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_ECONFLICT);
+    dbt_exec("UPDATE lq_lease SET expires_ms = 1");
+    cr_assert_eq(lq_store_put_fenced(st, &r, &b, &err), LQ_OK, "expiry is not enforced: %s",
+                 err.msg);
+    lq_store_close(st);
+}
