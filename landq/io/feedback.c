@@ -14,8 +14,8 @@ void lq_feedback_status(lq_worker *w, lq_pr_record *rec, const char *sha, const 
 {
     char key[512];
     snprintf(key, sizeof key, "%s %s %s", sha, state, desc);
-    if (rec->status_key && !strcmp(rec->status_key, key))
-        return;
+    if ((rec->status_key && !strcmp(rec->status_key, key)) || lq_wctx_fenced(w))
+        return; /* fenced: another instance holds the branch now and owns its feedback */
     lq_error err = {0};
     if (lq_gh_status_post(&w->gh, rec->repo, sha, state, desc, w->context, &err) == LQ_OK) {
         lq_pr_record_set(&rec->status_key, key);
@@ -79,7 +79,7 @@ static int find_own_comment(lq_worker *w, const lq_pr_record *rec, int64_t *id, 
 
 void lq_feedback_comment(lq_worker *w, lq_pr_record *rec, const char *text)
 {
-    if (rec->comment_body && !strcmp(rec->comment_body, text))
+    if ((rec->comment_body && !strcmp(rec->comment_body, text)) || lq_wctx_fenced(w))
         return;
     lq_error err = {0};
     int creating = !rec->comment_id;
@@ -110,6 +110,8 @@ void lq_feedback_comment(lq_worker *w, lq_pr_record *rec, const char *text)
 void lq_feedback_label_remove(lq_worker *w, lq_pr_record *rec)
 {
     lq_error err = {0};
+    if (lq_wctx_fenced(w))
+        return;
     if (lq_gh_label_remove(&w->gh, rec->repo, rec->number, w->label, &err))
         LQ_WARN("feedback", "msg=\"cannot remove the label\" repo=%s pr=%d error=\"%s\"",
                 rec->repo, rec->number, err.msg);

@@ -249,6 +249,8 @@ static int land(lq_worker *w, lq_pr_record *rec)
     rec->merge_attempts++;
     if (lq_wctx_persist(w, rec)) /* recorded before the side effect */
         return 0;
+    if (lq_wlease_confirm(w)) /* still this branch's lease holder, a full TTL ahead */
+        return 0;
     lq_gh_merge_req req = {.sha = rec->merge_sha, .title = rec->merge_title,
                            .message = rec->merge_message, .method = "squash"};
     lq_gh_merge_result r;
@@ -321,15 +323,18 @@ int lq_landing_round(lq_worker *w)
                        !strcmp(recs[k].base, recs[i].base);
             if (seen)
                 continue;
+            /* only the holder of the branch's lease lands there (worker_lease.c) */
+            if (!lq_wlease_enter(w, recs[i].repo, recs[i].base))
+                continue;
             long idx = lq_queue_next(q, n, recs[i].repo, recs[i].base);
             /* A dirty READY entry is re-evaluated before it may land; a MERGING one is always
              * resolved first (no verdict is applied while a merge may be in flight). */
-            if (idx < 0 || (recs[idx].state == LQ_PR_READY && recs[idx].dirty))
-                continue;
-            if (land(w, &recs[idx])) {
+            if (idx >= 0 && !(recs[idx].state == LQ_PR_READY && recs[idx].dirty) &&
+                land(w, &recs[idx])) {
                 landed_any = progressed = 1;
                 lq_conflict_watch_after_landing(w, &recs[idx]);
             }
+            lq_wlease_leave(w);
         }
         free(q);
         lq_store_list_free(recs, n);

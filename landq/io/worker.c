@@ -190,20 +190,24 @@ static int evaluate_dirty(lq_worker *w)
         LQ_ERR("worker", "msg=\"cannot list the queue\" error=\"%s\"", err.msg);
         return -1;
     }
-    int failed = 0;
+    int failed = 0, done = 0;
     for (size_t i = 0; i < n && !lq_wctx_stopping(w); i++) {
         if (recs[i].state == LQ_PR_MERGING)
             continue;
+        /* only the holder of the branch's lease evaluates its pull requests */
+        if (!lq_wlease_enter(w, recs[i].repo, recs[i].base))
+            continue;
+        done++;
         if (recs[i].state == LQ_PR_LANDED) { /* crashed before the feedback was written */
             if (lq_landing_feedback(w, &recs[i]))
                 failed = 1;
-            continue;
-        }
-        if (lq_evaluate_pr(w, &recs[i]))
+        } else if (lq_evaluate_pr(w, &recs[i])) {
             failed = 1;
+        }
+        lq_wlease_leave(w);
     }
     lq_store_list_free(recs, n);
-    return failed ? -1 : (int)n;
+    return failed ? -1 : done;
 }
 
 /* Lost webhooks: at start-up and every reconcile_interval_s, labeled open pull requests the
@@ -312,6 +316,7 @@ int lq_worker_step(lq_worker *w, int *failed)
     redeliver(w);
     reconcile(w);
     export_gauges(w);
+    lq_wlease_tick(w);
     int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
     if (ev < 0) {
         w->retry_after_ms = lq_store_now_ms() + 2000;
@@ -334,6 +339,7 @@ static void *run(void *arg)
         if (!work && !lq_wctx_stopping(w))
             lq_inbox_wait(w->inbox, failed ? 2000 : 1000);
     }
+    lq_wlease_release_all(w); /* the next instance need not wait for the TTL */
     LQ_INFO("worker", "msg=\"worker stopped\"");
     return NULL;
 }
@@ -362,6 +368,9 @@ static void free_list(char **l)
 
 static void worker_free(lq_worker *w)
 {
+    if (w->store && !w->started)
+        lq_wlease_release_all(w);
+    free(w->branches);
     lq_github_free(w->client);
     lq_store_close(w->store);
     lq_facts_cache_free(w->cache);
@@ -395,6 +404,12 @@ static void describe_metrics(lq_metrics *m)
     lq_metrics_describe(m, "landq_label_to_landing_seconds", LQ_METRIC_HISTOGRAM,
                         "Time from the land label to the landing.", to_land,
                         sizeof to_land / sizeof to_land[0]);
+    lq_metrics_describe(m, "landq_leases_held", LQ_METRIC_GAUGE,
+                        "Branch leases this instance holds (it drives landings there).", NULL,
+                        0);
+    lq_metrics_describe(m, "landq_lease_failovers_total", LQ_METRIC_COUNTER,
+                        "Branch leases this instance took over from another instance whose "
+                        "lease had expired.", NULL, 0);
     lq_metrics_describe(m, "landq_queue_depth", LQ_METRIC_GAUGE,
                         "Queued pull requests (armed, ready, merging, blocked) per branch.",
                         NULL, 0);
@@ -430,6 +445,9 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
         snprintf(w->self_login, sizeof w->self_login, "%s", cfg->self_login);
     atomic_init(&w->stop, 0);
     atomic_init(&w->listening, 0);
+    atomic_init(&w->leases_held, 0);
+    atomic_init(&w->db_ok, 1);
+    lq_wlease_init(w, cfg->lease_ttl_ms, cfg->lease_renew_ms);
     if (!gh) { /* conflict analysis needs a git remote: only against a real GitHub */
         w->mirrors = calloc(cfg->repo_count + 1, sizeof(*w->mirrors));
         w->mirror_opened_ms = calloc(cfg->repo_count + 1, sizeof(*w->mirror_opened_ms));
@@ -478,8 +496,12 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
                               .priority_min_rank = lq_config_permission_rank(
                                   cfg->priority_min_permission ? cfg->priority_min_permission
                                                                : "maintain")};
-    if (cfg->metrics)
+    if (cfg->metrics) {
         describe_metrics(cfg->metrics);
+        lq_metrics_set(cfg->metrics, "landq_leases_held", NULL, 0);
+    }
+    LQ_INFO("worker", "msg=\"instance id\" holder=%s lease_ttl_ms=%lld lease_renew_ms=%lld",
+            w->holder, (long long)w->lease_ttl_ms, (long long)w->lease_renew_ms);
     *out = w;
     return LQ_OK;
 }
@@ -506,6 +528,13 @@ int lq_worker_open(lq_worker **out, const lq_worker_config *cfg, const lq_gh *gh
     if (!rc)
         resume(*out);
     return rc;
+}
+
+int lq_worker_leases_held(lq_worker *w, int *db_ok)
+{
+    if (db_ok)
+        *db_ok = w ? atomic_load(&w->db_ok) : 0;
+    return w ? atomic_load(&w->leases_held) : 0;
 }
 
 void lq_worker_listening(lq_worker *w)

@@ -56,6 +56,9 @@ typedef struct lq_worker_config {
                                              cannot say (an App: "<slug>[bot]"); else the
                                              token's user (GET /user, asked once). Only its
                                              comments are landq's sticky comment. */
+    long lease_ttl_ms;                    /* branch lease TTL (store.h "Branch leases");
+                                             0 = 30 s */
+    long lease_renew_ms;                  /* renewal interval (and acquire retry); 0 = 5 s */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */
@@ -73,6 +76,10 @@ int lq_worker_open(lq_worker **out, const lq_worker_config *cfg, const struct lq
  * ready. Returns how much was done (0: nothing to do); *failed (may be NULL) is set when a
  * round of evaluation failed (the next is delayed 2 s, as the thread does). */
 int lq_worker_step(lq_worker *w, int *failed);
+
+/* Branch leases this instance holds now, and whether its last lease call reached the
+ * database (for /healthz; any thread). NULL-safe (0, 0). */
+int lq_worker_leases_held(lq_worker *w, int *db_ok);
 
 /* Asks the thread to stop after the step in progress (a merge request already sent is
  * resolved first), joins it and frees everything. NULL-safe. */

@@ -10,19 +10,55 @@
 int lq_wctx_persist(lq_worker *w, lq_pr_record *rec)
 {
     lq_error err = {0};
-    int rc = lq_store_put(w->store, rec, &err);
-    if (rc)
+    if (w->fenced_out)
+        return LQ_ECONFLICT;
+    /* inside a branch: fenced by its lease (the database refuses a stale token) */
+    const lq_lease *l = w->fence >= 0 ? lq_wlease_current(w) : NULL;
+    int rc;
+    if (w->fence >= 0 && !l)
+        rc = lq_error_set(&err, LQ_ECONFLICT, "the lease of this branch is no longer held");
+    else
+        rc = l ? lq_store_put_fenced(w->store, rec, l, &err) : lq_store_put(w->store, rec, &err);
+    if (rc == LQ_ECONFLICT) {
+        lq_wlease_lost(w, err.msg);
+        LQ_WARN("worker", "msg=\"queue state not saved: fenced out\" repo=%s pr=%d error=\"%s\"",
+                rec->repo, rec->number, err.msg);
+    } else if (rc) {
         LQ_ERR("worker", "msg=\"cannot save queue state\" repo=%s pr=%d error=\"%s\"", rec->repo,
                rec->number, err.msg);
+    }
     return rc;
+}
+
+int lq_wctx_fenced(lq_worker *w)
+{
+    return w->fenced_out;
 }
 
 void lq_wctx_audit(lq_worker *w, const lq_pr_record *rec, const char *action,
                    const char *summary, char *const *reasons, size_t n, const char *commit)
 {
     lq_error err = {0};
-    if (lq_store_audit(w->store, rec->repo, rec->number, rec->head_sha, action, summary,
-                       (const char *const *)reasons, n, commit, &err))
+    if (w->fenced_out)
+        return;
+    const lq_lease *lease = w->fence >= 0 ? lq_wlease_current(w) : NULL;
+    int rc;
+    if (w->fence >= 0 && !lease)
+        rc = lq_error_set(&err, LQ_ECONFLICT, "the lease of this branch is no longer held");
+    else if (lease) /* the row records the token; refused when stale */
+        rc = lq_store_audit_fenced(w->store, lease, rec->repo, rec->number, rec->head_sha,
+                                   action, summary, (const char *const *)reasons, n, commit,
+                                   &err);
+    else
+        rc = lq_store_audit(w->store, rec->repo, rec->number, rec->head_sha, action, summary,
+                            (const char *const *)reasons, n, commit, &err);
+    if (rc == LQ_ECONFLICT) {
+        lq_wlease_lost(w, err.msg);
+        LQ_WARN("worker", "msg=\"audit row not written: fenced out\" repo=%s pr=%d action=%s",
+                rec->repo, rec->number, action);
+        return;
+    }
+    if (rc)
         LQ_ERR("worker", "msg=\"cannot write audit row\" error=\"%s\"", err.msg);
     if (commit)
         LQ_INFO("worker", "msg=\"%s\" repo=%s pr=%d sha=%.12s summary=\"%s\" commit=%s", action,
@@ -41,13 +77,13 @@ void lq_wctx_audit(lq_worker *w, const lq_pr_record *rec, const char *action,
 
 int lq_wctx_stopping(lq_worker *w)
 {
-    return atomic_load(&w->stop);
+    return atomic_load(&w->stop) || w->fenced_out;
 }
 
 int lq_wctx_nap(lq_worker *w, long ms)
 {
     for (long t = 0; t < ms; t += 50) {
-        if (atomic_load(&w->stop))
+        if (lq_wctx_stopping(w))
             return -1;
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);

@@ -32,6 +32,16 @@
 #include "worker.h"
 
 
+/* A branch this worker has entered (worker_lease.c). Times are monotonic. */
+typedef struct lq_branch_lease {
+    lq_lease l;             /* repo, base; holder and token once acquired */
+    int held;
+    int64_t renew_at_ms;    /* next renewal */
+    int64_t valid_until_ms; /* the lease's expiry as seen from here (conservative) */
+    int64_t next_try_ms;    /* not held: next acquire attempt */
+    int64_t used_ms;        /* last entered (unused for a TTL: released) */
+} lq_branch_lease;
+
 struct lq_worker {
     lq_worker_config cfg;
     char **repos;     /* owned copies of cfg lists, NULL-terminated */
@@ -58,7 +68,35 @@ struct lq_worker {
     int redelivered;           /* the start-up redelivery was asked for */
     char self_login[LQ_GH_LOGIN_MAX]; /* landq's own account ("" until known) */
     int self_unknown;          /* GET /user said the token has no user: never ask again */
+    /* branch leases (worker_lease.c) */
+    char holder[128];          /* this process's instance id */
+    int64_t lease_ttl_ms, lease_renew_ms;
+    lq_branch_lease *branches;
+    size_t nbranches, branch_cap;
+    long fence;                /* index in branches of the branch entered (-1: none) */
+    int fenced_out;            /* the database refused our token inside this branch */
+    atomic_int leases_held;    /* for /healthz (read by other threads) */
+    atomic_int db_ok;          /* the last lease call reached the database */
 };
+
+/* Branch leases (worker_lease.c). init: TTL, renewal interval (0: defaults 30 s, 5 s) and
+ * this process's holder id. enter: 1 when this instance holds the lease of (repo, base) (taken
+ * or renewed as needed) and the writes that follow are fenced by it; 0: another instance drives
+ * the branch (or the database cannot say), skip it. leave: after the branch's work. current:
+ * the lease writes are fenced by (NULL outside a branch). lost: the database refused our token.
+ * confirm: renews the lease right before an irreversible GitHub call; -1 (and fenced out) when
+ * it is no longer ours. tick: renewals due and releases of unused leases, once per round. */
+void lq_wlease_init(lq_worker *w, int64_t ttl_ms, int64_t renew_ms);
+int lq_wlease_enter(lq_worker *w, const char *repo, const char *base);
+void lq_wlease_leave(lq_worker *w);
+const lq_lease *lq_wlease_current(lq_worker *w);
+void lq_wlease_lost(lq_worker *w, const char *why);
+int lq_wlease_confirm(lq_worker *w);
+void lq_wlease_tick(lq_worker *w);
+void lq_wlease_release_all(lq_worker *w);
+/* Whether the database refused this worker's token in the branch it is in: no more side
+ * effects until it leaves the branch. */
+int lq_wctx_fenced(lq_worker *w);
 
 /* Saves rec (logged on failure). 0 or the store's error code. */
 int lq_wctx_persist(lq_worker *w, lq_pr_record *rec);
