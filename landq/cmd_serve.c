@@ -53,6 +53,9 @@ static void serve_usage(FILE *out)
             "                         keep processed deliveries this long (default 7d; off)\n"
             "  --audit-retention DURATION\n"
             "                         keep audit rows this long (default 400d; off)\n"
+            "  --lease-ttl DURATION   branch lease TTL: how long a dead instance's branches wait\n"
+            "                         before another instance takes them (default 30s)\n"
+            "  --lease-renew DURATION lease renewal interval, at most half the TTL (default 5s)\n"
             "  --required-check NAME  only these checks must pass (repeatable; default all)\n"
             "  --status-context NAME  commit status context landq writes (default landq)\n"
             "  --port-file PATH       write the bound port to PATH once listening\n"
@@ -237,7 +240,21 @@ struct serve_health {
     lq_intake *intake;       /* set once listening */
     lq_allowlist *allowlist; /* NULL when webhook_allowlist = off */
     lq_metrics *metrics;     /* the worker's series (io/metrics.h) */
+    lq_worker *worker;       /* set once started: its branch leases */
 };
+
+/* Branch leases held, and whether the store answers (the worker's last lease call, and the
+ * inbox now). */
+static int leases_cb(void *ctx, int *db_ok)
+{
+    struct serve_health *h = ctx;
+    int worker_db = 0;
+    int held = lq_worker_leases_held(h->worker, &worker_db);
+    int64_t pending = -1;
+    lq_error err;
+    *db_ok = worker_db && lq_inbox_pending(h->inbox, &pending, &err) == LQ_OK;
+    return held;
+}
 
 static int allow_cb(void *ctx, const lq_ip *addr)
 {
@@ -324,6 +341,12 @@ static char *serve_page(void *ctx, const char *path, int *status, const char **c
         return NULL;
     if (!store_ok)
         json_object_set_new(json_object_get(o, "store"), "error", json_string(err.msg));
+    int db_ok = 0;
+    int held = leases_cb(h, &db_ok);
+    /* informational: an instance that holds no lease is healthy (it receives webhooks and
+     * stands by to take a branch over) */
+    json_object_set_new(o, "leases", json_pack("{s:i, s:b}", "held", held,
+                                               "database_reachable", db_ok));
     json_t *al;
     if (!h->allowlist) {
         al = json_pack("{s:s}", "mode", "off");
@@ -433,7 +456,7 @@ int lq_cmd_serve(int argc, char **argv)
     lq_cidr_list proxies = {NULL, 0};
     lq_retention *retention = NULL;
     char db_shown[1024] = "";
-    struct serve_health health = {NULL, NULL, NULL, NULL};
+    struct serve_health health = {NULL, NULL, NULL, NULL, NULL};
 
     if (config_path) {
         char *text = NULL;
@@ -467,7 +490,8 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_HEADER_TIMEOUT", "header_timeout"},
                 {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"},
                 {"LANDQ_INBOX_RETENTION", "inbox_retention"},
-                {"LANDQ_AUDIT_RETENTION", "audit_retention"}};
+                {"LANDQ_AUDIT_RETENTION", "audit_retention"},
+                {"LANDQ_LEASE_TTL", "lease_ttl"}, {"LANDQ_LEASE_RENEW", "lease_renew"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -500,7 +524,8 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--header-timeout", "header_timeout"},
                  {"--per-source-connections", "per_source_connections"},
                  {"--inbox-retention", "inbox_retention"},
-                 {"--audit-retention", "audit_retention"}};
+                 {"--audit-retention", "audit_retention"},
+                 {"--lease-ttl", "lease_ttl"}, {"--lease-renew", "lease_renew"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -659,6 +684,9 @@ int lq_cmd_serve(int argc, char **argv)
         checks[i] = cfg.required_checks.items[i].value;
     for (size_t i = 0; i < cfg.redeliver_hooks.count; i++)
         hooks[i] = cfg.redeliver_hooks.items[i].value;
+    int64_t lease_ttl_ms = 0, lease_renew_ms = 0; /* validated with the config */
+    lq_duration_parse(cfg.lease_ttl.value, &lease_ttl_ms, NULL);
+    lq_duration_parse(cfg.lease_renew.value, &lease_renew_ms, NULL);
     lq_worker_config wc = {
         .db_path = cfg.db.value, .inbox = inbox, .api_url = cfg.github_api.value,
         .token = token, .repos = repos, .repo_count = cfg.repos.count, .label = cfg.label.value,
@@ -672,7 +700,8 @@ int lq_cmd_serve(int argc, char **argv)
         .redeliver_hooks = hooks, .redeliver_hook_count = cfg.redeliver_hooks.count,
         .metrics = health.metrics, .board = board, .priority_label = cfg.priority_label.value,
         .priority_min_permission = cfg.priority_min_permission.value,
-        .self_login = bot_login[0] ? bot_login : NULL};
+        .self_login = bot_login[0] ? bot_login : NULL,
+        .lease_ttl_ms = (long)lease_ttl_ms, .lease_renew_ms = (long)lease_renew_ms};
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);
@@ -682,6 +711,7 @@ int lq_cmd_serve(int argc, char **argv)
         goto out;
     }
     health.inbox = inbox;
+    health.worker = worker;
     int64_t inbox_ms = 0, audit_ms = 0; /* validated above */
     lq_duration_parse(cfg.inbox_retention.value, &inbox_ms, NULL);
     lq_duration_parse(cfg.audit_retention.value, &audit_ms, NULL);
@@ -762,7 +792,8 @@ int lq_cmd_serve(int argc, char **argv)
                                (unsigned)strtoul(cfg.header_timeout.value, NULL, 10),
                            .per_source_connections =
                                (unsigned)strtoul(cfg.per_source_connections.value, NULL, 10),
-                           .healthy = healthy_cb, .healthy_ctx = &health};
+                           .healthy = healthy_cb, .healthy_ctx = &health,
+                           .leases_held = leases_cb};
     if (lq_intake_start(&intake, &ic, &err)) {
         fprintf(stderr, "landq serve: %s: listen: cannot listen on %s: %s\n", cfg.listen.origin,
                 cfg.listen.value, err.msg);

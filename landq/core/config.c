@@ -51,6 +51,8 @@ static const key_def keys[] = {
     {"priority_label", K_SCALAR, offsetof(lq_config, priority_label)},
     {"priority_min_permission", K_SCALAR, offsetof(lq_config, priority_min_permission)},
     {"admin_token_file", K_SCALAR, offsetof(lq_config, admin_token_file)},
+    {"lease_ttl", K_SCALAR, offsetof(lq_config, lease_ttl)},
+    {"lease_renew", K_SCALAR, offsetof(lq_config, lease_renew)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -61,7 +63,8 @@ const char *lq_config_keys(void)
            "github_token_file, webhook_secret_file, mirror_dir, meta_refresh, webhook_allowlist, "
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
            "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections, "
-           "github_web, priority_label, priority_min_permission, admin_token_file";
+           "github_web, priority_label, priority_min_permission, admin_token_file, lease_ttl, "
+           "lease_renew";
 }
 
 static char *xstrdup(const char *s)
@@ -127,7 +130,9 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->ops_listen, "127.0.0.1:9090", "default") ||
         value_set(&cfg->header_timeout, "10", "default") ||
         value_set(&cfg->priority_min_permission, "maintain", "default") ||
-        value_set(&cfg->per_source_connections, "64", "default")) {
+        value_set(&cfg->per_source_connections, "64", "default") ||
+        value_set(&cfg->lease_ttl, "30s", "default") ||
+        value_set(&cfg->lease_renew, "5s", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -469,6 +474,17 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
     if (cfg->admin_token_file.value && !cfg->admin_token_file.value[0])
         return lq_error_set(err, LQ_EINVAL, "%s: admin_token_file: empty path",
                             cfg->admin_token_file.origin);
+    /* branch leases: the holder renews at least twice per TTL, so one lost renewal is not a
+     * failover */
+    int64_t ttl = 0, renew = 0;
+    if (lq_duration_parse(cfg->lease_ttl.value, &ttl, &e2) || ttl < 2000 || ttl > 3600000)
+        return lq_error_set(err, LQ_EINVAL, "%s: lease_ttl: '%s' is not a duration from 2s to "
+                            "1h", cfg->lease_ttl.origin, cfg->lease_ttl.value);
+    if (lq_duration_parse(cfg->lease_renew.value, &renew, &e2) || renew < 1000 ||
+        renew * 2 > ttl)
+        return lq_error_set(err, LQ_EINVAL, "%s: lease_renew: '%s' is not a duration from 1s to "
+                            "half of lease_ttl (%s)", cfg->lease_renew.origin,
+                            cfg->lease_renew.value, cfg->lease_ttl.value);
     return LQ_OK;
 }
 

@@ -60,6 +60,8 @@ typedef struct lq_config {
     lq_config_value priority_min_permission; /* who may apply it: read, triage, write,
                                             maintain (default) or admin */
     lq_config_value admin_token_file;    /* optional: file holding the ops admin token */
+    lq_config_value lease_ttl;           /* branch lease TTL (duration.h), default 30s */
+    lq_config_value lease_renew;         /* lease renewal interval, default 5s */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */

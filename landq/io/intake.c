@@ -254,6 +254,13 @@ static enum MHD_Result serve_healthz(lq_intake *in, struct MHD_Connection *c,
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (in->cfg.leases_held) {
+        int db_ok = 0;
+        char held[24];
+        snprintf(held, sizeof held, "%d", in->cfg.leases_held(in->cfg.healthy_ctx, &db_ok));
+        MHD_add_response_header(r, "X-Landq-Leases-Held", held);
+        MHD_add_response_header(r, "X-Landq-Database", db_ok ? "reachable" : "unreachable");
+    }
     enum MHD_Result ret = MHD_queue_response(c, ok ? 200 : 503, r);
     MHD_destroy_response(r);
     count(in, ok ? 200 : 503, -1, t0, 0);

@@ -30,6 +30,10 @@ typedef struct lq_intake_config {
      * NULL: healthy when the inbox is writable. Called from connection threads. */
     int (*healthy)(void *ctx);
     void *healthy_ctx;
+    /* Optional, same ctx: branch leases held by this instance and whether it reaches the
+     * database, sent with that /healthz as X-Landq-Leases-Held and X-Landq-Database
+     * (reachable / unreachable), so a load balancer or an operator's curl -i sees the leader. */
+    int (*leases_held)(void *ctx, int *db_ok);
     /* Source-address allowlist (thread-safe; NULL = every address allowed): 1 when addr may
      * deliver. Checked twice: at accept time on the peer address, unless the peer is a trusted
      * proxy (a refused connection is closed before anything is read, so outsiders never hold a

@@ -359,3 +359,24 @@ Test(config, retention_durations)
     cr_assert(strstr(err.msg, "--audit-retention: audit_retention: '7' has no unit"), "%s",
               err.msg);
 }
+
+/* Issue 15: branch lease TTL and renewal (durations; renewal at most half the TTL). */
+Test(config, lease_settings)
+{
+    cr_assert_str_eq(cfg.lease_ttl.value, "30s");
+    cr_assert_str_eq(cfg.lease_renew.value, "5s");
+    cr_assert_eq(parse("repo = acme/mono\nlease_ttl = 4s\nlease-renew = 1s\n"), LQ_OK, "%s",
+                 err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    static const struct {
+        const char *ttl, *renew, *want;
+    } bad[] = {{"1s", "1s", "lease_ttl"}, {"2h", "5s", "lease_ttl"}, {"30", "5s", "lease_ttl"},
+               {"4s", "3s", "lease_renew"}, {"30s", "off", "lease_renew"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_eq(lq_config_set(&cfg, "lease_ttl", bad[i].ttl, "--flag", &err), LQ_OK);
+        cr_assert_eq(lq_config_set(&cfg, "lease_renew", bad[i].renew, "--flag", &err), LQ_OK);
+        cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "accepted %s/%s", bad[i].ttl,
+                     bad[i].renew);
+        cr_assert(strstr(err.msg, bad[i].want), "%s", err.msg);
+    }
+}
