@@ -8,7 +8,7 @@
  * lq_wctx_audit() write fenced by the lease; when the database refuses the token the lease is
  * dropped, the worker counts as fenced out (lq_wctx_stopping() is true, feedback is not sent)
  * until it leaves the branch, and another instance's holder carries on from the stored state.
- * Leases not entered for a TTL (nothing queued on the branch any more) are released. */
+ * Leases not entered for two TTLs (nothing queued on the branch any more) are released. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +208,7 @@ void lq_wlease_tick(lq_worker *w)
         lq_branch_lease *b = &w->branches[i];
         if (!b->held)
             continue;
-        if (now - b->used_ms > w->lease_ttl_ms) { /* nothing queued there any more */
+        if (now - b->used_ms > 2 * w->lease_ttl_ms) { /* nothing queued there any more */
             lq_error err = {0};
             lq_store_lease_release(w->store, &b->l, &err);
             b->held = 0;
