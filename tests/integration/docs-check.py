@@ -92,7 +92,7 @@ for h in sorted(code_heads ^ doc_heads):
                 ("not documented" if h in code_heads else "not in landq/core/feedback_text.c"))
 
 # Links and paths in README.md and docs/*.md.
-docs = ["README.md"] + ["docs/" + f for f in sorted(os.listdir(os.path.join(root, "docs"))) if f.endswith(".md")]
+docs = ["README.md", "mockhub/examples/README.md"] + ["docs/" + f for f in sorted(os.listdir(os.path.join(root, "docs"))) if f.endswith(".md")]
 for rel in docs:
     text = read(rel)
     for bad in re.findall(r"(?<![\w.:/])/(?:work|home)/[\w./-]+", text):
