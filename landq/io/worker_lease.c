@@ -146,8 +146,8 @@ int lq_wlease_enter(lq_worker *w, const char *repo, const char *base)
         b->held = 1;
         b->valid_until_ms = now + b->l.ttl_left_ms;
         b->renew_at_ms = now + w->lease_renew_ms;
-        LQ_INFO("lease", "msg=\"lease acquired\" repo=%s base=%s token=%lld holder=%s%s", repo,
-                base, (long long)b->l.token, w->holder, b->l.took_over ? " failover=1" : "");
+        LQ_INFO("lease", "msg=\"lease acquired\" repo=%s base=%s token=%lld holder=%s failover=%d",
+                repo, base, (long long)b->l.token, w->holder, b->l.took_over);
         if (b->l.took_over) {
             char l[600];
             lq_metrics_add(w->cfg.metrics, "landq_lease_failovers_total",
