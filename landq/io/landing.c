@@ -274,9 +274,18 @@ static int land(lq_worker *w, lq_pr_record *rec)
         lq_wctx_audit(w, rec, "head-moved", summary, reasons, 1, NULL);
         return 0;
     }
-    case LQ_QEV_REFUSED:
+    case LQ_QEV_REFUSED: {
+        /* An earlier attempt (a previous lease holder's, or ours before a crash) may have been
+         * merged after we re-read it: GitHub then refuses this one because it is merged. */
+        char commit[LQ_GH_SHA_MAX], head[LQ_GH_SHA_MAX];
+        if (rec->merge_attempts > 1 &&
+            check_merged(w, rec, commit, sizeof commit, head, sizeof head) == MERGED_YES) {
+            landed(w, rec, commit);
+            return 1;
+        }
         merge_refused(w, rec, r.http, ghmsg);
         return 0;
+    }
     case LQ_QEV_MERGE_UNKNOWN:
         /* Unknown outcome: stay MERGING; the next attempt re-reads the pull request first. */
         lq_queue_transition(&rec->state, LQ_QEV_MERGE_UNKNOWN, &err);

@@ -413,6 +413,36 @@ def case_merge_502_retried(e):
     check(c['sha'] == e.pr(1)['merge_commit_sha'] and c['parents'][0]['sha'] == before,
           'main must have exactly one new commit: %s' % c['parents'])
 
+def case_merge_after_late_predecessor(e):
+    """The merge repeated while an earlier attempt (a dead lease holder's) lands late: GitHub
+    refuses the repeat (405, already merged); landq re-reads, finds it merged, records it landed."""
+    for f in ({'kind': 'status', 'method': 'PUT', 'path': '/repos/acme/mono/pulls/*/merge',
+               'status': 502, 'times': 1},
+              {'kind': 'delay', 'method': 'PUT', 'path': '/repos/acme/mono/pulls/*/merge',
+               'delay_ms': 1500, 'times': 1}):  # the second: the 502 is served first
+        st, j = e.call('POST', '/_mockhub/faults', None, f)
+        check(st == 201, 'adding the fault: %s %s' % (st, j))
+    e.approve(1, 'bob')
+    e.label(1, 'alice')
+
+    def held():
+        fs = e.get('/_mockhub/faults')
+        fs = fs.get('faults', fs) if isinstance(fs, dict) else fs
+        return [f for f in fs if f.get('kind') == 'delay' and f.get('fired', 0) >= 1]
+    e.wait('the second merge request held', held)
+    # the earlier attempt arrives while landq's repeat is held (same account, same head)
+    st, j = e.call('PUT', '/repos/%s/pulls/1/merge' % REPO, 'landq-bot',
+                   {'sha': e.pr(1)['head']['sha'], 'merge_method': 'squash'})
+    check(st == 200, 'the late merge: %s %s' % (st, j))
+    sha = e.pr(1)['head']['sha']
+    e.wait('landq reporting #1 landed', lambda: e.landq_status(sha)[0] == 'success')
+    puts = merge_requests(e, 1)
+    check([r['status'] for r in puts] == [502, 200, 405],
+          'merge requests: %s' % [r['status'] for r in puts])
+    cs = e.landq_comments(1)
+    check(len(cs) == 1 and 'landed' in cs[0]['body'] and 'refused' not in cs[0]['body'],
+          'landq comment: %s' % [c['body'][:120] for c in cs])
+
 def case_rate_limited(e):
     """Primary rate limit exhausted: landq waits for the reset, then lands."""
     st, j = e.call('POST', '/_mockhub/rate_limit', None, {'login': 'landq-bot', 'remaining': 0,
