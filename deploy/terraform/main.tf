@@ -115,7 +115,9 @@ resource "google_app_engine_flexible_app_version" "landq" {
     path = "/healthz"
   }
 
-  # One writer per base branch: a single instance owns the queue.
+  # One instance on its own SQLite file. Several instances need a shared PostgreSQL `db`
+  # (Cloud SQL with HA; docs/deploy.md section 6): each base branch is then landed by one
+  # instance at a time, by lease.
   manual_scaling {
     instances = 1
   }
