@@ -110,7 +110,7 @@ static void rb_printf(rbuf *b, const char *fmt, ...)
 }
 
 /* A Markdown code span holding s verbatim: the fence is one backtick longer than the longest run
- * inside, padded with spaces when s starts or ends with a backtick. Control characters (a path
+ * inside, padded with spaces when s starts or ends with a backtick or a space. Control characters (a path
  * may hold a newline) become '?', so a span never breaks the line. Long text is cut at max bytes
  * (on a UTF-8 boundary) with "...". */
 static void rb_code(rbuf *b, const char *s, size_t max)
@@ -130,12 +130,11 @@ static void rb_code(rbuf *b, const char *s, size_t max)
         if (run > longest)
             longest = run;
     }
-    char fence[16];
-    size_t f = longest + 1 < sizeof fence - 1 ? longest + 1 : sizeof fence - 1;
-    memset(fence, '`', f);
-    fence[f] = '\0';
-    int pad = n > 0 && (s[0] == '`' || s[n - 1] == '`');
-    rb_puts(b, fence);
+    /* not capped: a fence no longer than a run inside would be closed by it */
+    size_t f = longest + 1;
+    int pad = n > 0 && (s[0] == '`' || s[n - 1] == '`' || s[0] == ' ' || s[n - 1] == ' ');
+    for (size_t k = 0; k < f; k++)
+        rb_putn(b, "`", 1);
     if (pad)
         rb_puts(b, " ");
     for (size_t i = 0; i < n; i++) {
@@ -146,7 +145,8 @@ static void rb_code(rbuf *b, const char *s, size_t max)
         rb_puts(b, "...");
     if (pad)
         rb_puts(b, " ");
-    rb_puts(b, fence);
+    for (size_t k = 0; k < f; k++)
+        rb_putn(b, "`", 1);
 }
 
 /* s as one shell word: bare when it only holds safe characters, else in single quotes. */

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "md.h"
+
 #define SUMMARY_MAX 140 /* GitHub's limit for a commit status description */
 
 lq_review_state lq_review_state_parse(const char *s)
@@ -290,9 +292,12 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
         if (!relevant || c->state == LQ_CHECK_SUCCESS)
             continue;
         if (c->state == LQ_CHECK_FAILURE) {
-            snprintf(buf, sizeof buf, "check `%s` failed%s%s%s on %.12s", c->name,
-                     c->detail && c->detail[0] ? " (" : "", c->detail ? c->detail : "",
-                     c->detail && c->detail[0] ? ")" : "", f->head_sha ? f->head_sha : "");
+            char name[300], detail[400] = "";
+            if (c->detail && c->detail[0])
+                lq_md_code_buf(detail, sizeof detail, c->detail);
+            snprintf(buf, sizeof buf, "check %s failed%s%s%s on %.12s",
+                     lq_md_code_buf(name, sizeof name, c->name), detail[0] ? " (" : "", detail,
+                     detail[0] ? ")" : "", f->head_sha ? f->head_sha : "");
             if ((rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf))))
                 goto out;
             if (!v->failing_check && !(v->failing_check = xstrdup(c->name))) {
@@ -316,10 +321,16 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
         goto out;
     }
     if (f->codeowners_error) {
+        char base[300], why[600];
+        snprintf(buf, sizeof buf, "CODEOWNERS%s%s on the base branch %s could not be loaded: %s",
+                 f->codeowners_path ? " at " : "", f->codeowners_path ? f->codeowners_path : "",
+                 lq_md_code_buf(base, sizeof base, f->base_ref ? f->base_ref : ""),
+                 lq_md_code_buf(why, sizeof why, f->codeowners_error));
+        rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf));
+        /* the status description is plain text */
         snprintf(buf, sizeof buf, "CODEOWNERS%s%s on the base branch %s could not be loaded: %s",
                  f->codeowners_path ? " at " : "", f->codeowners_path ? f->codeowners_path : "",
                  f->base_ref ? f->base_ref : "", f->codeowners_error);
-        rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf));
         if (!rc)
             rc = decide_done(v, LQ_VERDICT_BLOCKED, buf);
         goto out;
@@ -345,8 +356,9 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
         }
     }
     for (size_t i = 0; i < v->missing_count; i++) {
-        snprintf(buf, sizeof buf, "`%s` needs an approval from one of %s (%s line %u)",
-                 v->missing[i].path, v->missing[i].owners,
+        char path[600];
+        snprintf(buf, sizeof buf, "%s needs an approval from one of %s (%s line %u)",
+                 lq_md_code_buf(path, sizeof path, v->missing[i].path), v->missing[i].owners,
                  f->codeowners_path ? f->codeowners_path : "CODEOWNERS", v->missing[i].line);
         if ((rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf))))
             goto out;
@@ -388,7 +400,9 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
             rc = LQ_ENOMEM;
             goto out;
         }
-        snprintf(buf, sizeof buf, "check `%s` has not finished yet", c->name);
+        char name[300];
+        snprintf(buf, sizeof buf, "check %s has not finished yet",
+                 lq_md_code_buf(name, sizeof name, c->name));
         if ((rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf))))
             goto out;
     }
@@ -403,8 +417,9 @@ static int decide(lq_verdict *v, const lq_policy_facts *f)
             rc = LQ_ENOMEM;
             goto out;
         }
-        snprintf(buf, sizeof buf, "required check `%s` has not reported on %.12s yet",
-                 f->required_checks[k], f->head_sha ? f->head_sha : "");
+        char name[300];
+        snprintf(buf, sizeof buf, "required check %s has not reported on %.12s yet",
+                 lq_md_code_buf(name, sizeof name, f->required_checks[k]), f->head_sha ? f->head_sha : "");
         if ((rc = push_str(&v->reasons, &v->reason_count, xstrdup(buf))))
             goto out;
     }

@@ -250,7 +250,11 @@ Test(policy, codeowners_that_fails_to_load_blocks)
     f.codeowners_error = "it is 3145728 bytes; GitHub ignores files of 3 MiB or more";
     add_file("README.md", NULL);
     decide(LQ_VERDICT_BLOCKED);
-    cr_assert(has_reason("CODEOWNERS at .github/CODEOWNERS on the base branch main could not be loaded"));
+    cr_assert(has_reason("CODEOWNERS at .github/CODEOWNERS on the base branch `main` could not be "
+                         "loaded: `it is 3145728 bytes;"));
+    cr_assert_str_eq(v.summary, "CODEOWNERS at .github/CODEOWNERS on the base branch main could "
+                                "not be loaded: it is 3145728 bytes; GitHub ignores files of 3 MiB "
+                                "or more");
 }
 
 Test(policy, truncated_file_list_blocks)
