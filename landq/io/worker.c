@@ -129,9 +129,14 @@ static int handle_delivery(lq_worker *w, const lq_delivery *d)
             rc = mark_number(w, e.repo, e.pulls[i]);
     }
     /* One line per delivery: which pull request (or commit) it was about. */
-    LQ_INFO("worker", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%d sha=%.12s%s",
-            d->id, d->event, e.action[0] ? e.action : "-", e.repo[0] ? e.repo : "-", e.number,
-            e.head_sha[0] ? e.head_sha : "-", served ? "" : " ignored=not-served");
+    if (served)
+        LQ_INFO("worker", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%d sha=%.12s",
+                d->id, d->event, e.action[0] ? e.action : "-", e.repo[0] ? e.repo : "-",
+                e.number, e.head_sha[0] ? e.head_sha : "-");
+    else /* (an empty %s value would be written "": the two lines differ in their text) */
+        LQ_INFO("worker", "msg=delivery delivery=%s event=%s action=%s repo=%s pr=%d sha=%.12s "
+                "ignored=not-served", d->id, d->event, e.action[0] ? e.action : "-",
+                e.repo[0] ? e.repo : "-", e.number, e.head_sha[0] ? e.head_sha : "-");
     lq_event_dispose(&e);
     return rc;
 }

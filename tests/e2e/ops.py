@@ -388,7 +388,8 @@ def case_metrics_count_every_request(e):
 
     def landq_requests():
         return [r for r in e.requests() if r.get('user') == 'lander[bot]' or
-                r.get('path', '').endswith('/access_tokens') or r.get('route') == 'meta/get']
+                r.get('path', '').endswith('/access_tokens') or
+                r.get('route') in ('meta/get', 'apps/get-authenticated')]
 
     def agree():
         t = e.metrics()
