@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "md.h"
+
 static int has_control(const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
@@ -63,7 +65,9 @@ void lq_freeze_text(char *out, size_t cap, const char *branch, const char *reaso
     struct tm tm;
     if (since_ms >= 0 && gmtime_r(&t, &tm))
         strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(out, cap, "`%s` is frozen: %s, since %s, by %s", branch ? branch : "?",
+    char b[300]; /* a branch name may hold backticks: a span it cannot close (core/md.h) */
+    snprintf(out, cap, "%s is frozen: %s, since %s, by %s",
+             lq_md_code_buf(b, sizeof b, branch ? branch : "?"),
              reason && *reason ? reason : "no reason given", since, by && *by ? by : "an admin");
 }
 

@@ -87,3 +87,10 @@ Test(freeze, a_ready_verdict_waits_with_the_freeze_as_reason)
     cr_assert_leq(strlen(v.summary), 140, "a commit status description fits");
     lq_verdict_dispose(&v);
 }
+
+Test(freeze, text_keeps_a_hostile_branch_in_its_code_span)
+{
+    char t[256];
+    lq_freeze_text(t, sizeof t, "rel`@evil", "release", "carol", 1767225600000LL);
+    cr_assert_str_eq(t, "``rel`@evil`` is frozen: release, since 2026-01-01T00:00:00Z, by carol");
+}
