@@ -1,5 +1,7 @@
 /* Fuzz target: the squash commit message builder. The input is "body\0login\0login...".
- * Must never crash or leak; the result never ends in white space and cleaning never adds text. */
+ * Must never crash or leak; the result never ends in white space; cleaning adds no text but the
+ * "> " that quotes a forged trailer line; every line that reads as an Approved-by trailer is
+ * one of landq's, after the body (issue 12, defect 5). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (lq_message_clean_body(&clean, buf, &err) == LQ_OK) {
             /* Cleaning only removes text. (A "<!--" may remain: "<!<!-- x -->--" shows as
              * "<!--" on GitHub, and the message keeps what readers saw.) */
-            if (strlen(clean) > strlen(buf))
+            size_t lines = 1;
+            for (const char *c = buf; *c; c++)
+                lines += *c == '\n';
+            if (strlen(clean) > strlen(buf) + 2 * lines)
                 __builtin_trap();
+            /* no line of the cleaned body reads as a trailer */
+            for (const char *l = clean; *l;) {
+                const char *e = strchr(l, '\n');
+                size_t ll = e ? (size_t)(e - l) : strlen(l);
+                if (lq_message_is_trailer(l, ll))
+                    __builtin_trap();
+                l += ll + (e != NULL);
+            }
+            /* the message is the cleaned body, then only landq's trailers */
+            size_t cl = strlen(clean);
+            if (strncmp(out, clean, cl))
+                __builtin_trap();
+            for (const char *l = out + cl; *l;) {
+                const char *e = strchr(l, '\n');
+                size_t ll = e ? (size_t)(e - l) : strlen(l);
+                if (ll && strncmp(l, "Approved-by: ", 13))
+                    __builtin_trap();
+                l += ll + (e != NULL);
+            }
             free(clean);
         }
         free(out);
