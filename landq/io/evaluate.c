@@ -10,12 +10,13 @@
 #include "explain.h"
 #include "feedback.h"
 #include "freeze.h"
-#include "message.h"
+#include "landing_plan.h"
 #include "queue.h"
 #include "str.h"
 
+/* plan: the landing plan of a READY verdict (kept in the worker's book; NULL otherwise). */
 static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
-                          const lq_gh_pull *pr)
+                          const lq_gh_pull *pr, lq_plan *plan)
 {
     static const lq_queue_event ev_of[] = {
         [LQ_VERDICT_IGNORE] = LQ_QEV_IGNORE, [LQ_VERDICT_WAIT] = LQ_QEV_WAIT,
@@ -34,19 +35,19 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
         LQ_INFO("worker", "msg=transition repo=%s pr=%d sha=%.12s from=%s to=%s", rec->repo,
              rec->number, rec->head_sha, lq_pr_state_str(old), lq_pr_state_str(rec->state));
     rec->dirty = 0;
-    if (v->kind == LQ_VERDICT_READY) {
-        char *msg = NULL;
-        if (lq_message_build(&msg, pr->body, (const char *const *)v->approvers,
-                             v->approver_count, &err) == LQ_OK) {
-            snprintf(rec->merge_sha, sizeof rec->merge_sha, "%s", rec->head_sha);
-            lq_pr_record_set(&rec->merge_title, pr->title ? pr->title : "");
-            lq_pr_record_set(&rec->merge_message, msg);
-            free(msg);
-        } else {
-            rec->state = LQ_PR_BLOCKED;
-            LQ_ERR("worker", "msg=\"cannot build the commit message\" repo=%s pr=%d error=\"%s\"",
-                 rec->repo, rec->number, err.msg);
-        }
+    if (v->kind == LQ_VERDICT_READY && plan) {
+        /* what the landing step sends, and re-verifies right before sending it */
+        snprintf(rec->merge_sha, sizeof rec->merge_sha, "%.63s", plan->head_sha);
+        lq_pr_record_set(&rec->merge_title, plan->title);
+        lq_pr_record_set(&rec->merge_message, plan->message);
+        if (lq_wctx_plan_keep(w, plan))
+            rec->dirty = 1; /* out of memory: no plan, no landing; look again */
+    } else if (v->kind == LQ_VERDICT_READY) {
+        rec->state = LQ_PR_BLOCKED;
+        LQ_ERR("worker", "msg=\"cannot build the landing plan\" repo=%s pr=%d", rec->repo,
+               rec->number);
+    } else {
+        lq_wctx_plan_forget(w, rec->repo, rec->number);
     }
     if (lq_wctx_persist(w, rec)) /* state first, then side effects */
         return;
@@ -181,14 +182,28 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
     }
     if (!rc)
         rc = priority_note(w, &b, &v);
+    lq_plan plan;
+    memset(&plan, 0, sizeof plan);
+    int have_plan = 0;
+    if (!rc && v.kind == LQ_VERDICT_READY) {
+        int prc = lq_landing_plan_build(w, rec, &b, &v, &plan, &err);
+        if (prc == LQ_OK)
+            have_plan = 1;
+        else if (prc != LQ_EINVAL && prc != LQ_ETOOBIG) /* cannot read the label events now */
+            rc = prc;
+        else
+            LQ_ERR("worker", "msg=\"cannot build the commit message\" repo=%s pr=%d "
+                   "error=\"%s\"", rec->repo, rec->number, err.msg);
+    }
     if (!rc) {
         rec->priority = b.priority;
-        apply_verdict(w, rec, &v, &b.pr);
+        apply_verdict(w, rec, &v, &b.pr, have_plan ? &plan : NULL);
         publish(w, rec, &b, &v, held > 0 ? &fz : NULL);
     } else {
         LQ_WARN("worker", "msg=\"cannot decide; will retry\" repo=%s pr=%d error=\"%s\"",
                 rec->repo, rec->number, err.msg);
     }
+    lq_plan_dispose(&plan); /* kept (and zeroed) when applied */
     lq_verdict_dispose(&v);
     free(fz.reason);
     lq_facts_dispose(&b);

@@ -7,12 +7,15 @@
 #include <strings.h>
 
 #include "conflict_watch.h"
+#include "deliveries.h"
 #include "feedback.h"
 #include "feedback_text.h"
+#include "landing_plan.h"
 #include "metrics.h"
 #include "queue.h"
 
 #define MERGE_ATTEMPTS_MAX 5 /* 5xx answers to a merge before giving up (blocked) */
+#define DRAIN_BEFORE_MERGE 1000 /* deliveries applied right before a merge request, at most */
 
 int lq_landing_feedback(lq_worker *w, lq_pr_record *rec)
 {
@@ -169,6 +172,215 @@ static int frozen_now(lq_worker *w, lq_pr_record *rec)
     return 1;
 }
 
+/* ---------------------------------------------------------------- the plan, right before */
+
+/* Right before the merge request: the deliveries waiting in the inbox are applied (a review, a
+ * label removal, a push or a retarget that arrived during the mergeability wait marks the record
+ * dirty), then everything the decision rested on is read again (fresh: caches of permissions and
+ * team memberships bypassed) and decided again, and the new plan is compared with the decided
+ * one. 0: the plan holds, *now is the fresh plan (its base_sha is the tip the merge will land
+ * on); 1: it does not (why says what changed); < 0: cannot tell now (nothing is merged). */
+static int plan_holds(lq_worker *w, const lq_pr_record *rec, lq_plan *now, char *why,
+                      size_t cap)
+{
+    memset(now, 0, sizeof(*now));
+    const lq_plan *decided = lq_wctx_plan_find(w, rec->repo, rec->number);
+    if (!decided || strcmp(decided->head_sha, rec->merge_sha)) {
+        snprintf(why, cap, "no landing plan for head %.12s (decided before a restart)",
+                 rec->merge_sha);
+        return 1;
+    }
+    /* deliveries are about any branch: applied unfenced, as by the worker loop */
+    long fence = w->fence;
+    w->fence = -1;
+    lq_deliveries_drain(w, DRAIN_BEFORE_MERGE);
+    w->fence = fence;
+    lq_pr_record cur;
+    lq_error err = {0};
+    int rc = lq_store_get(w->store, rec->repo, rec->number, &cur, &err);
+    if (rc)
+        return rc < 0 ? rc : LQ_ERROR;
+    /* a fresh copy for the facts to update; the caller's record is not touched */
+    lq_pr_record tmp = cur;
+    tmp.comment_body = tmp.status_key = tmp.merge_title = tmp.merge_message = NULL;
+    int dirty = cur.dirty;
+    lq_pr_record_dispose(&cur);
+    if (dirty) {
+        snprintf(why, cap, "a webhook about it arrived since the decision");
+        return 1;
+    }
+    lq_facts b;
+    rc = lq_facts_gather(&b, &w->facts, &tmp, LQ_FACTS_FRESH, &err);
+    lq_verdict v;
+    memset(&v, 0, sizeof v);
+    if (rc == LQ_ENOTFOUND) {
+        snprintf(why, cap, "the pull request is gone");
+        rc = 1;
+    } else if (!rc && (rc = lq_policy_decide(&v, &b.policy, &err)) == LQ_OK) {
+        if (v.kind != LQ_VERDICT_READY) {
+            snprintf(why, cap, "the decision is now %s: %.200s", lq_verdict_kind_str(v.kind),
+                     v.summary ? v.summary : "");
+            rc = 1;
+        } else if ((rc = lq_landing_plan_build(w, &tmp, &b, &v, now, &err)) == LQ_OK) {
+            unsigned bits = lq_plan_diff(decided, now);
+            char what[200];
+            if (bits & LQ_PLAN_BLOCKING) {
+                snprintf(why, cap, "changed since the decision: %s",
+                         lq_plan_diff_str(bits & LQ_PLAN_BLOCKING, what, sizeof what));
+                rc = 1;
+            }
+        } else if (rc == LQ_EINVAL || rc == LQ_ETOOBIG) {
+            snprintf(why, cap, "the commit message cannot be built: %.200s", err.msg);
+            rc = 1;
+        }
+    }
+    if (rc < 0)
+        LQ_WARN("landing", "msg=\"cannot re-verify the landing plan; not merging now\" repo=%s "
+                "pr=%d error=\"%s\"", rec->repo, rec->number, err.msg);
+    if (rc)
+        lq_plan_dispose(now);
+    lq_verdict_dispose(&v);
+    lq_facts_dispose(&b);
+    return rc;
+}
+
+/* The plan no longer holds (or cannot be verified): nothing was sent; the pull request goes
+ * back to be evaluated, which tells its author what changed. */
+static void plan_broken(lq_worker *w, lq_pr_record *rec, const char *why)
+{
+    lq_error err = {0};
+    if (rec->state == LQ_PR_MERGING)
+        lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
+    rec->dirty = 1;
+    lq_wctx_plan_forget(w, rec->repo, rec->number);
+    lq_wctx_persist(w, rec);
+    char *reasons[] = {(char *)why};
+    lq_wctx_audit(w, rec, "plan-changed", why, reasons, 1, NULL);
+}
+
+/* ---------------------------------------------------------------- the outcome */
+
+/* Freezes (repo, branch) in the store: the branch's queue stops until an operator unfreezes it
+ * (`landq unfreeze`, docs/operations.md "Safety incidents"). */
+static void halt_branch(lq_worker *w, const char *repo, const char *branch, const char *reason)
+{
+    lq_error err = {0};
+    lq_freeze_row old;
+    int64_t since = lq_store_now_ms();
+    if (lq_store_freeze_get(w->store, repo, branch, &old, &err) == LQ_OK) {
+        since = old.since_ms;
+        free(old.reason);
+    }
+    if (lq_store_freeze_set(w->store, repo, branch, reason, "landq", since, &err) ||
+        lq_store_mark_branch_dirty(w->store, repo, branch, NULL, &err))
+        LQ_ERR("landing", "msg=\"cannot halt the branch after a safety violation\" repo=%s "
+               "branch=%s error=\"%s\"", repo, branch, err.msg);
+}
+
+/* A merge that did not go where the plan said: an incident. It is recorded (audit row
+ * "incident", landq_safety_violations_total, a level=error line), shown on the pull request
+ * (status error, comment), and the queues of the decided branch and of the branch it landed on
+ * halt until an operator looked. */
+static void incident(lq_worker *w, lq_pr_record *rec, const char *decided_base,
+                     const char *actual_base, const char *commit, const char *what)
+{
+    lq_error err = {0};
+    lq_queue_transition(&rec->state, LQ_QEV_MERGED, &err);
+    snprintf(rec->landed_sha, sizeof rec->landed_sha, "%s", commit ? commit : "");
+    rec->dirty = 0; /* no "landed" feedback: the incident's is written below */
+    lq_wctx_plan_forget(w, rec->repo, rec->number);
+    lq_wctx_persist(w, rec);
+    char summary[400];
+    snprintf(summary, sizeof summary, "safety violation: %.300s", what);
+    LQ_ERR("landing", "msg=\"safety violation\" repo=%s pr=%d sha=%.12s decided_base=%s "
+           "actual_base=%s commit=%.40s what=\"%s\"", rec->repo, rec->number, rec->merge_sha,
+           decided_base, actual_base[0] ? actual_base : "?", commit ? commit : "-", what);
+    char *reasons[] = {summary};
+    lq_wctx_audit(w, rec, "incident", summary, reasons, 1, commit);
+    char l[600];
+    lq_metrics_add(w->cfg.metrics, "landq_safety_violations_total",
+                   lq_metrics_label2(l, sizeof l, "repo", rec->repo, "branch", decided_base), 1);
+    char reason[300];
+    snprintf(reason, sizeof reason, "safety incident (#%d): %.250s", rec->number, what);
+    halt_branch(w, rec->repo, decided_base, reason);
+    if (actual_base[0] && strcmp(actual_base, decided_base))
+        halt_branch(w, rec->repo, actual_base, reason);
+    char desc[140];
+    snprintf(desc, sizeof desc, "safety incident: merged outside its plan; queue halted");
+    lq_feedback_status(w, rec, rec->merge_sha, "error", desc);
+    char text[800];
+    snprintf(text, sizeof text, "**landq: safety incident.** This pull request was merged, but "
+             "not as landq decided: %s.\n\nThe queue of this branch is halted until an operator "
+             "has looked (docs/operations.md, \"Safety incidents\").", what);
+    lq_feedback_comment(w, rec, text);
+}
+
+/* After a merge: did it go where the plan said? The pull request's base must be the decided
+ * base, and (when the plan saw the tip, and it is readable) the merge commit's first parent the
+ * tip seen right before the merge, unless the merge commit is the decided branch's tip (a push
+ * between the read and the merge). 0: as planned (or not readable: logged); 1: a violation
+ * (what, actual_base filled). */
+static int outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *decided_base,
+                            const char *base_tip, const char *commit, char *actual_base,
+                            size_t acap, char *what, size_t wcap)
+{
+    actual_base[0] = '\0';
+    lq_gh_pull pr;
+    lq_error err = {0};
+    if (lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err)) {
+        LQ_WARN("landing", "msg=\"cannot verify the merge outcome\" repo=%s pr=%d error=\"%s\"",
+                rec->repo, rec->number, err.msg);
+        return 0;
+    }
+    snprintf(actual_base, acap, "%s", pr.base_ref);
+    int bad = strcmp(pr.base_ref, decided_base) != 0;
+    if (bad)
+        snprintf(what, wcap, "merged into `%.100s`, but landq decided for `%.100s`", pr.base_ref,
+                 decided_base);
+    lq_gh_pull_dispose(&pr);
+    if (bad || !base_tip || !base_tip[0] || !commit || !commit[0])
+        return bad;
+    lq_gh_commit c;
+    if (lq_gh_commit_get(&w->gh, &c, rec->repo, commit, &err)) {
+        LQ_WARN("landing", "msg=\"cannot read the merge commit to verify it\" repo=%s pr=%d "
+                "commit=%.40s error=\"%s\"", rec->repo, rec->number, commit, err.msg);
+        return 0;
+    }
+    if (c.parent_count >= 1 && strcmp(c.parents[0], base_tip)) {
+        char tip[LQ_GH_SHA_MAX] = "";
+        if (lq_gh_branch_sha(&w->gh, tip, rec->repo, decided_base, &err) || strcmp(tip, commit)) {
+            snprintf(what, wcap, "the merge commit %.12s has parent %.12s, not %.12s (the tip of "
+                     "`%.100s` before the merge)", commit, c.parents[0], base_tip, decided_base);
+            bad = 1;
+        }
+    }
+    lq_gh_commit_dispose(&c);
+    return bad;
+}
+
+/* Merged: verify it went where decided, then record it (landed) or the incident. */
+static void merged(lq_worker *w, lq_pr_record *rec, const char *decided_base,
+                   const char *base_tip, const char *commit)
+{
+    char actual[LQ_GH_REF_MAX], what[400];
+    if (outcome_violates(w, rec, decided_base, base_tip, commit, actual, sizeof actual, what,
+                         sizeof what)) {
+        incident(w, rec, decided_base, actual, commit, what);
+        return;
+    }
+    lq_wctx_plan_forget(w, rec->repo, rec->number);
+    landed(w, rec, commit);
+}
+
+/* landq's status goes back to pending on a head that was not merged after all: a success left
+ * on it would satisfy a required `landq` status for whatever base the pull request has next. */
+static void status_not_merged(lq_worker *w, lq_pr_record *rec, const char *why)
+{
+    char desc[140];
+    snprintf(desc, sizeof desc, "not merged: %.100s", why);
+    lq_feedback_status(w, rec, rec->merge_sha, "pending", desc);
+}
+
 /* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise. */
 static int land(lq_worker *w, lq_pr_record *rec)
 {
@@ -222,8 +434,8 @@ static int land(lq_worker *w, lq_pr_record *rec)
         merged_state m = check_merged(w, rec, commit, sizeof commit, head, sizeof head);
         if (m == MERGED_UNREADABLE)
             return 0; /* cannot tell yet; try again next round */
-        if (m == MERGED_YES) {
-            landed(w, rec, commit);
+        if (m == MERGED_YES) { /* the earlier request went through: check where it went */
+            merged(w, rec, rec->base, NULL, commit);
             return 1;
         }
         if (m == MERGED_CLOSED || strcmp(head, rec->merge_sha)) {
@@ -246,22 +458,54 @@ static int land(lq_worker *w, lq_pr_record *rec)
     }
     if (frozen_now(w, rec)) /* re-checked right before the merge */
         return 0;
+    lq_plan plan;
+    char why[400];
+    int held = plan_holds(w, rec, &plan, why, sizeof why);
+    if (held) {
+        if (held > 0)
+            plan_broken(w, rec, why);
+        else
+            w->retry_after_ms = lq_store_now_ms() + 2000;
+        return 0;
+    }
+    /* The plan holds: merge exactly it. landq's own status turns success on this head for the
+     * instant of the merge (a branch protection requiring `landq` lets it through) and back to
+     * pending if the merge does not happen. */
+    lq_pr_record_set(&rec->merge_title, plan.title);
+    lq_pr_record_set(&rec->merge_message, plan.message);
+    char desc[140];
+    snprintf(desc, sizeof desc, "landing on %.100s now", plan.base_ref);
+    lq_feedback_status(w, rec, rec->merge_sha, "success", desc);
     rec->merge_attempts++;
-    if (lq_wctx_persist(w, rec)) /* recorded before the side effect */
+    if (lq_wctx_persist(w, rec)) { /* recorded before the side effect */
+        lq_plan_dispose(&plan);
+        if (!lq_wctx_fenced(w))
+            status_not_merged(w, rec, "cannot save the queue state");
         return 0;
-    if (lq_wlease_confirm(w)) /* still this branch's lease holder, a full TTL ahead */
+    }
+    if (lq_wlease_confirm(w)) { /* still this branch's lease holder, a full TTL ahead */
+        lq_plan_dispose(&plan);
         return 0;
-    lq_gh_merge_req req = {.sha = rec->merge_sha, .title = rec->merge_title,
-                           .message = rec->merge_message, .method = "squash"};
+    }
+    lq_gh_merge_req req = {.sha = plan.head_sha, .title = plan.title,
+                           .message = plan.message, .method = "squash"};
     lq_gh_merge_result r;
     int rc = lq_gh_merge(&w->gh, &r, rec->repo, rec->number, &req, &err);
-    if (rc && rc != LQ_ETRANSIENT)
+    if (rc && rc != LQ_ETRANSIENT) {
+        lq_plan_dispose(&plan);
+        status_not_merged(w, rec, "landq is stopping");
         return 0; /* stopped or out of memory: nothing was decided; the next round re-reads */
+    }
     const char *ghmsg = r.message;
     lq_queue_event ev = lq_queue_merge_outcome(rc == LQ_ETRANSIENT ? 0 : r.http, r.merged);
+    if (ev != LQ_QEV_MERGED && ev != LQ_QEV_REFUSED && ev != LQ_QEV_MERGE_FAILED)
+        status_not_merged(w, rec, ev == LQ_QEV_HEAD_MOVED ? "the head moved"
+                                                          : "merge outcome unknown");
+    if (ev == LQ_QEV_MERGED)
+        merged(w, rec, plan.base_ref, plan.base_sha, r.sha);
+    lq_plan_dispose(&plan);
     switch (ev) {
     case LQ_QEV_MERGED:
-        landed(w, rec, r.sha);
         return 1;
     case LQ_QEV_HEAD_MOVED: {
         lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
@@ -352,6 +596,4 @@ int lq_landing_round(lq_worker *w)
     }
     return landed_any;
 }
-
-/* ---------------------------------------------------------------- deliveries */
 

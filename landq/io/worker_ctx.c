@@ -2,7 +2,9 @@
 #include "worker_ctx.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "metrics.h"
@@ -94,4 +96,55 @@ int lq_wctx_nap(lq_worker *w, long ms)
 void lq_wctx_short_sha(char out[13], const char *sha)
 {
     snprintf(out, 13, "%.12s", sha ? sha : "");
+}
+
+static long plan_index(lq_worker *w, const char *repo, int number)
+{
+    for (size_t i = 0; i < w->plan_count; i++)
+        if (w->plans[i].number == number && !strcasecmp(w->plans[i].repo, repo))
+            return (long)i;
+    return -1;
+}
+
+int lq_wctx_plan_keep(lq_worker *w, lq_plan *plan)
+{
+    long i = plan_index(w, plan->repo, plan->number);
+    if (i >= 0) {
+        lq_plan_dispose(&w->plans[i]);
+    } else {
+        lq_plan *n = realloc(w->plans, (w->plan_count + 1) * sizeof(*n));
+        if (!n) {
+            lq_plan_dispose(plan);
+            return LQ_ENOMEM;
+        }
+        w->plans = n;
+        i = (long)w->plan_count++;
+    }
+    w->plans[i] = *plan;
+    memset(plan, 0, sizeof(*plan));
+    return LQ_OK;
+}
+
+const lq_plan *lq_wctx_plan_find(lq_worker *w, const char *repo, int number)
+{
+    long i = plan_index(w, repo, number);
+    return i >= 0 ? &w->plans[i] : NULL;
+}
+
+void lq_wctx_plan_forget(lq_worker *w, const char *repo, int number)
+{
+    long i = plan_index(w, repo, number);
+    if (i < 0)
+        return;
+    lq_plan_dispose(&w->plans[i]);
+    w->plans[i] = w->plans[--w->plan_count];
+}
+
+void lq_wctx_plans_free(lq_worker *w)
+{
+    for (size_t i = 0; i < w->plan_count; i++)
+        lq_plan_dispose(&w->plans[i]);
+    free(w->plans);
+    w->plans = NULL;
+    w->plan_count = 0;
 }

@@ -28,6 +28,7 @@
 #include "inbox.h"
 #include "log.h"
 #include "mirror.h"
+#include "plan.h"
 #include "store.h"
 #include "worker.h"
 
@@ -77,6 +78,9 @@ struct lq_worker {
     int fenced_out;            /* the database refused our token inside this branch */
     atomic_int leases_held;    /* for /healthz (read by other threads) */
     atomic_int db_ok;          /* the last lease call reached the database */
+    lq_plan *plans;            /* the decided landing plans of READY pull requests (memory only:
+                                  after a restart every queued pull request is evaluated again) */
+    size_t plan_count;
 };
 
 /* Branch leases (worker_lease.c). init: TTL, renewal interval (0: defaults 30 s, 5 s) and
@@ -107,6 +111,13 @@ void lq_wctx_audit(lq_worker *w, const lq_pr_record *rec, const char *action,
 int lq_wctx_stopping(lq_worker *w);
 /* Sleeps ms in 50 ms slices; -1 when asked to stop meanwhile. */
 int lq_wctx_nap(lq_worker *w, long ms);
+/* Keeps plan as the decided plan of its pull request (replacing an older one); takes
+ * ownership of its contents (plan is zeroed). 0 or LQ_ENOMEM (plan disposed). */
+int lq_wctx_plan_keep(lq_worker *w, lq_plan *plan);
+/* The decided plan of repo#number, or NULL (borrowed until the next keep/forget). */
+const lq_plan *lq_wctx_plan_find(lq_worker *w, const char *repo, int number);
+void lq_wctx_plan_forget(lq_worker *w, const char *repo, int number);
+void lq_wctx_plans_free(lq_worker *w);
 /* The first 12 characters of sha (out[13]). */
 void lq_wctx_short_sha(char out[13], const char *sha);
 

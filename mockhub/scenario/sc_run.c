@@ -795,6 +795,20 @@ static int do_close(env *e, json_t *st, int open)
     return rc;
 }
 
+/* PATCH the pull request's base (GitHub sends `edited` with changes.base). */
+static int do_retarget(env *e, json_t *st)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d", e->repo, step_pr(st));
+    json_t *body = json_pack("{s:s}", "base", step_s(st, "base", ""));
+    json_t *resp = NULL;
+    int status = http(e, "PATCH", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "retarget", resp);
+    json_decref(resp);
+    return rc;
+}
+
 static json_int_t last_seq(json_t *reqs)
 {
     return json_integer_value(json_object_get(json_array_get(reqs, json_array_size(reqs) - 1), "seq"));
@@ -1158,6 +1172,8 @@ static int run_step(env *e, json_t *st)
     }
     if (!strcmp(kind, "close") || !strcmp(kind, "reopen"))
         return do_close(e, st, !strcmp(kind, "reopen"));
+    if (!strcmp(kind, "retarget"))
+        return do_retarget(e, st);
     if (!strcmp(kind, "wait_idle")) {
         long t = json_object_get(st, "timeout_ms") ? (long)json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait;
         long q = json_object_get(st, "quiet_ms") ? (long)json_integer_value(json_object_get(st, "quiet_ms")) : QUIET_MS;
@@ -1220,7 +1236,11 @@ static int run_step(env *e, json_t *st)
         return rc;
     }
     if (!strcmp(kind, "mergeable")) {
-        json_t *body = json_pack("{s:O}", "delay_reads", json_object_get(st, "delay_reads"));
+        json_t *body = json_object();
+        if (json_object_get(st, "delay_reads"))
+            json_object_set(body, "delay_reads", json_object_get(st, "delay_reads"));
+        if (json_object_get(st, "delay_ms"))
+            json_object_set(body, "delay_ms", json_object_get(st, "delay_ms"));
         int rc = do_control(e, st, "POST", "/_mockhub/mergeable", body);
         json_decref(body);
         return rc;

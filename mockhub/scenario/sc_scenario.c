@@ -469,7 +469,7 @@ static void pr_to_int(json_t *step)
 /* ---- steps ---- */
 
 const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "label", "unlabel", "status",
-                                     "check_run", "commit", "close", "reopen", "wait_idle", "wait_request",
+                                     "check_run", "commit", "close", "reopen", "retarget", "wait_idle", "wait_request",
                                      "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
                                      "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze",
                                      "ci", "wait_ci", "comment", "webhook", NULL};
@@ -493,6 +493,7 @@ static const field f_check_run[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, 
 static const field f_commit[] = {COMMON, {"as", T_STR, 1}, {"branch", T_STR, 0}, {"files", T_FILES, 1},
                                  {"message", T_STR, 0}, {NULL, 0, 0}};
 static const field f_close[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {NULL, 0, 0}};
+static const field f_retarget[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {"base", T_STR, 1}, {NULL, 0, 0}};
 static const field f_wait_idle[] = {COMMON, {"timeout_ms", T_INT, 0}, {"quiet_ms", T_INT, 0}, {NULL, 0, 0}};
 static const field f_wait_request[] = {COMMON, {"method", T_STR, 0}, {"route", T_STR, 0}, {"path", T_STR, 0},
                                        {"http", T_INT, 0}, {"count", T_INT, 0}, {"timeout_ms", T_INT, 0},
@@ -510,7 +511,7 @@ static const field f_clear[] = {COMMON, {NULL, 0, 0}};
 static const field f_rate[] = {COMMON, {"login", T_STR, 0}, {"limit", T_INT, 0}, {"remaining", T_INT, 0},
                                {"used", T_INT, 0}, {"reset_in", T_INT, 0}, {"exhaust", T_BOOL, 0},
                                {"status", T_INT, 0}, {NULL, 0, 0}};
-static const field f_mergeable[] = {COMMON, {"delay_reads", T_INT, 1}, {NULL, 0, 0}};
+static const field f_mergeable[] = {COMMON, {"delay_reads", T_INT, 0}, {"delay_ms", T_INT, 0}, {NULL, 0, 0}};
 static const field f_freeze[] = {COMMON, {"branch", T_STR, 0}, {"reason", T_STR, 1}, {"by", T_STR, 0},
                                  {"token", T_STR, 0}, {"expect_exit", T_INT, 0},
                                  {"output_contains", T_STR, 0}, {NULL, 0, 0}};
@@ -531,7 +532,8 @@ static const struct {
     {"open_pr", f_open_pr},     {"push", f_push},           {"review", f_review},
     {"dismiss", f_dismiss},     {"label", f_label},         {"unlabel", f_label},
     {"status", f_status},       {"check_run", f_check_run}, {"commit", f_commit},
-    {"close", f_close},         {"reopen", f_close},        {"wait_idle", f_wait_idle},
+    {"close", f_close},         {"reopen", f_close},        {"retarget", f_retarget},
+    {"wait_idle", f_wait_idle},
     {"wait_request", f_wait_request}, {"wait_pr", f_wait_pr}, {"wait_fault", f_wait_fault},
     {"sleep", f_sleep},         {"restart_landq", f_restart}, {"fault", f_fault},
     {"clear_faults", f_clear},  {"rate_limit", f_rate},     {"mergeable", f_mergeable},
@@ -666,7 +668,8 @@ static void check_allowed(vctx *v, const char *ptr, json_t *step, const char *ki
                  {"review", 1, "reviewing"}, {"dismiss", 3, "dismissing a review"}, {"label", 2, "labeling"},
                  {"unlabel", 2, "removing a label"}, {"status", 3, "setting a commit status"},
                  {"check_run", 3, "creating a check run"}, {"commit", 3, "pushing a commit"},
-                 {"close", 2, "closing someone else's pull request"}, {"reopen", 2, "reopening someone else's pull request"}};
+                 {"close", 2, "closing someone else's pull request"}, {"reopen", 2, "reopening someone else's pull request"},
+                 {"retarget", 3, "changing the base of someone else's pull request"}};
     int need = -1;
     const char *what = "";
     for (size_t i = 0; i < sizeof needs / sizeof *needs; i++)
@@ -679,8 +682,8 @@ static void check_allowed(vctx *v, const char *ptr, json_t *step, const char *ki
     json_t *pr = json_object_get(step, "pr");
     const char *author = json_is_integer(pr) ? json_string_value(json_array_get(v->authors, (size_t)json_integer_value(pr) - 1)) : NULL;
     int own = author && mh_streq_ci(author, as);
-    if (own && (!strcmp(kind, "close") || !strcmp(kind, "reopen")))
-        return; /* authors may close and reopen their own pull requests */
+    if (own && (!strcmp(kind, "close") || !strcmp(kind, "reopen") || !strcmp(kind, "retarget")))
+        return; /* authors may close, reopen and retarget their own pull requests */
     int role = world_role(v->root, as);
     const char *repo = sc_scenario_repo(v->root);
     char sub[1024];
@@ -782,6 +785,9 @@ static void check_step(vctx *v, const char *ptr, json_t *step)
             fail(v, sub, "commit must be \"head\" (default), \"previous\" or \"first\"");
     } else if (!strcmp(kind, "dismiss")) {
         check_user(v, ptr, step, "reviewer");
+    } else if (!strcmp(kind, "mergeable")) {
+        if (!json_object_get(step, "delay_reads") && !json_object_get(step, "delay_ms"))
+            fail(v, ptr, "\"mergeable\" needs \"delay_reads\" or \"delay_ms\"");
     } else if (!strcmp(kind, "status")) {
         static const char *const st[] = {"error", "failure", "pending", "success", NULL};
         ptr_join(sub, sizeof sub, ptr, "state");
