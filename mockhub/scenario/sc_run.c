@@ -809,6 +809,20 @@ static int do_retarget(env *e, json_t *st)
     return rc;
 }
 
+/* A person merging through the API (branch protection decides; usually with expect_http 405). */
+static int do_merge(env *e, json_t *st)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/repos/%s/pulls/%d/merge", e->repo, step_pr(st));
+    json_t *body = json_pack("{s:s}", "merge_method", step_s(st, "method", "squash"));
+    json_t *resp = NULL;
+    int status = http(e, "PUT", path, step_s(st, "as", NULL), body, &resp);
+    json_decref(body);
+    int rc = ok_status(e, st, status, "merge", resp);
+    json_decref(resp);
+    return rc;
+}
+
 static json_int_t last_seq(json_t *reqs)
 {
     return json_integer_value(json_object_get(json_array_get(reqs, json_array_size(reqs) - 1), "seq"));
@@ -1174,6 +1188,8 @@ static int run_step(env *e, json_t *st)
         return do_close(e, st, !strcmp(kind, "reopen"));
     if (!strcmp(kind, "retarget"))
         return do_retarget(e, st);
+    if (!strcmp(kind, "merge"))
+        return do_merge(e, st);
     if (!strcmp(kind, "wait_idle")) {
         long t = json_object_get(st, "timeout_ms") ? (long)json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait;
         long q = json_object_get(st, "quiet_ms") ? (long)json_integer_value(json_object_get(st, "quiet_ms")) : QUIET_MS;

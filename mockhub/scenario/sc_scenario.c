@@ -469,7 +469,7 @@ static void pr_to_int(json_t *step)
 /* ---- steps ---- */
 
 const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "label", "unlabel", "status",
-                                     "check_run", "commit", "close", "reopen", "retarget", "wait_idle", "wait_request",
+                                     "check_run", "commit", "close", "reopen", "retarget", "merge", "wait_idle", "wait_request",
                                      "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
                                      "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze",
                                      "ci", "wait_ci", "comment", "webhook", NULL};
@@ -493,6 +493,7 @@ static const field f_check_run[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, 
 static const field f_commit[] = {COMMON, {"as", T_STR, 1}, {"branch", T_STR, 0}, {"files", T_FILES, 1},
                                  {"message", T_STR, 0}, {NULL, 0, 0}};
 static const field f_close[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {NULL, 0, 0}};
+static const field f_merge[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {"method", T_STR, 0}, {NULL, 0, 0}};
 static const field f_retarget[] = {COMMON, {"as", T_STR, 1}, {"pr", T_ANY, 1}, {"base", T_STR, 1}, {NULL, 0, 0}};
 static const field f_wait_idle[] = {COMMON, {"timeout_ms", T_INT, 0}, {"quiet_ms", T_INT, 0}, {NULL, 0, 0}};
 static const field f_wait_request[] = {COMMON, {"method", T_STR, 0}, {"route", T_STR, 0}, {"path", T_STR, 0},
@@ -532,7 +533,7 @@ static const struct {
     {"open_pr", f_open_pr},     {"push", f_push},           {"review", f_review},
     {"dismiss", f_dismiss},     {"label", f_label},         {"unlabel", f_label},
     {"status", f_status},       {"check_run", f_check_run}, {"commit", f_commit},
-    {"close", f_close},         {"reopen", f_close},        {"retarget", f_retarget},
+    {"close", f_close},         {"reopen", f_close},        {"retarget", f_retarget}, {"merge", f_merge},
     {"wait_idle", f_wait_idle},
     {"wait_request", f_wait_request}, {"wait_pr", f_wait_pr}, {"wait_fault", f_wait_fault},
     {"sleep", f_sleep},         {"restart_landq", f_restart}, {"fault", f_fault},
@@ -669,7 +670,8 @@ static void check_allowed(vctx *v, const char *ptr, json_t *step, const char *ki
                  {"unlabel", 2, "removing a label"}, {"status", 3, "setting a commit status"},
                  {"check_run", 3, "creating a check run"}, {"commit", 3, "pushing a commit"},
                  {"close", 2, "closing someone else's pull request"}, {"reopen", 2, "reopening someone else's pull request"},
-                 {"retarget", 3, "changing the base of someone else's pull request"}};
+                 {"retarget", 3, "changing the base of someone else's pull request"},
+                 {"merge", 3, "merging a pull request"}};
     int need = -1;
     const char *what = "";
     for (size_t i = 0; i < sizeof needs / sizeof *needs; i++)
