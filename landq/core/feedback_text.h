@@ -37,6 +37,12 @@ char *lq_feedback_text_landed(const char *base, const char *landed_sha, const ch
 char *lq_feedback_text_refused(const char *label, const char *merge_sha, const char *base,
                                const char *quote);
 
+/* The comment after a safety incident: the merge did not go where landq decided (what: a plain
+ * sentence, shown in a code block). Untrusted strings (branch names, what) are rendered so that
+ * no backtick in them can end their code span or block. */
+char *lq_feedback_text_incident(const char *decided_base, const char *actual_base,
+                                const char *merge_sha, const char *what);
+
 /* The marker followed by a prepared report (core/conflict_report.h). */
 char *lq_feedback_text_report(const char *report);
 

@@ -308,11 +308,10 @@ static void incident(lq_worker *w, lq_pr_record *rec, const char *decided_base,
     char desc[140];
     snprintf(desc, sizeof desc, "safety incident: merged outside its plan; queue halted");
     lq_feedback_status(w, rec, rec->merge_sha, "error", desc);
-    char text[800];
-    snprintf(text, sizeof text, "**landq: safety incident.** This pull request was merged, but "
-             "not as landq decided: %s.\n\nThe queue of this branch is halted until an operator "
-             "has looked (docs/operations.md, \"Safety incidents\").", what);
-    lq_feedback_comment(w, rec, text);
+    char *text = lq_feedback_text_incident(decided_base, actual_base, rec->merge_sha, what);
+    if (text)
+        lq_feedback_comment(w, rec, text);
+    free(text);
 }
 
 /* After a merge: did it go where the plan said? The pull request's base must be the decided
@@ -335,7 +334,7 @@ static int outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *d
     snprintf(actual_base, acap, "%s", pr.base_ref);
     int bad = strcmp(pr.base_ref, decided_base) != 0;
     if (bad)
-        snprintf(what, wcap, "merged into `%.100s`, but landq decided for `%.100s`", pr.base_ref,
+        snprintf(what, wcap, "merged into '%.100s', but landq decided for '%.100s'", pr.base_ref,
                  decided_base);
     lq_gh_pull_dispose(&pr);
     if (bad || !base_tip || !base_tip[0] || !commit || !commit[0])
@@ -350,7 +349,7 @@ static int outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *d
         char tip[LQ_GH_SHA_MAX] = "";
         if (lq_gh_branch_sha(&w->gh, tip, rec->repo, decided_base, &err) || strcmp(tip, commit)) {
             snprintf(what, wcap, "the merge commit %.12s has parent %.12s, not %.12s (the tip of "
-                     "`%.100s` before the merge)", commit, c.parents[0], base_tip, decided_base);
+                     "'%.100s' before the merge)", commit, c.parents[0], base_tip, decided_base);
             bad = 1;
         }
     }
@@ -473,20 +472,18 @@ static int land(lq_worker *w, lq_pr_record *rec)
      * pending if the merge does not happen. */
     lq_pr_record_set(&rec->merge_title, plan.title);
     lq_pr_record_set(&rec->merge_message, plan.message);
-    char desc[140];
-    snprintf(desc, sizeof desc, "landing on %.100s now", plan.base_ref);
-    lq_feedback_status(w, rec, rec->merge_sha, "success", desc);
     rec->merge_attempts++;
     if (lq_wctx_persist(w, rec)) { /* recorded before the side effect */
         lq_plan_dispose(&plan);
-        if (!lq_wctx_fenced(w))
-            status_not_merged(w, rec, "cannot save the queue state");
         return 0;
     }
     if (lq_wlease_confirm(w)) { /* still this branch's lease holder, a full TTL ahead */
         lq_plan_dispose(&plan);
         return 0;
     }
+    char desc[140];
+    snprintf(desc, sizeof desc, "landing on %.100s now", plan.base_ref);
+    lq_feedback_status(w, rec, rec->merge_sha, "success", desc);
     lq_gh_merge_req req = {.sha = plan.head_sha, .title = plan.title,
                            .message = plan.message, .method = "squash"};
     lq_gh_merge_result r;
