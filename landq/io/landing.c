@@ -521,7 +521,7 @@ static int land(lq_worker *w, lq_pr_record *rec)
         char commit[LQ_GH_SHA_MAX], head[LQ_GH_SHA_MAX];
         if (rec->merge_attempts > 1 &&
             check_merged(w, rec, commit, sizeof commit, head, sizeof head) == MERGED_YES) {
-            landed(w, rec, commit);
+            merged(w, rec, rec->base, NULL, commit);
             return 1;
         }
         merge_refused(w, rec, r.http, ghmsg);
