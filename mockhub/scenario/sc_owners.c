@@ -2,6 +2,7 @@
 #include "sc_owners.h"
 
 #include "codeowners.h"
+#include "codeowners_ref.h"
 #include "mh_util.h"
 
 #include <stdio.h>
@@ -121,33 +122,64 @@ static int satisfies(const json_t *world, const char *owner, const char *login)
     return 0;
 }
 
-static int path_ok(const lq_codeowners *co, const char *path, const json_t *approvers, const json_t *world,
-                   char *why, size_t whylen)
+/* The owners written on line `line` of the CODEOWNERS text: the tokens after the pattern
+ * (escaped blanks belong to the pattern), up to a comment. New reference (array of strings). */
+static json_t *owners_on_line(const char *text, size_t len, unsigned line)
 {
-    lq_codeowners_match m;
-    if (lq_codeowners_match_path(co, NULL, path, strlen(path), &m) != LQ_OK) {
-        snprintf(why, whylen, "out of memory matching %s", path);
-        return -1;
+    json_t *owners = json_array();
+    const char *p = text, *end = text + len;
+    for (unsigned l = 1; l < line && p < end; l++) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        p = nl ? nl + 1 : end;
     }
-    if (!m.line || !m.owner_count)
-        return 1;
-    for (size_t o = 0; o < m.owner_count; o++) {
-        size_t i;
-        json_t *a;
+    const char *eol = memchr(p, '\n', (size_t)(end - p));
+    eol = eol ? eol : end;
+    while (p < eol && (*p == ' ' || *p == '\t'))
+        p++;
+    while (p < eol && *p != ' ' && *p != '\t' && *p != '\r') /* the pattern */
+        p += *p == '\\' && p + 1 < eol ? 2 : 1;
+    while (p < eol) {
+        while (p < eol && (*p == ' ' || *p == '\t' || *p == '\r'))
+            p++;
+        if (p >= eol || *p == '#')
+            break;
+        const char *t = p;
+        while (p < eol && *p != ' ' && *p != '\t' && *p != '\r')
+            p++;
+        json_array_append_new(owners, json_stringn(t, (size_t)(p - t)));
+    }
+    return owners;
+}
+
+static int path_ok(const lq_codeowners *co, const char *text, size_t len, const char *path,
+                   const json_t *approvers, const json_t *world, char *why, size_t whylen)
+{
+    long rule = ref_match(co, path);
+    unsigned line = 0;
+    const char *pattern = NULL;
+    if (rule < 0 || lq_codeowners_rule_at(co, (size_t)rule, &line, &pattern) != LQ_OK)
+        return 1; /* no rule: nobody owns it */
+    json_t *owners = owners_on_line(text, len, line);
+    int ok = json_array_size(owners) == 0; /* a rule without owners: unowned */
+    size_t o, i;
+    json_t *ow, *a;
+    json_array_foreach(owners, o, ow) {
         json_array_foreach(approvers, i, a) {
-            if (satisfies(world, m.owners[o].name, json_string_value(a)))
-                return 1;
+            if (!ok && satisfies(world, json_string_value(ow), json_string_value(a)))
+                ok = 1;
         }
     }
-    mh_buf b;
-    mh_buf_init(&b);
-    mh_buf_printf(&b, "%s needs one of", path);
-    for (size_t o = 0; o < m.owner_count; o++)
-        mh_buf_printf(&b, " %s", m.owners[o].name);
-    mh_buf_printf(&b, " (CODEOWNERS line %u)", m.line);
-    snprintf(why, whylen, "%s", b.ptr);
-    mh_buf_dispose(&b);
-    return 0;
+    if (!ok) {
+        mh_buf b;
+        mh_buf_init(&b);
+        mh_buf_printf(&b, "%s needs one of", path);
+        json_array_foreach(owners, o, ow) mh_buf_printf(&b, " %s", json_string_value(ow));
+        mh_buf_printf(&b, " (CODEOWNERS line %u)", line);
+        snprintf(why, whylen, "%s", b.ptr);
+        mh_buf_dispose(&b);
+    }
+    json_decref(owners);
+    return ok;
 }
 
 int sc_owners_satisfied(const char *codeowners, size_t len, const json_t *files, const json_t *approvers,
@@ -167,11 +199,38 @@ int sc_owners_satisfied(const char *codeowners, size_t len, const json_t *files,
     json_array_foreach(files, i, f) {
         const char *name = json_string_value(json_object_get(f, "filename"));
         const char *prev = json_string_value(json_object_get(f, "previous_filename"));
-        if (name && (rc = path_ok(co, name, approvers, world, why, whylen)) != 1)
+        if (name && (rc = path_ok(co, codeowners, len, name, approvers, world, why, whylen)) != 1)
             break;
-        if (prev && (rc = path_ok(co, prev, approvers, world, why, whylen)) != 1)
+        if (prev && (rc = path_ok(co, codeowners, len, prev, approvers, world, why, whylen)) != 1)
             break;
     }
     lq_codeowners_free(co);
     return rc;
+}
+
+int sc_decided_base(const json_t *statuses, const char *context, char *out, size_t cap)
+{
+    static const char landing[] = "landing on ", now[] = " now", ready[] = "ready: position ",
+                      queue_for[] = " in the queue for ";
+    size_t i;
+    json_t *st;
+    json_array_foreach(statuses, i, st) {
+        const char *ctx = json_string_value(json_object_get(st, "context"));
+        const char *d = json_string_value(json_object_get(st, "description"));
+        if (!ctx || !d || strcmp(ctx, context))
+            continue;
+        size_t dl = strlen(d);
+        if (!strncmp(d, landing, sizeof landing - 1) && dl > sizeof landing - 1 + sizeof now - 1 &&
+            !strcmp(d + dl - (sizeof now - 1), now)) {
+            snprintf(out, cap, "%.*s", (int)(dl - (sizeof landing - 1) - (sizeof now - 1)),
+                     d + sizeof landing - 1);
+            return 1;
+        }
+        const char *q = !strncmp(d, ready, sizeof ready - 1) ? strstr(d, queue_for) : NULL;
+        if (q) {
+            snprintf(out, cap, "%s", q + sizeof queue_for - 1);
+            return 1;
+        }
+    }
+    return 0;
 }

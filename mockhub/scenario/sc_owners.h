@@ -1,5 +1,7 @@
 /* sc_owners.h -- the scenario runner's own owner check (invariant 1), independent of landq's
- * policy code: it reuses only the CODEOWNERS matcher (landq/core/codeowners.h, fuzzed on its own).
+ * policy code and of landq's CODEOWNERS matcher: it shares only the CODEOWNERS parser (the rule
+ * list); which rule decides a path is the reference matcher's (tests/support/codeowners_ref.c,
+ * fnmatch per segment), and the owners are read from that rule's line of the text here.
  * Pure: everything comes from the arguments (mockhub's state and the world file). */
 #ifndef SC_OWNERS_H
 #define SC_OWNERS_H
@@ -22,5 +24,11 @@ int sc_changes_requested(const json_t *reviews);
  * Returns 1 when satisfied, 0 when not (why says which path and owners), -1 on error (why). */
 int sc_owners_satisfied(const char *codeowners, size_t len, const json_t *files, const json_t *approvers,
                         const json_t *world, char *why, size_t whylen);
+
+/* The base branch landq said it lands the head on, from its commit statuses on that head
+ * (statuses: GET .../commits/{sha}/statuses, newest first): the newest description of context
+ * reading "landing on BASE now" (set right before its merge request) or "ready: position P of N
+ * in the queue for BASE". 1 with out filled, 0 when no status names a base. */
+int sc_decided_base(const json_t *statuses, const char *context, char *out, size_t cap);
 
 #endif

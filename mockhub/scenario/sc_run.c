@@ -1785,6 +1785,19 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
         int ok = sc_owners_satisfied(co, colen, files, approvers, e->world, why, sizeof why);
         if (ok != 1)
             differ(e, "invariant 1: #%d merged without owner approval on its head %.12s: %s", n, head, why);
+        /* 5: merged into the base landq decided for (its last status naming a base on the head) */
+        json_t *mine = json_array(); /* landq's statuses on the head, newest first */
+        size_t si;
+        json_t *sv;
+        json_array_foreach(json_object_get(repo, "statuses"), si, sv) {
+            if (!strcmp(json_string_value(json_object_get(sv, "sha")), head))
+                json_array_insert(mine, 0, sv);
+        }
+        char decided[256];
+        const char *base = json_string_value(json_object_get(p, "base"));
+        if (sc_decided_base(mine, "landq", decided, sizeof decided) && base && strcmp(decided, base))
+            differ(e, "invariant 5: #%d merged into %s, but landq decided for %s", n, base, decided);
+        json_decref(mine);
         free(co);
         json_decref(files);
         json_decref(approvers);

@@ -79,7 +79,7 @@ def verify(e, before):
     check(c5['parents'][0]['sha'] == before, 'main gained more than two commits')
     check(e.main_commit()['sha'] == p6['merge_commit_sha'], 'main is not #6')
     for n, p in ((5, p5), (6, p6)):
-        e.wait('#%d success status' % n, lambda: e.landq_status(p['head']['sha'])[0] == 'success')
+        e.wait('#%d success status' % n, lambda: e.landq_landed(p['head']['sha']))
         e.wait('#%d landed comment' % n, lambda: [c for c in e.landq_comments(n)
                                                   if 'landed' in c['body']])
         cs = e.landq_comments(n)

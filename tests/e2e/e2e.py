@@ -151,6 +151,12 @@ class Env:
         s = self.landq_statuses(sha)
         return (s[0]['state'], s[0]['description']) if s else (None, None)
 
+    def landq_landed(self, sha):
+        """landq's status on sha says landed (its success "landing on BASE now", set right
+        before the merge request, is not that yet)."""
+        st = self.landq_status(sha)
+        return st if st[0] == 'success' and (st[1] or '').startswith('landed as ') else None
+
     def landq_comments(self, n):
         cs = self.get('/repos/%s/issues/%d/comments?per_page=100' % (REPO, n))
         return [c for c in cs if '<!-- landq:status -->' in (c.get('body') or '')]
@@ -241,7 +247,7 @@ def case_happy(e):
     check(c['commit']['message'] == want, 'commit message on main:\n%r\nwanted:\n%r' %
           (c['commit']['message'], want))
     check(len(c['parents']) == 1, 'squash commit must have one parent')
-    st = e.wait('success status', lambda: e.landq_status(head)[0] == 'success' and e.landq_status(head))
+    st = e.wait('success status', lambda: e.landq_landed(head))
     check(st[1].startswith('landed as ') and st[1].endswith(' on main'), 'status: %r' % (st,))
     check(c['sha'][:12] in st[1], 'status names the landed commit: %r vs %s' % (st, c['sha']))
     cs = e.wait('landed comment', lambda: [x for x in e.landq_comments(1) if 'landed' in x['body']])
@@ -265,7 +271,7 @@ def case_missing_owner(e):
     check(e.main_commit()['commit']['message'] ==
           'Tune infra\n\nInfra change.\n\nApproved-by: bob\nApproved-by: ivan',
           'message: %r' % e.main_commit()['commit']['message'])
-    e.wait('success status', lambda: e.landq_status(head)[0] == 'success')
+    e.wait('success status', lambda: e.landq_landed(head))
     check(len(e.landq_comments(2)) == 1, 'the comment is edited in place, not duplicated')
 
 def case_stale_approval(e):
@@ -285,7 +291,7 @@ def case_stale_approval(e):
     p = e.pr(1)
     c = e.get('/repos/%s/commits/%s' % (REPO, p['merge_commit_sha']))
     check(c['commit']['message'].endswith('Approved-by: bob'), c['commit']['message'])
-    st = e.wait('success on the new head', lambda: e.landq_status(new)[0] == 'success')
+    st = e.wait('success on the new head', lambda: e.landq_landed(new))
     check(e.landq_status(old)[0] != 'success', 'the old head is not reported as landed')
 
 def case_codeowners_in_pr(e):
@@ -435,7 +441,7 @@ def case_merge_after_late_predecessor(e):
                    {'sha': e.pr(1)['head']['sha'], 'merge_method': 'squash'})
     check(st == 200, 'the late merge: %s %s' % (st, j))
     sha = e.pr(1)['head']['sha']
-    e.wait('landq reporting #1 landed', lambda: e.landq_status(sha)[0] == 'success')
+    e.wait('landq reporting #1 landed', lambda: e.landq_landed(sha))
     puts = merge_requests(e, 1)
     check([r['status'] for r in puts] == [502, 200, 405],
           'merge requests: %s' % [r['status'] for r in puts])
@@ -516,7 +522,7 @@ def case_big_codeowners(e):
     check(blob_requests(e), 'landq read the CODEOWNERS through the git blobs API')
     msg = e.main_commit()['commit']['message']
     check(msg.startswith('Tune infra\n') and 'Approved-by: dora' in msg, 'message: %r' % msg)
-    e.wait('success status', lambda: e.landq_status(head)[0] == 'success')
+    e.wait('success status', lambda: e.landq_landed(head))
 
 def case_big_codeowners_blob_404(e):
     """A 404 from the git blobs API (replication lag) is retried: the pull request lands later

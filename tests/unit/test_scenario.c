@@ -321,6 +321,44 @@ Test(owners, users_teams_emails_unowned)
     cr_assert_eq(sc_owners_satisfied(NULL, 0, NULL, NULL, NULL, why, sizeof why), 1, "no CODEOWNERS: nothing owned");
 }
 
+Test(owners, owners_read_from_the_deciding_line)
+{
+    /* escaped blanks belong to the pattern; a comment ends the owners */
+    static const char *co = "*  @bob  # everyone\n/my\\ dir/  @carol @Dora   # two\n";
+    json_error_t je;
+    json_t *world = json_loads("{}", 0, &je);
+    json_t *files = json_loads("[{\"filename\": \"my dir/a.txt\"}]", 0, &je);
+    json_t *dora = json_loads("[\"dora\"]", 0, &je), *bob = json_loads("[\"bob\"]", 0, &je);
+    char why[512];
+    cr_assert_eq(sc_owners_satisfied(co, strlen(co), files, dora, world, why, sizeof why), 1, "%s", why);
+    cr_assert_eq(sc_owners_satisfied(co, strlen(co), files, bob, world, why, sizeof why), 0);
+    cr_assert(strstr(why, "needs one of @carol @Dora (CODEOWNERS line 2)"), "%s", why);
+    json_decref(world);
+    json_decref(files);
+    json_decref(dora);
+    json_decref(bob);
+}
+
+Test(owners, decided_base_from_landq_statuses)
+{
+    json_error_t je;
+    json_t *st = json_loads(
+        "[{\"context\": \"landq\", \"description\": \"landed as 0123456789ab on scratch\"},"
+        " {\"context\": \"ci\", \"description\": \"landing on nope now\"},"
+        " {\"context\": \"landq\", \"description\": \"landing on release/4.2 now\"},"
+        " {\"context\": \"landq\", \"description\": \"ready: position 1 of 2 in the queue for main\"}]",
+        0, &je);
+    char base[64];
+    cr_assert_eq(sc_decided_base(st, "landq", base, sizeof base), 1);
+    cr_assert_str_eq(base, "release/4.2", "the newest status naming a base, landq's only");
+    json_array_remove(st, 2);
+    cr_assert_eq(sc_decided_base(st, "landq", base, sizeof base), 1);
+    cr_assert_str_eq(base, "main");
+    json_array_clear(st);
+    cr_assert_eq(sc_decided_base(st, "landq", base, sizeof base), 0);
+    json_decref(st);
+}
+
 /* ---- chaos ---- */
 
 Test(chaos, deterministic_and_valid)
