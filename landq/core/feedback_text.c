@@ -143,31 +143,6 @@ char *lq_feedback_text_report(const char *report)
     return lq_sb_take(&b);
 }
 
-/* The longest run of backticks in s. */
-static size_t backtick_run(const char *s)
-{
-    size_t best = 0, run = 0;
-    for (; s && *s; s++) {
-        run = *s == '`' ? run + 1 : 0;
-        if (run > best)
-            best = run;
-    }
-    return best;
-}
-
-/* s as a CommonMark code span that nothing in s can close. */
-static void code_span(lq_sb *b, const char *s)
-{
-    s = s ? s : "";
-    size_t n = backtick_run(s) + 1;
-    for (size_t i = 0; i < n; i++)
-        lq_sb_adds(b, "`");
-    int pad = n > 1 || *s == ' ';
-    lq_sb_addf(b, "%s%s%s", pad ? " " : "", s, pad ? " " : "");
-    for (size_t i = 0; i < n; i++)
-        lq_sb_adds(b, "`");
-}
-
 char *lq_feedback_text_incident(const char *decided_base, const char *actual_base,
                                 const char *merge_sha, const char *what)
 {
@@ -176,20 +151,14 @@ char *lq_feedback_text_incident(const char *decided_base, const char *actual_bas
     short_sha(h12, merge_sha);
     lq_sb_addf(&b, "%s\n**landq: safety incident**: head commit `%s` was merged, but not as "
                "landq decided (for ", LQ_FEEDBACK_MARKER, h12);
-    code_span(&b, decided_base);
+    lq_md_code(&b, decided_base, 256);
     if (actual_base && *actual_base && strcmp(actual_base, decided_base ? decided_base : "")) {
         lq_sb_adds(&b, "; it is on ");
-        code_span(&b, actual_base);
+        lq_md_code(&b, actual_base, 256);
     }
     lq_sb_adds(&b, "):\n\n");
-    size_t n = backtick_run(what) + 1;
-    n = n < 3 ? 3 : n;
-    for (size_t i = 0; i < n; i++)
-        lq_sb_adds(&b, "`");
-    lq_sb_addf(&b, "text\n%s\n", what ? what : "");
-    for (size_t i = 0; i < n; i++)
-        lq_sb_adds(&b, "`");
-    lq_sb_adds(&b, "\n\nThe queue of that branch is halted until an operator has looked "
+    lq_md_fence(&b, "text", what);
+    lq_sb_adds(&b, "\nThe queue of that branch is halted until an operator has looked "
                    "(docs/operations.md, \"Safety incidents\").\n");
     return lq_sb_take(&b);
 }

@@ -235,3 +235,13 @@ Test(feedback_text, conflict_report_path_with_long_backtick_runs)
     free(t);
     lq_conflict_set_dispose(&s);
 }
+
+Test(feedback_text, incident_branches_and_what_are_contained)
+{
+    char *c = lq_feedback_text_incident("ma`in@evil", TICKS20 "@evil #666", HEAD,
+                                        "merged into '" TICKS15 "\n@evil <img>', but ...");
+    cr_assert_not_null(c);
+    assert_contained(c);
+    cr_assert(strstr(c, "**landq: safety incident**"), "%s", c);
+    free(c);
+}
