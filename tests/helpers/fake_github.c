@@ -175,6 +175,14 @@ void fg_unlabel(fake_github *fg, int number, const char *actor, const char *labe
         }
 }
 
+void fg_comment_foreign(fake_github *fg, int number, const char *author, const char *body)
+{
+    fg_pull *p = fg_pull_get(fg, number);
+    p->foreign_id = ++fg->next_id;
+    snprintf(p->foreign_author, FG_NAME, "%s", author);
+    snprintf(p->foreign, sizeof p->foreign, "%s", body);
+}
+
 void fg_push(fake_github *fg, int number)
 {
     fg_pull *p = fg_pull_get(fg, number);
@@ -441,15 +449,23 @@ static int op_comments_list(void *ctx, lq_gh_comments *out, const char *repo, in
     fg_pull *p = fg_pull_get(fg, number);
     if (!p)
         return not_found(err, "issue");
-    if (!p->comment_id)
+    if (!p->comment_id && !p->foreign_id)
         return LQ_OK;
-    out->items = calloc(1, sizeof(*out->items));
+    out->items = calloc(2, sizeof(*out->items));
     if (!out->items)
         return LQ_ENOMEM;
-    out->items[0].id = p->comment_id;
-    snprintf(out->items[0].author, sizeof out->items[0].author, "landq-bot");
-    out->items[0].body = dup_s(p->comment);
-    out->count = 1;
+    if (p->foreign_id) { /* older: listed first */
+        lq_gh_comment *c = &out->items[out->count++];
+        c->id = p->foreign_id;
+        snprintf(c->author, sizeof c->author, "%s", p->foreign_author);
+        c->body = dup_s(p->foreign);
+    }
+    if (p->comment_id) {
+        lq_gh_comment *c = &out->items[out->count++];
+        c->id = p->comment_id;
+        snprintf(c->author, sizeof c->author, "landq-bot");
+        c->body = dup_s(p->comment);
+    }
     return LQ_OK;
 }
 
@@ -503,6 +519,18 @@ static int op_comment_update(void *ctx, lq_gh_comment *out, const char *repo, in
 {
     fake_github *fg = ctx;
     called(fg, "comment_update", "%lld", (long long)id);
+    for (size_t i = 0; i < fg->npulls; i++) /* GitHub lets a writer edit anyone's comment */
+        if (fg->pulls[i].foreign_id && fg->pulls[i].foreign_id == id) {
+            fg_pull *f = &fg->pulls[i];
+            snprintf(f->foreign, sizeof f->foreign, "%s", body);
+            if (out) {
+                memset(out, 0, sizeof(*out));
+                out->id = id;
+                snprintf(out->author, sizeof out->author, "%s", f->foreign_author);
+                out->body = dup_s(f->foreign);
+            }
+            return LQ_OK;
+        }
     fg_pull *p = pull_of_comment(fg, id);
     if (!p)
         return not_found(err, "comment");

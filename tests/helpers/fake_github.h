@@ -68,6 +68,10 @@ typedef struct fg_pull {
     size_t nevents;
     int64_t comment_id;
     char comment[4096];
+    /* one comment by someone else (fg_comment_foreign), listed before landq's */
+    int64_t foreign_id;
+    char foreign_author[FG_NAME];
+    char foreign[256];
     char merge_commit[FG_SHA];
 } fg_pull;
 
@@ -129,6 +133,8 @@ fg_pull *fg_pull_get(fake_github *fg, int number);
 void fg_add_review(fake_github *fg, int number, const char *login, const char *state);
 void fg_label(fake_github *fg, int number, const char *actor, const char *label);
 void fg_unlabel(fake_github *fg, int number, const char *actor, const char *label);
+/* A comment on #number by author (not landq), e.g. one carrying landq's marker. */
+void fg_comment_foreign(fake_github *fg, int number, const char *author, const char *body);
 /* A push to the head: a new head SHA. */
 void fg_push(fake_github *fg, int number);
 void fg_set_status(fake_github *fg, const char *sha, const char *context, const char *state);
