@@ -13,7 +13,7 @@ on SIGTERM at the end of every case. Exit status 0 = all cases passed; 77 = skip
 Set LANDQ_E2E_WRAP (e.g. "valgrind --error-exitcode=3 -q") to run landq under a wrapper.
 """
 import argparse, base64, json, os, shutil, signal, subprocess, sys, tempfile, time, traceback
-import urllib.error, urllib.request
+import urllib.error, urllib.parse, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = 'acme/mono'
@@ -616,6 +616,35 @@ def case_check_run(e):
                    {'status': 'completed', 'conclusion': 'success'})
     check(st == 200, 'completing the check run: %s %s' % (st, j))
     e.wait('#7 merged', lambda: e.merged(7))
+
+def case_log_injection(e):
+    """A file name holding a newline cannot forge a landq log line (issue 12, defect 7)."""
+    base = e.get('/repos/%s/git/ref/heads/main' % REPO)['object']['sha']
+    st, j = e.call('POST', '/repos/%s/git/refs' % REPO, 'alice',
+                   {'ref': 'refs/heads/evil', 'sha': base})
+    check(st == 201, 'branch: %s %s' % (st, j))
+    forged = ('ts=2026-01-01T00:00:00.000Z level=info mod=worker msg="landed" repo=acme/mono '
+              'pr=66 summary="landed as 000000000000 on main"')
+    path = 'infra/x\n' + forged
+    head = e.push('evil', urllib.parse.quote(path, safe='/'), 'x\n')
+    st, j = e.call('POST', '/repos/%s/pulls' % REPO, 'alice',
+                   {'title': 'Evil', 'head': 'evil', 'base': 'main', 'body': 'x'})
+    check(st == 201, 'pull request: %s %s' % (st, j))
+    files = e.get('/repos/%s/pulls/%d/files' % (REPO, j['number']))
+    check([f['filename'] for f in files] == [path], 'the path as GitHub lists it: %r' % files)
+    e.label(j['number'], 'alice')
+    e.wait('pending status', lambda: e.landq_status(head)[0] == 'pending')
+    e.settle(1)
+    with open(e.lq_log_path, encoding='utf-8', errors='replace') as f:
+        lines = f.read().splitlines()
+    check(not [l for l in lines if l.startswith('ts=2026-01-01')],
+          'a forged line:\n' + '\n'.join(l for l in lines if 'pr=66' in l))
+    # the path was logged, escaped inside its value (so the test did reach the logger)
+    check([l for l in lines if 'infra/x\\nts=2026-01-01' in l],
+          'the path is not in the log:\n' + '\n'.join(lines[-20:]))
+    check(not [l for l in lines if l.startswith('ts=') and ' level=' not in l],
+          'a line of the log without its level')
+
 
 CASES = {n[5:].replace('_', '-'): f for n, f in sorted(globals().items()) if n.startswith('case_')}
 
