@@ -154,6 +154,7 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
         if (s != LQ_PR_MERGING && lq_queue_transition(&s, LQ_QEV_IGNORE, NULL) == LQ_OK)
             rec->state = s;
         rec->dirty = 0;
+        lq_wctx_plan_forget(w, rec->repo, rec->number);
         lq_wctx_persist(w, rec);
         lq_facts_dispose(&b);
         return LQ_OK;

@@ -67,6 +67,7 @@ static void landed(lq_worker *w, lq_pr_record *rec, const char *commit)
  * already moved rec to EJECTED. */
 static void tell_refused(lq_worker *w, lq_pr_record *rec, const char *summary, const char *quote)
 {
+    lq_wctx_plan_forget(w, rec->repo, rec->number);
     char *ctext = NULL, csum[200], head[41];
     if (lq_conflict_watch_report(w, rec, rec->merge_sha, 0, 1, &ctext, csum, sizeof csum, head) == 1) {
         lq_conflict_watch_tell(w, rec, ctext, csum, head);

@@ -64,6 +64,19 @@ static void deliver(const char *event, const char *action)
                  err.msg);
 }
 
+/* landq on E's database and inbox (again after a restart: the same queue state). */
+static void open_worker(void)
+{
+    static const char *const repos[] = {REPO};
+    static const char *const required[] = {"ci/test"};
+    lq_worker_config cfg = {.db_path = E.db, .inbox = E.inbox, .api_url = "", .token = "t",
+                            .repos = repos, .repo_count = 1, .label = "land",
+                            .status_context = "landq", .required_checks = required,
+                            .required_check_count = 1, .self_login = "landq-bot"};
+    lq_error err = {0};
+    cr_assert_eq(lq_worker_open(&E.w, &cfg, &E.gh, &err), LQ_OK, "%s", err.msg);
+}
+
 /* Starts landq and labels #1 (the labeled delivery arrives). */
 static void start(void)
 {
@@ -73,13 +86,7 @@ static void start(void)
     lq_error err = {0};
     cr_assert_eq(lq_inbox_open(&E.inbox, E.db, &err), LQ_OK, "%s", err.msg);
     fg_gh(&E.fg, &E.gh);
-    static const char *const repos[] = {REPO};
-    static const char *const required[] = {"ci/test"};
-    lq_worker_config cfg = {.db_path = E.db, .inbox = E.inbox, .api_url = "", .token = "t",
-                            .repos = repos, .repo_count = 1, .label = "land",
-                            .status_context = "landq", .required_checks = required,
-                            .required_check_count = 1, .self_login = "landq-bot"};
-    cr_assert_eq(lq_worker_open(&E.w, &cfg, &E.gh, &err), LQ_OK, "%s", err.msg);
+    open_worker();
     fg_label(&E.fg, 1, "alice", "land");
     deliver("pull_request", "labeled");
 }
@@ -320,6 +327,28 @@ Test(landing, merge_5xx_goes_back_to_pending_and_is_not_resent_blind)
     cr_assert_not(merged());
     cr_assert_str_eq(landq_state(), "pending");
     cr_assert_eq(fg_call_count(&E.fg, "merge "), 1);
+    stop();
+}
+
+Test(landing, merge_5xx_then_restart_lands_on_a_fresh_plan_once)
+{
+    /* plans live in memory: after a restart the merge in doubt is re-read, nothing is merged on
+     * a plan from before, the pull request is decided again and lands once */
+    world("main", 1);
+    E.fg.merge_http = 502;
+    E.fg.merge_http_times = 1;
+    start();
+    step();
+    cr_assert_not(merged());
+    lq_worker_stop(E.w);
+    open_worker();
+    size_t reads = fg_call_count(&E.fg, "pull_get");
+    step();
+    step();
+    cr_assert(merged());
+    cr_assert_eq(fg_call_count(&E.fg, "merge "), 2, "the 502, then one merge");
+    cr_assert_geq(fg_call_count(&E.fg, "pull_get") - reads, 3, "re-read, decided, re-verified");
+    cr_assert_str_eq(landq_state(), "success");
     stop();
 }
 
