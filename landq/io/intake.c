@@ -177,6 +177,18 @@ static void release(lq_intake *in, size_t n)
     atomic_fetch_sub_explicit(&in->buffered, n, memory_order_relaxed);
 }
 
+/* Frees r's body and gives its budget back. Called before the answer is queued: once the client
+ * has its answer, its next delivery must find the budget free. (libmicrohttpd calls
+ * request_completed() only after the answer has been sent, so a client could otherwise be
+ * refused with 503 for bytes it is no longer sending.) */
+static void drop_body(lq_intake *in, request *r)
+{
+    free(r->buf);
+    release(in, r->cap);
+    r->buf = NULL;
+    r->cap = 0;
+}
+
 static void logf_(lq_intake *in, const char *fmt, ...) LQ_PRINTF(2, 3);
 static void logf_(lq_intake *in, const char *fmt, ...)
 {
@@ -286,6 +298,7 @@ static enum MHD_Result answer_put(lq_intake *in, struct MHD_Connection *c, reque
     enum MHD_Result ret;
     int status;
     const char *why, *id = header(c, "X-GitHub-Delivery"), *ev = header(c, "X-GitHub-Event");
+    drop_body(in, r); /* the inbox has it (or failed): no longer needed */
     if (rc == LQ_OK) {
         status = 202;
         why = "accepted";
@@ -347,7 +360,9 @@ static enum MHD_Result finish_webhook(lq_intake *in, struct MHD_Connection *c, r
         int rc = lq_inbox_put(in->cfg.inbox, wr.delivery, wr.event, r->buf ? r->buf : "",
                               r->len, &err);
         return answer_put(in, c, r, rc, err.msg);
-    } else if (v == LQ_WEBHOOK_PING) {
+    }
+    drop_body(in, r); /* refused or a ping: the body has been checked */
+    if (v == LQ_WEBHOOK_PING) {
         ret = reply(c, 200, "pong", NULL);
     } else if (v == LQ_WEBHOOK_BAD_JSON &&
                (ctype = header(c, MHD_HTTP_HEADER_CONTENT_TYPE)) &&
@@ -772,10 +787,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             /* libmicrohttpd cannot answer in the middle of an upload: drop what we have and
              * discard the rest, then answer 413; past twice the limit, close instead. */
             if (!r->too_big) {
-                free(r->buf);
-                release(in, r->cap);
-                r->buf = NULL;
-                r->cap = 0;
+                drop_body(in, r);
                 r->too_big = 1;
             }
             r->len += n;
@@ -828,8 +840,7 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
     lq_intake *in = cls;
     (void)toe;
     if (r && r != &replied_early) {
-        free(r->buf);
-        release(r->in, r->cap);
+        drop_body(r->in, r); /* a request cut off before it was answered */
         uncount_client(in, r->client_counted ? &r->client_key : NULL);
         free(r);
     }
