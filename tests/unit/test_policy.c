@@ -265,6 +265,18 @@ Test(policy, truncated_file_list_blocks)
     cr_assert(has_reason("3001 files"));
 }
 
+/* Fewer files listed than the pull request says it changes (a listing cut short, under the
+ * 3000 cap): the unlisted files' owners are unknown, so it must not land on the listed ones. */
+Test(policy, short_file_list_blocks_even_under_the_cap)
+{
+    add_file("README.md", NULL);
+    add_review("carol", LQ_REVIEW_APPROVED, HEAD);
+    add_aff("carol", "@acme/core");
+    f.changed_files = 2;
+    decide(LQ_VERDICT_BLOCKED);
+    cr_assert(has_reason("changes 2 files but GitHub listed only 1"), "%s", v.reasons[0]);
+}
+
 Test(policy, labeler_without_write_is_ejected)
 {
     f.labeler = "rita";

@@ -85,6 +85,28 @@ Test(queue, queued_states_include_blocked)
     cr_assert_not(lq_queue_is_queued(LQ_PR_EJECTED));
 }
 
+/* GitHub's answer to PUT .../merge, mapped onto the state machine: only a 200 that says
+ * "merged" is a landing; no answer, a 5xx or a 200 without "merged" is unknown (re-read, never
+ * merge twice); 409 is a moved head (re-evaluate), 405 not mergeable (eject), the rest blocks. */
+Test(queue, merge_outcome_maps_every_answer)
+{
+    cr_assert_eq(lq_queue_merge_outcome(200, 1), LQ_QEV_MERGED);
+    cr_assert_eq(lq_queue_merge_outcome(200, 0), LQ_QEV_MERGE_UNKNOWN);
+    cr_assert_eq(lq_queue_merge_outcome(0, 0), LQ_QEV_MERGE_UNKNOWN);
+    cr_assert_eq(lq_queue_merge_outcome(502, 0), LQ_QEV_MERGE_UNKNOWN);
+    cr_assert_eq(lq_queue_merge_outcome(500, 1), LQ_QEV_MERGE_UNKNOWN);
+    cr_assert_eq(lq_queue_merge_outcome(409, 0), LQ_QEV_HEAD_MOVED);
+    cr_assert_eq(lq_queue_merge_outcome(405, 0), LQ_QEV_REFUSED);
+    cr_assert_eq(lq_queue_merge_outcome(403, 0), LQ_QEV_MERGE_FAILED);
+    cr_assert_eq(lq_queue_merge_outcome(422, 0), LQ_QEV_MERGE_FAILED);
+    cr_assert_eq(lq_queue_merge_outcome(404, 0), LQ_QEV_MERGE_FAILED);
+    /* and what each does to a MERGING pull request */
+    cr_assert_eq(run(LQ_PR_MERGING, lq_queue_merge_outcome(200, 1)), LQ_PR_LANDED);
+    cr_assert_eq(run(LQ_PR_MERGING, lq_queue_merge_outcome(409, 0)), LQ_PR_ARMED);
+    cr_assert_eq(run(LQ_PR_MERGING, lq_queue_merge_outcome(405, 0)), LQ_PR_EJECTED);
+    cr_assert_eq(run(LQ_PR_MERGING, lq_queue_merge_outcome(502, 0)), LQ_PR_MERGING);
+}
+
 Test(queue, invalid_values_refused)
 {
     refused((lq_pr_state)42, LQ_QEV_WAIT);
