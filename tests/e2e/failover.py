@@ -3,9 +3,11 @@
 real HAProxy (round robin, health checks), a burst of pull requests, the lease holder SIGKILLed
 while one of its merge requests is in flight.
 
-usage: failover.py --mockhub BIN --landq BIN [--prs N] [--kills K] [--keep]
-       (exit 77 when PostgreSQL is missing; without HAProxy the webhook goes to one instance
-       that is never killed, and the HAProxy part is reported as skipped)
+usage: failover.py --mockhub BIN --landq BIN [--prs N] [--kills K] [--restart] [--anywhere]
+                   [--seed S] [--keep]
+       (exit 77 when PostgreSQL is missing; without HAProxy the webhook goes to instance a and
+       the HAProxy part is reported as skipped: deliveries sent while a is down then fail, and
+       the reconciliation sweep finds their pull requests)
 
   mockhub --webhook--> HAProxy (roundrobin, GET /healthz checks) --> landq a, b, c --> PostgreSQL
                                                                      (lease TTL 3s, renew 1s)
@@ -27,7 +29,7 @@ the old lease expired), find the merge done, record it, and land the rest. Check
 The test waits for progress (a merge, a lease change), never for a wall-clock deadline; the
 takeover time (kill -> new lease) is measured and printed.
 """
-import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time
+import argparse, json, os, random, re, shutil, signal, socket, subprocess, sys, tempfile, time
 import traceback, urllib.error, urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -137,13 +139,18 @@ class Env:
         self.api = 'http://127.0.0.1:%d' % wait_port_file(pf, self.mh, 'mockhub')
 
     # ---- landq ----
-    def start_landq(self, name, target):
+    def start_landq(self, name, target, again=False):
+        """again: a restart of a killed instance on the same ports (HAProxy knows them)."""
         pf, of = (os.path.join(self.dir, name + s) for s in ('.port', '.ops'))
+        port, ops = (self.lq[name][1], self.lq[name][2]) if again else (0, 0)
+        for f in (pf, of):
+            if os.path.exists(f):
+                os.unlink(f)
         log = open(os.path.join(self.dir, name + '.log'), 'a')
         env = dict(os.environ, LANDQ_GITHUB_TOKEN='tok-landq', LANDQ_WEBHOOK_SECRET=SECRET)
         p = subprocess.Popen([self.args.landq, 'serve', '--github-api', self.api, '--db', target,
-                              '--listen', '127.0.0.1:0', '--port-file', pf,
-                              '--ops-listen', '127.0.0.1:0', '--ops-port-file', of,
+                              '--listen', '127.0.0.1:%d' % port, '--port-file', pf,
+                              '--ops-listen', '127.0.0.1:%d' % ops, '--ops-port-file', of,
                               '--repo', REPO, '--webhook-allowlist', 'off',
                               '--lease-ttl', '%ds' % TTL, '--lease-renew', '%ds' % RENEW,
                               '--reconcile-interval', '10',
@@ -281,6 +288,7 @@ def run(args, pg, e):
           (n, TTL, RENEW))
 
     kills = []
+    rng = random.Random(args.seed)
     for k in range(args.kills):
         done = len([r for r in merge_puts(e) if r['status'] == 200])
         alive = [name for name, v in e.lq.items() if v[0].poll() is None]
@@ -288,10 +296,13 @@ def run(args, pg, e):
         if done >= n - 2:
             print('kill %d: too few landings left; stopped killing' % (k + 1))
             break
-        # hold the next merge request for 500 ms; GitHub carries it out, the answer is lost
-        e.call('POST', '/_mockhub/faults', None, {
-            'kind': 'delay', 'method': 'PUT', 'path': '/repos/acme/mono/pulls/*/merge',
-            'delay_ms': 500, 'skip': 1, 'times': 1}, want=(200, 201))
+        # hold a request for 500 ms (the next merge, or with --anywhere one of the next 40
+        # REST requests, chosen by the seed); GitHub carries it out, the answer is lost
+        fault = {'kind': 'delay', 'method': 'PUT', 'path': '/repos/acme/mono/pulls/*/merge',
+                 'delay_ms': 500, 'skip': 1, 'times': 1}
+        if args.anywhere:
+            fault.update(method='*', path='/repos/*', skip=rng.randrange(40))
+        e.call('POST', '/_mockhub/faults', None, fault, want=(200, 201))
 
         def fired():
             _, fs = e.call('GET', '/_mockhub/faults', want=(200,))
@@ -308,8 +319,11 @@ def run(args, pg, e):
         e.lq[victim][0].send_signal(signal.SIGKILL)
         e.lq[victim][0].wait()
         e.call('DELETE', '/_mockhub/faults', want=(200, 204))
-        print('kill %d: SIGKILL %s (pid %d, token %d) with a merge in flight; %d merged so far' %
-              (k + 1, victim, e.lq[victim][0].pid, before['token'], done))
+        print('kill %d: SIGKILL %s (pid %d, token %d) with a %s in flight; %d merged so far' %
+              (k + 1, victim, e.lq[victim][0].pid, before['token'],
+               'request' if args.anywhere else 'merge', done))
+        time.sleep(0.7)  # the held request completes (measurement only: not counted below)
+        seq_held = max([r['seq'] for r in merge_puts(e)] + [0])
         after = Progress('another instance to take the lease over',
                          lambda: (lambda l: l if l and l['token'] > before['token'] and
                                   l['holder'] != before['holder'] else None)(lease(pg)),
@@ -321,14 +335,19 @@ def run(args, pg, e):
         new = [name for name, v in e.lq.items()
                if v[0].poll() is None and ':%d:' % v[0].pid in after['holder']]
         check(len(new) == 1, 'new holder %s is none of the live instances' % after['holder'])
-        kills.append({'victim': victim, 'new': new[0], 'took': took, 't_kill': t_kill,
-                      'old_token': before['token'], 'new_token': after['token']})
-        print('  %s took the lease over with token %d, %.2fs after the kill (TTL %ds + renew %ds '
-              'at most expected)' % (new[0], after['token'], took, TTL, RENEW))
-        # the next landing after the takeover
-        Progress('a landing after the takeover',
-                 lambda: len([r for r in merge_puts(e) if r['status'] == 200]) > done + 1
+        kill = {'victim': victim, 'new': new[0], 'new_pid': e.lq[new[0]][0].pid, 'took': took,
+                't_kill': t_kill, 'old_token': before['token'], 'new_token': after['token']}
+        kills.append(kill)
+        # the next merge request after the takeover (the held one excluded)
+        Progress('a merge request after the takeover',
+                 lambda: [r for r in merge_puts(e) if r['seq'] > seq_held]
                  or merged_count(e) == n, lambda: merged_count(e)).run()
+        kill['next_merge'] = time.time() - t_kill
+        print('  %s took the lease over with token %d %.2fs after the kill (expected: at most '
+              'TTL %ds + renew %ds); next merge request after %.2fs' %
+              (new[0], after['token'], took, TTL, RENEW, kill['next_merge']))
+        if args.restart:  # back in the pool under a new instance id (HAProxy sees it healthy)
+            e.start_landq(victim, target, again=True)
 
     Progress('all %d pull requests merged' % n, lambda: merged_count(e) == n,
              lambda: merged_count(e)).run()
@@ -379,12 +398,12 @@ def run(args, pg, e):
           'one: %s' % tokens)
     for kill in kills:
         check(max(tokens) >= kill['new_token'], 'no landing under the new token')
-        if e.lq[kill['new']][0].poll() is None:  # (unless it was the next victim)
-            metrics = e.ops(kill['new'], '/metrics')
-            check(re.search(r'^landq_lease_failovers_total\{[^}]*\} 1$', metrics, re.M),
-                  'the new holder does not count the failover')
-        victim_pid = ':%d:' % e.lq[kill['victim']][0].pid
-        check(victim_pid not in lease(pg)['holder'], 'the killed instance holds the lease')
+    for name, (p, _, _) in e.lq.items():  # each takeover counted by the process that made it
+        if p.poll() is None:
+            want = sum(1 for kill in kills if kill['new_pid'] == p.pid)
+            got = sum(float(v) for v in re.findall(r'^landq_lease_failovers_total\{[^}]*\} (\S+)$',
+                                                   e.ops(name, '/metrics'), re.M))
+            check(got == want, '%s counts %s failovers, took %d over' % (name, got, want))
     holder = lease(pg)['holder']
     for name, (p, _, _) in e.lq.items():
         if p.poll() is not None:
@@ -397,9 +416,16 @@ def run(args, pg, e):
               '%s: leases held %s / %s, want %d' % (name, held, js['leases'], want))
     print('%d merged, each by one merge request (%d merge requests in all, %d refused: %s); '
           '%d deliveries acknowledged, all stored and processed (%d not acknowledged: '
-          'connection refused or reset by the kill); landed tokens %s; takeover %s s' %
+          'connection refused or reset by the kill); landed tokens %s' %
           (n, len(puts), len(refused), refused[:3], len(acked), len(failed),
-           sorted(set(tokens)), ', '.join('%.2f' % k['took'] for k in kills)))
+           sorted(set(tokens))))
+    if kills:
+        def stats(xs):
+            xs = sorted(xs)
+            return 'p50 %.2f s, max %.2f s' % (xs[(len(xs) - 1) // 2], xs[-1])
+        print('%d kills: kill -> new lease %s; kill -> next merge request %s' %
+              (len(kills), stats([k['took'] for k in kills]),
+               stats([k['next_merge'] for k in kills])))
 
 
 def main():
@@ -408,6 +434,11 @@ def main():
     ap.add_argument('--landq', required=True)
     ap.add_argument('--prs', type=int, default=int(os.environ.get('LANDQ_FAILOVER_PRS', '40')))
     ap.add_argument('--kills', type=int, default=int(os.environ.get('LANDQ_FAILOVER_KILLS', '2')))
+    ap.add_argument('--restart', action='store_true',
+                    help='restart each killed instance (for many kills: bench/README.md)')
+    ap.add_argument('--anywhere', action='store_true',
+                    help='kill while any REST request is held, not only a merge')
+    ap.add_argument('--seed', type=int, default=1, help='--anywhere: which request')
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()
     try:
