@@ -113,12 +113,16 @@ int lq_store_get(lq_store *st, const char *repo, int number, lq_pr_record *out, 
 
 int lq_store_put(lq_store *st, const lq_pr_record *r, lq_error *err)
 {
-    return st->ops->pr_put(st->be, r, NULL, err);
+    return st->ops->pr_put(st->be, r, NULL, NULL, err);
 }
 
-int lq_store_put_fenced(lq_store *st, const lq_pr_record *r, const lq_lease *l, lq_error *err)
+int lq_store_put_fenced(lq_store *st, lq_pr_record *r, const lq_lease *l, lq_error *err)
 {
-    return st->ops->pr_put(st->be, r, l, err);
+    int64_t written = 0;
+    int rc = st->ops->pr_put(st->be, r, l, &written, err);
+    if (rc == LQ_OK)
+        r->updated_ms = written; /* the next write compares with this one */
+    return rc;
 }
 
 int lq_store_lease_acquire(lq_store *st, const char *repo, const char *base, const char *holder,

@@ -123,8 +123,11 @@ int lq_store_lease_renew(lq_store *st, lq_lease *l, int64_t ttl_ms, lq_error *er
  * no longer ours. */
 int lq_store_lease_release(lq_store *st, const lq_lease *l, lq_error *err);
 /* As lq_store_put, fenced by l (rec must belong to l's branch): LQ_ECONFLICT when the database
- * refused it because l's token is stale (or, PostgreSQL, expired). */
-int lq_store_put_fenced(lq_store *st, const lq_pr_record *rec, const lq_lease *l, lq_error *err);
+ * refused it because l's token is stale (or, PostgreSQL, expired). rec->updated_ms must be the
+ * value read (or last written): when the row changed since, dirty = 0 is not written over a
+ * dirty mark made meanwhile (another instance saw an event). On success rec->updated_ms is the
+ * value written. */
+int lq_store_put_fenced(lq_store *st, lq_pr_record *rec, const lq_lease *l, lq_error *err);
 
 /* Marks rows of (repo, head_sha) dirty (for status / check events); *marked may be NULL. */
 int lq_store_mark_sha_dirty(lq_store *st, const char *repo, const char *sha, int *marked,

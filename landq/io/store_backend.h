@@ -32,19 +32,25 @@
  * a fenced write (lease_token = the current token, checked by the INSERT ... SELECT from
  * lq_lease) replaces the row; an unfenced one changes only what it observes once a fenced write
  * has owned the row, so a decoder's read-modify-write cannot undo the lease holder's landing
- * state. */
-#define LQ_PR_SET_OBSERVED                                                                    \
+ * state. updated_ms only grows (MAX: SQLite max(), PostgreSQL GREATEST), so it tells whether
+ * a row changed since it was read; a fenced write clearing `dirty` keeps it set when the row
+ * changed since the holder read it (READ: the placeholder of the updated_ms it read), so a
+ * "look again" mark made meanwhile by another instance is not lost. */
+#define LQ_PR_SET_OBSERVED(MAX)                                                               \
     "repo = excluded.repo, base = excluded.base, head_sha = excluded.head_sha,"               \
     " labeler = excluded.labeler, labeled_at_ms = excluded.labeled_at_ms,"                    \
-    " dirty = excluded.dirty, updated_ms = excluded.updated_ms, priority = excluded.priority"
+    " updated_ms = " MAX "(excluded.updated_ms, lq_pr.updated_ms + 1),"                       \
+    " priority = excluded.priority"
 #define LQ_PR_KEEP(c) ", " c " = CASE WHEN lq_pr.lease_token > 0 THEN lq_pr." c " ELSE excluded." c " END"
-#define LQ_PR_SET_UNFENCED                                                                    \
-    LQ_PR_SET_OBSERVED LQ_PR_KEEP("state") LQ_PR_KEEP("comment_id")                           \
-    LQ_PR_KEEP("comment_body") LQ_PR_KEEP("status_key") LQ_PR_KEEP("merge_sha")              \
-    LQ_PR_KEEP("merge_title") LQ_PR_KEEP("merge_message") LQ_PR_KEEP("merge_attempts")       \
-    LQ_PR_KEEP("landed_sha")
-#define LQ_PR_SET_FENCED                                                                      \
-    LQ_PR_SET_OBSERVED ", state = excluded.state, comment_id = excluded.comment_id,"          \
+#define LQ_PR_SET_UNFENCED(MAX)                                                               \
+    LQ_PR_SET_OBSERVED(MAX) ", dirty = excluded.dirty" LQ_PR_KEEP("state")                    \
+    LQ_PR_KEEP("comment_id") LQ_PR_KEEP("comment_body") LQ_PR_KEEP("status_key")             \
+    LQ_PR_KEEP("merge_sha") LQ_PR_KEEP("merge_title") LQ_PR_KEEP("merge_message")            \
+    LQ_PR_KEEP("merge_attempts") LQ_PR_KEEP("landed_sha")
+#define LQ_PR_SET_FENCED(MAX, READ)                                                           \
+    LQ_PR_SET_OBSERVED(MAX) ", dirty = CASE WHEN excluded.dirty = 0 AND lq_pr.dirty = 1"      \
+    " AND lq_pr.updated_ms <> " READ " THEN 1 ELSE excluded.dirty END,"                       \
+    " state = excluded.state, comment_id = excluded.comment_id,"                              \
     " comment_body = excluded.comment_body, status_key = excluded.status_key,"                \
     " merge_sha = excluded.merge_sha, merge_title = excluded.merge_title,"                    \
     " merge_message = excluded.merge_message, merge_attempts = excluded.merge_attempts,"      \
@@ -80,9 +86,10 @@ typedef struct lq_store_ops {
     /* queue state and audit (store.h has the contracts) */
     int (*pr_get)(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                   lq_error *err);
-    /* fence NULL: unfenced (store.h, "Branch leases"); else LQ_ECONFLICT when stale */
+    /* fence NULL: unfenced (store.h, "Branch leases"); else LQ_ECONFLICT when stale.
+     * *written (may be NULL): the row's updated_ms after the write. */
     int (*pr_put)(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
-                  lq_error *err);
+                  int64_t *written, lq_error *err);
     int (*pr_list)(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
                    lq_error *err);
     int (*pr_mark_sha_dirty)(lq_backend *be, const char *repo, const char *sha, int *marked,

@@ -15,7 +15,7 @@ void lq_pgb_end(lq_backend *be);
 int lq_pgb_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                   lq_error *err);
 int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
-                  lq_error *err);
+                  int64_t *written, lq_error *err);
 int lq_pgb_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
                    lq_error *err);
 int lq_pgb_pr_mark_sha_dirty(lq_backend *be, const char *repo, const char *sha, int *marked,

@@ -73,9 +73,10 @@ int lq_pgb_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *ou
 }
 
 int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
-                  lq_error *err)
+                  int64_t *written, lq_error *err)
 {
-    char num[16], lab[24], dirty[8], cid[24], att[16], upd[24], prio[8], tok[24];
+    char num[16], lab[24], dirty[8], cid[24], att[16], upd[24], prio[8], tok[24], rd[24];
+    snprintf(rd, sizeof rd, "%lld", (long long)rec->updated_ms); /* as read */
     snprintf(prio, sizeof prio, "%d", rec->priority != 0);
     snprintf(num, sizeof num, "%d", rec->number);
     snprintf(lab, sizeof lab, "%lld", (long long)rec->labeled_at_ms);
@@ -85,7 +86,7 @@ int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence
     snprintf(upd, sizeof upd, "%lld", (long long)lq_store_now_ms());
     snprintf(tok, sizeof tok, "%lld", (long long)(fence ? fence->token : 0));
     char *f[13] = {0};
-    const char *vals[22] = {
+    const char *vals[23] = {
         lq_pg_utf8(rec->repo, &f[0]),          num,
         lq_pg_utf8(rec->base, &f[1]),          lq_pg_utf8(rec->head_sha, &f[2]),
         lq_pr_state_str(rec->state),           lq_pg_utf8(rec->labeler, &f[3]),
@@ -98,7 +99,7 @@ int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence
         fence ? lq_pg_utf8(fence->repo, &f[10]) : NULL,
         fence ? lq_pg_utf8(fence->base, &f[11]) : NULL,
         fence ? lq_pg_utf8(fence->holder, &f[12]) : NULL,
-        tok};
+        tok, rd};
     static const char row[] =
         "$1, $2::integer, $3, $4, $5, $6, $7::bigint, $8::smallint, $9::bigint, $10, $11, $12,"
         " $13, $14, $15::integer, $16, $17::bigint, $18::smallint";
@@ -106,21 +107,25 @@ int lq_pgb_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence
     if (fence) /* written only if the lease row says the token is current (store.h) */
         snprintf(sql, sizeof sql,
                  "INSERT INTO lq_pr (%s, lease_token) SELECT %s, l.token" LQ_PGB_FENCE(19, 20, 21, 22)
-                 " ON CONFLICT (repo_key, number) DO UPDATE SET " LQ_PR_SET_FENCED " RETURNING 1",
+                 " ON CONFLICT (repo_key, number) DO UPDATE SET "
+                 LQ_PR_SET_FENCED("GREATEST", "$23::bigint") " RETURNING updated_ms",
                  columns, row);
     else
         snprintf(sql, sizeof sql,
                  "INSERT INTO lq_pr (%s) VALUES (%s)"
-                 " ON CONFLICT (repo_key, number) DO UPDATE SET " LQ_PR_SET_UNFENCED,
+                 " ON CONFLICT (repo_key, number) DO UPDATE SET " LQ_PR_SET_UNFENCED("GREATEST")
+                 " RETURNING updated_ms",
                  columns, row);
     PGresult *r = NULL;
-    int rc = run(be, "put", sql, fence ? 22 : 18, vals, &r, err);
+    int rc = run(be, "put", sql, fence ? 23 : 18, vals, &r, err);
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         free(f[i]);
     if (rc == LQ_OK && fence && PQntuples(r) == 0)
         rc = lq_error_set(err, LQ_ECONFLICT, "%s#%d not saved: the lease of %s:%s with token "
                           "%lld is no longer held", rec->repo, rec->number, fence->repo,
                           fence->base, (long long)fence->token);
+    else if (rc == LQ_OK && written && PQntuples(r) == 1)
+        *written = lq_pg_i64(r, 0, 0);
     PQclear(r);
     return rc;
 }
@@ -164,9 +169,12 @@ static int mark(lq_backend *be, const char *repo, const char *key, int by_base, 
     const char *vals[] = {lq_pg_utf8(repo, &f1), lq_pg_utf8(key, &f2)};
     PGresult *r = NULL;
     int rc = run(be, "mark",
-                 by_base ? "UPDATE lq_pr SET dirty = 1 WHERE repo_key = lower($1) AND base = $2"
+                 /* updated_ms grows: a lease holder's write keeps this mark (store_backend.h) */
+                 by_base ? "UPDATE lq_pr SET dirty = 1, updated_ms = GREATEST(lq_now_ms(),"
+                           " updated_ms + 1) WHERE repo_key = lower($1) AND base = $2"
                            " AND state IN ('armed', 'ready', 'blocked')"
-                         : "UPDATE lq_pr SET dirty = 1 WHERE repo_key = lower($1) AND head_sha = $2"
+                         : "UPDATE lq_pr SET dirty = 1, updated_ms = GREATEST(lq_now_ms(),"
+                           " updated_ms + 1) WHERE repo_key = lower($1) AND head_sha = $2"
                            " AND state IN ('armed', 'ready', 'blocked')",
                  2, vals, &r, err);
     free(f1);

@@ -79,11 +79,12 @@ out:
 typedef struct put_ctx {
     const lq_pr_record *r;
     const lq_lease *fence; /* NULL: unfenced */
+    int64_t written;       /* updated_ms after the write */
 } put_ctx;
 
 static int put_on(sqlite3 *db, void *ctx, lq_error *err)
 {
-    const put_ctx *pc = ctx;
+    put_ctx *pc = ctx;
     const lq_pr_record *r = pc->r;
     char sql[2048];
     if (pc->fence) /* the row is written only if the lease row says the token is current */
@@ -91,11 +92,13 @@ static int put_on(sqlite3 *db, void *ctx, lq_error *err)
                  " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, l.token"
                  " FROM lq_lease l WHERE l.repo = ?19 AND l.base = ?20 AND l.holder = ?21"
                  " AND l.token = ?22"
-                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_FENCED, columns);
+                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_FENCED("max", "?23")
+                 " RETURNING updated_ms", columns);
     else
         snprintf(sql, sizeof sql, "INSERT INTO lq_pr (%s) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
                  " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_UNFENCED, columns);
+                 " ON CONFLICT (repo, number) DO UPDATE SET " LQ_PR_SET_UNFENCED("max")
+                 " RETURNING updated_ms", columns);
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK)
         return lq_sq_fail(db, err, "put");
@@ -122,22 +125,31 @@ static int put_on(sqlite3 *db, void *ctx, lq_error *err)
         sqlite3_bind_text(s, 20, pc->fence->base, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 21, pc->fence->holder, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(s, 22, pc->fence->token);
+        sqlite3_bind_int64(s, 23, r->updated_ms); /* as read */
     }
-    int rc = sqlite3_step(s);
+    int rc = sqlite3_step(s), wrote = rc == SQLITE_ROW;
+    if (wrote) {
+        pc->written = sqlite3_column_int64(s, 0);
+        rc = sqlite3_step(s);
+    }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
         return lq_sq_fail(db, err, "put");
-    if (pc->fence && sqlite3_changes(db) == 0)
+    if (pc->fence && !wrote)
         return lq_error_set(err, LQ_ECONFLICT, "%s#%d not saved: the lease of %s:%s with token "
                             "%lld is no longer held", r->repo, r->number, pc->fence->repo,
                             pc->fence->base, (long long)pc->fence->token);
     return LQ_OK;
 }
 
-int lq_sq_pr_put(lq_backend *be, const lq_pr_record *r, const lq_lease *fence, lq_error *err)
+int lq_sq_pr_put(lq_backend *be, const lq_pr_record *r, const lq_lease *fence, int64_t *written,
+                 lq_error *err)
 {
-    put_ctx pc = {r, fence};
-    return lq_sq_write(be, put_on, &pc, err);
+    put_ctx pc = {r, fence, 0};
+    int rc = lq_sq_write(be, put_on, &pc, err);
+    if (rc == LQ_OK && written)
+        *written = pc.written;
+    return rc;
 }
 
 int lq_sq_pr_list(lq_backend *be, lq_store_filter filter, lq_pr_record **out, size_t *count,
@@ -200,13 +212,17 @@ static int mark_on(sqlite3 *db, void *ctx, lq_error *err)
 {
     mark_ctx *m = ctx;
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2(db, m->by_base ? "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND base"
+    /* updated_ms grows: a lease holder's write does not clear this mark (store_backend.h) */
+    if (sqlite3_prepare_v2(db, m->by_base ? "UPDATE lq_pr SET dirty = 1, updated_ms ="
+                           " max(?3, updated_ms + 1) WHERE repo = ?1 AND base"
                            " = ?2 AND state IN ('armed', 'ready', 'blocked')"
-                           : "UPDATE lq_pr SET dirty = 1 WHERE repo = ?1 AND head_sha = ?2"
+                           : "UPDATE lq_pr SET dirty = 1, updated_ms = max(?3, updated_ms + 1)"
+                           " WHERE repo = ?1 AND head_sha = ?2"
                            " AND state IN ('armed', 'ready', 'blocked')", -1, &s, NULL) != SQLITE_OK)
         return lq_sq_fail(db, err, "mark");
     sqlite3_bind_text(s, 1, m->repo, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 2, m->sha, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 3, lq_store_now_ms());
     int rc = sqlite3_step(s);
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)

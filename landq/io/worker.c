@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "dburl.h"
 #include "deliveries.h"
 #include "evaluate.h"
 #include "landing.h"
@@ -336,6 +337,12 @@ static int worker_new(lq_worker **out, const lq_worker_config *cfg, const lq_gh 
             .api_url = w->api_url, .token = w->token, .user_agent = "landq/0.1 (+land queue)",
             .should_stop = gh_should_stop, .stop_ctx = w, .log = gh_log, .log_ctx = w,
             .token_cb = cfg->token_cb, .token_ctx = cfg->token_ctx, .metrics = cfg->metrics};
+        /* Several instances: landq stops waiting for a request (the merge above all) before the
+         * lease it was confirmed under can pass to another instance (worker_lease.c). */
+        if (lq_dburl_kind(w->db_path) == LQ_DB_POSTGRESQL) {
+            int64_t t = w->lease_ttl_ms - w->lease_renew_ms;
+            gc.timeout_ms = (long)(t > 30000 ? 30000 : t < 2000 ? 2000 : t);
+        }
         rc = lq_github_new(&w->client, &gc, err);
         if (!rc)
             lq_gh_rest_init(&w->gh, w->client);

@@ -700,3 +700,44 @@ Test(store, sqlite_lease_is_trivially_held)
                  err.msg);
     lq_store_close(st);
 }
+
+/* Another instance marks a pull request for a fresh look (a status event) while the lease
+ * holder evaluates it: the holder's write clearing `dirty` does not erase that mark; a write
+ * from an up-to-date read, or the holder's next write of its own record, does clear it. */
+Test(store, fenced_write_keeps_a_dirty_mark_made_meanwhile)
+{
+    lq_store *st = open_store();
+    lq_error err;
+    lq_lease a = take(st, "host-a:1:aa", 30000);
+    lq_pr_record r = record(6, "aaaa", LQ_PR_ARMED, 100);
+    r.dirty = 1;
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_OK, "%s", err.msg);
+    r.dirty = 0; /* the holder's own next write: clears */
+    cr_assert_eq(lq_store_put_fenced(st, &r, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT dirty FROM lq_pr WHERE number = 6"), 0);
+
+    lq_pr_record seen;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 6, &seen, &err), LQ_OK, "%s", err.msg);
+    int marked = 0;
+    cr_assert_eq(lq_store_mark_sha_dirty(st, "acme/mono", "aaaa", &marked, &err), LQ_OK);
+    cr_assert_eq(marked, 1);
+    seen.dirty = 0; /* evaluated with what it read before the mark */
+    cr_assert_eq(lq_store_put_fenced(st, &seen, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT dirty FROM lq_pr WHERE number = 6"), 1, "the mark was lost");
+    lq_pr_record_dispose(&seen);
+
+    /* the same with the decoder's unfenced read-modify-write */
+    cr_assert_eq(lq_store_get(st, "acme/mono", 6, &seen, &err), LQ_OK, "%s", err.msg);
+    seen.dirty = 0;
+    cr_assert_eq(lq_store_put_fenced(st, &seen, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT dirty FROM lq_pr WHERE number = 6"), 0, "an up-to-date read clears");
+    lq_pr_record other;
+    cr_assert_eq(lq_store_get(st, "acme/mono", 6, &other, &err), LQ_OK, "%s", err.msg);
+    other.dirty = 1;
+    cr_assert_eq(lq_store_put(st, &other, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_store_put_fenced(st, &seen, &a, &err), LQ_OK, "%s", err.msg);
+    cr_assert_eq(count("SELECT dirty FROM lq_pr WHERE number = 6"), 1, "the mark was lost");
+    lq_pr_record_dispose(&seen);
+    lq_pr_record_dispose(&other);
+    lq_store_close(st);
+}
