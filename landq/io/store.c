@@ -139,6 +139,15 @@ int lq_store_lease_renew(lq_store *st, lq_lease *l, int64_t ttl_ms, lq_error *er
     return st->ops->lease_renew(st->be, l, ttl_ms, err);
 }
 
+int lq_store_lease_get(lq_store *st, const char *repo, const char *base, lq_lease *out,
+                       lq_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    snprintf(out->repo, sizeof out->repo, "%s", repo);
+    snprintf(out->base, sizeof out->base, "%s", base);
+    return st->ops->lease_get(st->be, repo, base, out, err);
+}
+
 int lq_store_lease_release(lq_store *st, const lq_lease *l, lq_error *err)
 {
     return st->ops->lease_release(st->be, l, err);

@@ -122,6 +122,10 @@ int lq_store_lease_renew(lq_store *st, lq_lease *l, int64_t ttl_ms, lq_error *er
 /* Gives the lease up (the token stays; the next holder gets token + 1). LQ_OK also when it was
  * no longer ours. */
 int lq_store_lease_release(lq_store *st, const lq_lease *l, lq_error *err);
+/* The lease row of (repo, base) as it is now (holder "" when released; ttl_left_ms <= 0 when
+ * expired): LQ_OK, or LQ_ENOTFOUND when the branch never had one. */
+int lq_store_lease_get(lq_store *st, const char *repo, const char *base, lq_lease *out,
+                       lq_error *err);
 /* As lq_store_put, fenced by l (rec must belong to l's branch): LQ_ECONFLICT when the database
  * refused it because l's token is stale (or, PostgreSQL, expired). rec->updated_ms must be the
  * value read (or last written): when the row changed since, dirty = 0 is not written over a

@@ -119,6 +119,8 @@ typedef struct lq_store_ops {
                          int64_t ttl_ms, lq_lease *out, lq_error *err);
     int (*lease_renew)(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
     int (*lease_release)(lq_backend *be, const lq_lease *l, lq_error *err);
+    int (*lease_get)(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                     lq_error *err);
 
     /* maintenance */
     int (*info)(lq_backend *be, lq_store_info *out, lq_error *err);

@@ -558,6 +558,7 @@ const lq_store_ops lq_store_pg_ops = {
     .lease_acquire = lq_pgb_lease_acquire,
     .lease_renew = lq_pgb_lease_renew,
     .lease_release = lq_pgb_lease_release,
+    .lease_get = lq_pgb_lease_get,
     .audit_each = lq_pgb_audit_each,
     .landings = lq_pgb_landings,
     .freeze_set = lq_pgb_freeze_set,

@@ -29,6 +29,8 @@ int lq_pgb_lease_acquire(lq_backend *be, const char *repo, const char *base, con
                          int64_t ttl_ms, lq_lease *out, lq_error *err);
 int lq_pgb_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
 int lq_pgb_lease_release(lq_backend *be, const lq_lease *l, lq_error *err);
+int lq_pgb_lease_get(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                     lq_error *err);
 /* The condition of a fenced write on lease l (alias l), parameters $n.. (repo, base, holder,
  * token): FOR SHARE, so a takeover's UPDATE of the lease row waits for this write's commit. */
 #define LQ_PGB_FENCE(a, b, c, d)                                                              \

@@ -120,3 +120,28 @@ int lq_pgb_lease_release(lq_backend *be, const lq_lease *l, lq_error *err)
     lq_lease copy = *l;
     return update(be, &copy, 0, 1, err);
 }
+
+int lq_pgb_lease_get(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                     lq_error *err)
+{
+    char *f[2] = {0};
+    const char *vals[] = {lq_pg_utf8(repo, &f[0]), lq_pg_utf8(base, &f[1])};
+    PGresult *r = NULL;
+    lq_pg *p = lq_pgb_begin(be);
+    int rc = lq_pg_exec(p, "lease", "SELECT token, expires_ms, expires_ms - lq_now_ms(), holder"
+                        " FROM lq_lease WHERE repo_key = lower($1) AND base = $2", 2, vals, NULL,
+                        NULL, &r, err);
+    lq_pgb_end(be);
+    free(f[0]);
+    free(f[1]);
+    if (rc != LQ_OK)
+        return rc;
+    if (PQntuples(r) == 1) {
+        fill(out, r);
+        snprintf(out->holder, sizeof out->holder, "%s", lq_pg_str(r, 0, 3));
+    } else {
+        rc = lq_error_set(err, LQ_ENOTFOUND, "no lease for %s:%s", repo, base);
+    }
+    PQclear(r);
+    return rc;
+}

@@ -889,6 +889,7 @@ const lq_store_ops lq_store_sqlite_ops = {
     .lease_acquire = lq_sq_lease_acquire,
     .lease_renew = lq_sq_lease_renew,
     .lease_release = lq_sq_lease_release,
+    .lease_get = lq_sq_lease_get,
     .audit_each = lq_sq_audit_each,
     .landings = lq_sq_landings,
     .freeze_set = lq_sq_freeze_set,

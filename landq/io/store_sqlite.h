@@ -34,6 +34,8 @@ int lq_sq_lease_acquire(lq_backend *be, const char *repo, const char *base, cons
                         int64_t ttl_ms, lq_lease *out, lq_error *err);
 int lq_sq_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
 int lq_sq_lease_release(lq_backend *be, const lq_lease *l, lq_error *err);
+int lq_sq_lease_get(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                    lq_error *err);
 int lq_sq_audit_each(lq_backend *be, const char *repo, int number, long limit, lq_audit_fn fn,
                      void *ctx, lq_error *err);
 int lq_sq_landings(lq_backend *be, size_t limit, lq_landing_row **out, size_t *count,

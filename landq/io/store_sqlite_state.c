@@ -410,6 +410,38 @@ int lq_sq_lease_renew(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err
     return lq_sq_write(be, renew_on, &c, err);
 }
 
+int lq_sq_lease_get(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                    lq_error *err)
+{
+    sqlite3 *db = lq_sq_read_begin(be);
+    sqlite3_stmt *s = NULL;
+    int ret;
+    if (sqlite3_prepare_v2(db, "SELECT holder, token, expires_ms FROM lq_lease WHERE repo = ?1"
+                           " AND base = ?2", -1, &s, NULL) != SQLITE_OK) {
+        ret = lq_sq_fail(db, err, "lease");
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, repo, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, base, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(s, 0);
+        snprintf(out->holder, sizeof out->holder, "%s", h ? (const char *)h : "");
+        out->token = sqlite3_column_int64(s, 1);
+        out->expires_ms = sqlite3_column_int64(s, 2);
+        out->ttl_left_ms = out->expires_ms - lq_store_now_ms();
+        ret = LQ_OK;
+    } else if (rc == SQLITE_DONE) {
+        ret = lq_error_set(err, LQ_ENOTFOUND, "no lease for %s:%s", repo, base);
+    } else {
+        ret = lq_sq_fail(db, err, "lease");
+    }
+out:
+    sqlite3_finalize(s);
+    lq_sq_read_end(be);
+    return ret;
+}
+
 int lq_sq_lease_release(lq_backend *be, const lq_lease *l, lq_error *err)
 {
     lq_lease copy = *l;

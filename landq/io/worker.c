@@ -144,6 +144,16 @@ static void export_gauges(lq_worker *w)
 }
 /* Resume: look at every queued pull request again (webhooks may have been missed while landq
  * was down); merges in flight are resolved by the landing round re-reading them first. */
+/* Whether another instance holds the live lease of rec's branch (several instances on one
+ * database): it has been driving the branch and receiving its webhooks all along. */
+static int driven_elsewhere(lq_worker *w, const lq_pr_record *rec)
+{
+    lq_lease l;
+    lq_error err = {0};
+    return lq_store_lease_get(w->store, rec->repo, rec->base, &l, &err) == LQ_OK &&
+           l.holder[0] && strcmp(l.holder, w->holder) && l.ttl_left_ms > 0;
+}
+
 static void resume(lq_worker *w)
 {
     lq_pr_record *recs = NULL;
@@ -151,7 +161,12 @@ static void resume(lq_worker *w)
     lq_error err = {0};
     if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err) != LQ_OK)
         return;
+    int shared = strcmp(lq_store_backend(w->store), "sqlite") != 0;
     for (size_t i = 0; i < n; i++) {
+        /* an instance joining a running deployment does not make the lease holder evaluate the
+         * whole queue again (each restart would cost GitHub requests per queued pull request) */
+        if (shared && driven_elsewhere(w, &recs[i]))
+            continue;
         if (recs[i].state == LQ_PR_MERGING) {
             if (!recs[i].merge_attempts)
                 recs[i].merge_attempts = 1; /* outcome unknown: re-read before merging */

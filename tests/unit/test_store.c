@@ -605,6 +605,12 @@ Test(store, lease_takeover_fences_the_old_holder)
     lq_lease b = take(st, "host-b:2:bb", 30000);
     cr_assert_eq(b.token, a.token + 1);
     cr_assert_eq(b.took_over, 1, "taken from another holder: a failover");
+    lq_lease seen;
+    cr_assert_eq(lq_store_lease_get(st, "Acme/Mono", "main", &seen, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(seen.holder, "host-b:2:bb");
+    cr_assert_eq(seen.token, b.token);
+    cr_assert_gt(seen.ttl_left_ms, 0);
+    cr_assert_eq(lq_store_lease_get(st, "acme/mono", "dev", &seen, &err), LQ_ENOTFOUND);
     r.state = LQ_PR_MERGING;
     cr_assert_eq(lq_store_put_fenced(st, &r, &b, &err), LQ_OK, "%s", err.msg);
 
