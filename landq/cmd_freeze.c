@@ -26,11 +26,14 @@
 static const char freeze_help[] =
     "Usage: landq freeze --repo OWNER/NAME --branch BRANCH --reason TEXT [OPTIONS]\n"
     "       landq unfreeze --repo OWNER/NAME --branch BRANCH [OPTIONS]\n"
+    "       landq resume OWNER/NAME BRANCH [OPTIONS]\n"
     "\n"
     "Freezes (or unfreezes) merges into BRANCH: while frozen, landq keeps evaluating the pull\n"
     "requests queued for it and tells their authors why they wait (\"`main` is frozen:\n"
     "release 4.2, since ..., by ...\"), but lands nothing. The freeze is kept in landq's\n"
     "database (it survives restarts), shown on the queue page, and recorded in the audit log.\n"
+    "`landq resume` is `landq unfreeze`: it restarts a branch's queue that landq itself halted\n"
+    "after a safety incident (docs/operations.md, \"Safety incidents\").\n"
     "\n"
     "Options:\n"
     "  --repo OWNER/NAME  a repository the server serves\n"
@@ -165,7 +168,9 @@ static void default_by(char *out, size_t cap)
 
 int lq_cmd_freeze(int argc, char **argv)
 {
-    const char *cmd = !strcmp(argv[0], "unfreeze") ? "unfreeze" : "freeze";
+    int resume = !strcmp(argv[0], "resume"); /* unfreeze, with positional REPO BRANCH */
+    const char *cmd = resume ? "resume" : !strcmp(argv[0], "unfreeze") ? "unfreeze" : "freeze";
+    const char *api = resume ? "unfreeze" : cmd;
     int freeze = !strcmp(cmd, "freeze");
     const char *repo = NULL, *branch = NULL, *reason = NULL, *by = NULL, *server = NULL,
                *config_path = NULL;
@@ -174,6 +179,10 @@ int lq_cmd_freeze(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(freeze_help, stdout);
             return 0;
+        }
+        if (resume && a[0] != '-' && (!repo || !branch)) {
+            *(!repo ? &repo : &branch) = a;
+            continue;
         }
         const char **slot = !strcmp(a, "--repo") ? &repo : !strcmp(a, "--branch") ? &branch
                             : !strcmp(a, "--reason") && freeze ? &reason
@@ -203,7 +212,7 @@ int lq_cmd_freeze(int argc, char **argv)
     int rc = server_url(cmd, server, config_path, base, sizeof base);
     if (rc)
         return rc;
-    snprintf(url, sizeof url, "%s/api/%s", base, cmd);
+    snprintf(url, sizeof url, "%s/api/%s", base, api);
     char *token = admin_token(cmd);
     if (!token)
         return 1;

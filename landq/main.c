@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"audit", lq_cmd_audit, "print the decisions landq recorded (landed, refused, waiting...)"},
     {"freeze", lq_cmd_freeze, "freeze merges into a branch (asks the running server)"},
     {"unfreeze", lq_cmd_freeze, "lift a merge freeze (asks the running server)"},
+    {"resume", lq_cmd_freeze, "restart a branch's queue halted by a safety incident (= unfreeze)"},
 };
 
 static void usage(FILE *out)
