@@ -747,3 +747,63 @@ Test(store, fenced_write_keeps_a_dirty_mark_made_meanwhile)
     lq_pr_record_dispose(&other);
     lq_store_close(st);
 }
+
+typedef struct racer {
+    lq_store *st;
+    const char *holder;
+    pthread_barrier_t *go;
+    int rc;
+    lq_lease l;
+    lq_error err;
+} racer;
+
+static void *race_for_lease(void *p)
+{
+    racer *r = p;
+    pthread_barrier_wait(r->go);
+    r->rc = lq_store_lease_acquire(r->st, "acme/mono", "main", r->holder, 30000, &r->l, &r->err);
+    return NULL;
+}
+
+/* PostgreSQL: three instances (own connections) race for an expired lease, again and again:
+ * each time exactly one gets it, with the next token, and the others are told it is held. */
+Test(store, expired_lease_taken_by_exactly_one_instance)
+{
+    DBT_ONLY(1, "PostgreSQL: one SQLite process has no one to race with");
+    enum { N = 3, ROUNDS = 30 };
+    static const char *const holders[N] = {"host-a:1:aa", "host-b:2:bb", "host-c:3:cc"};
+    lq_store *st[N];
+    for (int i = 0; i < N; i++)
+        st[i] = open_store();
+    int64_t token = take(st[0], holders[0], 30000).token;
+    for (int round = 0; round < ROUNDS; round++) {
+        dbt_exec("UPDATE lq_lease SET expires_ms = 1"); /* the holder died */
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, N);
+        pthread_t t[N];
+        racer r[N];
+        memset(r, 0, sizeof r);
+        for (int i = 0; i < N; i++) {
+            r[i] = (racer){.st = st[i], .holder = holders[i], .go = &go};
+            cr_assert_eq(pthread_create(&t[i], NULL, race_for_lease, &r[i]), 0);
+        }
+        int won = 0;
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            if (r[i].rc == LQ_OK) {
+                won++;
+                cr_assert(r[i].l.token == token + 1 || r[i].l.token == token,
+                          "round %d: token %lld after %lld", round, (long long)r[i].l.token,
+                          (long long)token);
+                token = r[i].l.token;
+            } else {
+                cr_assert_eq(r[i].rc, LQ_ECONFLICT, "round %d: %s", round, r[i].err.msg);
+            }
+        }
+        pthread_barrier_destroy(&go);
+        cr_assert_eq(won, 1, "round %d: %d instances got the lease", round, won);
+    }
+    cr_assert_geq(count("SELECT token FROM lq_lease"), 2);
+    for (int i = 0; i < N; i++)
+        lq_store_close(st[i]);
+}
