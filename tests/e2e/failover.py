@@ -4,7 +4,10 @@ real HAProxy (round robin, health checks), a burst of pull requests, the lease h
 while one of its merge requests is in flight.
 
 usage: failover.py --mockhub BIN --landq BIN [--prs N] [--kills K] [--restart] [--anywhere]
-                   [--seed S] [--keep]
+                   [--seed S] [--stop] [--keep]
+       (--stop: the holder is frozen with SIGSTOP instead, and woken with SIGCONT once another
+       instance has taken over and merged: its next write must be refused by the database, and
+       it must not merge or comment under its stale token)
        (exit 77 when PostgreSQL is missing; without HAProxy the webhook goes to instance a and
        the HAProxy part is reported as skipped: deliveries sent while a is down then fail, and
        the reconciliation sweep finds their pull requests)
@@ -316,11 +319,14 @@ def run(args, pg, e):
         check(len(victim) == 1, 'lease holder %s is none of the live instances' % before['holder'])
         victim = victim[0]
         t_kill = time.time()
-        e.lq[victim][0].send_signal(signal.SIGKILL)
-        e.lq[victim][0].wait()
+        if args.stop:  # frozen, not dead: it wakes up later believing it still holds the lease
+            e.lq[victim][0].send_signal(signal.SIGSTOP)
+        else:
+            e.lq[victim][0].send_signal(signal.SIGKILL)
+            e.lq[victim][0].wait()
         e.call('DELETE', '/_mockhub/faults', want=(200, 204))
-        print('kill %d: SIGKILL %s (pid %d, token %d) with a %s in flight; %d merged so far' %
-              (k + 1, victim, e.lq[victim][0].pid, before['token'],
+        print('kill %d: %s %s (pid %d, token %d) with a %s in flight; %d merged so far' %
+              (k + 1, 'SIGSTOP' if args.stop else 'SIGKILL', victim, e.lq[victim][0].pid, before['token'],
                'request' if args.anywhere else 'merge', done))
         time.sleep(0.7)  # the held request completes (measurement only: not counted below)
         seq_held = max([r['seq'] for r in merge_puts(e)] + [0])
@@ -346,8 +352,17 @@ def run(args, pg, e):
         print('  %s took the lease over with token %d %.2fs after the kill (expected: at most '
               'TTL %ds + renew %ds); next merge request after %.2fs' %
               (new[0], after['token'], took, TTL, RENEW, kill['next_merge']))
-        if args.restart:  # back in the pool under a new instance id (HAProxy sees it healthy)
+        if args.restart and not args.stop:  # back in the pool under a new instance id
             e.start_landq(victim, target, again=True)
+        if args.stop:  # the stale holder wakes up: the database refuses its token
+            log = os.path.join(e.dir, victim + '.log')
+            seen = open(log, errors='replace').read().count('msg="lease lost"')
+            e.lq[victim][0].send_signal(signal.SIGCONT)
+            Progress('%s noticing it lost the lease' % victim,
+                     lambda: open(log, errors='replace').read().count('msg="lease lost"') > seen,
+                     lambda: merged_count(e)).run()
+            print('  %s woke up after %.1fs frozen and was fenced out' %
+                  (victim, time.time() - t_kill))
 
     Progress('all %d pull requests merged' % n, lambda: merged_count(e) == n,
              lambda: merged_count(e)).run()
@@ -399,7 +414,7 @@ def run(args, pg, e):
     for kill in kills:
         check(max(tokens) >= kill['new_token'], 'no landing under the new token')
     for name, (p, _, _) in e.lq.items():  # each takeover counted by the process that made it
-        if p.poll() is None:
+        if p.poll() is None and not args.stop:  # (a woken holder may take a branch back)
             want = sum(1 for kill in kills if kill['new_pid'] == p.pid)
             got = sum(float(v) for v in re.findall(r'^landq_lease_failovers_total\{[^}]*\} (\S+)$',
                                                    e.ops(name, '/metrics'), re.M))
@@ -439,6 +454,8 @@ def main():
     ap.add_argument('--anywhere', action='store_true',
                     help='kill while any REST request is held, not only a merge')
     ap.add_argument('--seed', type=int, default=1, help='--anywhere: which request')
+    ap.add_argument('--stop', action='store_true',
+                    help='SIGSTOP the holder instead of killing it, SIGCONT after the takeover')
     ap.add_argument('--keep', action='store_true')
     args = ap.parse_args()
     try:
