@@ -1004,13 +1004,47 @@ static int pr_conditions(env *e, json_t *st, char *why, size_t wl)
     return ok;
 }
 
+/* How many landings (a merge through the API, or a push over git) succeeded after request *since;
+ * moves *since to the newest request. Reads mockhub's request log, which no rate limit charges
+ * (polling the REST API as a user would spend that user's bucket on a long wait). */
+static long landings_since(env *e, json_int_t *since)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/_mockhub/requests?brief=1&since=%lld", (long long)*since);
+    json_t *reqs = get_json(e, path, NULL);
+    long n = 0;
+    size_t i;
+    json_t *r;
+    json_array_foreach(reqs, i, r) {
+        const char *route = json_string_value(json_object_get(r, "route"));
+        const char *rpath = json_string_value(json_object_get(r, "path"));
+        long code = (long)json_integer_value(json_object_get(r, "status"));
+        if (code == 200 && ((route && !strcmp(route, "pulls/merge")) ||
+                            (rpath && strstr(rpath, "/git-receive-pack"))))
+            n++;
+    }
+    if (json_array_size(reqs))
+        *since = last_seq(reqs);
+    json_decref(reqs);
+    return n;
+}
+
+/* Waits for progress, not for a wall-clock deadline: timeout_ms runs from the step's start or
+ * from the last landing (see landings_since), so a long queue on a loaded machine passes as long
+ * as landings keep coming, and a stuck one fails after timeout_ms without one. */
 static int do_wait_pr(env *e, json_t *st)
 {
     long timeout = (long)(json_object_get(st, "timeout_ms") ? json_integer_value(json_object_get(st, "timeout_ms")) : e->default_wait);
-    double t0 = now_s(), end = t0 + timeout / 1000.0;
+    double t0 = now_s(), end = t0 + timeout / 1000.0, last_progress = t0;
     long min_ms = (long)json_integer_value(json_object_get(st, "min_ms"));
     char why[1024] = "";
+    json_int_t since = 0;
+    landings_since(e, &since); /* only landings from now on count */
     while (now_s() < end) {
+        if (landings_since(e, &since) > 0) {
+            last_progress = now_s();
+            end = last_progress + timeout / 1000.0;
+        }
         int done = pr_conditions(e, st, why, sizeof why);
         /* a merge cannot be undone: what needs the pull request unmerged fails at once, not after
          * the whole timeout */
@@ -1037,7 +1071,10 @@ static int do_wait_pr(env *e, json_t *st)
             return -1;
         sleep_ms(200);
     }
-    differ(e, "wait_pr: still not true after %ld ms: %s", timeout, why);
+    differ(e, "wait_pr: still not true after %ld ms, %ld ms without a landing: %s%s",
+           (long)((now_s() - t0) * 1000), (long)((now_s() - last_progress) * 1000), why,
+           landq_waits_for_reset(e) ? " (landq has spent its whole rate limit and waits for the reset)"
+                                    : "");
     return -1;
 }
 
