@@ -56,6 +56,23 @@ def check(cond, msg):
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range: a port-0 bind elsewhere (another test's
+    landq or mockhub listener) can never take it between this probe and HAProxy's own bind."""
+    try:
+        lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+    except (OSError, ValueError, IndexError):
+        lo = 32768
+    rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
+    for _ in range(500):
+        p = rnd.randrange(max(1024, lo - 12000), lo)
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
     p = s.getsockname()[1]

@@ -10,7 +10,7 @@ trusts 127.0.0.1 as its proxy, GET /meta's hooks are 127.0.0.1/32.
 - paths other than /webhook and /healthz are refused by the proxy.
 usage: haproxy.py --mockhub BIN --landq BIN [--world FILE]   (exit 77 when HAProxy is missing)"""
 import argparse, hashlib, hmac, http.client, os, re, shutil, socket, subprocess, sys, time
-import traceback, uuid
+import random, traceback, uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -21,6 +21,23 @@ from e2e import REPO, SECRET, check  # noqa: E402
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range: a port-0 bind elsewhere (another test's
+    landq or mockhub listener) can never take it between this probe and HAProxy's own bind."""
+    try:
+        lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+    except (OSError, ValueError, IndexError):
+        lo = 32768
+    rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
+    for _ in range(500):
+        p = rnd.randrange(max(1024, lo - 12000), lo)
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
     s.bind(('127.0.0.1', 0))
     p = s.getsockname()[1]
