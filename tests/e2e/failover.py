@@ -55,31 +55,6 @@ def check(cond, msg):
         raise Fail(msg)
 
 
-def free_port():
-    """A free port below the kernel's ephemeral range: a port-0 bind elsewhere (another test's
-    landq or mockhub listener) can never take it between this probe and HAProxy's own bind."""
-    try:
-        lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
-    except (OSError, ValueError, IndexError):
-        lo = 32768
-    rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
-    for _ in range(500):
-        p = rnd.randrange(max(1024, lo - 12000), lo)
-        s = socket.socket()
-        try:
-            s.bind(('127.0.0.1', p))
-            return p
-        except OSError:
-            continue
-        finally:
-            s.close()
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def wait_port_file(path, proc, what):
     while True:  # progress: the process is alive and starting; it writes the file once bound
         check(proc.poll() is None, '%s exited %s before listening' % (what, proc.returncode))
@@ -179,7 +154,7 @@ class Env:
         self.lq[name] = [p, wait_port_file(pf, p, 'landq ' + name), wait_port_file(of, p, name)]
 
     def start_haproxy(self, haproxy):
-        self.hp_port = free_port()
+        self.hp_port = pgtest.free_port()
         servers = '\n'.join('    server %s 127.0.0.1:%d check' % (n, v[1])
                             for n, v in sorted(self.lq.items()))
         cfg = """global

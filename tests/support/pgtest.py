@@ -27,7 +27,7 @@ Root: initdb refuses to run as root, so as root the cluster runs as the "postgre
 authentication: the socket directory is private to the test). Needs the Debian packages
 postgresql and libpq-dev (scripts/deps.sh installs them).
 """
-import atexit, glob, os, pwd, shutil, signal, socket, subprocess, sys, tempfile, time
+import atexit, glob, os, pwd, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_SETTINGS = {
@@ -64,11 +64,28 @@ def bindir():
 
 
 def free_port():
+    """A free port below the kernel's ephemeral range: a port-0 bind elsewhere (another test's
+    landq or mockhub listener) can never take it between this probe and the server's own bind (PostgreSQL, HAProxy)."""
+    try:
+        lo = int(open('/proc/sys/net/ipv4/ip_local_port_range').read().split()[0])
+    except (OSError, ValueError, IndexError):
+        lo = 32768
+    rnd = random.Random(os.getpid() ^ int(time.time() * 1000))
+    for _ in range(500):
+        p = rnd.randrange(max(1024, lo - 12000), lo)
+        s = socket.socket()
+        try:
+            s.bind(('127.0.0.1', p))
+            return p
+        except OSError:
+            continue
+        finally:
+            s.close()
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
     s.close()
-    return port
+    return p
 
 
 class Cluster:
