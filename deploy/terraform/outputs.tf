@@ -7,3 +7,8 @@ output "service_account" {
   description = "The identity landq runs as"
   value       = google_service_account.landq.email
 }
+
+output "database" {
+  description = "With ha: the Cloud SQL instance landq's state lives in (private IP only)"
+  value       = var.ha ? google_sql_database_instance.landq[0].connection_name : null
+}

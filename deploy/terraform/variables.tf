@@ -52,3 +52,31 @@ variable "app_installation_id" {
   type        = string
   description = "The App's installation id on the organization or repositories"
 }
+
+variable "ha" {
+  type        = bool
+  description = "High availability: `instances` landq instances on a Cloud SQL for PostgreSQL 15 instance with a regional standby and a private IP (ha.tf). Off: one instance on SQLite."
+  default     = false
+}
+
+variable "instances" {
+  type        = number
+  description = "With ha: how many landq instances (each base branch is landed by one of them at a time, by lease)"
+  default     = 3
+  validation {
+    condition     = var.instances >= 2
+    error_message = "instances must be at least 2: HA needs a second instance to fail over to."
+  }
+}
+
+variable "db_tier" {
+  type        = string
+  description = "With ha: the Cloud SQL machine tier"
+  default     = "db-custom-1-3840"
+}
+
+variable "db_deletion_protection" {
+  type        = bool
+  description = "With ha: refuse to destroy the Cloud SQL instance (the queue, inbox and audit log live there)"
+  default     = true
+}

@@ -28,10 +28,11 @@ if command -v terraform >/dev/null; then
 else
     echo "skip terraform fmt: terraform not installed"
 fi
-if command -v terraform >/dev/null; then
-    # validate needs the google provider, which is downloaded from the Terraform registry
-    echo "skip terraform validate: needs the hashicorp/google provider (network)"
-fi
+# validate needs the google and random providers from the Terraform registry (network); the
+# offline check below resolves every reference of each root instead.
+for d in "$root/deploy/terraform" "$root/deploy/terraform/firewall"; do
+    if python3 "$root/tests/integration/tf-refs.py" "$d"; then echo "ok terraform references ($d)"; else fail=1; fi
+done
 sh -n "$root/deploy/gcp-entrypoint.sh" && echo "ok entrypoint syntax" || fail=1
 # The HAProxy configuration of docs/deploy.md (Option A), with a throw-away certificate.
 haproxy=$(command -v haproxy || { [ -x /usr/sbin/haproxy ] && echo /usr/sbin/haproxy; })
