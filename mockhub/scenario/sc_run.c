@@ -1866,13 +1866,19 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
             continue; /* a person took it out of the queue */
         json_t *cs = landq_comments(e, repo, n);
         json_t *ls = latest_status(repo, head, "landq");
-        if (!ls && removed_by_landq) { /* taken out of the queue, then pushed to: the reason is on an older head */
-            json_t *hist = json_object_get(e->heads, k);
+        if (!ls && removed_by_landq) {
+            /* taken out of the queue, then pushed to: the reason is on an older head, which can be
+             * any commit of the pull request (a push step writes one commit per file, and landq
+             * may have judged one in the middle: chaos seeds 30521, 30539) */
+            char path[512];
+            snprintf(path, sizeof path, "/repos/%s/pulls/%d/commits?per_page=100", e->repo, n);
+            json_t *hist = get_json(e, path, e->reader);
             json_t *h;
             json_array_foreach(hist, j, h) {
                 if (!ls)
-                    ls = latest_status(repo, json_string_value(h), "landq");
+                    ls = latest_status(repo, json_string_value(json_object_get(h, "sha")), "landq");
             }
+            json_decref(hist);
         }
         if (!json_array_size(cs) || !ls)
             differ(e, "invariant 3: #%d was labeled and did not land, but landq gave no reason (%zu comments, %s status)", n,
