@@ -253,6 +253,36 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     return __atomic_load_n(&q.stop, __ATOMIC_RELAXED) ? 1 : 0;
 }
 
+/* A hook's url may list several URLs separated by spaces (a mockhub extension for tests of
+ * several receivers: `mockhub chaos --instances N`): deliveries go to them round robin. */
+static unsigned rr_next;
+
+static int urls_count(const char *urls)
+{
+    int n = 0;
+    for (const char *p = urls; *p;) {
+        p += strspn(p, " ");
+        if (!*p)
+            break;
+        n++;
+        p += strcspn(p, " ");
+    }
+    return n ? n : 1;
+}
+
+static void url_at(const char *urls, int i, char *out, size_t len)
+{
+    const char *p = urls;
+    size_t n = 0;
+    for (int k = 0; k <= i && *p; k++) {
+        p += strspn(p, " ");
+        n = strcspn(p, " ");
+        if (k < i)
+            p += n;
+    }
+    snprintf(out, len, "%.*s", (int)n, p);
+}
+
 static void send_one(delivery *d)
 {
     CURL *curl = curl_easy_init();
@@ -295,7 +325,11 @@ static void send_one(delivery *d)
     list = curl_slist_append(list, "Expect:");
     sink s;
     mh_buf_init(&s.body);
-    curl_easy_setopt(curl, CURLOPT_URL, d->url);
+    char url[1024];
+    int tries = urls_count(d->url);
+    int pick = (int)(__atomic_fetch_add(&rr_next, 1, __ATOMIC_RELAXED) % (unsigned)tries);
+    url_at(d->url, pick, url, sizeof url);
+    curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.ptr);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)body.len);
@@ -310,6 +344,15 @@ static void send_one(delivery *d)
     curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
     double t0 = now_ms();
     CURLcode rc = curl_easy_perform(curl);
+    /* several URLs: a refused connection goes to the next one, as a load balancer whose health
+     * check took the dead backend out would (the body was not sent, so nothing is delivered twice) */
+    for (int t = 1; t < tries && rc == CURLE_COULDNT_CONNECT; t++) {
+        url_at(d->url, (pick + t) % tries, url, sizeof url);
+        curl_easy_setopt(curl, CURLOPT_URL, url);
+        mh_buf_dispose(&s.body);
+        mh_buf_init(&s.body);
+        rc = curl_easy_perform(curl);
+    }
     double dt = (now_ms() - t0) / 1000.0;
     long code = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
@@ -331,7 +374,7 @@ static void send_one(delivery *d)
     d->resp_body = mh_buf_take(&s.body);
     pthread_mutex_unlock(&q.lock);
     mh_log("info", "webhook-sent", "event=%s action=%s guid=%s hook=%lld url=%s status=%ld result=\"%s\" ms=%.1f",
-           d->event, d->action ? d->action : "-", d->guid, (long long)d->hook_id, d->url, d->status_code, d->status,
+           d->event, d->action ? d->action : "-", d->guid, (long long)d->hook_id, url, d->status_code, d->status,
            dt * 1000);
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);

@@ -196,3 +196,41 @@ json_t *sc_chaos_generate(uint64_t seed)
     return json_pack("{s:s, s:o, s:{s:[s, s]}, s:o, s:I}", "description", desc, "world", w, "landq", "args",
                      "--reconcile-interval", "2", "steps", steps, "seed", (json_int_t)seed);
 }
+
+json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
+{
+    json_t *doc = sc_chaos_generate(seed);
+    if (instances < 2)
+        return doc;
+    /* the kills come from a generator of their own: the timeline stays the one-instance seed's */
+    mh_rng rng;
+    mh_rng_seed(&rng, seed ^ 0x6b696c6c6c656164ULL);
+    mh_rng *r = &rng;
+    json_object_set_new(json_object_get(doc, "landq"), "instances", json_integer(instances));
+    json_t *steps = json_object_get(doc, "steps");
+    static const int downs[] = {0, 200, 800, 1500};
+    int kills = 1 + (int)pick(r, 3);
+    for (int k = 0; k < kills; k++) {
+        /* mostly right after a label (a lease is taken, a landing may be under way), else after any
+         * step, the last one included (landings run after the timeline's last label) */
+        size_t n = json_array_size(steps), at = 1 + pick(r, (unsigned)n);
+        if (chance(r, 0.7)) {
+            size_t labels = 0;
+            for (size_t i = 0; i < n; i++)
+                labels += !strcmp(json_string_value(json_object_get(json_array_get(steps, i), "do")), "label");
+            size_t want = labels ? pick(r, (unsigned)labels) : 0;
+            for (size_t i = 0; i < n && labels; i++)
+                if (!strcmp(json_string_value(json_object_get(json_array_get(steps, i), "do")), "label") && !want--) {
+                    at = i + 1;
+                    break;
+                }
+        }
+        json_array_insert_new(steps, at, json_pack("{s:s, s:i, s:i, s:i}", "do", "kill_leader", "wait_ms", 1500, "down_ms",
+                                                   downs[pick(r, 4)], "pick", (int)pick(r, (unsigned)instances)));
+    }
+    char desc[160];
+    snprintf(desc, sizeof desc, "%s; %d landq instances on one PostgreSQL database, the lease holder killed %d times",
+             json_string_value(json_object_get(doc, "description")), instances, kills);
+    json_object_set_new(doc, "description", json_string(desc));
+    return doc;
+}

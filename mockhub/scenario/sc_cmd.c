@@ -100,6 +100,7 @@ static const char *find_landq(char *tried, size_t len)
 }
 
 static long g_jobs = 1;
+static long g_instances = 1;
 
 static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *count, int chaos)
 {
@@ -108,19 +109,22 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
                                          {"seed", required_argument, NULL, 's'},
                                          {"count", required_argument, NULL, 'c'},
                                          {"jobs", required_argument, NULL, 'j'},
+                                         {"instances", required_argument, NULL, 'i'},
+                                         {"db", required_argument, NULL, 'd'},
                                          {"keep", no_argument, NULL, 'k'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->landq_wrap = getenv("LANDQ_SCENARIO_WRAP");
+    o->pg = getenv("LQ_TEST_PG"); /* set by tests/support/pgtest.py run */
     ssize_t n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     self_exe[n > 0 ? n : 0] = '\0';
     o->mockhub_exe = n > 0 ? self_exe : "mockhub";
     int given = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:m:s:c:j:kvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:m:s:c:j:i:d:kvh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'l':
@@ -145,6 +149,14 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
                 return -1;
             }
             break;
+        case 'i':
+            g_instances = strtol(optarg, &end, 10);
+            if (!chaos || *end || g_instances < 1 || g_instances > SC_MAX_INSTANCES) {
+                fprintf(stderr, "mockhub: bad --instances \"%s\" (1..%d)\n", optarg, SC_MAX_INSTANCES);
+                return -1;
+            }
+            break;
+        case 'd': o->pg = optarg; break;
         case 'k': o->keep = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': return 1;
@@ -174,11 +186,14 @@ int sc_cmd_run(int argc, char **argv)
     int rc = common_opts(argc, argv, &o, NULL, NULL, 0);
     if (rc != 0 || optind >= argc) {
         fprintf(rc == 1 ? stdout : stderr,
-                "usage: mockhub run [--landq PATH] [--keep] [--verbose] SCENARIO.json...\n"
+                "usage: mockhub run [--landq PATH] [--db CONNINFO] [--keep] [--verbose] SCENARIO.json...\n"
                 "Plays each scenario against a fresh mockhub (--strict) and landq (docs/scenarios.md).\n"
                 "  --landq PATH  the landq binary; default: $LANDQ, else the landq of this build tree\n"
                 "                (BUILD/landq/landq next to BUILD/mockhub/mockhub), else ./build/landq/landq,\n"
                 "                else landq on PATH\n"
+                "  --db CONNINFO a PostgreSQL server (libpq conninfo or URI) for scenarios with several\n"
+                "                landq (\"landq\": {\"instances\": N}): each gets a fresh database there;\n"
+                "                default: $LQ_TEST_PG (set by tests/support/pgtest.py run)\n"
                 "  --keep        keep the temporary directory (world, logs, databases) even on success\n"
                 "  --verbose     print each step as it runs\n"
                 "Environment: LANDQ (the landq binary), LANDQ_SCENARIO_WRAP (a wrapper, e.g. \"valgrind -q\").\n");
@@ -231,10 +246,24 @@ int sc_cmd_run(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
+static long g_kills, g_kills_holder; /* totals over the seeds played in this process */
+
+/* The kills reported on a seed's first line ("..., K kills, H of a lease holder)"), for the totals
+ * of a parallel campaign (each seed runs in a child). */
+static void add_kills(const char *report)
+{
+    const char *p = strstr(report, "s, ");
+    int k, h;
+    if (p && sscanf(p, "s, %d kills, %d of a lease holder", &k, &h) == 2) {
+        g_kills += k;
+        g_kills_holder += h;
+    }
+}
+
 /* Plays one seed; prints its report to out. Returns 1 when it passed. */
 static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
 {
-    json_t *doc = sc_chaos_generate((uint64_t)seed);
+    json_t *doc = sc_chaos_generate_ha((uint64_t)seed, (int)g_instances);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     char name[64];
@@ -251,13 +280,18 @@ static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
     } else {
         sc_result res;
         sc_run(&s, o, &res);
+        char kills[96] = "";
+        if (g_instances > 1)
+            snprintf(kills, sizeof kills, ", %d kills, %d of a lease holder", res.kills, res.kills_holder);
         if (res.ok) {
-            fprintf(out, "ok    seed %ld (%.1fs)\n", seed, res.seconds);
+            fprintf(out, "ok    seed %ld (%.1fs%s)\n", seed, res.seconds, kills);
             ok = 1;
         } else {
-            fprintf(out, "FAIL  seed %ld (%.1fs)\n%s  ---- the scenario (save as scenarios/chaos/seed-%ld.json):\n%s\n", seed,
-                    res.seconds, res.report ? res.report : "", seed, text);
+            fprintf(out, "FAIL  seed %ld (%.1fs%s)\n%s  ---- the scenario (save as scenarios/chaos/seed-%ld.json):\n%s\n",
+                    seed, res.seconds, kills, res.report ? res.report : "", seed, text);
         }
+        g_kills += res.kills;
+        g_kills_holder += res.kills_holder;
         free(res.report);
         sc_scenario_dispose(&s);
     }
@@ -271,12 +305,21 @@ int sc_cmd_chaos(int argc, char **argv)
     sc_run_opts o;
     long seed = -1, count = 1;
     g_jobs = 1;
+    g_instances = 1;
     int rc = common_opts(argc, argv, &o, &seed, &count, 1);
     if (rc != 0 || seed < 0 || optind != argc) {
         fprintf(rc == 1 ? stdout : stderr,
-                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--keep] [--verbose]\n"
+                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--instances K [--db CONNINFO]]\n"
+                "                     [--keep] [--verbose]\n"
                 "Generates M random scenarios from seeds N..N+M-1, plays each against landq (J at a time) and\n"
-                "checks the invariants; a failing seed prints its scenario file. --landq as for mockhub run.\n");
+                "checks the invariants; a failing seed prints its scenario file. --landq as for mockhub run.\n"
+                "  --instances K  K landq serve (2..%d) on one PostgreSQL database per seed, webhooks delivered\n"
+                "                 round robin; each seed also SIGKILLs the lease holder 1-3 times at seeded\n"
+                "                 steps and restarts it (default 1: one landq on SQLite, no kills)\n"
+                "  --db CONNINFO  the PostgreSQL server for --instances (libpq conninfo or URI; a database is\n"
+                "                 created per seed and dropped when it passes); default: $LQ_TEST_PG\n"
+                "                 (tests/support/pgtest.py run -- mockhub chaos ... starts a throwaway one)\n",
+                SC_MAX_INSTANCES);
         return rc == 1 ? 0 : 2;
     }
     int passed = 0, failed = 0;
@@ -333,8 +376,17 @@ int sc_cmd_chaos(int argc, char **argv)
                     rewind(outs[printed]);
                     char buf[8192];
                     size_t n;
-                    while ((n = fread(buf, 1, sizeof buf, outs[printed])) > 0)
+                    int first = 1;
+                    while ((n = fread(buf, 1, sizeof buf, outs[printed])) > 0) {
+                        if (first) {
+                            char line[256];
+                            size_t l = strcspn(buf, "\n");
+                            snprintf(line, sizeof line, "%.*s", (int)(l < n ? l : n), buf);
+                            add_kills(line);
+                            first = 0;
+                        }
                         fwrite(buf, 1, n, stdout);
+                    }
                     fclose(outs[printed]);
                 }
                 if (oks[printed] > 0)
@@ -352,6 +404,9 @@ int sc_cmd_chaos(int argc, char **argv)
         free(pids);
         free(oks);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    if (g_instances > 1)
+        printf("%d passed, %d failed; %ld kills, %ld of a lease holder\n", passed, failed, g_kills, g_kills_holder);
+    else
+        printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
 }

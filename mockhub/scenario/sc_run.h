@@ -12,12 +12,16 @@ typedef struct {
     int keep;                /* keep the temporary directory */
     int verbose;             /* print each step */
     const char *landq_wrap;  /* optional wrapper command (space-separated), e.g. valgrind */
+    const char *pg;          /* PostgreSQL server (libpq conninfo or URI, its dbname ignored) for
+                              * scenarios with landq.instances > 1: each run gets a fresh database */
 } sc_run_opts;
 
 typedef struct {
     int ok;          /* 1: every expectation and invariant held */
     double seconds;  /* wall time */
     char *report;    /* what differed + log tails (owned, NULL when ok) */
+    int kills;       /* kill_leader steps played; kills_holder: of them, kills of a lease holder */
+    int kills_holder;
 } sc_result;
 
 /* Plays s. Returns 0 (result in *res; free res->report), -1 if the run could not even start

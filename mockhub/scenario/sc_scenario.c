@@ -394,6 +394,12 @@ const char *sc_scenario_landq_user(const json_t *root)
     return u ? u : "landq-bot";
 }
 
+int sc_scenario_instances(const json_t *root)
+{
+    json_int_t n = json_integer_value(json_object_get(json_object_get(root, "landq"), "instances"));
+    return n >= 1 && n <= SC_MAX_INSTANCES ? (int)n : 1;
+}
+
 const char *sc_scenario_label(const json_t *root)
 {
     const char *l = json_string_value(json_object_get(json_object_get(root, "landq"), "label"));
@@ -470,7 +476,7 @@ static void pr_to_int(json_t *step)
 
 const char *const sc_step_kinds[] = {"open_pr", "push", "review", "dismiss", "label", "unlabel", "status",
                                      "check_run", "commit", "close", "reopen", "retarget", "merge", "wait_idle", "wait_request",
-                                     "wait_pr", "wait_fault", "sleep", "restart_landq", "fault",
+                                     "wait_pr", "wait_fault", "sleep", "restart_landq", "kill_leader", "fault",
                                      "clear_faults", "rate_limit", "mergeable", "freeze", "unfreeze",
                                      "ci", "wait_ci", "comment", "webhook", NULL};
 
@@ -507,6 +513,8 @@ static const field f_wait_fault[] = {COMMON, {"name", T_STR, 1}, {"fired", T_INT
                                      {NULL, 0, 0}};
 static const field f_sleep[] = {COMMON, {"ms", T_INT, 1}, {NULL, 0, 0}};
 static const field f_restart[] = {COMMON, {"mode", T_STR, 0}, {"down_ms", T_INT, 0}, {NULL, 0, 0}};
+static const field f_kill_leader[] = {COMMON, {"wait_ms", T_INT, 0}, {"down_ms", T_INT, 0}, {"pick", T_INT, 0},
+                                      {NULL, 0, 0}};
 static const field f_fault[] = {COMMON, {"spec", T_ANY, 1}, {"name", T_STR, 0}, {NULL, 0, 0}};
 static const field f_clear[] = {COMMON, {NULL, 0, 0}};
 static const field f_rate[] = {COMMON, {"login", T_STR, 0}, {"limit", T_INT, 0}, {"remaining", T_INT, 0},
@@ -536,7 +544,7 @@ static const struct {
     {"close", f_close},         {"reopen", f_close},        {"retarget", f_retarget}, {"merge", f_merge},
     {"wait_idle", f_wait_idle},
     {"wait_request", f_wait_request}, {"wait_pr", f_wait_pr}, {"wait_fault", f_wait_fault},
-    {"sleep", f_sleep},         {"restart_landq", f_restart}, {"fault", f_fault},
+    {"sleep", f_sleep},         {"restart_landq", f_restart}, {"kill_leader", f_kill_leader}, {"fault", f_fault},
     {"clear_faults", f_clear},  {"rate_limit", f_rate},     {"mergeable", f_mergeable},
     {"freeze", f_freeze},       {"unfreeze", f_unfreeze},
     {"ci", f_ci},               {"wait_ci", f_wait_ci},
@@ -815,6 +823,13 @@ static void check_step(vctx *v, const char *ptr, json_t *step)
         ptr_join(sub, sizeof sub, ptr, "mode");
         if (s && !one_of(s, m))
             fail(v, sub, "mode must be \"clean\" (SIGTERM, exit 0 expected) or \"kill9\"");
+    } else if (!strcmp(kind, "kill_leader")) {
+        if (sc_scenario_instances(v->root) < 2)
+            fail(v, ptr, "kill_leader needs several landq instances (\"landq\": {\"instances\": N}, N >= 2)");
+        json_t *pick = json_object_get(step, "pick");
+        ptr_join(sub, sizeof sub, ptr, "pick");
+        if (pick && json_integer_value(pick) < 0)
+            fail(v, sub, "pick must be >= 0");
     } else if (!strcmp(kind, "fault")) {
         json_t *spec = json_object_get(step, "spec");
         json_t *list = json_is_array(spec) ? json_incref(spec) : json_pack("[O]", spec);
@@ -1092,7 +1107,7 @@ static const field f_top[] = {{"description", T_STR, 1}, {"world", T_OBJ, 1}, {"
                               {"expected_failure", T_STR, 0}, {"expected_failure_shows", T_STR, 0}, {"timeout_ms", T_INT, 0}, {"seed", T_INT, 0},
                               {NULL, 0, 0}};
 static const field f_landq[] = {{"user", T_STR, 0}, {"label", T_STR, 0}, {"required_checks", T_STRS, 0},
-                                {"args", T_STRS, 0}, {NULL, 0, 0}};
+                                {"args", T_STRS, 0}, {"instances", T_INT, 0}, {NULL, 0, 0}};
 
 /* Validates a parsed scenario (root and lines are taken over). */
 static int scenario_from(sc_scenario *out, json_t *root, json_t *lines, const char *file, sc_errors *errs)
@@ -1106,6 +1121,9 @@ static int scenario_from(sc_scenario *out, json_t *root, json_t *lines, const ch
         v.root = root;
         if (json_object_get(root, "landq"))
             check_fields(&v, "/landq", json_object_get(root, "landq"), f_landq, "\"landq\"");
+        json_t *ni = json_object_get(json_object_get(root, "landq"), "instances");
+        if (json_is_integer(ni) && (json_integer_value(ni) < 1 || json_integer_value(ni) > SC_MAX_INSTANCES))
+            fail(&v, "/landq/instances", "instances must be within 1..%d", SC_MAX_INSTANCES);
         check_world(&v, root);
         if (!v.nerr) {
             steps = check_steps(&v, json_object_get(root, "steps"));

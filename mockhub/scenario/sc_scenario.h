@@ -46,6 +46,10 @@ const char *sc_scenario_repo(const json_t *root);
 /* The landq user (default "landq-bot") and the landing label (default "land"). Borrowed. */
 const char *sc_scenario_landq_user(const json_t *root);
 const char *sc_scenario_label(const json_t *root);
+/* landq.instances: how many `landq serve` share one PostgreSQL database (1..SC_MAX_INSTANCES,
+ * default 1 = one landq on its own SQLite file). */
+#define SC_MAX_INSTANCES 5
+int sc_scenario_instances(const json_t *root);
 
 /* Step kinds, in the order of docs/scenarios.md. NULL-terminated. */
 extern const char *const sc_step_kinds[];

@@ -384,6 +384,68 @@ Test(chaos, deterministic_and_valid)
     json_decref(y);
 }
 
+/* --instances N: the one-instance timeline with 1-3 kill_leader steps added, valid, deterministic */
+Test(chaos, several_instances_add_kills_only)
+{
+    for (uint64_t seed = 0; seed < 100; seed++) {
+        json_t *one = sc_chaos_generate(seed), *a = sc_chaos_generate_ha(seed, 3), *b = sc_chaos_generate_ha(seed, 3);
+        cr_assert(json_equal(a, b), "seed %llu not deterministic", (unsigned long long)seed);
+        cr_assert_eq(json_integer_value(json_object_get(json_object_get(a, "landq"), "instances")), 3);
+        json_t *steps = json_object_get(a, "steps"), *rest = json_array();
+        size_t i, kills = 0;
+        json_t *st;
+        json_array_foreach(steps, i, st) {
+            if (!strcmp(json_string_value(json_object_get(st, "do")), "kill_leader"))
+                kills++;
+            else
+                json_array_append(rest, st);
+        }
+        cr_assert(kills >= 1 && kills <= 3, "seed %llu: %zu kills", (unsigned long long)seed, kills);
+        cr_assert(json_equal(rest, json_object_get(one, "steps")), "seed %llu: the timeline changed", (unsigned long long)seed);
+        char *text = json_dumps(a, JSON_INDENT(1));
+        sc_errors e;
+        sc_errors_init(&e);
+        sc_scenario s;
+        int rc = sc_scenario_parse(&s, text, strlen(text), "chaos.json", &e);
+        cr_assert_eq(rc, 0, "seed %llu: %s", (unsigned long long)seed, e.n ? e.items[0] : "");
+        sc_scenario_dispose(&s);
+        sc_errors_dispose(&e);
+        free(text);
+        json_decref(rest);
+        json_decref(one);
+        json_decref(a);
+        json_decref(b);
+    }
+    json_t *one = sc_chaos_generate(5), *same = sc_chaos_generate_ha(5, 1);
+    cr_assert(json_equal(one, same), "--instances 1 must play the seeds as before");
+    json_decref(one);
+    json_decref(same);
+}
+
+/* kill_leader needs several instances; instances is bounded */
+Test(chaos, kill_leader_needs_instances)
+{
+#define KL_BASE(LANDQ)                                                                                        \
+    "{\"description\": \"d\", \"world\": {\"users\": [{\"login\": \"root\", \"token\": \"t\"},"          \
+    " {\"login\": \"landq-bot\", \"token\": \"l\"}], \"orgs\": [{\"login\": \"acme\"}],"                   \
+    " \"repos\": [{\"full_name\": \"acme/mono\", \"collaborators\": {\"root\": \"admin\","                   \
+    " \"landq-bot\": \"maintain\"}, \"files\": {\"a\": \"a\\n\"}}]}, " LANDQ                                \
+    " \"steps\": [{\"do\": \"kill_leader\", \"down_ms\": 10}]}"
+    const char *texts[] = {KL_BASE(""), KL_BASE("\"landq\": {\"instances\": 3},"), KL_BASE("\"landq\": {\"instances\": 9},")};
+    const int want[] = {-1, 0, -1};
+    for (int k = 0; k < 3; k++) {
+        const char *text = texts[k];
+        sc_errors e;
+        sc_errors_init(&e);
+        sc_scenario s;
+        int rc = sc_scenario_parse(&s, text, strlen(text), "k.json", &e);
+        cr_assert_eq(rc, want[k], "case %d: %s", k, e.n ? e.items[0] : "(no error)");
+        if (rc == 0)
+            sc_scenario_dispose(&s);
+        sc_errors_dispose(&e);
+    }
+}
+
 /* ---- what GitHub refuses, known at check time (issue 17) ---- */
 
 /* A world with a read-only user (carol), a triage user (trina) and an org member without a role
