@@ -1,6 +1,6 @@
 /* gh: the typed GitHub layer. Every REST call landq's worker, reconciliation and redelivery
  * make is one typed operation of an ops table (a libgit2-style backend vtable), so the landing
- * protocol can run against GitHub (gh_rest.c, on the io/github.h client: ETag cache, rate
+ * protocol can run against GitHub (gh_rest*.c, on the io/github.h client: ETag cache, rate
  * limits, retries) or against an in-memory fake in one process (tests/helpers/fake_github.c).
  *
  * Reads go through the client's ETag cache: re-reading something unchanged is a 304, which
