@@ -6,7 +6,7 @@
  * 1. Generates (once per DIR) a repository with --files files and --commits commits on main
  *    (git fast-import), and a pull request head (refs/pull/1/head, also branch "feature") that
  *    branches 10 commits before the tip and conflicts with main in one file.
- * 2. First mirror fetch into an empty mirror (landq/io/mirror.c), timed.
+ * 2. First mirror fetch into an empty mirror (landq/io/mirror_fetch.c), timed.
  * 3. --rounds times: one new commit on main (outside the timing; pushed to --push-url when
  *    serving over HTTP), then the incremental fetch and the conflict check (io/conflicts.c
  *    + the report), each timed. Target: incremental fetch + conflict check under 200 ms.
