@@ -225,8 +225,13 @@ json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
                     break;
                 }
         }
-        json_array_insert_new(steps, at, json_pack("{s:s, s:i, s:i, s:i}", "do", "kill_leader", "wait_ms", 1500, "down_ms",
-                                                   downs[pick(r, 4)], "pick", (int)pick(r, (unsigned)instances)));
+        /* half of them while the holder's merge request is in flight (mockhub holds it 1.5 s) */
+        int in_merge = chance(r, 0.5);
+        json_t *kill = json_pack("{s:s, s:i, s:i, s:i}", "do", "kill_leader", "wait_ms", in_merge ? 3000 : 1500, "down_ms",
+                                 downs[pick(r, 4)], "pick", (int)pick(r, (unsigned)instances));
+        if (in_merge)
+            json_object_set_new(kill, "during", json_string("merge"));
+        json_array_insert_new(steps, at, kill);
     }
     char desc[160];
     snprintf(desc, sizeof desc, "%s; %d landq instances on one PostgreSQL database, the lease holder killed %d times",

@@ -246,17 +246,18 @@ int sc_cmd_run(int argc, char **argv)
     return failed ? 1 : 0;
 }
 
-static long g_kills, g_kills_holder; /* totals over the seeds played in this process */
+static long g_kills, g_kills_holder, g_kills_merge; /* totals over the seeds played in this process */
 
 /* The kills reported on a seed's first line ("..., K kills, H of a lease holder)"), for the totals
  * of a parallel campaign (each seed runs in a child). */
 static void add_kills(const char *report)
 {
     const char *p = strstr(report, "s, ");
-    int k, h;
-    if (p && sscanf(p, "s, %d kills, %d of a lease holder", &k, &h) == 2) {
+    int k, h, m;
+    if (p && sscanf(p, "s, %d kills, %d of a lease holder, %d in a merge", &k, &h, &m) == 3) {
         g_kills += k;
         g_kills_holder += h;
+        g_kills_merge += m;
     }
 }
 
@@ -282,7 +283,8 @@ static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
         sc_run(&s, o, &res);
         char kills[96] = "";
         if (g_instances > 1)
-            snprintf(kills, sizeof kills, ", %d kills, %d of a lease holder", res.kills, res.kills_holder);
+            snprintf(kills, sizeof kills, ", %d kills, %d of a lease holder, %d in a merge", res.kills, res.kills_holder,
+                     res.kills_merge);
         if (res.ok) {
             fprintf(out, "ok    seed %ld (%.1fs%s)\n", seed, res.seconds, kills);
             ok = 1;
@@ -292,6 +294,7 @@ static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
         }
         g_kills += res.kills;
         g_kills_holder += res.kills_holder;
+        g_kills_merge += res.kills_merge;
         free(res.report);
         sc_scenario_dispose(&s);
     }
@@ -405,7 +408,8 @@ int sc_cmd_chaos(int argc, char **argv)
         free(oks);
     }
     if (g_instances > 1)
-        printf("%d passed, %d failed; %ld kills, %ld of a lease holder\n", passed, failed, g_kills, g_kills_holder);
+        printf("%d passed, %d failed; %ld kills, %ld of a lease holder, %ld of them with its merge request in flight\n",
+               passed, failed, g_kills, g_kills_holder, g_kills_merge);
     else
         printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

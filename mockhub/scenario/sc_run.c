@@ -55,6 +55,7 @@ typedef struct {
     int lq_crashed;    /* a landq died on its own */
     int killed9;       /* a kill -9 happened */
     int kills, kills_holder; /* kill_leader steps; of them, kills of an instance holding a lease */
+    int kills_merge;         /* ... of the holder while mockhub held a merge request */
     char api[64];
     CURL *curl;
     const json_t *world;
@@ -1346,15 +1347,53 @@ static int lease_holder(env *e)
     return -1;
 }
 
-/* SIGKILLs the instance holding a branch lease, waiting up to wait_ms for one to hold it, else
- * instance `pick` (modulo their number), and starts it again after down_ms on the same port. The
- * other instances take the lease over once it expires. */
+/* "during": "merge": holds landq's next merge request in mockhub (a delay fault) and waits up to
+ * until for it to be held. Returns 1 when a merge request is being held now. */
+static int hold_next_merge(env *e, double until)
+{
+    char path[300];
+    snprintf(path, sizeof path, "/repos/%s/pulls/*/merge", e->repo);
+    json_t *spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "delay", "method", "PUT", "path", path, "delay_ms",
+                             1500, "times", 1);
+    json_t *resp = NULL;
+    int status = http(e, "POST", "/_mockhub/faults", NULL, spec, &resp);
+    json_decref(spec);
+    json_int_t id = json_integer_value(json_array_get(json_object_get(resp, "ids"), 0));
+    json_decref(resp);
+    if (status != 201 || id <= 0)
+        return 0;
+    while (now_s() < until) {
+        json_t *fs = get_json(e, "/_mockhub/faults", NULL);
+        json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
+        size_t i;
+        json_t *f;
+        long fired = 0;
+        json_array_foreach(list, i, f) {
+            if (json_integer_value(json_object_get(f, "id")) == id)
+                fired = (long)json_integer_value(json_object_get(f, "fired"));
+        }
+        json_decref(fs);
+        if (fired > 0)
+            return 1;
+        sleep_ms(20);
+    }
+    return 0; /* the fault stays: it delays a later merge by 1.5 s, harmless */
+}
+
+/* SIGKILLs the instance holding a branch lease, waiting up to wait_ms for one to hold it (with
+ * "during": "merge", for its merge request to be in flight), else instance `pick` (modulo their
+ * number), and starts it again after down_ms on the same port. The other instances take the lease
+ * over once it expires. */
 static int do_kill_leader(env *e, json_t *st)
 {
     double until = now_s() + (double)json_integer_value(json_object_get(st, "wait_ms")) / 1000.0;
+    const char *during = step_s(st, "during", NULL);
+    int in_merge = during && !strcmp(during, "merge") && hold_next_merge(e, until);
     int victim;
     while ((victim = lease_holder(e)) < 0 && now_s() < until)
         sleep_ms(50);
+    if (in_merge && victim >= 0)
+        e->kills_merge++;
     int holder = victim >= 0;
     if (holder)
         e->kills_holder++;
@@ -1362,8 +1401,8 @@ static int do_kill_leader(env *e, json_t *st)
         victim = (int)(json_integer_value(json_object_get(st, "pick")) % e->ninst);
     e->kills++;
     if (e->o->verbose)
-        fprintf(stderr, "  kill -9 %s (pid %d, %s)\n", inst_name(e, victim), (int)e->lq[victim].pid,
-                holder ? "the lease holder" : "no instance held a lease");
+        fprintf(stderr, "  kill -9 %s (pid %d, %s%s)\n", inst_name(e, victim), (int)e->lq[victim].pid,
+                holder ? "the lease holder" : "no instance held a lease", in_merge ? ", a merge request in flight" : "");
     stop_instance(e, victim, 1);
     if (json_object_get(st, "down_ms"))
         sleep_ms((long)json_integer_value(json_object_get(st, "down_ms")));
@@ -2357,6 +2396,7 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
     res->ok = !e.failed;
     res->kills = e.kills;
     res->kills_holder = e.kills_holder;
+    res->kills_merge = e.kills_merge;
     if (e.failed) {
         for (int i = 0; i < e.ninst; i++) {
             char what[48];

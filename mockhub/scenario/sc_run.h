@@ -22,6 +22,7 @@ typedef struct {
     char *report;    /* what differed + log tails (owned, NULL when ok) */
     int kills;       /* kill_leader steps played; kills_holder: of them, kills of a lease holder */
     int kills_holder;
+    int kills_merge; /* of them, with a merge request in flight (held by mockhub) */
 } sc_result;
 
 /* Plays s. Returns 0 (result in *res; free res->report), -1 if the run could not even start

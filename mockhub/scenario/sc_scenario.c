@@ -514,7 +514,7 @@ static const field f_wait_fault[] = {COMMON, {"name", T_STR, 1}, {"fired", T_INT
 static const field f_sleep[] = {COMMON, {"ms", T_INT, 1}, {NULL, 0, 0}};
 static const field f_restart[] = {COMMON, {"mode", T_STR, 0}, {"down_ms", T_INT, 0}, {NULL, 0, 0}};
 static const field f_kill_leader[] = {COMMON, {"wait_ms", T_INT, 0}, {"down_ms", T_INT, 0}, {"pick", T_INT, 0},
-                                      {NULL, 0, 0}};
+                                      {"during", T_STR, 0}, {NULL, 0, 0}};
 static const field f_fault[] = {COMMON, {"spec", T_ANY, 1}, {"name", T_STR, 0}, {NULL, 0, 0}};
 static const field f_clear[] = {COMMON, {NULL, 0, 0}};
 static const field f_rate[] = {COMMON, {"login", T_STR, 0}, {"limit", T_INT, 0}, {"remaining", T_INT, 0},
@@ -830,6 +830,10 @@ static void check_step(vctx *v, const char *ptr, json_t *step)
         ptr_join(sub, sizeof sub, ptr, "pick");
         if (pick && json_integer_value(pick) < 0)
             fail(v, sub, "pick must be >= 0");
+        const char *during = json_string_value(json_object_get(step, "during"));
+        ptr_join(sub, sizeof sub, ptr, "during");
+        if (during && strcmp(during, "merge"))
+            fail(v, sub, "during must be \"merge\" (kill the holder while its merge request is in flight)");
     } else if (!strcmp(kind, "fault")) {
         json_t *spec = json_object_get(step, "spec");
         json_t *list = json_is_array(spec) ? json_incref(spec) : json_pack("[O]", spec);
