@@ -2170,6 +2170,95 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
                lq_ratelimited - injected, injected, allowed);
 }
 
+/* Rows of one SQL query on the run's database (landq's store), or NULL (reported). */
+static PGresult *ha_query(env *e, PGconn *c, const char *sql)
+{
+    PGresult *r = PQexec(c, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        differ(e, "PostgreSQL: %s: %s", sql, PQresultErrorMessage(r));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Several instances (docs/scale-out.md section 1), from landq's database after the run:
+ * H1 every delivery an instance acknowledged (2xx) is stored and was processed (nothing
+ * acknowledged is lost when its instance dies); H2 every pull request landq merged has exactly
+ * one `landed` audit row, and none has one without a merge by landq; H3 every landed row carries a
+ * lease token and the tokens never go down in landing order (each landing was made under the
+ * lease in force, never under one already superseded). */
+static void check_ha(env *e, json_t *st)
+{
+    PGconn *c = PQconnectdb(e->db);
+    if (PQstatus(c) != CONNECTION_OK) {
+        differ(e, "PostgreSQL (%s): %s", e->db, PQerrorMessage(c));
+        PQfinish(c);
+        return;
+    }
+    /* H1 */
+    PGresult *r = ha_query(e, c, "SELECT delivery_id, processed FROM inbox_deliveries");
+    json_t *stored = json_object();
+    for (int i = 0; r && i < PQntuples(r); i++)
+        json_object_set_new(stored, PQgetvalue(r, i, 0), json_integer(atoi(PQgetvalue(r, i, 1))));
+    PQclear(r);
+    json_t *dl = get_json(e, "/_mockhub/deliveries", NULL);
+    size_t i, acked = 0;
+    json_t *d;
+    json_array_foreach(dl, i, d) {
+        json_int_t code = json_integer_value(json_object_get(d, "status_code"));
+        const char *guid = json_string_value(json_object_get(d, "guid"));
+        const char *event = json_string_value(json_object_get(d, "event"));
+        if (code < 200 || code > 299 || !guid || (event && !strcmp(event, "ping")))
+            continue;
+        json_t *p = json_object_get(stored, guid);
+        acked++;
+        if (!p)
+            differ(e, "HA invariant 1: delivery %s (%s) was acknowledged (%lld) but is not in landq's inbox", guid,
+                   event ? event : "?", (long long)code);
+        else if (!json_integer_value(p))
+            differ(e, "HA invariant 1: delivery %s (%s) was acknowledged and stored but never processed", guid,
+                   event ? event : "?");
+    }
+    json_decref(dl);
+    json_decref(stored);
+    /* H2, H3 */
+    r = ha_query(e, c, "SELECT number, lease_token FROM lq_audit WHERE action = 'landed' ORDER BY id");
+    json_t *landed = json_object();
+    long long last_token = 0;
+    for (int k = 0; r && k < PQntuples(r); k++) {
+        const char *n = PQgetvalue(r, k, 0);
+        long long token = atoll(PQgetvalue(r, k, 1));
+        json_object_set_new(landed, n, json_integer(json_integer_value(json_object_get(landed, n)) + 1));
+        if (token <= 0)
+            differ(e, "HA invariant 3: #%s's landed audit row has no lease token", n);
+        else if (token < last_token)
+            differ(e, "HA invariant 3: #%s landed under lease token %lld after a landing under token %lld", n, token,
+                   last_token);
+        if (token > last_token)
+            last_token = token;
+    }
+    PQclear(r);
+    PQfinish(c);
+    json_t *p;
+    json_array_foreach(json_object_get(repo_state(st, e->repo), "pulls"), i, p) {
+        char n[16];
+        snprintf(n, sizeof n, "%lld", (long long)json_integer_value(json_object_get(p, "number")));
+        const char *by = json_string_value(json_object_get(p, "merged_by"));
+        int by_landq = json_is_true(json_object_get(p, "merged")) && by && mh_streq_ci(by, e->lq_user);
+        json_int_t rows = json_integer_value(json_object_get(landed, n));
+        if (by_landq && rows != 1)
+            differ(e, "HA invariant 2: #%s was merged by landq but has %lld landed audit rows (expected 1)", n,
+                   (long long)rows);
+        else if (!by_landq && rows)
+            differ(e, "HA invariant 2: #%s has %lld landed audit rows but landq did not merge it", n, (long long)rows);
+    }
+    if (e->o->verbose)
+        fprintf(stderr, "  HA checks: %zu acknowledged deliveries, %zu pull requests with a landed row, last lease token %lld\n",
+                acked, json_object_size(landed), last_token);
+    json_decref(landed);
+}
+
 /* A scenario must not depend on an endpoint mockhub only pretends to have (--strict answers 501). */
 static void check_unimplemented(env *e, json_t *reqs)
 {
@@ -2380,6 +2469,8 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
                     check_expectations(&e, stt, reqs);
                 if (!json_is_false(json_object_get(json_object_get(s->root, "expect"), "invariants")))
                     check_invariants(&e, stt, reqs);
+                if (e.ninst > 1 && e.pg_db[0])
+                    check_ha(&e, stt);
             } else {
                 differ(&e, "cannot read mockhub's state");
             }
