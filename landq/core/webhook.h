@@ -1,6 +1,6 @@
 /* webhook.h -- the pure part of POST /webhook: given the request's headers and raw body, decide
  * how to answer before anything is stored (signature, size, event and delivery headers, JSON).
- * No I/O; the intake server (landq/io/intake.c) and the fuzz target call it. */
+ * No I/O; the intake server (landq/io/intake_webhook.c) and the fuzz target call it. */
 #ifndef LQ_WEBHOOK_H
 #define LQ_WEBHOOK_H
 

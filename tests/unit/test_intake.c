@@ -1,4 +1,4 @@
-/* Tests for landq/io/intake.c over loopback: lq_intake on 127.0.0.1:0 with an inbox in a
+/* Tests for landq/io/intake*.c over loopback: lq_intake on 127.0.0.1:0 with an inbox in a
  * temporary directory, requests sent with libcurl. */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
