@@ -101,6 +101,25 @@ static void serve_usage(FILE *out)
             "  LANDQ_ADMIN_TOKEN      enables POST /api/freeze and /api/unfreeze for\n"
             "                         `landq freeze` (or LANDQ_ADMIN_TOKEN_FILE, or\n"
             "                         admin_token_file; at least 16 characters)\n\n");
+    fprintf(out,
+            "Keeping the base green (docs/predictive.md):\n"
+            "  --mode direct|predictive\n"
+            "                         direct (default): land when the checks on the pull\n"
+            "                         request's own head passed; predictive: build a candidate\n"
+            "                         (the squash on the base tip and the pull requests ahead),\n"
+            "                         push it to landq/try/BASE/LANE/pr-N, land only when the\n"
+            "                         required checks (--required-check, needed) pass on it\n"
+            "  --speculation K        candidates under test at once, each on those ahead (1-32;\n"
+            "                         default 1)\n"
+            "  --batch B              pull requests per candidate, bisected when it fails\n"
+            "                         (1-32; default 1)\n"
+            "  --retry-failed N       re-runs of a failed candidate before ejecting (0-5;\n"
+            "                         default 0)\n"
+            "  --optimistic true|false\n"
+            "                         a passing candidate vouches for the failed ones it\n"
+            "                         contains (default false)\n"
+            "  --ci-timeout DURATION  a candidate whose required checks did not all report by\n"
+            "                         then failed (default 60m)\n\n");
     fprintf(out, /* two parts: ISO C guarantees string literals of 4095 bytes only */
             "Environment:\n"
             "  LANDQ_GITHUB_TOKEN       GitHub token (or LANDQ_GITHUB_TOKEN_FILE, or the\n"
@@ -491,7 +510,10 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_PER_SOURCE_CONNECTIONS", "per_source_connections"},
                 {"LANDQ_INBOX_RETENTION", "inbox_retention"},
                 {"LANDQ_AUDIT_RETENTION", "audit_retention"},
-                {"LANDQ_LEASE_TTL", "lease_ttl"}, {"LANDQ_LEASE_RENEW", "lease_renew"}};
+                {"LANDQ_LEASE_TTL", "lease_ttl"}, {"LANDQ_LEASE_RENEW", "lease_renew"},
+                {"LANDQ_MODE", "mode"}, {"LANDQ_SPECULATION", "speculation"},
+                {"LANDQ_BATCH", "batch"}, {"LANDQ_RETRY_FAILED", "retry_failed"},
+                {"LANDQ_OPTIMISTIC", "optimistic"}, {"LANDQ_CI_TIMEOUT", "ci_timeout"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -525,7 +547,10 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--per-source-connections", "per_source_connections"},
                  {"--inbox-retention", "inbox_retention"},
                  {"--audit-retention", "audit_retention"},
-                 {"--lease-ttl", "lease_ttl"}, {"--lease-renew", "lease_renew"}};
+                 {"--lease-ttl", "lease_ttl"}, {"--lease-renew", "lease_renew"},
+                 {"--mode", "mode"}, {"--speculation", "speculation"}, {"--batch", "batch"},
+                 {"--retry-failed", "retry_failed"}, {"--optimistic", "optimistic"},
+                 {"--ci-timeout", "ci_timeout"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -701,7 +726,17 @@ int lq_cmd_serve(int argc, char **argv)
         .metrics = health.metrics, .board = board, .priority_label = cfg.priority_label.value,
         .priority_min_permission = cfg.priority_min_permission.value,
         .self_login = bot_login[0] ? bot_login : NULL,
-        .lease_ttl_ms = (long)lease_ttl_ms, .lease_renew_ms = (long)lease_renew_ms};
+        .lease_ttl_ms = (long)lease_ttl_ms, .lease_renew_ms = (long)lease_renew_ms,
+        .predictive = !strcmp(cfg.mode.value, "predictive")};
+    { /* validated with the config */
+        int64_t ci_ms = 0;
+        lq_duration_parse(cfg.ci_timeout.value, &ci_ms, NULL);
+        wc.train = (lq_train_config){
+            .speculation = (unsigned)strtoul(cfg.speculation.value, NULL, 10),
+            .batch = (unsigned)strtoul(cfg.batch.value, NULL, 10),
+            .retry_failed = (unsigned)strtoul(cfg.retry_failed.value, NULL, 10),
+            .optimistic = lq_config_bool(cfg.optimistic.value) == 1, .ci_timeout_ms = ci_ms};
+    }
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
     free(checks);

@@ -53,6 +53,12 @@ static const key_def keys[] = {
     {"admin_token_file", K_SCALAR, offsetof(lq_config, admin_token_file)},
     {"lease_ttl", K_SCALAR, offsetof(lq_config, lease_ttl)},
     {"lease_renew", K_SCALAR, offsetof(lq_config, lease_renew)},
+    {"mode", K_SCALAR, offsetof(lq_config, mode)},
+    {"speculation", K_SCALAR, offsetof(lq_config, speculation)},
+    {"batch", K_SCALAR, offsetof(lq_config, batch)},
+    {"retry_failed", K_SCALAR, offsetof(lq_config, retry_failed)},
+    {"optimistic", K_SCALAR, offsetof(lq_config, optimistic)},
+    {"ci_timeout", K_SCALAR, offsetof(lq_config, ci_timeout)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -64,7 +70,7 @@ const char *lq_config_keys(void)
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
            "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections, "
            "github_web, priority_label, priority_min_permission, admin_token_file, lease_ttl, "
-           "lease_renew";
+           "lease_renew, mode, speculation, batch, retry_failed, optimistic, ci_timeout";
 }
 
 static char *xstrdup(const char *s)
@@ -132,7 +138,13 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->priority_min_permission, "maintain", "default") ||
         value_set(&cfg->per_source_connections, "64", "default") ||
         value_set(&cfg->lease_ttl, "30s", "default") ||
-        value_set(&cfg->lease_renew, "5s", "default")) {
+        value_set(&cfg->lease_renew, "5s", "default") ||
+        value_set(&cfg->mode, "direct", "default") ||
+        value_set(&cfg->speculation, "1", "default") ||
+        value_set(&cfg->batch, "1", "default") ||
+        value_set(&cfg->retry_failed, "0", "default") ||
+        value_set(&cfg->optimistic, "false", "default") ||
+        value_set(&cfg->ci_timeout, "60m", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -332,6 +344,8 @@ static int valid_repo_part(const char *s, size_t n)
     return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
 }
 
+static int validate_predictive(const lq_config *cfg, lq_error *err);
+
 int lq_config_validate(const lq_config *cfg, lq_error *err)
 {
     char host[256];
@@ -485,7 +499,59 @@ int lq_config_validate(const lq_config *cfg, lq_error *err)
         return lq_error_set(err, LQ_EINVAL, "%s: lease_renew: '%s' is not a duration from 1s to "
                             "half of lease_ttl (%s)", cfg->lease_renew.origin,
                             cfg->lease_renew.value, cfg->lease_ttl.value);
+    return validate_predictive(cfg, err);
+}
+
+static int number_in(const lq_config_value *v, long lo, long hi, long *out)
+{
+    char *end = NULL;
+    long n = v->value && *v->value ? strtol(v->value, &end, 10) : lo - 1;
+    if (end && *end)
+        return 0;
+    *out = n;
+    return n >= lo && n <= hi;
+}
+
+/* mode and the predictive train's settings (docs/predictive.md). */
+static int validate_predictive(const lq_config *cfg, lq_error *err)
+{
+    const char *mode = cfg->mode.value ? cfg->mode.value : "";
+    if (strcmp(mode, "direct") && strcmp(mode, "predictive"))
+        return lq_error_set(err, LQ_EINVAL, "%s: mode: '%s' is not 'direct' or 'predictive'",
+                            cfg->mode.origin, mode);
+    long n = 0;
+    if (!number_in(&cfg->speculation, 1, 32, &n))
+        return lq_error_set(err, LQ_EINVAL, "%s: speculation: '%s' is not a number from 1 to 32",
+                            cfg->speculation.origin, cfg->speculation.value);
+    if (!number_in(&cfg->batch, 1, 32, &n))
+        return lq_error_set(err, LQ_EINVAL, "%s: batch: '%s' is not a number from 1 to 32",
+                            cfg->batch.origin, cfg->batch.value);
+    if (!number_in(&cfg->retry_failed, 0, 5, &n))
+        return lq_error_set(err, LQ_EINVAL, "%s: retry_failed: '%s' is not a number from 0 to 5",
+                            cfg->retry_failed.origin, cfg->retry_failed.value);
+    if (lq_config_bool(cfg->optimistic.value) < 0)
+        return lq_error_set(err, LQ_EINVAL, "%s: optimistic: '%s' is not true or false",
+                            cfg->optimistic.origin, cfg->optimistic.value);
+    int64_t to = 0;
+    lq_error e2 = {0};
+    if (lq_duration_parse(cfg->ci_timeout.value, &to, &e2) || to < 1000 || to > 86400000)
+        return lq_error_set(err, LQ_EINVAL, "%s: ci_timeout: '%s' is not a duration from 1s to "
+                            "24h", cfg->ci_timeout.origin, cfg->ci_timeout.value);
+    /* the candidate passes when the required checks pass on it: landq must know which */
+    if (!strcmp(mode, "predictive") && !cfg->required_checks.count)
+        return lq_error_set(err, LQ_EINVAL, "%s: mode: predictive needs at least one "
+                            "required_check (the checks that must pass on the candidate)",
+                            cfg->mode.origin);
     return LQ_OK;
+}
+
+int lq_config_bool(const char *v)
+{
+    if (v && (!strcmp(v, "true") || !strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "1")))
+        return 1;
+    if (v && (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0")))
+        return 0;
+    return -1;
 }
 
 int lq_config_permission_rank(const char *p)

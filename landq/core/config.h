@@ -62,6 +62,17 @@ typedef struct lq_config {
     lq_config_value admin_token_file;    /* optional: file holding the ops admin token */
     lq_config_value lease_ttl;           /* branch lease TTL (duration.h), default 30s */
     lq_config_value lease_renew;         /* lease renewal interval, default 5s */
+    lq_config_value mode;                /* direct (default) or predictive (docs/predictive.md) */
+    lq_config_value speculation;         /* predictive: candidates of a lane under test at
+                                            once, 1..32, default 1 */
+    lq_config_value batch;               /* predictive: pull requests per candidate, 1..32,
+                                            default 1 */
+    lq_config_value retry_failed;        /* predictive: re-runs of a failed candidate before
+                                            ejecting, 0..5, default 0 */
+    lq_config_value optimistic;          /* predictive: a passing candidate rescues the failed
+                                            ones it contains; true/false, default false */
+    lq_config_value ci_timeout;          /* predictive: a candidate whose required checks did
+                                            not all report by then failed, default 60m */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
@@ -100,6 +111,9 @@ void lq_config_web_url(const lq_config *cfg, char *out, size_t cap);
 /* Rank of a GitHub repository permission (the collaborator permission API's role_name):
  * read 0, triage 1, write 2, maintain 3, admin 4; -1 for anything else. */
 int lq_config_permission_rank(const char *permission);
+
+/* true/yes/on/1 -> 1, false/no/off/0 -> 0, anything else -1. */
+int lq_config_bool(const char *v);
 
 /* All keys accepted in a config file, comma-separated, for help texts. */
 const char *lq_config_keys(void);

@@ -73,6 +73,7 @@ void lq_gh_checks_dispose(lq_gh_checks *c)
         free(c->items[i].name);
         free(c->items[i].conclusion);
         free(c->items[i].description);
+        free(c->items[i].url);
     }
     free(c->items);
     memset(c, 0, sizeof(*c));

@@ -251,7 +251,10 @@ int lq_ghr_statuses_get(void *ctx, lq_gh_checks *out, const char *repo, const ch
         c->name = lq_strdup(jstr(s, "context") ? jstr(s, "context") : "");
         c->description = d ? lq_strdup(d) : NULL;
         copy(c->state, sizeof c->state, jstr(s, "state"));
-        if (!c->name || (d && !c->description))
+        const char *u = jstr(s, "target_url");
+        c->url = u ? lq_strdup(u) : NULL;
+        c->id = (int64_t)json_integer_value(json_object_get(s, "id"));
+        if (!c->name || (d && !c->description) || (u && !c->url))
             rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
     json_decref(j);
@@ -279,7 +282,14 @@ int lq_ghr_check_runs_list(void *ctx, lq_gh_checks *out, const char *repo, const
         c->name = lq_strdup(jstr(r, "name") ? jstr(r, "name") : "");
         c->conclusion = concl ? lq_strdup(concl) : NULL;
         copy(c->state, sizeof c->state, jstr(r, "status"));
-        if (!c->name || (concl && !c->conclusion))
+        const char *u = jstr(r, "html_url") ? jstr(r, "html_url") : jstr(r, "details_url");
+        c->url = u ? lq_strdup(u) : NULL;
+        json_t *output = json_object_get(r, "output");
+        const char *os = jstr(output, "summary") ? jstr(output, "summary") : jstr(output, "title");
+        c->description = os && *os ? lq_strdup(os) : NULL;
+        c->id = (int64_t)json_integer_value(json_object_get(r, "id"));
+        if (!c->name || (concl && !c->conclusion) || (u && !c->url) ||
+            (os && *os && !c->description))
             rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
     json_decref(all);

@@ -358,18 +358,34 @@ static int outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *d
     return bad;
 }
 
-/* Merged: verify it went where decided, then record it (landed) or the incident. */
+static void set_out(lq_landing_out *o, lq_landing_result r, const char *sha, const char *msg)
+{
+    o->result = r;
+    snprintf(o->landed, sizeof o->landed, "%s", sha ? sha : "");
+    snprintf(o->msg, sizeof o->msg, "%s", msg ? msg : "");
+}
+
+/* Merged: verify it went where decided (and, with checks, that it is what was tested), then
+ * record it (landed) or the incident. */
 static void merged(lq_worker *w, lq_pr_record *rec, const char *decided_base,
-                   const char *base_tip, const char *commit)
+                   const char *base_tip, const char *commit, const lq_landing_checks *chk,
+                   lq_landing_out *o)
 {
     char actual[LQ_GH_REF_MAX], what[400];
-    if (outcome_violates(w, rec, decided_base, base_tip, commit, actual, sizeof actual, what,
-                         sizeof what)) {
+    int bad = outcome_violates(w, rec, decided_base, base_tip, commit, actual, sizeof actual,
+                               what, sizeof what);
+    if (!bad && chk && chk->after) { /* where decided: is it what was tested? */
+        bad = chk->after(chk->ctx, rec, commit, what, sizeof what) != 0;
+        snprintf(actual, sizeof actual, "%s", decided_base);
+    }
+    if (bad) {
         incident(w, rec, decided_base, actual, commit, what);
+        set_out(o, LQ_LANDING_INCIDENT, commit, what);
         return;
     }
     lq_wctx_plan_forget(w, rec->repo, rec->number);
     landed(w, rec, commit);
+    set_out(o, LQ_LANDING_LANDED, commit, NULL);
 }
 
 /* landq's status goes back to pending on a head that was not merged after all: a success left
@@ -381,16 +397,18 @@ static void status_not_merged(lq_worker *w, lq_pr_record *rec, const char *why)
     lq_feedback_status(w, rec, rec->merge_sha, "pending", desc);
 }
 
-/* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise. */
-static int land(lq_worker *w, lq_pr_record *rec)
+/* Lands rec (READY or MERGING). Returns 1 if it landed, 0 otherwise; *o says what happened. */
+static int land(lq_worker *w, lq_pr_record *rec, const lq_landing_checks *chk, lq_landing_out *o)
 {
     lq_error err = {0};
+    set_out(o, LQ_LANDING_NOT_YET, NULL, NULL);
     if (rec->state == LQ_PR_READY) {
         char ms[64];
         mergeability m = mergeable(w, rec, ms, sizeof ms);
         if (m == MERGEABILITY_HEAD_MOVED) { /* pushed since the evaluation: look again */
             rec->dirty = 1;
             lq_wctx_persist(w, rec);
+            set_out(o, LQ_LANDING_NOT_READY, NULL, "the head moved");
             return 0;
         }
         char *ctext = NULL, csum[200], chead[41];
@@ -400,6 +418,7 @@ static int land(lq_worker *w, lq_pr_record *rec)
             /* GitHub is still computing (the base moved); the mirror already knows. */
             lq_conflict_watch_tell(w, rec, ctext, csum, chead);
             free(ctext);
+            set_out(o, LQ_LANDING_REFUSED, NULL, csum);
             return 0;
         }
         free(ctext);
@@ -418,6 +437,7 @@ static int land(lq_worker *w, lq_pr_record *rec)
             snprintf(quote, sizeof quote, "mergeable: false (mergeable_state: %.40s); usually a "
                      "conflict with `%.100s`", ms, rec->base);
             tell_refused(w, rec, summary, quote);
+            set_out(o, LQ_LANDING_REFUSED, NULL, summary);
             return 0;
         }
         if (lq_queue_transition(&rec->state, LQ_QEV_MERGE_START, &err))
@@ -435,13 +455,14 @@ static int land(lq_worker *w, lq_pr_record *rec)
         if (m == MERGED_UNREADABLE)
             return 0; /* cannot tell yet; try again next round */
         if (m == MERGED_YES) { /* the earlier request went through: check where it went */
-            merged(w, rec, rec->base, NULL, commit);
-            return 1;
+            merged(w, rec, rec->base, NULL, commit, chk, o);
+            return o->result == LQ_LANDING_LANDED;
         }
         if (m == MERGED_CLOSED || strcmp(head, rec->merge_sha)) {
             lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
             rec->dirty = 1;
             lq_wctx_persist(w, rec);
+            set_out(o, LQ_LANDING_NOT_READY, NULL, "closed or pushed");
             return 0;
         }
         if (rec->merge_attempts >= MERGE_ATTEMPTS_MAX) {
@@ -453,19 +474,35 @@ static int land(lq_worker *w, lq_pr_record *rec)
             char *reasons[] = {summary};
             lq_wctx_audit(w, rec, "blocked", summary, reasons, 1, NULL);
             lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+            set_out(o, LQ_LANDING_NOT_READY, NULL, summary);
             return 0;
         }
     }
-    if (frozen_now(w, rec)) /* re-checked right before the merge */
+    if (frozen_now(w, rec)) { /* re-checked right before the merge */
+        set_out(o, LQ_LANDING_NOT_READY, NULL, "the branch is frozen");
         return 0;
+    }
     lq_plan plan;
     char why[400];
     int held = plan_holds(w, rec, &plan, why, sizeof why);
     if (held) {
-        if (held > 0)
+        if (held > 0) {
             plan_broken(w, rec, why);
-        else
+            set_out(o, LQ_LANDING_NOT_READY, NULL, why);
+        } else {
             w->retry_after_ms = lq_store_now_ms() + 2000;
+        }
+        return 0;
+    }
+    /* The caller's check on the tip the merge will land on (predictive: the tip is still the
+     * candidate's parent chain). Nothing was sent: the pull request is looked at again. */
+    if (chk && chk->before && chk->before(chk->ctx, rec, plan.base_sha, why, sizeof why)) {
+        lq_plan_dispose(&plan);
+        if (rec->state == LQ_PR_MERGING)
+            lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
+        rec->dirty = 1;
+        lq_wctx_persist(w, rec);
+        set_out(o, LQ_LANDING_CHECK_FAILED, NULL, why);
         return 0;
     }
     /* The plan holds: merge exactly it. landq's own status turns success on this head for the
@@ -500,11 +537,11 @@ static int land(lq_worker *w, lq_pr_record *rec)
         status_not_merged(w, rec, ev == LQ_QEV_HEAD_MOVED ? "the head moved"
                                                           : "merge outcome unknown");
     if (ev == LQ_QEV_MERGED)
-        merged(w, rec, plan.base_ref, plan.base_sha, r.sha);
+        merged(w, rec, plan.base_ref, plan.base_sha, r.sha, chk, o);
     lq_plan_dispose(&plan);
     switch (ev) {
     case LQ_QEV_MERGED:
-        return 1;
+        return o->result == LQ_LANDING_LANDED;
     case LQ_QEV_HEAD_MOVED: {
         lq_queue_transition(&rec->state, LQ_QEV_HEAD_MOVED, &err);
         rec->dirty = 1;
@@ -514,6 +551,7 @@ static int land(lq_worker *w, lq_pr_record *rec)
                  "re-evaluating the new head", ghmsg);
         char *reasons[] = {summary};
         lq_wctx_audit(w, rec, "head-moved", summary, reasons, 1, NULL);
+        set_out(o, LQ_LANDING_NOT_READY, NULL, summary);
         return 0;
     }
     case LQ_QEV_REFUSED: {
@@ -522,10 +560,11 @@ static int land(lq_worker *w, lq_pr_record *rec)
         char commit[LQ_GH_SHA_MAX], head[LQ_GH_SHA_MAX];
         if (rec->merge_attempts > 1 &&
             check_merged(w, rec, commit, sizeof commit, head, sizeof head) == MERGED_YES) {
-            merged(w, rec, rec->base, NULL, commit);
-            return 1;
+            merged(w, rec, rec->base, NULL, commit, chk, o);
+            return o->result == LQ_LANDING_LANDED;
         }
         merge_refused(w, rec, r.http, ghmsg);
+        set_out(o, LQ_LANDING_REFUSED, NULL, ghmsg);
         return 0;
     }
     case LQ_QEV_MERGE_UNKNOWN:
@@ -546,9 +585,16 @@ static int land(lq_worker *w, lq_pr_record *rec)
         char *reasons[] = {summary};
         lq_wctx_audit(w, rec, "blocked", summary, reasons, 1, NULL);
         lq_feedback_status(w, rec, rec->merge_sha, "failure", summary);
+        set_out(o, LQ_LANDING_NOT_READY, NULL, summary);
         return 0;
     }
     }
+}
+
+int lq_landing_land(lq_worker *w, lq_pr_record *rec, const lq_landing_checks *chk,
+                    lq_landing_out *out)
+{
+    return land(w, rec, chk, out);
 }
 
 int lq_landing_round(lq_worker *w)
@@ -580,8 +626,9 @@ int lq_landing_round(lq_worker *w)
             long idx = lq_queue_next(q, n, recs[i].repo, recs[i].base);
             /* A dirty READY entry is re-evaluated before it may land; a MERGING one is always
              * resolved first (no verdict is applied while a merge may be in flight). */
+            lq_landing_out o;
             if (idx >= 0 && !(recs[idx].state == LQ_PR_READY && recs[idx].dirty) &&
-                land(w, &recs[idx])) {
+                land(w, &recs[idx], NULL, &o)) {
                 landed_any = progressed = 1;
                 lq_conflict_watch_after_landing(w, &recs[idx]);
             }

@@ -380,6 +380,19 @@ int lq_store_audit_prune(lq_store *st, int64_t before_ms, int limit, int64_t *ou
     return rc;
 }
 
+int lq_store_train_get(lq_store *st, const char *repo, const char *base, char **json,
+                       lq_error *err)
+{
+    *json = NULL;
+    return st->ops->train_get(st->be, repo, base, json, err);
+}
+
+int lq_store_train_put(lq_store *st, const char *repo, const char *base, const char *json,
+                       lq_error *err)
+{
+    return st->ops->train_put(st->be, repo, base, json, err);
+}
+
 int lq_store_meta_get(lq_store *st, char **body, int64_t *fetched_at, lq_error *err)
 {
     *body = NULL;

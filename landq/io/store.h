@@ -219,6 +219,15 @@ int lq_store_audit_prune(lq_store *st, int64_t before_ms, int limit, int64_t *ou
 int lq_store_meta_get(lq_store *st, char **body, int64_t *fetched_at, lq_error *err);
 int lq_store_meta_put(lq_store *st, const char *body, int64_t fetched_at, lq_error *err);
 
+/* ---- Predictive trains (docs/predictive.md) ---------------------------------------------------
+ * One row per (repo, base): the train's state as JSON (core/train.h, lq_train_to_json), written
+ * after every change and before the next side effect, read back after a restart.
+ * get: LQ_OK and *json (free()), or LQ_ENOTFOUND. put: inserts or replaces. */
+int lq_store_train_get(lq_store *st, const char *repo, const char *base, char **json,
+                       lq_error *err);
+int lq_store_train_put(lq_store *st, const char *repo, const char *base, const char *json,
+                       lq_error *err);
+
 /* What the database is and how big. */
 typedef struct lq_store_info {
     const char *backend;    /* "sqlite" or "postgresql" (static) */

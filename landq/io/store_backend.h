@@ -25,8 +25,8 @@
 #include "inbox.h"
 #include "store.h"
 
-#define LQ_STORE_OPS_VERSION 2
-#define LQ_STORE_SCHEMA_VERSION 2
+#define LQ_STORE_OPS_VERSION 3
+#define LQ_STORE_SCHEMA_VERSION 3
 
 /* The lq_pr upsert's DO UPDATE, the same text on both backends (store.h, "Branch leases"):
  * a fenced write (lease_token = the current token, checked by the INSERT ... SELECT from
@@ -120,6 +120,12 @@ typedef struct lq_store_ops {
     int (*lease_renew)(lq_backend *be, lq_lease *l, int64_t ttl_ms, lq_error *err);
     int (*lease_release)(lq_backend *be, const lq_lease *l, lq_error *err);
     int (*lease_get)(lq_backend *be, const char *repo, const char *base, lq_lease *out,
+                     lq_error *err);
+
+    /* predictive trains (store.h: lq_store_train_get/put) */
+    int (*train_get)(lq_backend *be, const char *repo, const char *base, char **json,
+                     lq_error *err);
+    int (*train_put)(lq_backend *be, const char *repo, const char *base, const char *json,
                      lq_error *err);
 
     /* maintenance */

@@ -117,6 +117,14 @@ static const struct migration {
      " PRIMARY KEY (repo_key, base));"
      "ALTER TABLE lq_pr ADD COLUMN lease_token bigint NOT NULL DEFAULT 0;"
      "ALTER TABLE lq_audit ADD COLUMN lease_token bigint NOT NULL DEFAULT 0;"},
+    {3, "predictive trains",
+     "CREATE TABLE lq_train ("
+     " repo text NOT NULL,"
+     " repo_key text GENERATED ALWAYS AS (lower(repo)) STORED,"
+     " base text NOT NULL,"
+     " body text NOT NULL," /* core/train.h: lq_train_to_json */
+     " updated_ms bigint NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (repo_key, base));"},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == LQ_STORE_SCHEMA_VERSION, "a migration per schema version");
@@ -567,6 +575,8 @@ const lq_store_ops lq_store_pg_ops = {
     .audit_prune = lq_pgb_audit_prune,
     .meta_get = lq_pgb_meta_get,
     .meta_put = lq_pgb_meta_put,
+    .train_get = lq_pgb_train_get,
+    .train_put = lq_pgb_train_put,
     .info = pgb_info,
     .reclaim = pgb_reclaim,
 };

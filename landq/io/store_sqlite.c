@@ -121,6 +121,13 @@ static const struct migration {
      " PRIMARY KEY (repo, base));"
      "ALTER TABLE lq_pr ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE lq_audit ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;"},
+    {3, "predictive trains",
+     "CREATE TABLE lq_train ("
+     " repo TEXT NOT NULL COLLATE NOCASE,"
+     " base TEXT NOT NULL,"
+     " body TEXT NOT NULL," /* core/train.h: lq_train_to_json */
+     " updated_ms INTEGER NOT NULL DEFAULT 0,"
+     " PRIMARY KEY (repo, base));"},
 };
 #define NMIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
 _Static_assert(NMIGRATIONS == LQ_STORE_SCHEMA_VERSION, "a migration per schema version");
@@ -898,6 +905,8 @@ const lq_store_ops lq_store_sqlite_ops = {
     .audit_prune = lq_sq_audit_prune,
     .meta_get = lq_sq_meta_get,
     .meta_put = lq_sq_meta_put,
+    .train_get = lq_sq_train_get,
+    .train_put = lq_sq_train_put,
     .info = sq_info,
     .reclaim = sq_reclaim,
 };

@@ -51,4 +51,10 @@ int lq_sq_audit_prune(lq_backend *be, int64_t before_ms, int limit, int64_t *del
 int lq_sq_meta_get(lq_backend *be, char **body, int64_t *fetched_at, lq_error *err);
 int lq_sq_meta_put(lq_backend *be, const char *body, int64_t fetched_at, lq_error *err);
 
+/* store_sqlite_train.c */
+int lq_sq_train_get(lq_backend *be, const char *repo, const char *base, char **json,
+                    lq_error *err);
+int lq_sq_train_put(lq_backend *be, const char *repo, const char *base, const char *json,
+                    lq_error *err);
+
 #endif

@@ -18,6 +18,7 @@
 
 #include "error.h"
 #include "inbox.h"
+#include "train.h"
 
 typedef struct lq_worker lq_worker;
 
@@ -59,6 +60,9 @@ typedef struct lq_worker_config {
     long lease_ttl_ms;                    /* branch lease TTL (store.h "Branch leases");
                                              0 = 30 s */
     long lease_renew_ms;                  /* renewal interval (and acquire retry); 0 = 5 s */
+    int predictive;                       /* mode = predictive (io/predictive.h): land only
+                                             what passed the required checks as a candidate */
+    lq_train_config train;                /* its settings (speculation, batch, ...) */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */
