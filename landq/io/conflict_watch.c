@@ -59,6 +59,11 @@ static lq_mirror *mirror_of(lq_worker *w, const char *repo)
     return w->mirrors[i];
 }
 
+lq_mirror *lq_conflict_watch_mirror(lq_worker *w, const char *repo)
+{
+    return mirror_of(w, repo);
+}
+
 typedef struct pr_lookup_ctx {
     lq_worker *w;
     const char *repo;

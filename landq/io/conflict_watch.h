@@ -31,4 +31,8 @@ void lq_conflict_watch_tell(lq_worker *w, lq_pr_record *rec, const char *text,
  * is ejected and told. */
 void lq_conflict_watch_after_landing(lq_worker *w, const lq_pr_record *landed_rec);
 
+/* The git mirror of repo (opened or re-created on first use), or NULL when unusable (logged).
+ * Borrowed: owned by the worker. Also used by predictive mode for its candidates. */
+lq_mirror *lq_conflict_watch_mirror(lq_worker *w, const char *repo);
+
 #endif

@@ -1,5 +1,6 @@
 /* deliveries.c -- webhook deliveries from the inbox applied to the queue records. */
 #include "deliveries.h"
+#include "predictive.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -90,8 +91,10 @@ static int handle_delivery(lq_worker *w, const lq_delivery *d)
         rc = touch_pr(w, &e, d, 0);
     } else if (served && e.kind == LQ_EVENT_STATUS && e.head_sha[0] &&
                strcmp(e.context, w->context)) {
+        lq_predictive_poke(w); /* maybe about a candidate */
         rc = lq_store_mark_sha_dirty(w->store, e.repo, e.head_sha, NULL, NULL);
     } else if (served && e.kind == LQ_EVENT_CHECK) {
+        lq_predictive_poke(w);
         if (e.head_sha[0])
             rc = lq_store_mark_sha_dirty(w->store, e.repo, e.head_sha, NULL, NULL);
         for (size_t i = 0; !rc && i < e.pull_count; i++)

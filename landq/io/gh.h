@@ -126,7 +126,7 @@ typedef struct lq_gh_check {
     char *name;        /* owned: status context or check run name */
     char state[16];    /* statuses: success/pending/failure/error; runs: the run's status */
     char *conclusion;  /* owned: runs only (NULL while not completed) */
-    char *description; /* owned: statuses only, may be NULL */
+    char *description; /* owned, may be NULL: a status's description, a run's output summary */
     char *url;         /* owned, may be NULL: the run's html_url / the status's target_url */
     int64_t id;        /* the check run's or the status's id (ids grow over time) */
 } lq_gh_check;

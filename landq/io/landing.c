@@ -12,6 +12,7 @@
 #include "feedback_text.h"
 #include "landing_plan.h"
 #include "metrics.h"
+#include "predictive.h"
 #include "queue.h"
 
 #define MERGE_ATTEMPTS_MAX 5 /* 5xx answers to a merge before giving up (blocked) */
@@ -606,6 +607,14 @@ int lq_landing_round(lq_worker *w)
         lq_error err = {0};
         if (lq_store_list(w->store, LQ_STORE_QUEUED, &recs, &n, &err))
             return landed_any;
+        if (w->cfg.predictive) { /* the trains decide what lands (io/predictive.h) */
+            int progressed = lq_predictive_round(w, recs, n);
+            lq_store_list_free(recs, n);
+            landed_any |= progressed;
+            if (!progressed)
+                break;
+            continue;
+        }
         lq_queue_entry *q = calloc(n + 1, sizeof(*q));
         for (size_t i = 0; q && i < n; i++)
             q[i] = (lq_queue_entry){recs[i].repo, recs[i].base, recs[i].number,

@@ -13,6 +13,7 @@
 #include "evaluate.h"
 #include "landing.h"
 #include "metrics.h"
+#include "predictive.h"
 #include "queue.h"
 #include "reconcile.h"
 #include "redeliver.h"
@@ -131,6 +132,7 @@ static void export_gauges(lq_worker *w)
         }
         lq_store_list_free(recs, n);
     }
+    lq_predictive_export(w);
     lq_gh_rate r;
     lq_gh_rate_get(&w->gh, &r);
     if (r.remaining >= 0)
@@ -247,6 +249,7 @@ static void worker_free(lq_worker *w)
     lq_store_close(w->store);
     lq_facts_cache_free(w->cache);
     lq_wctx_plans_free(w);
+    lq_predictive_free(w);
     free_list(w->repos);
     free_list(w->required);
     free_list(w->redeliver);
@@ -266,6 +269,7 @@ static void worker_free(lq_worker *w)
 
 static void describe_metrics(lq_metrics *m)
 {
+    lq_predictive_describe(m);
     static const double to_land[] = {10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400};
     lq_metrics_describe(m, "landq_landings_total", LQ_METRIC_COUNTER,
                         "Pull requests landed by landq.", NULL, 0);

@@ -78,6 +78,9 @@ struct lq_worker {
     int fenced_out;            /* the database refused our token inside this branch */
     atomic_int leases_held;    /* for /healthz (read by other threads) */
     atomic_int db_ok;          /* the last lease call reached the database */
+    struct lq_ptrain *trains;  /* predictive mode (io/predictive.c): one per branch */
+    size_t ntrains;
+    unsigned long ci_pokes;    /* check run / status webhooks seen (predictive re-reads) */
     lq_plan *plans;            /* the decided landing plans of READY pull requests (memory only:
                                   after a restart every queued pull request is evaluated again) */
     size_t plan_count;

@@ -1,0 +1,796 @@
+/* predictive.c -- mode = predictive: the trains of the landing worker (see predictive.h). */
+#include "predictive.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "candidate.h"
+#include "conflict_watch.h"
+#include "feedback.h"
+#include "feedback_text.h"
+#include "landing.h"
+#include "md.h"
+#include "metrics.h"
+#include "queue.h"
+#include "str.h"
+
+#define POLL_MS 5000      /* tip and checks re-read at least this often (lost webhooks) */
+#define ACTIONS_MAX 32    /* train actions per branch per round */
+#define BUILD_RETRY_MS 2000
+
+struct lq_ptrain {
+    char repo[256], base[256];
+    lq_train *t;
+    int64_t next_poll_ms;
+    unsigned long pokes_seen;
+    lq_train_counters exported; /* what /metrics has been told so far */
+};
+
+/* ---------------------------------------------------------------- trains */
+
+static void persist(lq_worker *w, struct lq_ptrain *p)
+{
+    json_t *j = lq_train_to_json(p->t);
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    lq_error err = {0};
+    if (!text || lq_store_train_put(w->store, p->repo, p->base, text, &err))
+        LQ_ERR("predictive", "msg=\"cannot save the train\" repo=%s branch=%s error=\"%s\"",
+               p->repo, p->base, text ? err.msg : "out of memory");
+    free(text);
+}
+
+static struct lq_ptrain *train_find(lq_worker *w, const char *repo, const char *base)
+{
+    for (size_t i = 0; i < w->ntrains; i++)
+        if (!strcasecmp(w->trains[i].repo, repo) && !strcmp(w->trains[i].base, base))
+            return &w->trains[i];
+    return NULL;
+}
+
+/* The train of (repo, base): in memory, else from the store (a restart), else a new one. */
+static struct lq_ptrain *train_for(lq_worker *w, const char *repo, const char *base)
+{
+    struct lq_ptrain *p = train_find(w, repo, base);
+    if (p)
+        return p;
+    lq_train *t = NULL;
+    char *text = NULL;
+    lq_error err = {0};
+    int rc = lq_store_train_get(w->store, repo, base, &text, &err);
+    if (rc == LQ_OK) {
+        json_error_t je;
+        json_t *j = json_loads(text, 0, &je);
+        if (!j || lq_train_from_json(&t, j, &w->cfg.train, &err))
+            LQ_ERR("predictive", "msg=\"stored train unreadable; starting a new one\" repo=%s "
+                   "branch=%s error=\"%s\"", repo, base, j ? err.msg : je.text);
+        else
+            LQ_INFO("predictive", "msg=\"train resumed from the store\" repo=%s branch=%s "
+                    "entries=%zu builds=%zu", repo, base, lq_train_entry_count(t),
+                    lq_train_build_count(t));
+        json_decref(j);
+        free(text);
+    } else if (rc != LQ_ENOTFOUND) {
+        LQ_WARN("predictive", "msg=\"cannot read the train; will retry\" repo=%s branch=%s "
+                "error=\"%s\"", repo, base, err.msg);
+        return NULL;
+    }
+    if (!t && lq_train_new(&t, repo, base, &w->cfg.train, &err)) {
+        LQ_ERR("predictive", "msg=\"cannot make a train\" repo=%s branch=%s error=\"%s\"", repo,
+               base, err.msg);
+        return NULL;
+    }
+    struct lq_ptrain *nt = realloc(w->trains, (w->ntrains + 1) * sizeof(*nt));
+    if (!nt) {
+        lq_train_free(t);
+        return NULL;
+    }
+    w->trains = nt;
+    p = &w->trains[w->ntrains++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->repo, sizeof p->repo, "%s", repo);
+    snprintf(p->base, sizeof p->base, "%s", base);
+    p->t = t;
+    p->pokes_seen = w->ci_pokes;
+    p->exported = *lq_train_stats(t); /* counted before the restart: not again */
+    return p;
+}
+
+void lq_predictive_free(lq_worker *w)
+{
+    for (size_t i = 0; i < w->ntrains; i++)
+        lq_train_free(w->trains[i].t);
+    free(w->trains);
+    w->trains = NULL;
+    w->ntrains = 0;
+}
+
+void lq_predictive_poke(lq_worker *w)
+{
+    w->ci_pokes++;
+}
+
+/* ---------------------------------------------------------------- the queue -> the train */
+
+static const lq_pr_record *rec_find(lq_pr_record *recs, size_t n, const char *repo, int number)
+{
+    for (size_t i = 0; i < n; i++)
+        if (recs[i].number == number && !strcasecmp(recs[i].repo, repo))
+            return &recs[i];
+    return NULL;
+}
+
+static int rec_find_branch(const lq_pr_record *recs, size_t n, const char *repo,
+                           const char *base)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcasecmp(recs[i].repo, repo) && !strcmp(recs[i].base, base))
+            return 1;
+    return 0;
+}
+
+static int entry_active(const lq_train_entry *e)
+{
+    return e->state == LQ_ENTRY_WAITING || e->state == LQ_ENTRY_BLOCKED ||
+           e->state == LQ_ENTRY_IN_BUILD;
+}
+
+/* READY pull requests (with their plan) join, the others leave. Dirty records wait for their
+ * evaluation. 1 when the train changed. */
+static int follow_queue(lq_worker *w, struct lq_ptrain *p, lq_pr_record *recs, size_t n)
+{
+    int changed = 0;
+    static const char *const single[] = {"default"};
+    for (size_t i = 0; i < n; i++) {
+        lq_pr_record *r = &recs[i];
+        if (strcasecmp(r->repo, p->repo) || strcmp(r->base, p->base) || r->dirty)
+            continue;
+        const lq_train_entry *e = lq_train_entry_find(p->t, r->number);
+        const lq_plan *plan = lq_wctx_plan_find(w, r->repo, r->number);
+        if (r->state == LQ_PR_READY && plan && !strcmp(plan->head_sha, r->merge_sha)) {
+            if (e && e->state != LQ_ENTRY_EJECTED && e->state != LQ_ENTRY_LANDED &&
+                !strcmp(e->head, r->merge_sha))
+                continue;
+            lq_error err = {0};
+            if (lq_train_add(p->t, r->number, r->merge_sha, single, 1, 0, r->labeled_at_ms,
+                             &err))
+                LQ_WARN("predictive", "msg=\"cannot add to the train\" repo=%s pr=%d "
+                        "error=\"%s\"", r->repo, r->number, err.msg);
+            else
+                changed = 1;
+        } else if (e && entry_active(e) && r->state != LQ_PR_MERGING) {
+            lq_train_remove(p->t, r->number, NULL);
+            changed = 1;
+        }
+    }
+    /* pull requests no longer queued at all (unlabeled, closed) */
+    for (size_t i = lq_train_entry_count(p->t); i-- > 0;) {
+        const lq_train_entry *e = lq_train_entry_at(p->t, i);
+        if (entry_active(e) && !rec_find(recs, n, p->repo, e->pr)) {
+            lq_train_remove(p->t, e->pr, NULL);
+            changed = 1;
+        }
+    }
+    return changed;
+}
+
+/* ---------------------------------------------------------------- the tip, the checks */
+
+/* Reads the base tip; a commit landq did not land invalidates the candidates. 0 or < 0. */
+static int read_tip(lq_worker *w, struct lq_ptrain *p)
+{
+    char tip[LQ_GH_SHA_MAX];
+    lq_error err = {0};
+    if (lq_gh_branch_sha(&w->gh, tip, p->repo, p->base, &err)) {
+        LQ_WARN("predictive", "msg=\"cannot read the base tip\" repo=%s branch=%s error=\"%s\"",
+                p->repo, p->base, err.msg);
+        return -1;
+    }
+    const char *old = lq_train_tip(p->t);
+    if (strcmp(old, tip)) {
+        int foreign = old[0] && !lq_train_landed_by_us(p->t, tip);
+        if (foreign)
+            LQ_INFO("predictive", "msg=\"the base moved outside landq: candidates rebuilt\" "
+                    "repo=%s branch=%s from=%.12s to=%.12s", p->repo, p->base, old, tip);
+        lq_train_set_tip(p->t, tip, foreign);
+    }
+    return 0;
+}
+
+static const lq_gh_check *latest(const lq_gh_checks *c, const char *name, int64_t after)
+{
+    const lq_gh_check *best = NULL;
+    for (size_t i = 0; i < c->count; i++)
+        if (!strcmp(c->items[i].name, name) && c->items[i].id > after &&
+            (!best || c->items[i].id > best->id))
+            best = &c->items[i];
+    return best;
+}
+
+/* The required checks on one candidate: pass when every one succeeded, fail when one failed
+ * (summary: the failed checks and their URLs), else pending (summary: what is missing). Only
+ * results with an id above min_id count (a re-run ignores the earlier attempt's). */
+static lq_checks_verdict verdict_of(lq_worker *w, const lq_gh_checks *runs,
+                                    const lq_gh_checks *sts, int64_t min_id, char *summary,
+                                    size_t cap, int64_t *max_id)
+{
+    lq_sb failed = {0}, pending = {0};
+    *max_id = min_id;
+    for (size_t i = 0; i < runs->count; i++)
+        if (runs->items[i].id > *max_id)
+            *max_id = runs->items[i].id;
+    for (size_t i = 0; i < sts->count; i++)
+        if (sts->items[i].id > *max_id)
+            *max_id = sts->items[i].id;
+    for (size_t k = 0; k < w->cfg.required_check_count; k++) {
+        const char *name = w->required[k];
+        const lq_gh_check *r = latest(runs, name, min_id), *s = latest(sts, name, min_id);
+        const char *bad = NULL, *url = NULL, *text = NULL;
+        int done = 0;
+        if (r && !strcmp(r->state, "completed")) {
+            const char *c = r->conclusion ? r->conclusion : "";
+            done = 1;
+            if (strcmp(c, "success") && strcmp(c, "neutral"))
+                bad = c[0] ? c : "no conclusion";
+            url = r->url;
+            text = r->description;
+        } else if (!r && s && strcmp(s->state, "pending")) {
+            done = 1;
+            if (strcmp(s->state, "success"))
+                bad = s->state;
+            url = s->url;
+            text = s->description;
+        }
+        if (bad) { /* plain text: shown in a code block and in the status description */
+            lq_sb_addf(&failed, "%s%s: %s%s%.200s%s%s%s", failed.len ? "; " : "", name, bad,
+                       text ? " (" : "", text ? text : "", text ? ")" : "", url ? " " : "",
+                       url ? url : "");
+        } else if (!done) {
+            lq_sb_addf(&pending, "%s%s %s", pending.len ? ", " : "", name,
+                       r || s ? "running" : "not reported");
+        }
+    }
+    lq_checks_verdict v = failed.len ? LQ_CHECKS_FAIL : pending.len ? LQ_CHECKS_PENDING
+                                                                    : LQ_CHECKS_PASS;
+    snprintf(summary, cap, "%s", failed.len ? failed.p : pending.len ? pending.p : "");
+    lq_sb_dispose(&failed);
+    lq_sb_dispose(&pending);
+    return v;
+}
+
+/* Reads the checks of every candidate under test and reports them to the train. */
+static void read_checks(lq_worker *w, struct lq_ptrain *p, int64_t now)
+{
+    for (size_t i = 0; i < lq_train_build_count(p->t); i++) {
+        const lq_train_build *b = lq_train_build_at(p->t, i);
+        if (b->state != LQ_BUILD_TESTING || !b->sha[0])
+            continue;
+        uint32_t id = b->id;
+        char sha[41];
+        snprintf(sha, sizeof sha, "%s", b->sha);
+        int64_t min_id = b->min_check_id;
+        lq_gh_checks runs = {0}, sts = {0};
+        lq_error err = {0};
+        if (lq_gh_check_runs_list(&w->gh, &runs, p->repo, sha, &err) ||
+            lq_gh_statuses_get(&w->gh, &sts, p->repo, sha, &err)) {
+            LQ_WARN("predictive", "msg=\"cannot read the candidate's checks\" repo=%s sha=%.12s "
+                    "error=\"%s\"", p->repo, sha, err.msg);
+        } else {
+            char summary[1024];
+            int64_t max_id = 0;
+            lq_checks_verdict v = verdict_of(w, &runs, &sts, min_id, summary, sizeof summary,
+                                             &max_id);
+            if (v != LQ_CHECKS_PENDING)
+                LQ_INFO("predictive", "msg=\"candidate checked\" repo=%s branch=%s build=%u "
+                        "sha=%.12s result=%s checks=\"%s\"", p->repo, p->base, id, sha,
+                        v == LQ_CHECKS_PASS ? "pass" : "fail", summary);
+            lq_train_checks(p->t, id, sha, v, summary, max_id, now);
+        }
+        lq_gh_checks_dispose(&runs);
+        lq_gh_checks_dispose(&sts);
+    }
+}
+
+/* ---------------------------------------------------------------- feedback */
+
+/* The `landq` status on the pull request's head: where it is in its lane, its candidate. */
+static void tell_position(lq_worker *w, struct lq_ptrain *p, int pr, const char *what)
+{
+    lq_pr_record rec;
+    lq_error err = {0};
+    if (lq_store_get(w->store, p->repo, pr, &rec, &err))
+        return;
+    const lq_train_entry *e = lq_train_entry_find(p->t, pr);
+    if (e && rec.state == LQ_PR_READY && !strcmp(rec.merge_sha, e->head)) {
+        size_t depth = 0, pos = lq_train_position(p->t, pr, &depth);
+        char lane[200], desc[200];
+        lq_train_lane_name(e, lane, sizeof lane);
+        snprintf(desc, sizeof desc, "%s (lane %.40s, position %zu of %zu)", what, lane, pos,
+                 depth);
+        lq_feedback_status(w, &rec, rec.merge_sha, "pending", desc);
+    }
+    lq_pr_record_dispose(&rec);
+}
+
+/* The sticky comment while a candidate holding pr is under test. */
+static void tell_testing(lq_worker *w, struct lq_ptrain *p, int pr, const lq_train_build *b)
+{
+    lq_pr_record rec;
+    lq_error err = {0};
+    if (lq_store_get(w->store, p->repo, pr, &rec, &err))
+        return;
+    const lq_train_entry *e = lq_train_entry_find(p->t, pr);
+    if (e && rec.state == LQ_PR_READY) {
+        size_t depth = 0, pos = lq_train_position(p->t, pr, &depth);
+        char lane[200], c1[200], c2[400], c3[100];
+        lq_train_lane_name(e, lane, sizeof lane);
+        lq_sb sb = {0};
+        lq_sb_addf(&sb, "%s\n**Testing** on top of %s and the pull requests ahead of it "
+                   "(predictive mode).\n\n", LQ_FEEDBACK_MARKER,
+                   lq_md_code_buf(c1, sizeof c1, p->base));
+        lq_sb_addf(&sb, "- lane %s, position %zu of %zu\n", lq_md_code_buf(c1, sizeof c1, lane),
+                   pos, depth);
+        lq_sb_addf(&sb, "- candidate %s on %s\n", lq_md_code_buf(c3, sizeof c3, b->sha),
+                   lq_md_code_buf(c2, sizeof c2, b->ref));
+        lq_sb_adds(&sb, "- required checks on the candidate:");
+        for (size_t k = 0; k < w->cfg.required_check_count; k++)
+            lq_sb_addf(&sb, " %s", lq_md_code_buf(c1, sizeof c1, w->required[k]));
+        lq_sb_adds(&sb, "\n\nIt lands when they pass; if they fail because of this pull "
+                   "request, it leaves the queue with the failed checks.\n");
+        char *text = lq_sb_take(&sb);
+        if (text)
+            lq_feedback_comment(w, &rec, text);
+        free(text);
+    }
+    lq_pr_record_dispose(&rec);
+}
+
+/* A pull request the train ejected: out of the queue with the reason (failed checks and their
+ * URLs, a conflict, a timeout). Already told when GitHub refused the merge. */
+static void eject(lq_worker *w, struct lq_ptrain *p, int pr)
+{
+    const lq_train_entry *e = lq_train_entry_find(p->t, pr);
+    char reason[1024];
+    snprintf(reason, sizeof reason, "%s", e && e->reason[0] ? e->reason : "ejected");
+    lq_pr_record rec;
+    lq_error err = {0};
+    int rc = lq_store_get(w->store, p->repo, pr, &rec, &err);
+    if (rc == LQ_OK && (rec.state == LQ_PR_READY || rec.state == LQ_PR_ARMED ||
+                        rec.state == LQ_PR_BLOCKED)) {
+        lq_queue_transition(&rec.state, LQ_QEV_EJECT, &err);
+        lq_wctx_plan_forget(w, rec.repo, rec.number);
+        if (lq_wctx_persist(w, &rec) == LQ_OK) {
+            char summary[300];
+            snprintf(summary, sizeof summary, "ejected from the predictive queue: %.250s",
+                     reason);
+            char *reasons[] = {reason};
+            lq_wctx_audit(w, &rec, "ejected", summary, reasons, 1, NULL);
+            LQ_INFO("predictive", "msg=ejected repo=%s pr=%d reason=\"%s\"", rec.repo, pr,
+                    reason);
+            lq_feedback_label_remove(w, &rec);
+            char desc[140];
+            snprintf(desc, sizeof desc, "ejected: %.120s", reason);
+            lq_feedback_status(w, &rec, rec.merge_sha[0] ? rec.merge_sha : rec.head_sha,
+                               "failure", desc);
+            lq_sb sb = {0};
+            char c1[300], c2[100];
+            lq_sb_addf(&sb, "%s\n**Ejected** from the queue for %s (predictive mode: this pull "
+                       "request was tested on top of the base and the pull requests ahead of "
+                       "it):\n\n", LQ_FEEDBACK_MARKER, lq_md_code_buf(c1, sizeof c1, p->base));
+            lq_md_fence(&sb, "text", reason);
+            lq_sb_addf(&sb, "\nThe %s label was removed. Fix it and label it again.\n",
+                       lq_md_code_buf(c2, sizeof c2, w->label));
+            char *text = lq_sb_take(&sb);
+            if (text)
+                lq_feedback_comment(w, &rec, text);
+            free(text);
+        }
+    }
+    if (rc == LQ_OK)
+        lq_pr_record_dispose(&rec);
+    lq_train_forget(p->t, pr);
+}
+
+/* ---------------------------------------------------------------- building */
+
+static void build(lq_worker *w, struct lq_ptrain *p, const lq_train_action *a, int64_t now)
+{
+    const lq_train_build *b = a->build;
+    uint32_t id = b->id;
+    unsigned attempt = b->attempt;
+    char ref[300], sha[41], parent[41];
+    snprintf(ref, sizeof ref, "%s", b->ref);
+    snprintf(sha, sizeof sha, "%s", b->sha);
+    snprintf(parent, sizeof parent, "%s", a->parent_sha ? a->parent_sha : lq_train_tip(p->t));
+    int prs[LQ_TRAIN_MAX_BATCH];
+    size_t n = b->nprs;
+    memcpy(prs, b->prs, n * sizeof prs[0]);
+    lq_mirror *m = lq_conflict_watch_mirror(w, p->repo);
+    lq_error err = {0};
+    if (!m) {
+        lq_train_build_error(p->t, id, now, 10 * BUILD_RETRY_MS);
+        return;
+    }
+    if (attempt > 0 && sha[0]) { /* a re-run: the same candidate on a new branch */
+        if (lq_candidate_push(m, ref, sha, &err) == LQ_OK) {
+            lq_train_built(p->t, id, NULL, sha, NULL, now, &err);
+            LQ_INFO("predictive", "msg=\"candidate re-run\" repo=%s branch=%s build=%u sha=%.12s "
+                    "ref=%s attempt=%u", p->repo, p->base, id, sha, ref, attempt);
+        } else {
+            LQ_WARN("predictive", "msg=\"cannot push the candidate\" repo=%s ref=%s error=\"%s\"",
+                    p->repo, ref, err.msg);
+            lq_train_build_error(p->t, id, now, BUILD_RETRY_MS);
+        }
+        return;
+    }
+    const char *branches[] = {p->base};
+    if (lq_mirror_fetch_branches(m, branches, 1, prs, n, NULL, &err)) {
+        LQ_WARN("predictive", "msg=\"mirror fetch failed\" repo=%s error=\"%s\"", p->repo, err.msg);
+        lq_train_build_error(p->t, id, now, BUILD_RETRY_MS);
+        return;
+    }
+    lq_candidate_pr cp[LQ_TRAIN_MAX_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        const lq_train_entry *e = lq_train_entry_find(p->t, prs[i]);
+        const lq_plan *plan = lq_wctx_plan_find(w, p->repo, prs[i]);
+        cp[i] = (lq_candidate_pr){prs[i], e ? e->head : "", plan ? plan->title : NULL};
+    }
+    lq_candidate_result res;
+    int rc = lq_candidate_build(lq_mirror_repo(m), parent, p->base, cp, n, &res, &err);
+    if (rc == LQ_ECONFLICT && res.conflict >= 0) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "conflicting files: %s", res.conflict_paths);
+        LQ_INFO("predictive", "msg=\"candidate conflicts\" repo=%s branch=%s pr=%d files=\"%s\"",
+                p->repo, p->base, prs[res.conflict], res.conflict_paths);
+        lq_train_build_conflict(p->t, id, prs[res.conflict], msg, now, &err);
+        return;
+    }
+    if (rc == LQ_OK)
+        rc = lq_candidate_push(m, ref, res.tip, &err);
+    if (rc) {
+        LQ_WARN("predictive", "msg=\"cannot build or push the candidate; will retry\" repo=%s "
+                "branch=%s build=%u error=\"%s\"", p->repo, p->base, id, err.msg);
+        lq_train_build_error(p->t, id, now, BUILD_RETRY_MS);
+        return;
+    }
+    const char *cands[LQ_TRAIN_MAX_BATCH];
+    for (size_t i = 0; i < n; i++)
+        cands[i] = res.shas[i];
+    if (lq_train_built(p->t, id, parent, res.tip, cands, now, &err)) {
+        LQ_WARN("predictive", "msg=\"candidate built for a build that changed\" repo=%s "
+                "build=%u error=\"%s\"", p->repo, id, err.msg);
+        return;
+    }
+    { /* until a check reports: every required check is missing (the timeout names them) */
+        lq_sb miss = {0};
+        for (size_t k = 0; k < w->cfg.required_check_count; k++)
+            lq_sb_addf(&miss, "%s%s not reported", k ? ", " : "", w->required[k]);
+        lq_train_checks(p->t, id, res.tip, LQ_CHECKS_PENDING, miss.p ? miss.p : "", 0, now);
+        lq_sb_dispose(&miss);
+    }
+    LQ_INFO("predictive", "msg=\"candidate pushed\" repo=%s branch=%s build=%u sha=%.12s "
+            "parent=%.12s ref=%s prs=%zu", p->repo, p->base, id, res.tip, parent, ref, n);
+    persist(w, p);
+    const lq_train_build *nb = lq_train_build_find(p->t, id);
+    for (size_t i = 0; nb && i < n; i++) {
+        char what[120];
+        snprintf(what, sizeof what, "testing candidate %.12s", res.shas[i]);
+        tell_position(w, p, prs[i], what);
+        tell_testing(w, p, prs[i], nb);
+    }
+}
+
+/* ---------------------------------------------------------------- landing */
+
+typedef struct land_ctx {
+    lq_worker *w;
+    struct lq_ptrain *p;
+    char candidate[41];
+    lq_mirror *m;
+} land_ctx;
+
+/* Right before the merge: the tip the merge lands on must have the tree the candidate was
+ * built on (its parent: the tip it was built on, or the candidate ahead, landed with a verified
+ * tree). Otherwise the candidate is stale: rebuilt. */
+static int before_merge(void *ctx, const lq_pr_record *rec, const char *tip, char *why,
+                        size_t cap)
+{
+    land_ctx *c = ctx;
+    lq_error err = {0};
+    const char *branches[] = {rec->base};
+    char ptree[41] = "", ttree[41] = "", parent[41] = "";
+    git_commit *cm = NULL;
+    git_oid oid;
+    if (lq_mirror_fetch_branches(c->m, branches, 1, NULL, 0, NULL, &err)) {
+        snprintf(why, cap, "cannot fetch %s to check the tip: %s", rec->base, err.msg);
+        return 1;
+    }
+    git_repository *repo = lq_mirror_repo(c->m);
+    if (git_oid_fromstr(&oid, c->candidate) == 0 && git_commit_lookup(&cm, repo, &oid) == 0 &&
+        git_commit_parentcount(cm) == 1) {
+        git_oid_tostr(parent, sizeof parent, git_commit_parent_id(cm, 0));
+    }
+    git_commit_free(cm);
+    if (!parent[0] || lq_candidate_tree(repo, parent, ptree, &err) ||
+        lq_candidate_tree(repo, tip, ttree, &err)) {
+        snprintf(why, cap, "cannot read the candidate %.12s or the tip %.12s: %s", c->candidate,
+                 tip, err.msg);
+        return 1;
+    }
+    if (strcmp(ptree, ttree)) {
+        snprintf(why, cap, "the tip of %s (%.12s) is not what candidate %.12s was built on",
+                 rec->base, tip, c->candidate);
+        return 1;
+    }
+    return 0;
+}
+
+/* After the merge: the landed tree must be the tested tree. */
+static int after_merge(void *ctx, const lq_pr_record *rec, const char *commit, char *what,
+                       size_t cap)
+{
+    land_ctx *c = ctx;
+    lq_error err = {0};
+    char want[41] = "";
+    lq_gh_commit gc;
+    if (lq_candidate_tree(lq_mirror_repo(c->m), c->candidate, want, &err)) {
+        snprintf(what, cap, "cannot read the tested candidate %.12s: %.200s", c->candidate,
+                 err.msg);
+        return 1;
+    }
+    if (lq_gh_commit_get(&c->w->gh, &gc, rec->repo, commit, &err)) {
+        LQ_WARN("predictive", "msg=\"cannot read the landed commit to compare trees\" repo=%s "
+                "commit=%.12s error=\"%s\"", rec->repo, commit, err.msg);
+        return 0; /* unverifiable now: logged, like the outcome check */
+    }
+    int bad = strcmp(gc.tree, want) != 0;
+    if (bad)
+        snprintf(what, cap, "the landed commit %.12s has tree %.12s, but candidate %.12s (the "
+                 "tested one) has tree %.12s", commit, gc.tree, c->candidate, want);
+    lq_gh_commit_dispose(&gc);
+    if (bad) {
+        char l[600];
+        lq_metrics_add(c->w->cfg.metrics, "landq_tree_mismatch_total",
+                       lq_metrics_label2(l, sizeof l, "repo", rec->repo, "branch", rec->base), 1);
+    }
+    return bad;
+}
+
+/* Lands the build's pull requests in order. */
+static void land_build(lq_worker *w, struct lq_ptrain *p, const lq_train_build *b, int64_t now)
+{
+    int prs[LQ_TRAIN_MAX_BATCH];
+    size_t n = b->nprs;
+    memcpy(prs, b->prs, n * sizeof prs[0]);
+    lq_mirror *m = lq_conflict_watch_mirror(w, p->repo);
+    for (size_t i = 0; i < n; i++) {
+        const lq_train_entry *e = lq_train_entry_find(p->t, prs[i]);
+        if (!e || e->state != LQ_ENTRY_LANDING)
+            continue;
+        lq_error err = {0};
+        land_ctx c = {w, p, "", m};
+        snprintf(c.candidate, sizeof c.candidate, "%s", e->candidate);
+        lq_pr_record rec;
+        if (!m || lq_store_get(w->store, p->repo, prs[i], &rec, &err)) {
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_TRANSIENT, "no mirror or record", NULL,
+                                 now, &err);
+            return;
+        }
+        if (rec.state != LQ_PR_READY && rec.state != LQ_PR_MERGING) {
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_NOT_READY, "not ready", NULL, now, &err);
+            lq_pr_record_dispose(&rec);
+            return;
+        }
+        lq_landing_checks chk = {before_merge, after_merge, &c};
+        lq_landing_out o;
+        lq_landing_land(w, &rec, &chk, &o);
+        lq_pr_record_dispose(&rec);
+        LQ_INFO("predictive", "msg=\"landing attempt\" repo=%s branch=%s pr=%d candidate=%.12s "
+                "result=%d commit=%.12s note=\"%s\"", p->repo, p->base, prs[i], c.candidate,
+                (int)o.result, o.landed, o.msg);
+        switch (o.result) {
+        case LQ_LANDING_LANDED:
+            lq_train_landed(p->t, prs[i], o.landed, lq_store_now_ms(), &err);
+            lq_train_forget(p->t, prs[i]);
+            persist(w, p);
+            continue;
+        case LQ_LANDING_NOT_YET:
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_TRANSIENT, o.msg, NULL, now, &err);
+            break;
+        case LQ_LANDING_NOT_READY:
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_NOT_READY, o.msg, NULL, now, &err);
+            break;
+        case LQ_LANDING_REFUSED: /* told by the landing; the ejection is only the train's */
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_REFUSED, o.msg, NULL, now, &err);
+            break;
+        case LQ_LANDING_CHECK_FAILED:
+            LQ_INFO("predictive", "msg=\"pre-land check failed: candidates rebuilt\" repo=%s "
+                    "pr=%d why=\"%s\"", p->repo, prs[i], o.msg);
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_TIP_MOVED, o.msg, NULL, now, &err);
+            break;
+        case LQ_LANDING_INCIDENT:
+            lq_train_land_failed(p->t, prs[i], LQ_LAND_MISMATCH, o.msg, o.landed, now, &err);
+            lq_train_forget(p->t, prs[i]);
+            break;
+        }
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------- the round */
+
+/* An incident froze the train; an operator's unfreeze (the store's freeze cleared) thaws it. */
+static void follow_freeze(lq_worker *w, struct lq_ptrain *p)
+{
+    if (!lq_train_frozen(p->t, NULL))
+        return;
+    lq_freeze_row fz;
+    lq_error err = {0};
+    int rc = lq_store_freeze_get(w->store, p->repo, p->base, &fz, &err);
+    if (rc == LQ_OK)
+        free(fz.reason);
+    else if (rc == LQ_ENOTFOUND) {
+        LQ_INFO("predictive", "msg=\"branch unfrozen: the train resumes\" repo=%s branch=%s",
+                p->repo, p->base);
+        lq_train_unfreeze(p->t);
+    }
+}
+
+static int branch_round(lq_worker *w, struct lq_ptrain *p, lq_pr_record *recs, size_t n)
+{
+    int64_t now = lq_store_now_ms();
+    follow_freeze(w, p);
+    int changed = follow_queue(w, p, recs, n);
+    int due = changed || now >= p->next_poll_ms || p->pokes_seen != w->ci_pokes;
+    if (due) {
+        p->pokes_seen = w->ci_pokes;
+        p->next_poll_ms = now + POLL_MS;
+        if (read_tip(w, p) == 0)
+            read_checks(w, p, now);
+        changed = 1;
+    }
+    int progressed = 0;
+    for (int k = 0; k < ACTIONS_MAX && !lq_wctx_stopping(w) && !lq_wctx_fenced(w); k++) {
+        lq_train_action a;
+        lq_train_next(p->t, lq_store_now_ms(), &a);
+        if (a.kind == LQ_ACT_NONE)
+            break;
+        persist(w, p); /* the decision first, then its side effect */
+        progressed = 1;
+        if (a.kind == LQ_ACT_EJECT) {
+            eject(w, p, a.pr);
+        } else if (a.kind == LQ_ACT_DELETE) {
+            char ref[300];
+            snprintf(ref, sizeof ref, "%s", a.ref);
+            lq_mirror *m = lq_conflict_watch_mirror(w, p->repo);
+            lq_error err = {0};
+            if (!m || lq_candidate_delete(m, ref, &err)) {
+                LQ_WARN("predictive", "msg=\"cannot delete the try branch; will retry\" "
+                        "repo=%s ref=%s error=\"%s\"", p->repo, ref, err.msg);
+                break;
+            }
+            lq_train_ref_deleted(p->t, ref);
+        } else if (a.kind == LQ_ACT_LAND) {
+            land_build(w, p, a.build, lq_store_now_ms());
+            if (lq_train_frozen(p->t, NULL)) {
+                persist(w, p);
+                break;
+            }
+        } else if (a.kind == LQ_ACT_BUILD) {
+            if (!a.parent_sha && !due && read_tip(w, p) == 0) {
+                due = 1; /* the real tip, fresh; the action may be stale now */
+                continue;
+            }
+            build(w, p, &a, lq_store_now_ms());
+        }
+        changed = 1;
+    }
+    /* landed entries are done with (their feedback was given by the landing) */
+    for (size_t i = lq_train_entry_count(p->t); i-- > 0;) {
+        const lq_train_entry *e = lq_train_entry_at(p->t, i);
+        if (e->state == LQ_ENTRY_LANDED) {
+            lq_train_forget(p->t, e->pr);
+            changed = 1;
+        }
+    }
+    if (changed)
+        persist(w, p);
+    return progressed;
+}
+
+int lq_predictive_round(lq_worker *w, lq_pr_record *recs, size_t n)
+{
+    int progressed = 0;
+    /* branches with queued pull requests, then trains with work left (try branches to delete) */
+    for (size_t i = 0; i < n && !lq_wctx_stopping(w); i++) {
+        int seen = 0;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = !strcasecmp(recs[k].repo, recs[i].repo) && !strcmp(recs[k].base, recs[i].base);
+        if (seen || !recs[i].base[0] || !lq_wlease_enter(w, recs[i].repo, recs[i].base))
+            continue;
+        struct lq_ptrain *p = train_for(w, recs[i].repo, recs[i].base);
+        if (p)
+            progressed |= branch_round(w, p, recs, n);
+        lq_wlease_leave(w);
+    }
+    for (size_t i = 0; i < w->ntrains && !lq_wctx_stopping(w); i++) {
+        struct lq_ptrain *p = &w->trains[i];
+        if (rec_find_branch(recs, n, p->repo, p->base) ||
+            (!lq_train_entry_count(p->t) && !lq_train_build_count(p->t)))
+            continue;
+        if (!lq_wlease_enter(w, p->repo, p->base))
+            continue;
+        progressed |= branch_round(w, p, recs, n);
+        lq_wlease_leave(w);
+    }
+    return progressed;
+}
+
+/* ---------------------------------------------------------------- metrics */
+
+void lq_predictive_describe(lq_metrics *m)
+{
+    lq_metrics_describe(m, "landq_candidates_started_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: candidates pushed to a try branch (re-runs included).",
+                        NULL, 0);
+    lq_metrics_describe(m, "landq_candidates_passed_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: candidates whose required checks passed.", NULL, 0);
+    lq_metrics_describe(m, "landq_candidates_failed_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: candidates whose required checks failed or timed out.",
+                        NULL, 0);
+    lq_metrics_describe(m, "landq_flake_retries_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: re-runs of failed candidates (retry_failed).", NULL, 0);
+    lq_metrics_describe(m, "landq_flake_rescued_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: re-runs that passed.", NULL, 0);
+    lq_metrics_describe(m, "landq_train_ejections_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: pull requests ejected by the train (culprits, "
+                        "conflicts on the tip, timeouts).", NULL, 0);
+    lq_metrics_describe(m, "landq_train_invalidations_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: candidates invalidated (a pull request ahead left, "
+                        "the base moved).", NULL, 0);
+    lq_metrics_describe(m, "landq_tree_mismatch_total", LQ_METRIC_COUNTER,
+                        "Predictive mode: landings whose tree is not the tested candidate's "
+                        "(incidents; must stay 0).", NULL, 0);
+    lq_metrics_describe(m, "landq_lane_depth", LQ_METRIC_GAUGE,
+                        "Predictive mode: pull requests in the train, per lane.", NULL, 0);
+}
+
+void lq_predictive_export(lq_worker *w)
+{
+    lq_metrics *m = w->cfg.metrics;
+    if (!m || !w->cfg.predictive)
+        return;
+    lq_metrics_clear(m, "landq_lane_depth");
+    for (size_t i = 0; i < w->ntrains; i++) {
+        struct lq_ptrain *p = &w->trains[i];
+        const lq_train_counters *c = lq_train_stats(p->t);
+        char l[600];
+        lq_metrics_label2(l, sizeof l, "repo", p->repo, "branch", p->base);
+#define EXPORT(field, name)                                                                  \
+    do {                                                                                     \
+        if (c->field > p->exported.field)                                                    \
+            lq_metrics_add(m, name, l, (double)(c->field - p->exported.field));              \
+    } while (0)
+        EXPORT(candidates_started, "landq_candidates_started_total");
+        EXPORT(candidates_passed, "landq_candidates_passed_total");
+        EXPORT(candidates_failed, "landq_candidates_failed_total");
+        EXPORT(flake_retries, "landq_flake_retries_total");
+        EXPORT(flake_rescued, "landq_flake_rescued_total");
+        EXPORT(ejections, "landq_train_ejections_total");
+        EXPORT(invalidations, "landq_train_invalidations_total");
+#undef EXPORT
+        p->exported = *c;
+        for (size_t k = 0; k < lq_train_entry_count(p->t); k++) {
+            const lq_train_entry *e = lq_train_entry_at(p->t, k);
+            if (e->state == LQ_ENTRY_LANDED || e->state == LQ_ENTRY_EJECTED)
+                continue;
+            char lane[200], l3[900];
+            lq_train_lane_name(e, lane, sizeof lane);
+            snprintf(l3, sizeof l3, "%.500s,lane=\"%s\"", l, lane);
+            lq_metrics_add(m, "landq_lane_depth", l3, 1);
+        }
+    }
+}
