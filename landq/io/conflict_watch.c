@@ -167,7 +167,8 @@ void lq_conflict_watch_tell(lq_worker *w, lq_pr_record *rec, const char *text, c
     lq_feedback_comment(w, rec, text);
 }
 
-void lq_conflict_watch_after_landing(lq_worker *w, const lq_pr_record *landed_rec)
+void lq_conflict_watch_after_landing(lq_worker *w, const char *repo, const char *base,
+                                     int caused_by)
 {
     lq_pr_record *recs = NULL;
     size_t n = 0;
@@ -177,27 +178,26 @@ void lq_conflict_watch_after_landing(lq_worker *w, const lq_pr_record *landed_re
     int *pulls = calloc(n + 1, sizeof(*pulls));
     size_t np = 0;
     for (size_t i = 0; pulls && i < n; i++)
-        if (!strcasecmp(recs[i].repo, landed_rec->repo) && !strcmp(recs[i].base, landed_rec->base) &&
-            recs[i].number != landed_rec->number && recs[i].state != LQ_PR_MERGING)
+        if (!strcasecmp(recs[i].repo, repo) && !strcmp(recs[i].base, base) &&
+            recs[i].state != LQ_PR_MERGING)
             pulls[np++] = recs[i].number;
-    lq_mirror *m = np ? mirror_of(w, landed_rec->repo) : NULL;
-    const char *branches[] = {landed_rec->base};
+    lq_mirror *m = np ? mirror_of(w, repo) : NULL;
+    const char *branches[] = {base};
     if (m && lq_mirror_fetch_branches(m, branches, 1, pulls, np, NULL, &err)) {
         LQ_WARN("conflicts", "msg=\"mirror fetch failed: no early warning\" repo=%s error=\"%s\"",
-             landed_rec->repo, err.msg);
+             repo, err.msg);
         m = NULL;
     }
     for (size_t i = 0; m && i < n && !lq_wctx_stopping(w); i++) {
         lq_pr_record *r = &recs[i];
-        if (strcasecmp(r->repo, landed_rec->repo) || strcmp(r->base, landed_rec->base) ||
-            r->number == landed_rec->number || r->state == LQ_PR_MERGING)
+        if (strcasecmp(r->repo, repo) || strcmp(r->base, base) || r->state == LQ_PR_MERGING)
             continue;
         char *text = NULL, summary[200], head[41];
-        if (lq_conflict_watch_report(w, r, NULL, landed_rec->number, 0, &text, summary, sizeof summary,
+        if (lq_conflict_watch_report(w, r, NULL, caused_by, 0, &text, summary, sizeof summary,
                                 head) == 1 &&
             lq_queue_transition(&r->state, LQ_QEV_EJECT, &err) == LQ_OK) {
             LQ_INFO("conflicts", "msg=\"early warning\" repo=%s pr=%d landed=%d", r->repo, r->number,
-                 landed_rec->number);
+                 caused_by);
             lq_conflict_watch_tell(w, r, text, summary, head);
         }
         free(text);

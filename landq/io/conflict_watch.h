@@ -27,9 +27,11 @@ int lq_conflict_watch_report(lq_worker *w, const lq_pr_record *rec, const char *
 void lq_conflict_watch_tell(lq_worker *w, lq_pr_record *rec, const char *text,
                             const char *summary, const char *head);
 
-/* After landed_rec landed: every other queued pull request for its branch that now conflicts
- * is ejected and told. */
-void lq_conflict_watch_after_landing(lq_worker *w, const lq_pr_record *landed_rec);
+/* After landings on (repo, base): every queued pull request for that branch that now
+ * conflicts is ejected and told. caused_by: the one pull request that landed since the last
+ * check (0 when several did: the report then names no culprit). */
+void lq_conflict_watch_after_landing(lq_worker *w, const char *repo, const char *base,
+                                     int caused_by);
 
 /* The git mirror of repo (opened or re-created on first use), or NULL when unusable (logged).
  * Borrowed: owned by the worker. Also used by predictive mode for its candidates. */

@@ -103,10 +103,12 @@ typedef enum {
     MERGEABILITY_HEAD_MOVED  /* the head is no longer the one decided on */
 } mergeability;
 
-/* GitHub computes mergeability in the background; never merge while it is unknown. */
+/* GitHub computes mergeability in the background; never merge while it is unknown. It is
+ * usually known a few hundred milliseconds after the base moved (every landing moves it): the
+ * re-reads start soon and back off (6.3 s in all, 7 reads at most). */
 static mergeability mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t cap)
 {
-    static const long waits[] = {0, 500, 1000, 2000, 4000};
+    static const long waits[] = {0, 100, 200, 400, 800, 1600, 3200};
     snprintf(ms, cap, "unknown");
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
         if (lq_wctx_nap(w, waits[i]))
@@ -598,9 +600,37 @@ int lq_landing_land(lq_worker *w, lq_pr_record *rec, const lq_landing_checks *ch
     return land(w, rec, chk, out);
 }
 
+/* Branches that landed something in this round, for the early warning. */
+typedef struct landed_branch {
+    char repo[LQ_GH_REPO_MAX];
+    char base[LQ_GH_REF_MAX];
+    int number; /* the one that landed; 0 when several did */
+} landed_branch;
+
+static void note_landed(landed_branch *lb, size_t *n, size_t cap, const lq_pr_record *rec)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (!strcasecmp(lb[i].repo, rec->repo) && !strcmp(lb[i].base, rec->base)) {
+            lb[i].number = 0;
+            return;
+        }
+    if (*n == cap)
+        return; /* a very busy round: the next landing there warns */
+    snprintf(lb[*n].repo, sizeof lb[*n].repo, "%s", rec->repo);
+    snprintf(lb[*n].base, sizeof lb[*n].base, "%s", rec->base);
+    lb[*n].number = rec->number;
+    (*n)++;
+}
+
 int lq_landing_round(lq_worker *w)
 {
     int landed_any = 0;
+    /* The early warning (every queued pull request merged onto the new tip in the mirror) costs
+     * a fetch and one merge per queued pull request: it runs once when the round stops landing,
+     * not between two landings. The next pull request's own turn needs no warning: GitHub's
+     * mergeability, and the conflict report when it is false, tell it. */
+    landed_branch lb[8];
+    size_t nlb = 0;
     for (int round = 0; round < 64 && !lq_wctx_stopping(w); round++) {
         lq_pr_record *recs = NULL;
         size_t n = 0;
@@ -639,7 +669,7 @@ int lq_landing_round(lq_worker *w)
             if (idx >= 0 && !(recs[idx].state == LQ_PR_READY && recs[idx].dirty) &&
                 land(w, &recs[idx], NULL, &o)) {
                 landed_any = progressed = 1;
-                lq_conflict_watch_after_landing(w, &recs[idx]);
+                note_landed(lb, &nlb, sizeof lb / sizeof lb[0], &recs[idx]);
             }
             lq_wlease_leave(w);
         }
@@ -648,6 +678,11 @@ int lq_landing_round(lq_worker *w)
         if (!progressed)
             break;
     }
+    for (size_t i = 0; i < nlb && !lq_wctx_stopping(w); i++)
+        if (lq_wlease_enter(w, lb[i].repo, lb[i].base)) {
+            lq_conflict_watch_after_landing(w, lb[i].repo, lb[i].base, lb[i].number);
+            lq_wlease_leave(w);
+        }
     return landed_any;
 }
 
