@@ -212,7 +212,8 @@ json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
     int kills = 1 + (int)pick(r, 3);
     for (int k = 0; k < kills; k++) {
         /* mostly right after a label (a lease is taken, a landing may be under way), else after any
-         * step, the last one included (landings run after the timeline's last label) */
+         * step; half of them "during": "merge", armed at the start: they strike when landq's next
+         * merge request is in flight (mockhub holds it), one merge after the other */
         size_t n = json_array_size(steps), at = 1 + pick(r, (unsigned)n);
         if (chance(r, 0.7)) {
             size_t labels = 0;
@@ -225,12 +226,12 @@ json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
                     break;
                 }
         }
-        /* half of them while the holder's merge request is in flight (mockhub holds it 1.5 s) */
-        int in_merge = chance(r, 0.5);
-        json_t *kill = json_pack("{s:s, s:i, s:i, s:i}", "do", "kill_leader", "wait_ms", in_merge ? 3000 : 1500, "down_ms",
-                                 downs[pick(r, 4)], "pick", (int)pick(r, (unsigned)instances));
-        if (in_merge)
+        json_t *kill = json_pack("{s:s, s:i, s:i, s:i}", "do", "kill_leader", "wait_ms", 1500, "down_ms", downs[pick(r, 4)],
+                                 "pick", (int)pick(r, (unsigned)instances));
+        if (chance(r, 0.5)) { /* armed from the start: it strikes at the seed's first merge (few seeds land much) */
             json_object_set_new(kill, "during", json_string("merge"));
+            at = 0;
+        }
         json_array_insert_new(steps, at, kill);
     }
     char desc[160];

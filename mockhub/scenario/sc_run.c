@@ -56,6 +56,9 @@ typedef struct {
     int killed9;       /* a kill -9 happened */
     int kills, kills_holder; /* kill_leader steps; of them, kills of an instance holding a lease */
     int kills_merge;         /* ... of the holder while mockhub held a merge request */
+    long armed_down[8];      /* kill_leader "during": "merge" steps waiting for a merge: their down_ms */
+    int armed_n;
+    json_int_t armed_fault;  /* the delay fault holding the next merge for the first of them */
     char api[64];
     CURL *curl;
     const json_t *world;
@@ -998,6 +1001,8 @@ static int landq_waits_for_reset(env *e)
     return waiting;
 }
 
+static void poll_armed_kill(env *e);
+
 /* Webhooks drained and no request from landq for quiet_ms. */
 static int wait_idle(env *e, long timeout_ms, long quiet_ms)
 {
@@ -1006,6 +1011,7 @@ static int wait_idle(env *e, long timeout_ms, long quiet_ms)
     int last_failed = 0;
     double quiet_since = now_s();
     while (now_s() < end) {
+        poll_armed_kill(e);
         if (!landq_alive(e) && e->lq_crashed)
             return -1;
         json_t *w = NULL;
@@ -1217,6 +1223,7 @@ static int do_wait_pr(env *e, json_t *st)
             }
             return 0;
         }
+        poll_armed_kill(e);
         if (!landq_alive(e))
             return -1;
         sleep_ms(200);
@@ -1347,66 +1354,92 @@ static int lease_holder(env *e)
     return -1;
 }
 
-/* "during": "merge": holds landq's next merge request in mockhub (a delay fault) and waits up to
- * until for it to be held. Returns 1 when a merge request is being held now. */
-static int hold_next_merge(env *e, double until)
+/* A delay fault holding landq's next merge request in mockhub for MERGE_HOLD_MS; its id, or 0. */
+#define MERGE_HOLD_MS 2500
+static json_int_t hold_next_merge(env *e)
 {
     char path[300];
     snprintf(path, sizeof path, "/repos/%s/pulls/*/merge", e->repo);
     json_t *spec = json_pack("{s:s, s:s, s:s, s:i, s:i}", "kind", "delay", "method", "PUT", "path", path, "delay_ms",
-                             1500, "times", 1);
+                             MERGE_HOLD_MS, "times", 1);
     json_t *resp = NULL;
     int status = http(e, "POST", "/_mockhub/faults", NULL, spec, &resp);
     json_decref(spec);
     json_int_t id = json_integer_value(json_array_get(json_object_get(resp, "ids"), 0));
     json_decref(resp);
-    if (status != 201 || id <= 0)
-        return 0;
-    while (now_s() < until) {
-        json_t *fs = get_json(e, "/_mockhub/faults", NULL);
-        json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
-        size_t i;
-        json_t *f;
-        long fired = 0;
-        json_array_foreach(list, i, f) {
-            if (json_integer_value(json_object_get(f, "id")) == id)
-                fired = (long)json_integer_value(json_object_get(f, "fired"));
-        }
-        json_decref(fs);
-        if (fired > 0)
-            return 1;
-        sleep_ms(20);
-    }
-    return 0; /* the fault stays: it delays a later merge by 1.5 s, harmless */
+    return status == 201 && id > 0 ? id : 0;
 }
 
-/* SIGKILLs the instance holding a branch lease, waiting up to wait_ms for one to hold it (with
- * "during": "merge", for its merge request to be in flight), else instance `pick` (modulo their
- * number), and starts it again after down_ms on the same port. The other instances take the lease
- * over once it expires. */
-static int do_kill_leader(env *e, json_t *st)
+static long fault_fired(env *e, json_int_t id)
 {
-    double until = now_s() + (double)json_integer_value(json_object_get(st, "wait_ms")) / 1000.0;
-    const char *during = step_s(st, "during", NULL);
-    int in_merge = during && !strcmp(during, "merge") && hold_next_merge(e, until);
-    int victim;
-    while ((victim = lease_holder(e)) < 0 && now_s() < until)
-        sleep_ms(50);
-    if (in_merge && victim >= 0)
-        e->kills_merge++;
-    int holder = victim >= 0;
-    if (holder)
-        e->kills_holder++;
-    else
-        victim = (int)(json_integer_value(json_object_get(st, "pick")) % e->ninst);
+    json_t *fs = get_json(e, "/_mockhub/faults", NULL);
+    json_t *list = json_is_array(fs) ? fs : json_object_get(fs, "faults");
+    size_t i;
+    json_t *f;
+    long fired = 0;
+    json_array_foreach(list, i, f) {
+        if (json_integer_value(json_object_get(f, "id")) == id)
+            fired = (long)json_integer_value(json_object_get(f, "fired"));
+    }
+    json_decref(fs);
+    return fired;
+}
+
+/* SIGKILLs instance victim (holder: it holds a lease; in_merge: its merge request is being held)
+ * and starts it again after down_ms on the same ports. */
+static int kill_and_restart(env *e, int victim, int holder, int in_merge, long down_ms)
+{
     e->kills++;
+    e->kills_holder += holder;
+    e->kills_merge += holder && in_merge;
     if (e->o->verbose)
         fprintf(stderr, "  kill -9 %s (pid %d, %s%s)\n", inst_name(e, victim), (int)e->lq[victim].pid,
                 holder ? "the lease holder" : "no instance held a lease", in_merge ? ", a merge request in flight" : "");
     stop_instance(e, victim, 1);
-    if (json_object_get(st, "down_ms"))
-        sleep_ms((long)json_integer_value(json_object_get(st, "down_ms")));
+    sleep_ms(down_ms);
     return start_instance(e, victim);
+}
+
+/* Kills armed by kill_leader "during": "merge": once the fault holding landq's merge request has
+ * fired, the lease holder (the instance waiting for that merge) is killed, then the next armed kill
+ * waits for the next merge. Polled between steps and by the runner's waits, well within the hold. */
+static void poll_armed_kill(env *e)
+{
+    if (e->armed_n == 0 || !e->armed_fault || fault_fired(e, e->armed_fault) <= 0)
+        return;
+    e->armed_fault = 0;
+    long down = e->armed_down[0];
+    memmove(e->armed_down, e->armed_down + 1, (size_t)(--e->armed_n) * sizeof e->armed_down[0]);
+    int victim = lease_holder(e);
+    if (victim >= 0)
+        kill_and_restart(e, victim, 1, 1, down);
+    if (e->armed_n)
+        e->armed_fault = hold_next_merge(e);
+}
+
+/* SIGKILLs the instance holding a branch lease, waiting up to wait_ms for one to hold it, else
+ * instance `pick` (modulo their number), and starts it again after down_ms on the same port. The
+ * other instances take the lease over once it expires. "during": "merge" only arms the kill: it
+ * happens when landq's next merge request is in flight (poll_armed_kill). */
+static int do_kill_leader(env *e, json_t *st)
+{
+    long down = (long)json_integer_value(json_object_get(st, "down_ms"));
+    const char *during = step_s(st, "during", NULL);
+    if (during && !strcmp(during, "merge")) {
+        if (e->armed_n < (int)(sizeof e->armed_down / sizeof e->armed_down[0]))
+            e->armed_down[e->armed_n++] = down;
+        if (!e->armed_fault)
+            e->armed_fault = hold_next_merge(e);
+        return 0;
+    }
+    double until = now_s() + (double)json_integer_value(json_object_get(st, "wait_ms")) / 1000.0;
+    int victim;
+    while ((victim = lease_holder(e)) < 0 && now_s() < until)
+        sleep_ms(50);
+    int holder = victim >= 0;
+    if (!holder)
+        victim = (int)(json_integer_value(json_object_get(st, "pick")) % e->ninst);
+    return kill_and_restart(e, victim, holder, 0, down);
 }
 
 static int do_control(env *e, json_t *st, const char *method, const char *path, json_t *body)
@@ -1420,6 +1453,7 @@ static int do_control(env *e, json_t *st, const char *method, const char *path, 
 
 static int alive_cb(void *ctx)
 {
+    poll_armed_kill(ctx);
     return landq_alive(ctx);
 }
 
@@ -2434,6 +2468,7 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
         size_t i;
         json_t *st;
         json_array_foreach(s->steps, i, st) {
+            poll_armed_kill(&e);
             if (run_step(&e, st) < 0 || e.failed)
                 break;
         }
