@@ -1,14 +1,14 @@
 /* store_backend: the persistence port. Every storage backend implements lq_store_ops (a
  * versioned vtable, libgit2 refdb-backend style); inbox.c and store.c are thin front ends that
  * pick the backend from the `db` setting (core/dburl.h) and call through it. Backends:
- *   store_sqlite.c (+ store_sqlite_state.c)  SQLite, the embedded default
+ *   store_sqlite*.c (store_sqlite.c: open, ops table)  SQLite, the embedded default
  *   store_pg.c (+ store_pg_state.c, pg_conn.c)  PostgreSQL 15 through libpq
  * The same test suites (tests/unit/test_store.c, test_inbox.c) run against both.
  *
  * Schema: both backends keep the same logical schema, versioned by migrations numbered 1..
  * LQ_STORE_SCHEMA_VERSION (table lq_schema: one row per applied migration). To change the
- * schema, append migration N+1 to BOTH backends' tables (store_sqlite.c, store_pg.c), raise
- * LQ_STORE_SCHEMA_VERSION, and never edit an applied migration. Open applies the missing ones
+ * schema, append migration N+1 to BOTH backends' tables (store_sqlite_schema.c, store_pg.c),
+ * raise LQ_STORE_SCHEMA_VERSION, and never edit an applied migration. Open applies the missing ones
  * once (SQLite: under the write lock; PostgreSQL: under an advisory transaction lock, so
  * instances starting together do not race) and refuses a database whose version is higher than
  * LQ_STORE_SCHEMA_VERSION (a newer landq wrote it).

@@ -33,7 +33,7 @@
 #define CLAIM_MS 60000
 #define SCHEMA_LOCK_KEY 7140512 /* pg_advisory_xact_lock key: landq's migrations */
 
-/* Migrations (store_backend.h): the same logical schema as store_sqlite.c. */
+/* Migrations (store_backend.h): the same logical schema as store_sqlite_schema.c. */
 static const struct migration {
     int version;
     const char *what;
