@@ -419,6 +419,13 @@ static void build(lq_worker *w, struct lq_ptrain *p, const lq_train_action *a, i
             lq_train_built(p->t, id, NULL, sha, NULL, now, &err);
             LQ_INFO("predictive", "msg=\"candidate re-run\" repo=%s branch=%s build=%u sha=%.12s "
                     "ref=%s attempt=%u", p->repo, p->base, id, sha, ref, attempt);
+            persist(w, p);
+            for (size_t i = 0; i < n; i++) {
+                char what[120];
+                snprintf(what, sizeof what, "re-running candidate %.12s (re-run %u: flaky?)",
+                         sha, attempt);
+                tell_position(w, p, prs[i], what);
+            }
         } else {
             LQ_WARN("predictive", "msg=\"cannot push the candidate\" repo=%s ref=%s error=\"%s\"",
                     p->repo, ref, err.msg);
