@@ -100,6 +100,11 @@ static void teardown(void)
     lq_inbox_close(inbox);
     curl_global_cleanup();
     lq_cidr_list_dispose(&proxies);
+    /* the knobs back to their defaults: the next test may run in this process
+     * (tests/helpers/criterion_inproc.c) */
+    max_buffered = 0;
+    threads = per_source = header_timeout = 0;
+    denied = 0;
     for (size_t i = 0; i < 3; i++) {
         snprintf(f, sizeof(f), "%s%s", path, suffix[i]);
         unlink(f);
