@@ -16,7 +16,7 @@
  * This file: connections, creation, open and close, the writes' entry point and the ops table.
  * Migrations: store_sqlite_schema.c; group commit and checkpoints: store_sqlite_commit.c; the
  * inbox: store_sqlite_inbox.c; size and reclaim: store_sqlite_maint.c; the queue state:
- * store_sqlite_state.c (through store_sqlite.h). */
+ * the files store_sqlite.h names. */
 #include "store_sqlite_int.h"
 
 #include <errno.h>
@@ -294,7 +294,7 @@ static int sq_open(lq_backend **out, const char *target, const lq_backend_option
     return LQ_OK;
 }
 
-/* ---- shared with store_sqlite_state.c ---------------------------------------------------- */
+/* ---- shared with the state files (store_sqlite.h) ---------------------------------------- */
 
 sqlite3 *lq_sq_read_begin(lq_backend *be)
 {

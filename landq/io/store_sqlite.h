@@ -1,9 +1,13 @@
-/* store_sqlite: what store_sqlite.c (connections, group commit, inbox, migrations) gives
- * store_sqlite_state.c (queue state, audit log, allowlist cache). Internal to the SQLite backend. */
+/* store_sqlite: what store_sqlite.c (connections, group commit, inbox, migrations) gives the
+ * files that keep landq's state in SQLite: store_sqlite_pr.c (queue state), _audit.c (audit
+ * log), _lease.c (branch leases), _freeze.c (freezes), _meta.c (allowlist cache), _train.c
+ * (predictive trains). Internal to the SQLite backend. */
 #ifndef LQ_STORE_SQLITE_H
 #define LQ_STORE_SQLITE_H
 
 #include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "store_backend.h"
 
@@ -17,7 +21,25 @@ int lq_sq_write(lq_backend *be, int (*fn)(sqlite3 *db, void *ctx, lq_error *err)
 const char *lq_sq_path(lq_backend *be);
 int lq_sq_fail(sqlite3 *db, lq_error *err, const char *what);
 
-/* store_sqlite_state.c */
+/* Column readers: text or "" (lq_sq_col_text), copied into dst[cap], or a strdup (NULL: out of
+ * memory). */
+static inline const char *lq_sq_col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+static inline void lq_sq_col_copy(char *dst, size_t cap, sqlite3_stmt *s, int col)
+{
+    snprintf(dst, cap, "%s", lq_sq_col_text(s, col));
+}
+
+static inline char *lq_sq_col_dup(sqlite3_stmt *s, int c)
+{
+    return strdup(lq_sq_col_text(s, c));
+}
+
+/* the state files */
 int lq_sq_pr_get(lq_backend *be, const char *repo, int number, lq_pr_record *out,
                  lq_error *err);
 int lq_sq_pr_put(lq_backend *be, const lq_pr_record *rec, const lq_lease *fence,
