@@ -25,7 +25,7 @@ RUN meson setup /build --buildtype=release -Dtests=disabled -Dfuzz=disabled -Dsc
 
 FROM debian:12-slim AS runtime
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        ca-certificates curl git libmicrohttpd12 libjansson4 libcurl4 libgit2-1.5 libssl3 \
+        ca-certificates curl git libmicrohttpd12 libjansson4 libcurl4 libgit2-1.5 libssl3 libpq5 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10002 --home-dir /var/lib/mockhub --create-home mockhub \
     && mkdir -p /world
