@@ -234,9 +234,32 @@ json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
         }
         json_array_insert_new(steps, at, kill);
     }
-    char desc[160];
-    snprintf(desc, sizeof desc, "%s; %d landq instances on one PostgreSQL database, the lease holder killed %d times",
-             json_string_value(json_object_get(doc, "description")), instances, kills);
+    /* landing load: random owners, reviews and checks let few chaos seeds land much, so a kill would
+     * seldom meet a merge. 2-3 pull requests of one new file each, approved by every other person
+     * (whatever CODEOWNERS says, an owner is among them) and labeled by their author, at the end. */
+    size_t nopen = 0;
+    for (size_t i = 0; i < json_array_size(steps); i++)
+        nopen += !strcmp(json_string_value(json_object_get(json_array_get(steps, i), "do")), "open_pr");
+    int load = 2 + (int)pick(r, 2);
+    for (int j = 1; j <= load; j++) {
+        int author = (int)pick(r, NPEOPLE), number = (int)nopen + j;
+        char title[64], head[32], path[32], content[32];
+        snprintf(title, sizeof title, "Load %d by %s", j, people[author]);
+        snprintf(head, sizeof head, "load-%d", j);
+        snprintf(path, sizeof path, "load/l%d.txt", j);
+        snprintf(content, sizeof content, "load %d\n", j);
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:s}", "do", "open_pr", "as", people[author],
+                                               "title", title, "head", head, "files", path, content, "note", SC_CHAOS_LOAD));
+        for (int p = 0; p < NPEOPLE; p++)
+            if (p != author)
+                json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s, s:i, s:s}", "do", "review", "as", people[p], "pr",
+                                                       number, "event", "APPROVE", "expect_http", 0, "note", SC_CHAOS_LOAD));
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s}", "do", "label", "as", people[author], "pr", number,
+                                               "note", SC_CHAOS_LOAD));
+    }
+    char desc[200];
+    snprintf(desc, sizeof desc, "%s; %d landq instances on one PostgreSQL database, the lease holder killed %d times, "
+             "%d pull requests of landing load", json_string_value(json_object_get(doc, "description")), instances, kills, load);
     json_object_set_new(doc, "description", json_string(desc));
     return doc;
 }

@@ -10,9 +10,13 @@
 
 /* A scenario document (new reference) for seed; valid for sc_scenario_parse. */
 json_t *sc_chaos_generate(uint64_t seed);
-/* The same with `instances` landq (landq.instances; > 1: one PostgreSQL database) and 1-3
- * kill_leader steps inserted at seeded places; the timeline is otherwise sc_chaos_generate(seed)'s.
+/* The same with `instances` landq (landq.instances; > 1: one PostgreSQL database), 1-3
+ * kill_leader steps inserted at seeded places and a landing load appended (SC_CHAOS_LOAD); the
+ * timeline is otherwise sc_chaos_generate(seed)'s.
  * instances <= 1: sc_chaos_generate(seed). */
 json_t *sc_chaos_generate_ha(uint64_t seed, int instances);
+/* The "note" of the landing-load steps sc_chaos_generate_ha appends (2-3 pull requests approved by
+ * everyone else and labeled, so that kills meet merges). */
+#define SC_CHAOS_LOAD "landing load (--instances)"
 
 #endif
