@@ -51,6 +51,8 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
     }
     if (lq_wctx_persist(w, rec)) /* state first, then side effects */
         return;
+    if (v->kind != LQ_VERDICT_READY || w->cfg.predictive)
+        lq_owed_drop(&w->owed, rec->repo, rec->number);
 
     int changed = old != rec->state || !rec->status_key ||
                   !strstr(rec->status_key, v->summary ? v->summary : "");
@@ -73,6 +75,10 @@ static void apply_verdict(lq_worker *w, lq_pr_record *rec, const lq_verdict *v,
               NULL);
     if (v->kind == LQ_VERDICT_EJECT)
         lq_feedback_label_remove(w, rec);
+    /* "ready" is told only if it does not land first (core/owed.h) */
+    if (v->kind == LQ_VERDICT_READY && !w->cfg.predictive &&
+        lq_owed_ready(&w->owed, rec->repo, rec->number) == 0)
+        return;
     char desc[200];
     const char *state = "pending";
     if (v->kind == LQ_VERDICT_READY) {
@@ -212,3 +218,32 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
 }
 
 
+
+size_t lq_evaluate_owed_due(lq_worker *w)
+{
+    size_t marked = 0;
+    /* downwards: a drop moves the last entry (already visited) into the hole */
+    for (size_t k = w->owed.count; k-- > 0;) {
+        lq_owed *o = &w->owed.items[k];
+        if (o->due)
+            continue;
+        lq_pr_record rec;
+        lq_error err = {0};
+        if (lq_store_get(w->store, o->repo, o->number, &rec, &err)) {
+            lq_owed_drop(&w->owed, o->repo, o->number);
+            continue;
+        }
+        if (rec.state != LQ_PR_READY) { /* landed, ejected, merging...: told otherwise */
+            lq_owed_drop(&w->owed, rec.repo, rec.number);
+        } else if (!rec.dirty) {
+            o->due = 1;
+            rec.dirty = 1;
+            if (lq_wctx_persist(w, &rec) == LQ_OK)
+                marked++;
+        } else {
+            o->due = 1; /* evaluated anyway */
+        }
+        lq_pr_record_dispose(&rec);
+    }
+    return marked;
+}

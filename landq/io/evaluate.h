@@ -11,4 +11,9 @@
  * pull request is gone; an error when GitHub could not be read (retried later). */
 int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec);
 
+/* The landing round stopped landing: every pull request whose ready feedback is owed
+ * (core/owed.h) and that is still ready is marked for evaluation, which writes it. Returns how
+ * many were marked. */
+size_t lq_evaluate_owed_due(lq_worker *w);
+
 #endif

@@ -111,6 +111,16 @@ static mergeability mergeable(lq_worker *w, lq_pr_record *rec, char *ms, size_t 
     static const long waits[] = {0, 100, 200, 400, 800, 1600, 3200};
     snprintf(ms, cap, "unknown");
     for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        if (waits[i] >= 400 && lq_owed_pending(&w->owed, rec->repo, rec->number)) {
+            /* not landing right away after all: its ready status is owed now (the comment
+             * follows when the round stops, core/owed.h) */
+            size_t pos, total;
+            char desc[200];
+            lq_feedback_position(w, rec, &pos, &total);
+            snprintf(desc, sizeof desc, "ready: position %zu of %zu in the queue for %.100s", pos,
+                     total, rec->base);
+            lq_feedback_status(w, rec, rec->head_sha, "pending", desc);
+        }
         if (lq_wctx_nap(w, waits[i]))
             return MERGEABILITY_UNKNOWN;
         lq_gh_pull pr;

@@ -197,8 +197,13 @@ int lq_worker_step(lq_worker *w, int *failed)
         if (failed)
             *failed = 1;
     }
-    if (!lq_wctx_stopping(w) && lq_store_now_ms() >= w->retry_after_ms)
-        work += lq_landing_round(w);
+    if (!lq_wctx_stopping(w) && lq_store_now_ms() >= w->retry_after_ms) {
+        int landed = lq_landing_round(w);
+        work += landed;
+        /* nothing lands now: the ready pull requests waiting behind get their feedback */
+        if (!landed && !lq_wctx_stopping(w))
+            work += (int)lq_evaluate_owed_due(w);
+    }
     return work;
 }
 
@@ -249,6 +254,7 @@ static void worker_free(lq_worker *w)
     lq_store_close(w->store);
     lq_facts_cache_free(w->cache);
     lq_wctx_plans_free(w);
+    lq_owed_dispose(&w->owed);
     lq_predictive_free(w);
     free_list(w->repos);
     free_list(w->required);

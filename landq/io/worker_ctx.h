@@ -24,6 +24,7 @@
 #include "error.h"
 #include "facts.h"
 #include "gh.h"
+#include "owed.h"
 #include "github.h"
 #include "inbox.h"
 #include "log.h"
@@ -84,6 +85,7 @@ struct lq_worker {
     lq_plan *plans;            /* the decided landing plans of READY pull requests (memory only:
                                   after a restart every queued pull request is evaluated again) */
     size_t plan_count;
+    lq_owed_set owed;          /* ready feedback not written yet (core/owed.h; memory only) */
 };
 
 /* Branch leases (worker_lease.c). init: TTL, renewal interval (0: defaults 30 s, 5 s) and
