@@ -140,7 +140,7 @@ static const struct {
     {"check-world", cmd_check_world, "validate a world file (errors as FILE:LINE)"},
     {"check", sc_cmd_check, "validate scenario files (docs/scenarios.md)"},
     {"run", sc_cmd_run, "play scenarios against landq: mockhub run [--landq PATH] FILE..."},
-    {"chaos", sc_cmd_chaos, "random scenarios against landq: mockhub chaos --seed N [--count M] [--jobs J]"},
+    {"chaos", sc_cmd_chaos, "random scenarios against landq: mockhub chaos --seed N [--count M] [--jobs J] [--mode predictive]"},
 };
 
 int main(int argc, char **argv)

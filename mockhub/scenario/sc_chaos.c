@@ -112,18 +112,100 @@ static json_t *random_change(mh_rng *r, json_t *files, int round)
     return ch;
 }
 
-json_t *sc_chaos_generate(uint64_t seed)
+/* ---- CI modes (predictive, direct-ci): a CI simulator, markers in the pull requests ---- */
+
+/* Marker pairs: each half passes CI alone, both in one tree fail (a semantic conflict). */
+static const char *const pair_markers[][2] = {{"RENAMED_FOO", "CALLS_FOO"}, {"DROPS_BAR_ARG", "PASSES_BAR_ARG"}};
+#define NPAIRS 2
+#define BROKEN_MARKER "BREAKS_BUILD"
+
+/* The world's ci section: one required context, rules by tree contents, a seeded flake rate. */
+static json_t *ci_section(mh_rng *m)
 {
-    mh_rng rng;
+    static const double flakes[] = {0.0, 0.0, 0.02, 0.05};
+    const char *kind = chance(m, 0.5) ? "check_run" : "status";
+    json_t *rules = json_array();
+    json_array_append_new(rules, json_pack("{s:s, s:s}", "contains", BROKEN_MARKER, "summary", "the build is broken"));
+    for (int k = 0; k < NPAIRS; k++) {
+        char summary[96];
+        snprintf(summary, sizeof summary, "semantic conflict: %s with %s", pair_markers[k][0], pair_markers[k][1]);
+        json_array_append_new(rules, json_pack("{s:[s, s], s:s}", "all", pair_markers[k][0], pair_markers[k][1], "summary",
+                                               summary));
+    }
+    double flake = flakes[pick(m, 4)];
+    if (flake > 0)
+        json_array_append_new(rules, json_pack("{s:s, s:f, s:s}", "context", SC_CHAOS_CHECK, "flake", flake, "summary",
+                                               "flaky test"));
+    return json_pack("{s:[{s:s, s:s, s:[i, i]}], s:o}", "contexts", "name", SC_CHAOS_CHECK, "kind", kind, "duration_ms",
+                     100, 100 + 100 * (int)(1 + pick(m, 5)), "rules", rules);
+}
+
+/* Maybe adds a marker file to a change of pull request pr: broken alone, or one half of a pair;
+ * its path goes to path (unchanged when none was added). */
+static void add_marker(mh_rng *m, json_t *change, int pr, double p_broken, double p_pair, char path[64])
+{
+    double u = mh_rng_unit(m);
+    if (u < p_broken) {
+        snprintf(path, 64, "%s/broken-%d.txt", dirs[pick(m, NDIRS)], pr);
+        json_object_set_new(change, path, json_string("int x = 1; /* " BROKEN_MARKER " */\n"));
+    } else if (u < p_broken + p_pair) {
+        unsigned k = pick(m, NPAIRS), side = pick(m, 2);
+        char content[96];
+        snprintf(path, 64, "%s/pair-%d.txt", dirs[pick(m, NDIRS)], pr);
+        snprintf(content, sizeof content, "/* %s */\n", pair_markers[k][side]);
+        json_object_set_new(change, path, json_string(content));
+    }
+}
+
+/* The CI modes' landing load: random owners and reviews let few chaos pull requests land, so
+ * candidates would seldom meet. 3-5 pull requests of one new file each, approved by every other
+ * person (an owner is among them) and labeled by their author, at the end; the first carries one
+ * half of a marker pair, another one its other half (mostly), and some are broken. */
+static void ci_load(mh_rng *m, json_t *steps, int nopen)
+{
+    int load = 3 + (int)pick(m, 3);
+    unsigned k = pick(m, NPAIRS);
+    int other = chance(m, 0.7) ? 2 + (int)pick(m, (unsigned)load - 1) : 0;
+    for (int j = 1; j <= load; j++) {
+        int author = (int)pick(m, NPEOPLE), number = nopen + j;
+        char title[64], head[32], path[32], content[64];
+        snprintf(title, sizeof title, "Load %d by %s", j, people[author]);
+        snprintf(head, sizeof head, "ci-load-%d", j);
+        snprintf(path, sizeof path, "%s/load%d.txt", dirs[pick(m, NDIRS)], j);
+        if (j == 1 || j == other)
+            snprintf(content, sizeof content, "/* %s */\n", pair_markers[k][j == 1 ? 0 : 1]);
+        else if (chance(m, 0.15))
+            snprintf(content, sizeof content, "/* %s */\n", BROKEN_MARKER);
+        else
+            snprintf(content, sizeof content, "load %d\n", j);
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:s}", "do", "open_pr", "as", people[author],
+                                               "title", title, "head", head, "files", path, content, "note", SC_CHAOS_CI_LOAD));
+        for (int p = 0; p < NPEOPLE; p++)
+            if (p != author)
+                json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s, s:i, s:s}", "do", "review", "as", people[p], "pr",
+                                                       number, "event", "APPROVE", "expect_http", 0, "note", SC_CHAOS_CI_LOAD));
+        json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s}", "do", "label", "as", people[author], "pr", number,
+                                               "note", SC_CHAOS_CI_LOAD));
+    }
+}
+
+static json_t *generate(uint64_t seed, sc_chaos_mode mode)
+{
+    mh_rng rng, mrng;
     mh_rng_seed(&rng, seed * 0x9E3779B97F4A7C15ull + 1);
     mh_rng *r = &rng;
+    /* the CI modes draw from a generator of their own: the timeline stays the direct seed's */
+    mh_rng_seed(&mrng, seed ^ 0x7072656469637421ULL);
+    mh_rng *m = &mrng;
+    int ci = mode != SC_CHAOS_DIRECT;
     json_t *files = json_object(), *core = json_array();
     json_t *w = world(r, files, core);
     json_t *steps = json_array();
     int npr = 0, round = 0;
     const char *authors[8] = {0};
     unsigned nsteps = 8 + pick(r, 16);
-    char desc[128];
+    char desc[256];
+    char marker[8][64] = {{0}}; /* the CI modes: each pull request's marker file, if any */
     snprintf(desc, sizeof desc, "chaos seed %llu", (unsigned long long)seed);
     /* at least one pull request */
     for (unsigned s = 0; s < nsteps; s++) {
@@ -140,6 +222,9 @@ json_t *sc_chaos_generate(uint64_t seed)
             json_array_append_new(steps, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "do", "open_pr", "as", who, "title",
                                                    title, "body", chance(r, 0.5) ? "Why: testing.\n\n<!-- template -->" : "",
                                                    "head", head, "files", random_change(r, files, round)));
+            if (ci)
+                add_marker(m, json_object_get(json_array_get(steps, json_array_size(steps) - 1), "files"), npr, 0.12, 0.35,
+                           marker[npr]);
         } else if (what < 45) {
             const char *ev = chance(r, 0.8) ? "APPROVE" : chance(r, 0.5) ? "REQUEST_CHANGES" : "COMMENT";
             if (!strcmp(who, authors[pr])) /* GitHub refuses reviews from the author */
@@ -152,12 +237,19 @@ json_t *sc_chaos_generate(uint64_t seed)
             const char *labeler = chance(r, 0.85) ? who : "rita";
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i}", "do", "label", "as", labeler, "pr", pr));
         } else if (what < 75) { /* pushes make earlier approvals stale */
-            json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:o}", "do", "push", "as", who, "pr", pr, "files",
-                                                   random_change(r, files, round)));
+            json_t *change = random_change(r, files, round);
+            if (ci && marker[pr][0] && chance(m, 0.3)) { /* the author fixes the build, or resolves a conflict */
+                json_object_set_new(change, marker[pr], json_null());
+                marker[pr][0] = '\0';
+            } else if (ci && !marker[pr][0]) {
+                add_marker(m, change, pr, 0.05, 0.1, marker[pr]);
+            }
+            json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:o}", "do", "push", "as", who, "pr", pr, "files", change));
         } else if (what < 80) {
             static const char *const states[] = {"success", "success", "pending", "failure"};
+            /* with a CI simulator, ci-bot's statuses are a check landq does not require */
             json_array_append_new(steps, json_pack("{s:s, s:s, s:i, s:s, s:s}", "do", "status", "as", "ci-bot", "pr", pr,
-                                                   "context", "ci/test", "state", states[pick(r, 4)]));
+                                                   "context", ci ? "ci/lint" : "ci/test", "state", states[pick(r, 4)]));
         } else if (what < 83) {
             json_array_append_new(steps, json_pack("{s:s, s:s, s:o}", "do", "commit", "as", "root", "files",
                                                    random_change(r, files, round)));
@@ -193,13 +285,52 @@ json_t *sc_chaos_generate(uint64_t seed)
     }
     json_decref(files);
     json_decref(core);
-    return json_pack("{s:s, s:o, s:{s:[s, s]}, s:o, s:I}", "description", desc, "world", w, "landq", "args",
-                     "--reconcile-interval", "2", "steps", steps, "seed", (json_int_t)seed);
+    json_t *doc = json_pack("{s:s, s:o, s:{s:[s, s]}, s:o, s:I}", "description", desc, "world", w, "landq", "args",
+                            "--reconcile-interval", "2", "steps", steps, "seed", (json_int_t)seed);
+    if (!ci)
+        return doc;
+    json_object_set_new(w, "ci", ci_section(m));
+    ci_load(m, steps, npr);
+    json_t *lq = json_object_get(doc, "landq");
+    json_object_set_new(lq, "required_checks", json_pack("[s]", SC_CHAOS_CHECK));
+    json_t *args = json_object_get(lq, "args");
+    char more[160] = "landq in direct mode (invariant 6 may fail: a demonstration)";
+    if (mode == SC_CHAOS_PREDICTIVE) {
+        static const int batches[] = {1, 1, 2, 3};
+        int k = 1 + (int)pick(m, 4), b = batches[pick(m, 4)], n = (int)pick(m, 3);
+        char ks[8], bs[8], ns[8];
+        snprintf(ks, sizeof ks, "%d", k);
+        snprintf(bs, sizeof bs, "%d", b);
+        snprintf(ns, sizeof ns, "%d", n);
+        json_t *more_args = json_pack("[s, s, s, s, s, s, s, s]", "--mode", "predictive", "--speculation", ks, "--batch", bs,
+                                      "--retry-failed", ns);
+        json_array_extend(args, more_args);
+        json_decref(more_args);
+        snprintf(more, sizeof more, "predictive, speculation %d, batch %d, retry_failed %d", k, b, n);
+    }
+    snprintf(desc, sizeof desc, "chaos seed %llu (%s)", (unsigned long long)seed, more);
+    json_object_set_new(doc, "description", json_string(desc));
+    return doc;
+}
+
+json_t *sc_chaos_generate(uint64_t seed)
+{
+    return generate(seed, SC_CHAOS_DIRECT);
+}
+
+json_t *sc_chaos_generate_mode(uint64_t seed, sc_chaos_mode mode)
+{
+    return generate(seed, mode);
 }
 
 json_t *sc_chaos_generate_ha(uint64_t seed, int instances)
 {
-    json_t *doc = sc_chaos_generate(seed);
+    return sc_chaos_generate_with(seed, instances, SC_CHAOS_DIRECT);
+}
+
+json_t *sc_chaos_generate_with(uint64_t seed, int instances, sc_chaos_mode mode)
+{
+    json_t *doc = generate(seed, mode);
     if (instances < 2)
         return doc;
     /* the kills come from a generator of their own: the timeline stays the one-instance seed's */

@@ -77,6 +77,15 @@ int sc_ci_active(CURL *curl, const char *api)
     return n;
 }
 
+int sc_ci_configured(CURL *curl, const char *api)
+{
+    json_t *j = NULL;
+    int st = control(curl, api, "GET", "/_mockhub/ci?summary=1", NULL, &j);
+    int rc = st != 200 ? -1 : json_is_true(json_object_get(j, "configured")) ? 1 : 0;
+    json_decref(j);
+    return rc;
+}
+
 int sc_ci_step(CURL *curl, const char *api, const json_t *step, char *why, size_t whylen)
 {
     json_t *cur = NULL;
@@ -200,43 +209,52 @@ static int carries(json_t *pull, const char *label)
     return 0;
 }
 
+int sc_ci_red_commits(CURL *curl, const char *api, const sc_ci_where *w, size_t *ncommits, char **detail)
+{
+    *ncommits = 0;
+    *detail = NULL;
+    char *er = mh_url_encode(w->repo, 0), *eb = mh_url_encode(w->base, 0);
+    char path[1400];
+    snprintf(path, sizeof path, "/_mockhub/ci/history?repo=%s&branch=%s&since=%s", er ? er : "", eb ? eb : "", w->base_start);
+    free(er);
+    free(eb);
+    json_t *h = NULL;
+    if (control(curl, api, "GET", path, NULL, &h) != 200) {
+        json_decref(h);
+        return -1;
+    }
+    long red = (long)json_integer_value(json_object_get(h, "red"));
+    *ncommits = json_array_size(json_object_get(h, "commits"));
+    mh_buf b;
+    mh_buf_init(&b);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(h, "commits"), i, c) {
+        if (json_is_true(json_object_get(c, "pass")))
+            continue;
+        json_t *f = json_array_get(json_object_get(c, "failures"), 0);
+        mh_buf_printf(&b, "\n    %.12s: %s: %s", json_string_value(json_object_get(c, "sha")),
+                      json_string_value(json_object_get(f, "context")), json_string_value(json_object_get(f, "summary")));
+    }
+    *detail = mh_buf_take(&b);
+    json_decref(h);
+    return (int)red;
+}
+
 void sc_ci_expect(CURL *curl, const char *api, const sc_ci_where *w, const json_t *exp, json_t *diffs)
 {
     json_t *mg = json_object_get(exp, "main_green");
     if (mg) {
-        char *er = mh_url_encode(w->repo, 0), *eb = mh_url_encode(w->base, 0);
-        char path[1400];
-        snprintf(path, sizeof path, "/_mockhub/ci/history?repo=%s&branch=%s&since=%s", er ? er : "", eb ? eb : "",
-                 w->base_start);
-        free(er);
-        free(eb);
-        json_t *h = NULL;
-        if (control(curl, api, "GET", path, NULL, &h) != 200) {
+        size_t n = 0;
+        char *detail = NULL;
+        int red = sc_ci_red_commits(curl, api, w, &n, &detail);
+        if (red < 0)
             add(diffs, "main_green: mockhub's CI history did not answer (no ci section in the world?)");
-        } else {
-            json_int_t red = json_integer_value(json_object_get(h, "red"));
-            if (json_is_true(mg) && red > 0) {
-                mh_buf b;
-                mh_buf_init(&b);
-                size_t i;
-                json_t *c;
-                json_array_foreach(json_object_get(h, "commits"), i, c) {
-                    if (json_is_true(json_object_get(c, "pass")))
-                        continue;
-                    json_t *f = json_array_get(json_object_get(c, "failures"), 0);
-                    mh_buf_printf(&b, "\n    %.12s: %s: %s", json_string_value(json_object_get(c, "sha")),
-                                  json_string_value(json_object_get(f, "context")),
-                                  json_string_value(json_object_get(f, "summary")));
-                }
-                add(diffs, "main_green: %lld of %zu new commits on %s fail CI:%s", (long long)red,
-                    json_array_size(json_object_get(h, "commits")), w->base, b.ptr ? b.ptr : "");
-                mh_buf_dispose(&b);
-            } else if (json_is_false(mg) && red == 0) {
-                add(diffs, "main_green: false expected, but all %zu new commits on %s pass CI",
-                    json_array_size(json_object_get(h, "commits")), w->base);
-            }
-        }
-        json_decref(h);
+        else if (json_is_true(mg) && red > 0)
+            add(diffs, "main_green: %d of %zu new commits on %s fail CI:%s", red, n, w->base, detail ? detail : "");
+        else if (json_is_false(mg) && red == 0)
+            add(diffs, "main_green: false expected, but all %zu new commits on %s pass CI", n, w->base);
+        free(detail);
     }
     counts tc;
     int have = get_counts(curl, api, TRY_GLOB, &tc) == 0;

@@ -13,6 +13,9 @@
  * mockhub did not answer. */
 int sc_ci_active(CURL *curl, const char *api);
 
+/* 1 when the world has a ci section (mockhub runs CI), 0 when not, -1 when mockhub did not answer. */
+int sc_ci_configured(CURL *curl, const char *api);
+
 /* Step "ci": POST /_mockhub/ci with the step's rules (and contexts, default: the current ones).
  * 0, or -1 with the reason in why. */
 int sc_ci_step(CURL *curl, const char *api, const json_t *step, char *why, size_t whylen);
@@ -27,6 +30,13 @@ typedef struct {
     const char *repo, *base, *base_start; /* base_start: the base's tip when the scenario began */
     const char *label, *lq_user;
 } sc_ci_where;
+
+/* The commits of w->base's first-parent chain after w->base_start that fail the CI simulator's
+ * deterministic rules (its oracle, GET /_mockhub/ci/history): their number, or -1 when mockhub
+ * did not answer (no ci section). *ncommits: the commits judged; *detail (malloc'd, may be NULL):
+ * one line per red commit ("SHA12: context: summary"). The expectation main_green and the
+ * invariant "main is always green" both use it. */
+int sc_ci_red_commits(CURL *curl, const char *api, const sc_ci_where *w, size_t *ncommits, char **detail);
 
 /* Expectation "ci": appends one message per difference to diffs (an array of strings). */
 void sc_ci_expect(CURL *curl, const char *api, const sc_ci_where *w, const json_t *exp, json_t *diffs);

@@ -101,6 +101,7 @@ static const char *find_landq(char *tried, size_t len)
 
 static long g_jobs = 1;
 static long g_instances = 1;
+static sc_chaos_mode g_mode = SC_CHAOS_DIRECT;
 
 static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *count, int chaos)
 {
@@ -111,6 +112,7 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
                                          {"jobs", required_argument, NULL, 'j'},
                                          {"instances", required_argument, NULL, 'i'},
                                          {"db", required_argument, NULL, 'd'},
+                                         {"mode", required_argument, NULL, 'M'},
                                          {"keep", no_argument, NULL, 'k'},
                                          {"verbose", no_argument, NULL, 'v'},
                                          {"help", no_argument, NULL, 'h'},
@@ -124,7 +126,7 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
     int given = 0;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "l:m:s:c:j:i:d:kvh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "l:m:s:c:j:i:d:M:kvh", opts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'l':
@@ -157,6 +159,18 @@ static int common_opts(int argc, char **argv, sc_run_opts *o, long *seed, long *
             }
             break;
         case 'd': o->pg = optarg; break;
+        case 'M':
+            if (chaos && !strcmp(optarg, "direct"))
+                g_mode = SC_CHAOS_DIRECT;
+            else if (chaos && !strcmp(optarg, "predictive"))
+                g_mode = SC_CHAOS_PREDICTIVE;
+            else if (chaos && !strcmp(optarg, "direct-ci"))
+                g_mode = SC_CHAOS_DIRECT_CI;
+            else {
+                fprintf(stderr, "mockhub: bad --mode \"%s\" (direct, predictive or direct-ci)\n", optarg);
+                return -1;
+            }
+            break;
         case 'k': o->keep = 1; break;
         case 'v': o->verbose = 1; break;
         case 'h': return 1;
@@ -264,7 +278,7 @@ static void add_kills(const char *report)
 /* Plays one seed; prints its report to out. Returns 1 when it passed. */
 static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
 {
-    json_t *doc = sc_chaos_generate_ha((uint64_t)seed, (int)g_instances);
+    json_t *doc = sc_chaos_generate_with((uint64_t)seed, (int)g_instances, g_mode);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     char name[64];
@@ -309,13 +323,22 @@ int sc_cmd_chaos(int argc, char **argv)
     long seed = -1, count = 1;
     g_jobs = 1;
     g_instances = 1;
+    g_mode = SC_CHAOS_DIRECT;
     int rc = common_opts(argc, argv, &o, &seed, &count, 1);
     if (rc != 0 || seed < 0 || optind != argc) {
         fprintf(rc == 1 ? stdout : stderr,
-                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--instances K [--db CONNINFO]]\n"
-                "                     [--keep] [--verbose]\n"
+                "usage: mockhub chaos [--landq PATH] --seed N [--count M] [--jobs J] [--mode MODE]\n"
+                "                     [--instances K [--db CONNINFO]] [--keep] [--verbose]\n"
                 "Generates M random scenarios from seeds N..N+M-1, plays each against landq (J at a time) and\n"
                 "checks the invariants; a failing seed prints its scenario file. --landq as for mockhub run.\n"
+                "  --mode MODE    direct (default): landq in direct mode, checks posted by a ci-bot;\n"
+                "                 predictive: the world gets mockhub's CI simulator (required check ci/test,\n"
+                "                 rules: a broken-build marker, marker pairs that fail together, seeded\n"
+                "                 flakes), some pull requests carry markers, landq runs in predictive mode\n"
+                "                 with a seeded speculation, batch and retry_failed; invariant 6 (main\n"
+                "                 is always green, judged by the CI rules) is checked;\n"
+                "                 direct-ci: the same worlds and timelines with landq in direct mode\n"
+                "                 (conflicting pairs land: invariant 6 fails, the oracle at work)\n"
                 "  --instances K  K landq serve (2..%d) on one PostgreSQL database per seed, webhooks delivered\n"
                 "                 round robin; each seed also SIGKILLs the lease holder 1-3 times at seeded\n"
                 "                 steps and restarts it (default 1: one landq on SQLite, no kills)\n"

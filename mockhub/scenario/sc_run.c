@@ -2206,6 +2206,23 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
         differ(e, "invariant 4: landq got %ld rate-limited answers (%ld injected by faults), at most %ld allowed: "
                   "it does not wait for the reset",
                lq_ratelimited - injected, injected, allowed);
+    /* 6: main is always green, judged by the CI simulator's rules on each tree (its oracle, not
+     * landq's view), whenever the world has a ci section; a scenario showing the opposite says
+     * "expect": {"ci": {"main_green": false}}, and "main_green": true is reported once, by the
+     * expectation, when the timeline ran to its end */
+    json_t *mg = json_object_get(json_object_get(json_object_get(e->s->root, "expect"), "ci"), "main_green");
+    if (!json_is_false(mg) && !(json_is_true(mg) && !e->stopped) && sc_ci_configured(e->curl, e->api) == 1) {
+        sc_ci_where w = {e->repo, e->base, e->base_start, e->label, e->lq_user};
+        size_t n = 0;
+        char *detail = NULL;
+        int red = sc_ci_red_commits(e->curl, e->api, &w, &n, &detail);
+        if (red < 0)
+            differ(e, "invariant 6: mockhub's CI history did not answer");
+        else if (red > 0)
+            differ(e, "invariant 6: main is not green: %d of %zu new commits on %s fail the CI rules:%s", red, n, e->base,
+                   detail ? detail : "");
+        free(detail);
+    }
 }
 
 /* Rows of one SQL query on the run's database (landq's store), or NULL (reported). */

@@ -423,6 +423,88 @@ Test(chaos, several_instances_add_kills_only)
     json_decref(same);
 }
 
+/* --mode predictive / direct-ci: the direct timeline with marker files added to some pull requests
+ * and pushes, ci-bot's statuses renamed, a CI landing load appended; a ci section, landq's settings */
+static int is_marker_path(const char *path)
+{
+    return strstr(path, "/broken-") || strstr(path, "/pair-");
+}
+
+Test(chaos, ci_modes_keep_the_timeline)
+{
+    int seen_pair = 0, seen_spec = 0, seen_batch = 0, seen_retry = 0;
+    for (uint64_t seed = 0; seed < 100; seed++) {
+        json_t *one = sc_chaos_generate(seed), *p = sc_chaos_generate_mode(seed, SC_CHAOS_PREDICTIVE),
+               *p2 = sc_chaos_generate_mode(seed, SC_CHAOS_PREDICTIVE), *d = sc_chaos_generate_mode(seed, SC_CHAOS_DIRECT_CI);
+        cr_assert(json_equal(p, p2), "seed %llu not deterministic", (unsigned long long)seed);
+        json_t *ci = json_object_get(json_object_get(p, "world"), "ci");
+        cr_assert(json_is_object(ci), "seed %llu: no ci section", (unsigned long long)seed);
+        cr_assert(json_equal(ci, json_object_get(json_object_get(d, "world"), "ci")));
+        cr_assert(json_equal(json_object_get(p, "steps"), json_object_get(d, "steps")), "direct-ci plays the same timeline");
+        cr_assert_str_eq(json_string_value(json_array_get(json_object_get(json_object_get(p, "landq"), "required_checks"), 0)),
+                         SC_CHAOS_CHECK);
+        /* landq's arguments: predictive with settings; direct-ci without --mode */
+        char *pa = json_dumps(json_object_get(json_object_get(p, "landq"), "args"), JSON_COMPACT);
+        char *da = json_dumps(json_object_get(json_object_get(d, "landq"), "args"), JSON_COMPACT);
+        cr_assert(strstr(pa, "\"--mode\",\"predictive\""), "%s", pa);
+        cr_assert_null(strstr(da, "--mode"), "%s", da);
+        seen_spec |= !strstr(pa, "\"--speculation\",\"1\"");
+        seen_batch |= !strstr(pa, "\"--batch\",\"1\"");
+        seen_retry |= !strstr(pa, "\"--retry-failed\",\"0\"");
+        free(pa);
+        free(da);
+        /* the timeline: the direct one, up to marker files and ci-bot's context, plus the load */
+        json_t *steps = json_object_get(p, "steps"), *base = json_object_get(one, "steps");
+        size_t i, n = 0;
+        json_t *st;
+        json_array_foreach(steps, i, st) {
+            const char *note = json_string_value(json_object_get(st, "note"));
+            if (note && !strcmp(note, SC_CHAOS_CI_LOAD)) {
+                json_t *f = json_object_get(st, "files");
+                const char *k;
+                json_t *v;
+                json_object_foreach(f, k, v) seen_pair |= strstr(json_string_value(v), "RENAMED_FOO") != NULL;
+                continue;
+            }
+            json_t *want = json_array_get(base, n++), *got = json_deep_copy(st);
+            cr_assert_not_null(want, "seed %llu: more steps than the direct timeline", (unsigned long long)seed);
+            json_t *f = json_object_get(got, "files");
+            const char *k;
+            json_t *v;
+            void *tmp;
+            json_object_foreach_safe(f, tmp, k, v) {
+                if (is_marker_path(k))
+                    json_object_del(f, k);
+            }
+            if (!strcmp(json_string_value(json_object_get(got, "do")), "status")) {
+                cr_assert_str_eq(json_string_value(json_object_get(got, "context")), "ci/lint");
+                json_object_set_new(got, "context", json_string("ci/test"));
+            }
+            cr_assert(json_equal(got, want), "seed %llu: step %zu changed", (unsigned long long)seed, i);
+            json_decref(got);
+        }
+        cr_assert_eq(n, json_array_size(base), "seed %llu: the direct timeline was cut", (unsigned long long)seed);
+        char *text = json_dumps(p, JSON_INDENT(1));
+        sc_errors e;
+        sc_errors_init(&e);
+        sc_scenario s;
+        int rc = sc_scenario_parse(&s, text, strlen(text), "chaos.json", &e);
+        cr_assert_eq(rc, 0, "seed %llu: %s", (unsigned long long)seed, e.n ? e.items[0] : "");
+        sc_scenario_dispose(&s);
+        sc_errors_dispose(&e);
+        free(text);
+        json_decref(one);
+        json_decref(p);
+        json_decref(p2);
+        json_decref(d);
+    }
+    cr_assert(seen_pair && seen_spec && seen_batch && seen_retry, "the seeds vary landq's settings and carry pairs");
+    json_t *one = sc_chaos_generate(9), *same = sc_chaos_generate_mode(9, SC_CHAOS_DIRECT);
+    cr_assert(json_equal(one, same), "--mode direct must play the seeds as before");
+    json_decref(one);
+    json_decref(same);
+}
+
 /* kill_leader needs several instances; instances is bounded */
 Test(chaos, kill_leader_needs_instances)
 {
