@@ -25,6 +25,7 @@
 #include "fsutil.h"
 #include "inbox.h"
 #include "intake.h"
+#include "lanes.h"
 #include "metrics.h"
 #include "log.h"
 #include "ops.h"
@@ -119,7 +120,20 @@ static void serve_usage(FILE *out)
             "                         a passing candidate vouches for the failed ones it\n"
             "                         contains (default false)\n"
             "  --ci-timeout DURATION  a candidate whose required checks did not all report by\n"
-            "                         then failed (default 60m)\n\n");
+            "                         then failed (default 60m)\n"
+            "  --lanes single|codeowners|paths\n"
+            "                         independent lanes, each tested and landed on its own:\n"
+            "                         single (default): one lane; codeowners: a lane per owner\n"
+            "                         set of the base's CODEOWNERS; paths: the --lane areas. A\n"
+            "                         pull request whose files fall in several lanes waits for\n"
+            "                         all of them\n"
+            "  --lane 'NAME: PREFIX...'\n"
+            "                         an area of lanes = paths (repeatable; a file goes to the\n"
+            "                         longest matching prefix, else to lane default)\n"
+            "  --lane-catch-all PREFIX\n"
+            "                         a pull request touching PREFIX spans every lane: declare\n"
+            "                         cross-area dependencies (shared APIs, build rules) here\n"
+            "                         (repeatable)\n\n");
     fprintf(out, /* two parts: ISO C guarantees string literals of 4095 bytes only */
             "Environment:\n"
             "  LANDQ_GITHUB_TOKEN       GitHub token (or LANDQ_GITHUB_TOKEN_FILE, or the\n"
@@ -470,6 +484,7 @@ int lq_cmd_serve(int argc, char **argv)
     char bot_login[256] = ""; /* an App's "<slug>[bot]" */
     lq_ops *ops = NULL;
     lq_board *board = NULL;
+    lq_lanes *lanes = NULL; /* predictive mode's lane assignment (validated with the config) */
     lq_page *page = NULL;
     char *admin_token = NULL;
     lq_cidr_list proxies = {NULL, 0};
@@ -513,7 +528,8 @@ int lq_cmd_serve(int argc, char **argv)
                 {"LANDQ_LEASE_TTL", "lease_ttl"}, {"LANDQ_LEASE_RENEW", "lease_renew"},
                 {"LANDQ_MODE", "mode"}, {"LANDQ_SPECULATION", "speculation"},
                 {"LANDQ_BATCH", "batch"}, {"LANDQ_RETRY_FAILED", "retry_failed"},
-                {"LANDQ_OPTIMISTIC", "optimistic"}, {"LANDQ_CI_TIMEOUT", "ci_timeout"}};
+                {"LANDQ_OPTIMISTIC", "optimistic"}, {"LANDQ_CI_TIMEOUT", "ci_timeout"},
+                {"LANDQ_LANES", "lanes"}};
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         const char *v = getenv(envs[i].env);
         if (v && *v && lq_config_set(&cfg, envs[i].key, v, envs[i].env, &err)) {
@@ -550,8 +566,10 @@ int lq_cmd_serve(int argc, char **argv)
                  {"--lease-ttl", "lease_ttl"}, {"--lease-renew", "lease_renew"},
                  {"--mode", "mode"}, {"--speculation", "speculation"}, {"--batch", "batch"},
                  {"--retry-failed", "retry_failed"}, {"--optimistic", "optimistic"},
-                 {"--ci-timeout", "ci_timeout"}};
+                 {"--ci-timeout", "ci_timeout"}, {"--lanes", "lanes"}, {"--lane", "lane"},
+                 {"--lane-catch-all", "lane_catch_all"}};
     int repos_from_flags = 0, checks_from_flags = 0, proxies_from_flags = 0, hooks_from_flags = 0;
+    int areas_from_flags = 0, catch_from_flags = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) {
@@ -594,6 +612,10 @@ int lq_cmd_serve(int argc, char **argv)
             lq_config_clear(&cfg, "trusted_proxy");
         if (!strcmp(flags[k].key, "redeliver_hook") && !hooks_from_flags++)
             lq_config_clear(&cfg, "redeliver_hook");
+        if (!strcmp(flags[k].key, "lane") && !areas_from_flags++)
+            lq_config_clear(&cfg, "lane");
+        if (!strcmp(flags[k].key, "lane_catch_all") && !catch_from_flags++)
+            lq_config_clear(&cfg, "lane_catch_all");
         if (lq_config_set(&cfg, flags[k].key, val, flags[k].flag, &err)) {
             fail2("%s%s", err.msg, "");
             goto out;
@@ -736,6 +758,26 @@ int lq_cmd_serve(int argc, char **argv)
             .batch = (unsigned)strtoul(cfg.batch.value, NULL, 10),
             .retry_failed = (unsigned)strtoul(cfg.retry_failed.value, NULL, 10),
             .optimistic = lq_config_bool(cfg.optimistic.value) == 1, .ci_timeout_ms = ci_ms};
+        const char **areas = calloc(cfg.lane_areas.count + 1, sizeof *areas);
+        const char **catch_all = calloc(cfg.lane_catch_all.count + 1, sizeof *catch_all);
+        for (size_t i = 0; areas && i < cfg.lane_areas.count; i++)
+            areas[i] = cfg.lane_areas.items[i].value;
+        for (size_t i = 0; catch_all && i < cfg.lane_catch_all.count; i++)
+            catch_all[i] = cfg.lane_catch_all.items[i].value;
+        int lrc = !areas || !catch_all ? LQ_ENOMEM
+                  : lq_lanes_new(&lanes, cfg.lanes.value, areas, cfg.lane_areas.count,
+                                 catch_all, cfg.lane_catch_all.count, &err);
+        free(areas);
+        free(catch_all);
+        if (lrc) { /* validated: only ENOMEM */
+            free(repos);
+            free(checks);
+            free(hooks);
+            fprintf(stderr, "landq serve: lanes: %s\n", lrc == LQ_ENOMEM ? "out of memory"
+                                                                          : err.msg);
+            goto out;
+        }
+        wc.lanes = lanes;
     }
     int wrc = lq_worker_start(&worker, &wc, &err);
     free(repos);
@@ -879,6 +921,7 @@ out:
     lq_allowlist_stop(health.allowlist);
     lq_retention_stop(retention);
     lq_worker_stop(worker);
+    lq_lanes_free(lanes);
     lq_board_free(board);
     lq_metrics_free(health.metrics);
     lq_inbox_close(inbox);

@@ -4,6 +4,7 @@
 #include "cidr.h"
 #include "html.h"
 #include "duration.h"
+#include "lanes.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -59,6 +60,9 @@ static const key_def keys[] = {
     {"retry_failed", K_SCALAR, offsetof(lq_config, retry_failed)},
     {"optimistic", K_SCALAR, offsetof(lq_config, optimistic)},
     {"ci_timeout", K_SCALAR, offsetof(lq_config, ci_timeout)},
+    {"lanes", K_SCALAR, offsetof(lq_config, lanes)},
+    {"lane", K_LIST, offsetof(lq_config, lane_areas)},
+    {"lane_catch_all", K_LIST, offsetof(lq_config, lane_catch_all)},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -70,7 +74,8 @@ const char *lq_config_keys(void)
            "trusted_proxy, reconcile_interval, app_id, app_private_key_file, app_installation_id, "
            "redeliver_hook, ops_listen, ops_port_file, header_timeout, per_source_connections, "
            "github_web, priority_label, priority_min_permission, admin_token_file, lease_ttl, "
-           "lease_renew, mode, speculation, batch, retry_failed, optimistic, ci_timeout";
+           "lease_renew, mode, speculation, batch, retry_failed, optimistic, ci_timeout, lanes, "
+           "lane, lane_catch_all";
 }
 
 static char *xstrdup(const char *s)
@@ -144,7 +149,8 @@ int lq_config_init(lq_config *cfg, lq_error *err)
         value_set(&cfg->batch, "1", "default") ||
         value_set(&cfg->retry_failed, "0", "default") ||
         value_set(&cfg->optimistic, "false", "default") ||
-        value_set(&cfg->ci_timeout, "60m", "default")) {
+        value_set(&cfg->ci_timeout, "60m", "default") ||
+        value_set(&cfg->lanes, "single", "default")) {
         lq_config_dispose(cfg);
         return lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
@@ -512,6 +518,49 @@ static int number_in(const lq_config_value *v, long lo, long hi, long *out)
     return n >= lo && n <= hi;
 }
 
+/* lanes, lane and lane_catch_all (core/lanes.h): each part alone first, so that the message
+ * names the line it comes from, then together. */
+static int validate_lanes(const lq_config *cfg, lq_error *err)
+{
+    const char *mode = cfg->lanes.value ? cfg->lanes.value : "";
+    lq_lanes *l = NULL;
+    lq_error e2 = {0};
+    if (strcmp(mode, "single") && strcmp(mode, "codeowners") && strcmp(mode, "paths"))
+        return lq_error_set(err, LQ_EINVAL, "%s: lanes: '%s' is not 'single', 'codeowners' or "
+                            "'paths'", cfg->lanes.origin, mode);
+    if (strcmp(mode, "paths") && cfg->lane_areas.count)
+        return lq_error_set(err, LQ_EINVAL, "%s: lane: areas are only used with lanes = paths "
+                            "(lanes is '%s')", cfg->lane_areas.items[0].origin, mode);
+    for (size_t i = 0; i < cfg->lane_areas.count; i++) {
+        const char *a = cfg->lane_areas.items[i].value;
+        if (lq_lanes_new(&l, "paths", &a, 1, NULL, 0, &e2))
+            return lq_error_set(err, e2.code, "%s: %s", cfg->lane_areas.items[i].origin, e2.msg);
+        lq_lanes_free(l);
+    }
+    for (size_t i = 0; i < cfg->lane_catch_all.count; i++) {
+        const char *c = cfg->lane_catch_all.items[i].value;
+        if (lq_lanes_new(&l, "single", NULL, 0, &c, 1, &e2))
+            return lq_error_set(err, e2.code, "%s: %s", cfg->lane_catch_all.items[i].origin,
+                                e2.msg);
+        lq_lanes_free(l);
+    }
+    const char **areas = calloc(cfg->lane_areas.count + 1, sizeof *areas);
+    const char **catch_all = calloc(cfg->lane_catch_all.count + 1, sizeof *catch_all);
+    int rc = !areas || !catch_all ? lq_error_set(err, LQ_ENOMEM, "out of memory") : LQ_OK;
+    for (size_t i = 0; !rc && i < cfg->lane_areas.count; i++)
+        areas[i] = cfg->lane_areas.items[i].value;
+    for (size_t i = 0; !rc && i < cfg->lane_catch_all.count; i++)
+        catch_all[i] = cfg->lane_catch_all.items[i].value;
+    if (!rc && lq_lanes_new(&l, mode, areas, cfg->lane_areas.count, catch_all,
+                            cfg->lane_catch_all.count, &e2))
+        rc = lq_error_set(err, e2.code, "%s: %s", cfg->lanes.origin, e2.msg);
+    else if (!rc)
+        lq_lanes_free(l);
+    free(areas);
+    free(catch_all);
+    return rc;
+}
+
 /* mode and the predictive train's settings (docs/predictive.md). */
 static int validate_predictive(const lq_config *cfg, lq_error *err)
 {
@@ -542,7 +591,7 @@ static int validate_predictive(const lq_config *cfg, lq_error *err)
         return lq_error_set(err, LQ_EINVAL, "%s: mode: predictive needs at least one "
                             "required_check (the checks that must pass on the candidate)",
                             cfg->mode.origin);
-    return LQ_OK;
+    return validate_lanes(cfg, err);
 }
 
 int lq_config_bool(const char *v)

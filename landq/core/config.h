@@ -73,9 +73,14 @@ typedef struct lq_config {
                                             ones it contains; true/false, default false */
     lq_config_value ci_timeout;          /* predictive: a candidate whose required checks did
                                             not all report by then failed, default 60m */
+    lq_config_value lanes;               /* predictive: single (default), codeowners or paths
+                                            (core/lanes.h) */
     lq_config_list trusted_proxies;      /* CIDRs whose X-Forwarded-For is believed */
     lq_config_list repos;                /* OWNER/NAME, at least one */
     lq_config_list required_checks;      /* optional narrowing of the checks that must pass */
+    lq_config_list lane_areas;           /* `lane = NAME: PREFIX...` (lanes = paths) */
+    lq_config_list lane_catch_all;       /* `lane_catch_all = PREFIX`: a pull request touching
+                                            it spans every lane */
     lq_config_list redeliver_hooks;      /* OWNER/NAME:HOOK_ID: at start-up, ask GitHub to
                                             redeliver that webhook's failed deliveries */
 } lq_config;

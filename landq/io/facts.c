@@ -184,6 +184,17 @@ static co_entry *codeowners_at(const lq_facts_src *src, const char *repo, const 
     return lru;
 }
 
+int lq_facts_codeowners(const lq_facts_src *src, const char *repo, const char *sha,
+                        const lq_codeowners **out, lq_error *err)
+{
+    *out = NULL;
+    co_entry *e = codeowners_at(src, repo, sha, err);
+    if (!e)
+        return err && err->code ? err->code : LQ_ERROR;
+    *out = e->co;
+    return LQ_OK;
+}
+
 int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *login, int fresh,
                        int *can, lq_error *err)
 {

@@ -82,6 +82,12 @@ int lq_facts_gather(lq_facts *out, const lq_facts_src *src, lq_pr_record *rec, u
                     lq_error *err);
 void lq_facts_dispose(lq_facts *f); /* NULL-safe; leaves it zeroed */
 
+/* The parsed CODEOWNERS of repo at commit sha, from the same cache as the facts (*out NULL: no
+ * file, or one GitHub would not load). Borrowed until the next read through src. LQ_OK, or the
+ * read's error (transient: try again later). */
+int lq_facts_codeowners(const lq_facts_src *src, const char *repo, const char *sha,
+                        const lq_codeowners **out, lq_error *err);
+
 /* Whether repo is one of src's repositories (case-insensitive). */
 int lq_facts_repo_served(const lq_facts_src *src, const char *repo);
 /* Whether login may write to repo (write, maintain, admin); cached for a minute unless fresh. */

@@ -12,8 +12,10 @@
 
 #include "candidate.h"
 #include "conflict_watch.h"
+#include "lanes.h"
 #include "metrics.h"
 #include "predictive_int.h"
+#include "policy.h"
 #include "queue.h"
 #include "str.h"
 
@@ -129,12 +131,59 @@ static int entry_active(const lq_train_entry *e)
            e->state == LQ_ENTRY_IN_BUILD;
 }
 
+/* The lanes of a pull request joining the train (core/lanes.h): from its changed files (both
+ * paths of a rename) and, with lanes = codeowners, the CODEOWNERS of the base commit its plan was
+ * decided on. A pull request GitHub lists too many files of spans every lane (what it touches
+ * is not known). LQ_OK, or a read's error (it joins at a later round). */
+static int pr_lanes(lq_worker *w, const lq_pr_record *r, const lq_plan *plan, char ***names,
+                    size_t *count, int *all, lq_error *err)
+{
+    const lq_lanes *l = w->cfg.lanes;
+    *names = NULL;
+    *count = 0;
+    *all = 0;
+    if (!l || lq_lanes_get_mode(l) == LQ_LANES_SINGLE) { /* one lane: nothing to read */
+        char **one = calloc(1, sizeof *one);
+        if (!one || !(one[0] = strdup("default"))) {
+            free(one);
+            return lq_error_set(err, LQ_ENOMEM, "out of memory");
+        }
+        *names = one;
+        *count = 1;
+        return LQ_OK;
+    }
+    const lq_codeowners *co = NULL;
+    int rc = LQ_OK;
+    if (lq_lanes_get_mode(l) == LQ_LANES_CODEOWNERS &&
+        (rc = lq_facts_codeowners(&w->facts, r->repo, plan->base_sha, &co, err)))
+        return rc;
+    lq_gh_files files = {0};
+    if ((rc = lq_gh_files_list(&w->gh, &files, r->repo, r->number, LQ_POLICY_MAX_FILES, err)))
+        return rc;
+    const char **paths = calloc(2 * files.count + 1, sizeof *paths);
+    size_t np = 0;
+    if (!paths) {
+        rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+    } else if (files.count >= LQ_POLICY_MAX_FILES) {
+        *all = 1;
+    } else {
+        for (size_t i = 0; i < files.count; i++) {
+            paths[np++] = files.items[i].path;
+            if (files.items[i].previous_path)
+                paths[np++] = files.items[i].previous_path;
+        }
+        rc = lq_lanes_of(l, co, paths, np, names, count, all, err);
+    }
+    free(paths);
+    lq_gh_files_dispose(&files);
+    return rc;
+}
+
 /* READY pull requests (with their plan) join, the others leave. Dirty records wait for their
  * evaluation. 1 when the train changed. */
 static int follow_queue(lq_worker *w, struct lq_ptrain *p, lq_pr_record *recs, size_t n)
 {
     int changed = 0;
-    static const char *const single[] = {"default"};
     for (size_t i = 0; i < n; i++) {
         lq_pr_record *r = &recs[i];
         if (strcasecmp(r->repo, p->repo) || strcmp(r->base, p->base) || r->dirty)
@@ -146,12 +195,28 @@ static int follow_queue(lq_worker *w, struct lq_ptrain *p, lq_pr_record *recs, s
                 !strcmp(e->head, r->merge_sha))
                 continue;
             lq_error err = {0};
-            if (lq_train_add(p->t, r->number, r->merge_sha, single, 1, 0, r->labeled_at_ms,
-                             &err))
+            char **lanes = NULL;
+            size_t nlanes = 0;
+            int all = 0;
+            if (pr_lanes(w, r, plan, &lanes, &nlanes, &all, &err)) {
+                LQ_WARN("predictive", "msg=\"cannot tell the lanes; will retry\" repo=%s pr=%d "
+                        "error=\"%s\"", r->repo, r->number, err.msg);
+                continue;
+            }
+            if (lq_train_add(p->t, r->number, r->merge_sha, (const char *const *)lanes, nlanes,
+                             all, r->labeled_at_ms, &err)) {
                 LQ_WARN("predictive", "msg=\"cannot add to the train\" repo=%s pr=%d "
                         "error=\"%s\"", r->repo, r->number, err.msg);
-            else
+            } else {
+                const lq_train_entry *ne = lq_train_entry_find(p->t, r->number);
+                char lane[200] = "";
+                if (ne)
+                    lq_train_lane_name(ne, lane, sizeof lane);
+                LQ_INFO("predictive", "msg=\"joined the train\" repo=%s branch=%s pr=%d "
+                        "lane=%s", r->repo, r->base, r->number, lane);
                 changed = 1;
+            }
+            lq_lanes_names_free(lanes, nlanes);
         } else if (e && entry_active(e) && r->state != LQ_PR_MERGING) {
             lq_train_remove(p->t, r->number, NULL);
             changed = 1;

@@ -10,6 +10,7 @@
 #include "feedback.h"
 #include "feedback_text.h"
 #include "landing.h"
+#include "lanes.h"
 #include "md.h"
 #include "metrics.h"
 #include "predictive_int.h"
@@ -220,12 +221,50 @@ typedef struct land_ctx {
     lq_worker *w;
     struct lq_ptrain *p;
     char candidate[41];
+    char expected[41]; /* the tree the landing must produce (set by before_merge) */
     lq_mirror *m;
 } land_ctx;
 
+static int lanes_on(const lq_worker *w)
+{
+    return w->cfg.lanes && lq_lanes_get_mode(w->cfg.lanes) != LQ_LANES_SINGLE;
+}
+
+static int known_landing(void *ctx, const char *sha)
+{
+    return lq_train_landed_by_us(((land_ctx *)ctx)->p->t, sha);
+}
+
+/* With lanes, other lanes' landings move the tip under a candidate: it still lands if every
+ * commit between the tip and the commit its chain was built on was landed by landq (no foreign
+ * push) and its change applies on the tip. expected = that three-way merge. 0, or 1 with why. */
+static int moved_by_lanes(land_ctx *c, git_repository *repo, const char *base, const char *tip,
+                          char *why, size_t cap)
+{
+    git_oid a, b, mb;
+    lq_error err = {0};
+    char root[41] = "";
+    if (git_oid_fromstr(&a, c->candidate) == 0 && git_oid_fromstr(&b, tip) == 0 &&
+        git_merge_base(&mb, repo, &a, &b) == 0)
+        git_oid_tostr(root, sizeof root, &mb);
+    int by = root[0] ? lq_candidate_moved_by(repo, tip, root, known_landing, c, &err) : 0;
+    if (by != 1) {
+        snprintf(why, cap, "the tip of %s (%.12s) moved under candidate %.12s %s", base, tip,
+                 c->candidate, by < 0 ? err.msg : "through a commit landq did not land");
+        return 1;
+    }
+    if (lq_candidate_expected_tree(repo, c->candidate, tip, c->expected, &err)) {
+        c->expected[0] = '\0';
+        snprintf(why, cap, "%.300s", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
 /* Right before the merge: the tip the merge lands on must have the tree the candidate was
  * built on (its parent: the tip it was built on, or the candidate ahead, landed with a verified
- * tree). Otherwise the candidate is stale: rebuilt. */
+ * tree), or, with lanes, differ from it only by landq's landings in other lanes. Otherwise the
+ * candidate is stale: rebuilt. */
 static int before_merge(void *ctx, const lq_pr_record *rec, const char *tip, char *why,
                         size_t cap)
 {
@@ -235,6 +274,7 @@ static int before_merge(void *ctx, const lq_pr_record *rec, const char *tip, cha
     char ptree[41] = "", ttree[41] = "", parent[41] = "";
     git_commit *cm = NULL;
     git_oid oid;
+    c->expected[0] = '\0';
     if (lq_mirror_fetch_branches(c->m, branches, 1, NULL, 0, NULL, &err)) {
         snprintf(why, cap, "cannot fetch %s to check the tip: %s", rec->base, err.msg);
         return 1;
@@ -246,12 +286,15 @@ static int before_merge(void *ctx, const lq_pr_record *rec, const char *tip, cha
     }
     git_commit_free(cm);
     if (!parent[0] || lq_candidate_tree(repo, parent, ptree, &err) ||
-        lq_candidate_tree(repo, tip, ttree, &err)) {
+        lq_candidate_tree(repo, tip, ttree, &err) ||
+        lq_candidate_tree(repo, c->candidate, c->expected, &err)) {
         snprintf(why, cap, "cannot read the candidate %.12s or the tip %.12s: %s", c->candidate,
                  tip, err.msg);
         return 1;
     }
     if (strcmp(ptree, ttree)) {
+        if (lanes_on(c->w))
+            return moved_by_lanes(c, repo, rec->base, tip, why, cap);
         snprintf(why, cap, "the tip of %s (%.12s) is not what candidate %.12s was built on",
                  rec->base, tip, c->candidate);
         return 1;
@@ -259,7 +302,8 @@ static int before_merge(void *ctx, const lq_pr_record *rec, const char *tip, cha
     return 0;
 }
 
-/* After the merge: the landed tree must be the tested tree. */
+/* After the merge: the landed tree must be the tested tree (with lanes: the tested change on
+ * the tip it landed on, as before_merge computed it). */
 static int after_merge(void *ctx, const lq_pr_record *rec, const char *commit, char *what,
                        size_t cap)
 {
@@ -267,20 +311,33 @@ static int after_merge(void *ctx, const lq_pr_record *rec, const char *commit, c
     lq_error err = {0};
     char want[41] = "";
     lq_gh_commit gc;
-    if (lq_candidate_tree(lq_mirror_repo(c->m), c->candidate, want, &err)) {
-        snprintf(what, cap, "cannot read the tested candidate %.12s: %.200s", c->candidate,
-                 err.msg);
-        return 1;
-    }
     if (lq_gh_commit_get(&c->w->gh, &gc, rec->repo, commit, &err)) {
         LQ_WARN("predictive", "msg=\"cannot read the landed commit to compare trees\" repo=%s "
                 "commit=%.12s error=\"%s\"", rec->repo, commit, err.msg);
         return 0; /* unverifiable now: logged, like the outcome check */
     }
+    int rc = LQ_OK;
+    if (c->expected[0]) {
+        snprintf(want, sizeof want, "%s", c->expected);
+    } else if (lanes_on(c->w) && gc.parent_count == 1) { /* a merge resumed after a restart */
+        const char *branches[] = {rec->base};
+        rc = lq_mirror_fetch_branches(c->m, branches, 1, NULL, 0, NULL, &err);
+        if (!rc)
+            rc = lq_candidate_expected_tree(lq_mirror_repo(c->m), c->candidate, gc.parents[0],
+                                            want, &err);
+    } else {
+        rc = lq_candidate_tree(lq_mirror_repo(c->m), c->candidate, want, &err);
+    }
+    if (rc) {
+        snprintf(what, cap, "cannot tell the tree candidate %.12s should have given: %.200s",
+                 c->candidate, err.msg);
+        lq_gh_commit_dispose(&gc);
+        return 1;
+    }
     int bad = strcmp(gc.tree, want) != 0;
     if (bad)
         snprintf(what, cap, "the landed commit %.12s has tree %.12s, but candidate %.12s (the "
-                 "tested one) has tree %.12s", commit, gc.tree, c->candidate, want);
+                 "tested one) gives tree %.12s", commit, gc.tree, c->candidate, want);
     lq_gh_commit_dispose(&gc);
     if (bad) {
         char l[600];
@@ -302,7 +359,7 @@ void lq_ptrain_land(lq_worker *w, struct lq_ptrain *p, const lq_train_build *b, 
         if (!e || e->state != LQ_ENTRY_LANDING)
             continue;
         lq_error err = {0};
-        land_ctx c = {w, p, "", m};
+        land_ctx c = {w, p, "", "", m};
         snprintf(c.candidate, sizeof c.candidate, "%s", e->candidate);
         lq_pr_record rec;
         if (!m || lq_store_get(w->store, p->repo, prs[i], &rec, &err)) {

@@ -63,6 +63,8 @@ typedef struct lq_worker_config {
     int predictive;                       /* mode = predictive (io/predictive.h): land only
                                              what passed the required checks as a candidate */
     lq_train_config train;                /* its settings (speculation, batch, ...) */
+    const struct lq_lanes *lanes;         /* its lane assignment (core/lanes.h), borrowed;
+                                             NULL: one lane, "default" */
 } lq_worker_config;
 
 /* Opens the store and starts the thread. */

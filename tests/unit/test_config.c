@@ -380,3 +380,43 @@ Test(config, lease_settings)
         cr_assert(strstr(err.msg, bad[i].want), "%s", err.msg);
     }
 }
+
+/* Issue 14: lanes in predictive mode. `lanes = single | codeowners | paths`, the areas of paths
+ * mode (`lane = NAME: PREFIX...`, repeatable), catch-all prefixes (`lane_catch_all`). */
+Test(config, lanes_settings)
+{
+    cr_assert_str_eq(cfg.lanes.value, "single");
+    cr_assert_eq(cfg.lane_areas.count, 0);
+    cr_assert_eq(parse("repo = acme/mono\nrequired_check = ci/test\nmode = predictive\n"
+                       "lanes = paths\nlane = web: web/ ui/\nlane = infra: infra/\n"
+                       "lane_catch_all = api/\nlane_catch_all = BUILD\n"),
+                 LQ_OK, "%s", err.msg);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+    cr_assert_str_eq(cfg.lanes.value, "paths");
+    cr_assert_eq(cfg.lane_areas.count, 2);
+    cr_assert_str_eq(cfg.lane_areas.items[1].value, "infra: infra/");
+    cr_assert_eq(cfg.lane_catch_all.count, 2);
+    cr_assert(strstr(lq_config_keys(), "lane_catch_all"));
+
+    /* codeowners mode with catch-all prefixes, no areas */
+    lq_config_clear(&cfg, "lane");
+    cr_assert_eq(lq_config_set(&cfg, "lanes", "codeowners", "--lanes", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_OK, "%s", err.msg);
+
+    /* errors name the setting and its origin */
+    cr_assert_eq(lq_config_set(&cfg, "lanes", "owners", "--lanes", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL);
+    cr_assert(strstr(err.msg, "--lanes") && strstr(err.msg, "lanes"), "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "lanes", "paths", "--lanes", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "paths without areas accepted");
+    cr_assert(strstr(err.msg, "lane"), "%s", err.msg);
+    cr_assert_eq(lq_config_set(&cfg, "lane", "no colon here", "landq.conf:9", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "bad area accepted");
+    cr_assert(strstr(err.msg, "landq.conf:9"), "%s", err.msg);
+    /* areas only make sense in paths mode */
+    lq_config_clear(&cfg, "lane");
+    cr_assert_eq(lq_config_set(&cfg, "lane", "web: web/", "landq.conf:9", &err), LQ_OK);
+    cr_assert_eq(lq_config_set(&cfg, "lanes", "codeowners", "--lanes", &err), LQ_OK);
+    cr_assert_eq(lq_config_validate(&cfg, &err), LQ_EINVAL, "areas with codeowners accepted");
+    cr_assert(strstr(err.msg, "landq.conf:9"), "%s", err.msg);
+}
