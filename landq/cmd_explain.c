@@ -17,6 +17,7 @@
 #include "config.h"
 #include "fsutil.h"
 #include "explain.h"
+#include "lanes.h"
 
 static const char explain_help[] =
     "Usage: landq explain --pr OWNER/NAME#N [--json] [--config FILE] [OPTIONS]\n"
@@ -36,6 +37,9 @@ static const char explain_help[] =
     "  --status-context NAME  landq's own status context, ignored as a check (default landq)\n"
     "  --app-id ID, --app-key-file PATH, --app-installation-id ID\n"
     "                         authenticate as a GitHub App instead of with a token\n"
+    "  --lanes single|codeowners|paths, --lane 'NAME: PREFIX...', --lane-catch-all PREFIX\n"
+    "                         predictive mode's lanes (as for serve): show the lanes the\n"
+    "                         pull request would be tested and landed in\n"
     "  -h, --help             show this help\n"
     "\n"
     "Environment: LANDQ_GITHUB_TOKEN (or LANDQ_GITHUB_TOKEN_FILE, or github_token_file),\n"
@@ -193,6 +197,21 @@ static void print_text(const json_t *o)
         printf("  %s: %s%s%s%s\n", js(c, "name"), js(c, "state"),
                json_is_string(json_object_get(c, "detail")) ? " (" : "", js(c, "detail"),
                json_is_string(json_object_get(c, "detail")) ? ")" : "");
+    json_t *ln = json_object_get(o, "lanes");
+    if (ln) { /* predictive mode: where it would be tested and landed */
+        json_t *names = json_object_get(ln, "names"), *x;
+        size_t k;
+        if (json_is_true(json_object_get(ln, "all")))
+            printf("lanes (%s): every lane (it touches a lane_catch_all path): tested on top of "
+                   "everything ahead of it\n", js(ln, "mode"));
+        else {
+            printf("lanes (%s):", js(ln, "mode"));
+            json_array_foreach(names, k, x)
+                printf("%s %s", k ? "," : "", json_string_value(x));
+            printf("%s\n", json_array_size(names) > 1 ? " (spans them: waits for the pull "
+                   "requests ahead of it in each)" : "");
+        }
+    }
     json_t *v = json_object_get(o, "verdict");
     printf("verdict: %s: %s\n", js(v, "kind"), js(v, "summary"));
     json_t *r;
@@ -209,7 +228,8 @@ int lq_cmd_explain(int argc, char **argv)
     } flags[] = {{"--github-api", "github_api"}, {"--label", "label"},
                  {"--required-check", "required_check"}, {"--status-context", "status_context"},
                  {"--app-id", "app_id"}, {"--app-key-file", "app_private_key_file"},
-                 {"--app-installation-id", "app_installation_id"}};
+                 {"--app-installation-id", "app_installation_id"}, {"--lanes", "lanes"},
+                 {"--lane", "lane"}, {"--lane-catch-all", "lane_catch_all"}};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(explain_help, stdout);
@@ -222,9 +242,10 @@ int lq_cmd_explain(int argc, char **argv)
         fprintf(stderr, "landq explain: %s\n", err.msg);
         return 2;
     }
-    int rc = 2, checks_from_flags = 0;
+    int rc = 2, checks_from_flags = 0, areas_from_flags = 0, catch_from_flags = 0;
     char *token = NULL;
     lq_appauth *appauth = NULL;
+    lq_lanes *lanes = NULL;
     json_t *out = NULL;
     const char **repos = NULL, **checks = NULL;
     for (int i = 1; i < argc; i++) { /* pass 1: --pr, --json, --config */
@@ -254,7 +275,7 @@ int lq_cmd_explain(int argc, char **argv)
         const char *env, *key;
     } envs[] = {{"LANDQ_GITHUB_API", "github_api"}, {"LANDQ_LABEL", "label"},
                 {"LANDQ_APP_ID", "app_id"}, {"LANDQ_APP_PRIVATE_KEY_FILE", "app_private_key_file"},
-                {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"}};
+                {"LANDQ_APP_INSTALLATION_ID", "app_installation_id"}, {"LANDQ_LANES", "lanes"}};
     for (size_t k = 0; k < sizeof envs / sizeof envs[0]; k++) {
         const char *v = getenv(envs[k].env);
         if (v && *v && lq_config_set(&cfg, envs[k].key, v, envs[k].env, &err)) {
@@ -298,6 +319,10 @@ int lq_cmd_explain(int argc, char **argv)
         }
         if (!strcmp(flags[k].key, "required_check") && !checks_from_flags++)
             lq_config_clear(&cfg, "required_check");
+        if (!strcmp(flags[k].key, "lane") && !areas_from_flags++)
+            lq_config_clear(&cfg, "lane");
+        if (!strcmp(flags[k].key, "lane_catch_all") && !catch_from_flags++)
+            lq_config_clear(&cfg, "lane_catch_all");
         if (lq_config_set(&cfg, flags[k].key, argv[++i], flags[k].flag, &err)) {
             fprintf(stderr, "landq explain: %s\n", err.msg);
             goto done;
@@ -371,6 +396,25 @@ int lq_cmd_explain(int argc, char **argv)
         .status_context = cfg.status_context.value, .required_checks = checks,
         .required_check_count = cfg.required_checks.count,
         .token_cb = appauth ? lq_appauth_token_cb : NULL, .token_ctx = appauth};
+    {
+        const char **areas = calloc(cfg.lane_areas.count + 1, sizeof *areas);
+        const char **catch_all = calloc(cfg.lane_catch_all.count + 1, sizeof *catch_all);
+        for (size_t k = 0; areas && k < cfg.lane_areas.count; k++)
+            areas[k] = cfg.lane_areas.items[k].value;
+        for (size_t k = 0; catch_all && k < cfg.lane_catch_all.count; k++)
+            catch_all[k] = cfg.lane_catch_all.items[k].value;
+        int lrc = !areas || !catch_all ? lq_error_set(&err, LQ_ENOMEM, "out of memory")
+                  : lq_lanes_new(&lanes, cfg.lanes.value, areas, cfg.lane_areas.count,
+                                 catch_all, cfg.lane_catch_all.count, &err);
+        free(areas);
+        free(catch_all);
+        if (lrc) { /* validated: only ENOMEM */
+            fprintf(stderr, "landq explain: lanes: %s\n", err.msg);
+            rc = 1;
+            goto done_curl;
+        }
+        wc.lanes = lanes;
+    }
     if (lq_explain_pr(&wc, repo, number, &out, &err)) {
         fprintf(stderr, "landq explain: %s#%d: %s\n", repo, number, err.msg);
         rc = 1;
@@ -392,6 +436,7 @@ done:
     free(repos);
     free(checks);
     lq_appauth_free(appauth);
+    lq_lanes_free(lanes);
     wipe(token);
     lq_config_dispose(&cfg);
     return rc;

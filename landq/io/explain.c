@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "facts.h"
+#include "lanes.h"
 #include "log.h"
 #include "policy.h"
 
@@ -181,6 +182,40 @@ int lq_explain_object(const lq_facts *b, const lq_verdict *v, const char *repo, 
     return LQ_OK;
 }
 
+/* Predictive mode's lanes (core/lanes.h) the pull request would join with the settings given:
+ * "lanes": {"mode", "names", "all"}, from the files and the base's CODEOWNERS read for the
+ * facts, as the worker assigns them when it joins the train. */
+static int add_lanes(json_t *o, const lq_lanes *l, const lq_facts *b, lq_error *err)
+{
+    static const char *const modes[] = {"single", "codeowners", "paths"};
+    const char **paths = calloc(2 * b->files.count + 1, sizeof *paths);
+    size_t np = 0, n = 0;
+    char **names = NULL;
+    int all = 0, rc = LQ_OK;
+    if (!paths)
+        return lq_error_set(err, LQ_ENOMEM, "out of memory");
+    for (size_t i = 0; i < b->files.count; i++) {
+        paths[np++] = b->files.items[i].path;
+        if (b->files.items[i].previous_path)
+            paths[np++] = b->files.items[i].previous_path;
+    }
+    if (b->files.count >= LQ_POLICY_MAX_FILES) /* what it touches is not known: every lane */
+        all = 1;
+    else
+        rc = lq_lanes_of(l, b->policy.owners, paths, np, &names, &n, &all, err);
+    free(paths);
+    if (rc)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_string(names[i]));
+    lq_lanes_names_free(names, n);
+    json_object_set_new(o, "lanes", json_pack("{s:s, s:o, s:b}", "mode",
+                                              modes[lq_lanes_get_mode(l)], "names",
+                                              arr ? arr : json_array(), "all", all));
+    return LQ_OK;
+}
+
 int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, json_t **out,
                   lq_error *err)
 {
@@ -219,6 +254,8 @@ int lq_explain_pr(const lq_worker_config *cfg, const char *repo, int number, jso
     json_t *o = NULL;
     if (!rc)
         rc = lq_explain_object(&b, &v, repo, number, label, &o, err);
+    if (!rc && cfg->lanes && lq_lanes_get_mode(cfg->lanes) != LQ_LANES_SINGLE)
+        rc = add_lanes(o, cfg->lanes, &b, err);
     lq_verdict_dispose(&v);
     lq_facts_dispose(&b);
     lq_pr_record_dispose(&rec);

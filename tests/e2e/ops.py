@@ -457,6 +457,15 @@ def case_explain_and_audit(e):
     f = [x for x in j['files'] if x['path'] == 'infra/main.tf'][0]
     check(f['owners'] == ['@acme/infra'] and f['missing'] == '@acme/infra' and f['line'] > 0, f)
     check(j['verdict']['kind'] == 'wait', j['verdict'])
+    check('lanes' not in j, 'lanes without --lanes: %r' % j.get('lanes'))
+    # Predictive mode's lanes (issue 14): the lane each pull request would be tested in.
+    _, out, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', '--lanes', 'codeowners', expect=0)
+    check('\nlanes (codeowners): acme-infra\nverdict: ' in out, out)
+    _, js, _ = e.landq_cmd('explain', '--pr', 'acme/mono#2', '--json', '--lanes', 'paths',
+                           '--lane', 'infra: infra/', '--lane-catch-all', 'infra/main.tf',
+                           expect=0)
+    check(json.loads(js)['lanes'] == {'mode': 'paths', 'names': [], 'all': True}, js)
+    e.landq_cmd('explain', '--pr', 'acme/mono#2', '--lanes', 'paths', expect=2)
     # #1: approved by its owner, not labeled: the approval is shown with its SHA.
     head1 = e.pr(1)['head']['sha']
     e.approve(1, 'bob')
