@@ -196,6 +196,37 @@ int lq_candidate_tree(git_repository *repo, const char *commit, char out[41], lq
     return LQ_OK;
 }
 
+/* The paths both diffs touch (old or new side), comma-separated into out; 1 when there is one,
+ * 0 none, -1 on a libgit2 error. */
+static int same_files(git_repository *repo, git_tree *from, git_tree *a, git_tree *b, char *out, size_t n)
+{
+    git_diff *da = NULL, *db = NULL;
+    size_t o = 0;
+    int found = 0;
+    out[0] = '\0';
+    if (git_diff_tree_to_tree(&da, repo, from, a, NULL) < 0 || git_diff_tree_to_tree(&db, repo, from, b, NULL) < 0) {
+        git_diff_free(da);
+        return -1;
+    }
+    for (size_t i = 0; i < git_diff_num_deltas(da); i++) {
+        const git_diff_delta *x = git_diff_get_delta(da, i);
+        for (size_t k = 0; k < git_diff_num_deltas(db); k++) {
+            const git_diff_delta *y = git_diff_get_delta(db, k);
+            const char *p = x->new_file.path;
+            if (strcmp(p, y->new_file.path) && strcmp(p, y->old_file.path) &&
+                strcmp((p = x->old_file.path), y->new_file.path) && strcmp(p, y->old_file.path))
+                continue;
+            if (o < n)
+                o += (size_t)snprintf(out + o, n - o, "%s%s", found ? ", " : "", p);
+            found = 1;
+            break;
+        }
+    }
+    git_diff_free(da);
+    git_diff_free(db);
+    return found;
+}
+
 int lq_candidate_expected_tree(git_repository *repo, const char *candidate, const char *tip, char out[41],
                                lq_error *err)
 {
@@ -212,8 +243,18 @@ int lq_candidate_expected_tree(git_repository *repo, const char *candidate, cons
         goto done;
     }
     git_merge_options mo;
-    if (!rc && (git_commit_tree(&pt, p) < 0 || git_commit_tree(&tt, t) < 0 || git_commit_tree(&ct, c) < 0 ||
-                merge_options(&mo) < 0 || git_merge_trees(&idx, repo, pt, tt, ct, &mo) < 0))
+    if (!rc && (git_commit_tree(&pt, p) < 0 || git_commit_tree(&tt, t) < 0 || git_commit_tree(&ct, c) < 0))
+        rc = lq_error_set(err, LQ_ERROR, "reading the trees of %.12s and %.12s: %s", candidate, tip, git_msg());
+    if (!rc) { /* two edits of one file, even merged cleanly, were never tested together */
+        char paths[400];
+        int same = same_files(repo, pt, ct, tt, paths, sizeof paths);
+        if (same < 0)
+            rc = lq_error_set(err, LQ_ERROR, "comparing %.12s with %.12s: %s", candidate, tip, git_msg());
+        else if (same)
+            rc = lq_error_set(err, LQ_ECONFLICT, "the base moved under %.12s in the same files: %s", candidate,
+                              paths);
+    }
+    if (!rc && (merge_options(&mo) < 0 || git_merge_trees(&idx, repo, pt, tt, ct, &mo) < 0))
         rc = lq_error_set(err, LQ_ERROR, "merging %.12s onto %.12s: %s", candidate, tip, git_msg());
     if (!rc && git_index_has_conflicts(idx)) {
         char paths[400];

@@ -49,8 +49,9 @@ int lq_candidate_tree(git_repository *repo, const char *commit, char out[41], lq
 
 /* The tree that landing candidate's own change (its first parent -> itself) on tip must produce:
  * tree(candidate) when tip has the tree of candidate's parent; otherwise (other lanes landed
- * meanwhile) the three-way merge of the change onto tip, which must not conflict (LQ_ECONFLICT:
- * the candidate is stale, rebuild it). out: 40-hex tree id. */
+ * meanwhile) the three-way merge of the change onto tip, which must not conflict nor touch a file
+ * the change touches (two edits of one file, even merged cleanly, were never tested together):
+ * LQ_ECONFLICT, the candidate is stale, rebuild it. out: 40-hex tree id. */
 int lq_candidate_expected_tree(git_repository *repo, const char *candidate, const char *tip, char out[41],
                                lq_error *err);
 

@@ -230,3 +230,29 @@ Test(candidate, expected_tree_when_other_lanes_landed)
     cr_assert_eq(lq_candidate_expected_tree(r, c1.tip, clash_hex, want, &err), LQ_ECONFLICT);
     cr_assert(strstr(err.msg, "lib/foo.c"), "%s", err.msg);
 }
+
+/* With lanes, a candidate lands on a tip other lanes moved only when they touched none of its
+ * files: two edits of one file that merge cleanly were still never tested together. */
+Test(candidate, expected_tree_refuses_a_tip_moved_in_the_same_files)
+{
+    git_repository *r = lq_mirror_repo(m);
+    lq_error err = {0};
+    gf_file b[] = {{"lib/multi.c", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", 0}};
+    git_oid b2 = gf_commit(r, NULL, &base, "multi", b, 1);
+    gf_file c[] = {{"lib/multi.c", "one\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", 0}};
+    git_oid cand = gf_commit(r, NULL, &b2, "candidate", c, 1);
+    gf_file t[] = {{"lib/multi.c", "1\n2\n3\n4\n5\n6\n7\n8\n9\nten\n", 0}};
+    git_oid tip = gf_commit(r, NULL, &b2, "another lane", t, 1);
+    char cand_hex[41], tip_hex[41], want[41];
+    gf_hex(cand_hex, &cand);
+    gf_hex(tip_hex, &tip);
+    cr_assert_eq(lq_candidate_expected_tree(r, cand_hex, tip_hex, want, &err), LQ_ECONFLICT,
+                 "a clean merge in the same file accepted");
+    cr_assert(strstr(err.msg, "lib/multi.c"), "%s", err.msg);
+    /* another file moved: fine */
+    gf_file o[] = {{"docs/a.md", "other lane\n", 0}};
+    git_oid tip2 = gf_commit(r, NULL, &b2, "docs lane", o, 1);
+    gf_hex(tip_hex, &tip2);
+    cr_assert_eq(lq_candidate_expected_tree(r, cand_hex, tip_hex, want, &err), LQ_OK, "%s",
+                 err.msg);
+}
