@@ -1820,17 +1820,36 @@ static void check_expectations(env *e, json_t *st, json_t *reqs)
     json_t *re = json_object_get(exp, "requests");
     if (re) {
         e->line = sc_scenario_line(e->s->lines, "/expect/requests");
-        long total = 0, merges = 0;
+        long total = 0, merges = 0, charged = 0, gap = 0, gap_max = 0;
         size_t i;
         json_t *r;
         json_array_foreach(reqs, i, r) {
             if (!req_is_landq(e, r))
                 continue;
             total++;
-            merges += !strcmp(json_string_value(json_object_get(r, "route")), "pulls/merge") &&
-                      !strcmp(json_string_value(json_object_get(r, "method")), "PUT");
+            const char *route = json_string_value(json_object_get(r, "route"));
+            int merge = route && !strcmp(route, "pulls/merge") &&
+                        !strcmp(json_string_value(json_object_get(r, "method")), "PUT");
+            merges += merge;
+            /* requests the rate limit charges: not 304s (GitHub does not) nor git fetches */
+            json_int_t code = json_integer_value(json_object_get(r, "status"));
+            if (code == 304 || (route && !strcmp(route, "git-smart-http")))
+                continue;
+            charged++;
+            gap++;
+            if (merge && code == 200) {
+                gap_max = gap > gap_max ? gap : gap_max;
+                gap = 0;
+            }
         }
+        if (gap > gap_max && gap == charged) /* no merge at all: the whole run was one gap */
+            gap_max = gap;
         json_t *mx = json_object_get(re, "max"), *mg = json_object_get(re, "merges");
+        json_t *gm = json_object_get(re, "merge_gap_max");
+        if (gm && gap_max > json_integer_value(gm))
+            differ(e, "landq made %ld charged API requests without a merge between them (before its first "
+                      "merge or between two), at most %lld expected",
+                   gap_max, (long long)json_integer_value(gm));
         if (mx && total > json_integer_value(mx))
             differ(e, "landq made %ld API requests, at most %lld expected", total, (long long)json_integer_value(mx));
         if (mg && merges != json_integer_value(mg))

@@ -959,7 +959,7 @@ static const field f_exp_commit[] = {{"title", T_STR, 0}, {"message", T_STR, 0},
 static const field f_exp_base[] = {{"branch", T_STR, 0}, {"new_commits", T_INT, 0}, {"head", T_OBJ, 0},
                                    {"order", T_INTS, 0}, {"label_order", T_BOOL, 0}, {NULL, 0, 0}};
 static const field f_exp_requests[] = {{"max", T_INT, 0}, {"merges", T_INT, 0}, {"rate_limited_max", T_INT, 0},
-                                       {NULL, 0, 0}};
+                                       {"merge_gap_max", T_INT, 0}, {NULL, 0, 0}};
 
 static void check_expect(vctx *v, json_t *exp)
 {
