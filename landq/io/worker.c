@@ -39,8 +39,25 @@ static int gh_should_stop(void *ctx)
     return lq_wctx_stopping(w);
 }
 
-static int evaluate_dirty(lq_worker *w)
+/* Requests one evaluation may cost (pull request, files, reviews, events, statuses, checks and
+ * a feedback write or two). */
+#define EVAL_COST 8
+
+/* Whether the GitHub budget left is too low to evaluate every dirty pull request before landing
+ * any: then the head of the queue is worked first (issue 18: land the first pull request before
+ * decorating the fiftieth), one ready verdict per step, and the landing round runs after it. */
+static int budget_low(const lq_worker *w, size_t dirty)
 {
+    lq_gh_rate r;
+    lq_gh_rate_get(&w->gh, &r);
+    return r.remaining >= 0 && (size_t)r.remaining < dirty * EVAL_COST;
+}
+
+/* Evaluates the dirty pull requests in queue order. *cut: 1 when it stopped early (budget low,
+ * a ready verdict to land first) with dirty ones left for the next step. */
+static int evaluate_dirty(lq_worker *w, int *cut)
+{
+    *cut = 0;
     lq_pr_record *recs = NULL;
     size_t n = 0;
     lq_error err = {0};
@@ -63,6 +80,10 @@ static int evaluate_dirty(lq_worker *w)
             failed = 1;
         }
         lq_wlease_leave(w);
+        if (i + 1 < n && recs[i].state == LQ_PR_READY && budget_low(w, n - i - 1)) {
+            *cut = 1;
+            break;
+        }
     }
     lq_store_list_free(recs, n);
     return failed ? -1 : done;
@@ -191,7 +212,9 @@ int lq_worker_step(lq_worker *w, int *failed)
     reconcile(w);
     export_gauges(w);
     lq_wlease_tick(w);
-    int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w) : 0;
+    int cut = 0;
+    int ev = lq_store_now_ms() >= w->retry_after_ms ? evaluate_dirty(w, &cut) : 0;
+    work += cut; /* dirty pull requests left: no idle wait before the next step */
     if (ev < 0) {
         w->retry_after_ms = lq_store_now_ms() + 2000;
         if (failed)
