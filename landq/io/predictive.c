@@ -201,6 +201,10 @@ static int follow_queue(lq_worker *w, struct lq_ptrain *p, lq_pr_record *recs, s
             if (pr_lanes(w, r, plan, &lanes, &nlanes, &all, &err)) {
                 LQ_WARN("predictive", "msg=\"cannot tell the lanes; will retry\" repo=%s pr=%d "
                         "error=\"%s\"", r->repo, r->number, err.msg);
+                if (e && entry_active(e)) { /* its old head must not stay in the train */
+                    lq_train_remove(p->t, r->number, NULL);
+                    changed = 1;
+                }
                 continue;
             }
             if (lq_train_add(p->t, r->number, r->merge_sha, (const char *const *)lanes, nlanes,
