@@ -241,6 +241,16 @@ int sc_ci_red_commits(CURL *curl, const char *api, const sc_ci_where *w, size_t 
     return (int)red;
 }
 
+int sc_ci_try_counts(CURL *curl, const char *api, long *commits, long *failed)
+{
+    counts c;
+    if (get_counts(curl, api, TRY_GLOB, &c) < 0)
+        return -1;
+    *commits = c.commits;
+    *failed = c.failed;
+    return 0;
+}
+
 void sc_ci_expect(CURL *curl, const char *api, const sc_ci_where *w, const json_t *exp, json_t *diffs)
 {
     json_t *mg = json_object_get(exp, "main_green");

@@ -38,6 +38,9 @@ typedef struct {
  * invariant "main is always green" both use it. */
 int sc_ci_red_commits(CURL *curl, const char *api, const sc_ci_where *w, size_t *ncommits, char **detail);
 
+/* The CI runs on the landq try branches: distinct commits tested and failed runs. 0 or -1. */
+int sc_ci_try_counts(CURL *curl, const char *api, long *commits, long *failed);
+
 /* Expectation "ci": appends one message per difference to diffs (an array of strings). */
 void sc_ci_expect(CURL *curl, const char *api, const sc_ci_where *w, const json_t *exp, json_t *diffs);
 

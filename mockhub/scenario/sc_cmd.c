@@ -8,6 +8,7 @@
 #include "mh_util.h"
 
 #include <curl/curl.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -261,6 +262,7 @@ int sc_cmd_run(int argc, char **argv)
 }
 
 static long g_kills, g_kills_holder, g_kills_merge; /* totals over the seeds played in this process */
+static long g_cand, g_cand_failed, g_main; /* the CI modes' totals */
 
 /* The kills reported on a seed's first line ("..., K kills, H of a lease holder)"), for the totals
  * of a parallel campaign (each seed runs in a child). */
@@ -272,6 +274,15 @@ static void add_kills(const char *report)
         g_kills += k;
         g_kills_holder += h;
         g_kills_merge += m;
+    }
+    long c, f, n;
+    const char *q = strstr(report, " candidates (");
+    while (q && q > report && isdigit((unsigned char)q[-1]))
+        q--;
+    if (q && sscanf(q, "%ld candidates (%ld failed runs), %ld new commits on main", &c, &f, &n) == 3) {
+        g_cand += c;
+        g_cand_failed += f;
+        g_main += n;
     }
 }
 
@@ -295,10 +306,14 @@ static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
     } else {
         sc_result res;
         sc_run(&s, o, &res);
-        char kills[96] = "";
+        char kills[192] = "";
         if (g_instances > 1)
             snprintf(kills, sizeof kills, ", %d kills, %d of a lease holder, %d in a merge", res.kills, res.kills_holder,
                      res.kills_merge);
+        if (res.ci) /* what predictive mode did: the campaign's totals add these up */
+            snprintf(kills + strlen(kills), sizeof kills - strlen(kills),
+                     ", %ld candidates (%ld failed runs), %ld new commits on main", res.candidates, res.candidate_failed,
+                     res.main_commits);
         if (res.ok) {
             fprintf(out, "ok    seed %ld (%.1fs%s)\n", seed, res.seconds, kills);
             ok = 1;
@@ -309,6 +324,9 @@ static int chaos_seed(long seed, const sc_run_opts *o, FILE *out)
         g_kills += res.kills;
         g_kills_holder += res.kills_holder;
         g_kills_merge += res.kills_merge;
+        g_cand += res.candidates;
+        g_cand_failed += res.candidate_failed;
+        g_main += res.main_commits;
         free(res.report);
         sc_scenario_dispose(&s);
     }
@@ -433,6 +451,9 @@ int sc_cmd_chaos(int argc, char **argv)
     if (g_instances > 1)
         printf("%d passed, %d failed; %ld kills, %ld of a lease holder, %ld of them with its merge request in flight\n",
                passed, failed, g_kills, g_kills_holder, g_kills_merge);
+    else if (g_mode != SC_CHAOS_DIRECT)
+        printf("%d passed, %d failed; %ld candidates tested (%ld failed runs), %ld new commits on main\n", passed, failed,
+               g_cand, g_cand_failed, g_main);
     else
         printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -56,6 +56,7 @@ typedef struct {
     int killed9;       /* a kill -9 happened */
     int kills, kills_holder; /* kill_leader steps; of them, kills of an instance holding a lease */
     int kills_merge;         /* ... of the holder while mockhub held a merge request */
+    long main_commits;       /* commits on the base judged by invariant 6 */
     long armed_down[8];      /* kill_leader "during": "merge" steps waiting for a merge: their down_ms */
     int armed_n;
     json_int_t armed_fault;  /* the delay fault holding the next merge for the first of them */
@@ -2235,6 +2236,7 @@ static void check_invariants(env *e, json_t *st, json_t *reqs)
         size_t n = 0;
         char *detail = NULL;
         int red = sc_ci_red_commits(e->curl, e->api, &w, &n, &detail);
+        e->main_commits = (long)n;
         if (red < 0)
             differ(e, "invariant 6: mockhub's CI history did not answer");
         else if (red > 0)
@@ -2562,6 +2564,10 @@ int sc_run(const sc_scenario *s, const sc_run_opts *o, sc_result *res)
                     check_invariants(&e, stt, reqs);
                 if (e.ninst > 1 && e.pg_db[0])
                     check_ha(&e, stt);
+                /* figures for chaos's report: what the CI simulator saw */
+                res->ci = sc_ci_configured(e.curl, e.api) == 1 &&
+                          sc_ci_try_counts(e.curl, e.api, &res->candidates, &res->candidate_failed) == 0;
+                res->main_commits = e.main_commits;
             } else {
                 differ(&e, "cannot read mockhub's state");
             }

@@ -23,6 +23,10 @@ typedef struct {
     int kills;       /* kill_leader steps played; kills_holder: of them, kills of a lease holder */
     int kills_holder;
     int kills_merge; /* of them, with a merge request in flight (held by mockhub) */
+    int ci;          /* the world had a ci section; then, at the end: */
+    long candidates; /* distinct commits tested on the landq try branches */
+    long candidate_failed; /* failed CI runs on them */
+    long main_commits;     /* commits added to the base (all green, or invariant 6 failed) */
 } sc_result;
 
 /* Plays s. Returns 0 (result in *res; free res->report), -1 if the run could not even start
