@@ -137,12 +137,14 @@ def generated(n, sequential, rate_limit, delay_ms):
 
 
 def run_one(mockhub, landq, path, name):
-    before = set(glob.glob("/tmp/mockhub-scenario-*"))
+    # a TMPDIR of its own: other scenario runs on the machine keep their files in /tmp too
+    tmp = tempfile.mkdtemp(prefix="landing-bench-run-")
+    env = dict(os.environ, TMPDIR=tmp)
     t0 = time.time()
     p = subprocess.run([mockhub, "run", "--keep", "--landq", landq, path],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     elapsed = time.time() - t0
-    new = sorted(set(glob.glob("/tmp/mockhub-scenario-*")) - before, key=os.path.getmtime)
+    new = sorted(glob.glob(os.path.join(tmp, "mockhub-scenario-*")), key=os.path.getmtime)
     if p.returncode != 0:
         print(p.stdout[-4000:])
         print("== %s: the scenario FAILED (files in %s)" % (name, new[-1] if new else "?"))
@@ -154,7 +156,7 @@ def run_one(mockhub, landq, path, name):
     world = json.load(open(os.path.join(d, "world.json")))
     user = "landq-bot"
     report(name, parse_log(os.path.join(d, "mockhub.log")), user, elapsed)
-    shutil.rmtree(d, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 
