@@ -337,11 +337,13 @@ def svg(rows, a, path):
         s.append('<text x="%d" y="%d" text-anchor="middle">%s</text>' % (x + bw, top + ph + 16, LABELS[r["mode"]]))
         red = r["red"]
         col = "#c53030" if red else "#2f855a"
-        s.append('<rect x="%d" y="%d" width="%d" height="22" rx="4" fill="%s"/>' % (x - 6, top + ph + 26, 2 * bw + 12, col))
+        s.append('<rect x="%d" y="%d" width="%d" height="22" rx="4" fill="%s"/>' % (x - 12, top + ph + 26, 2 * bw + 24, col))
         s.append('<text x="%d" y="%d" text-anchor="middle" fill="white">%s</text>' %
                  (x + bw, top + ph + 41, "%d red on main" % red if red else "main green"))
-        s.append('<text x="%d" y="%d" text-anchor="middle" font-size="11">landed %d, %s runs/PR</text>' %
-                 (x + bw, top + ph + 64, r["landed"], fmt(r["try_runs"])))
+        s.append('<text x="%d" y="%d" text-anchor="middle" font-size="11">landed %d</text>' %
+                 (x + bw, top + ph + 64, r["landed"]))
+        s.append('<text x="%d" y="%d" text-anchor="middle" font-size="11">%s runs/PR</text>' %
+                 (x + bw, top + ph + 78, fmt(r["try_runs"])))
     s.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(s) + "\n")
