@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mh_faults fs;
         mh_faults_init(&fs, 1);
         if (mh_faults_add(&fs, spec, err, sizeof err) > 0) {
-            (void)mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", 0);
+            (void)mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", "alice", 0);
             (void)mh_faults_match_webhook(&fs, "pull_request", "opened");
         }
         mh_faults_dispose(&fs);

@@ -221,7 +221,7 @@ int h_pull_get(mh_ctx *c)
     if (mh_text_media(c)) /* Accept: application/vnd.github.diff / .patch */
         return mh_pull_text(c, p, mh_text_media(c));
     pull_refresh_mergeable(c->repo, p);
-    int forced = p->open && mh_faults_match_request(&g_mh->faults, "GET", c->path, 1) != NULL;
+    int forced = p->open && mh_faults_match_request(&g_mh->faults, "GET", c->path, c->user ? c->user->login : NULL, 1) != NULL;
     int saved = p->null_reads_left;
     if (forced) {
         p->null_reads_left = 1;

@@ -565,7 +565,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     route_name = c.m.route->name;
     if (strcmp(route_name, "rate-limit/get") == 0)
         charge = 0;
-    const mh_fault *f = mh_faults_match_request(&g_mh->faults, method, url, 0);
+    const mh_fault *f = mh_faults_match_request(&g_mh->faults, method, url, c.user ? c.user->login : NULL, 0);
     if (f) {
         mh_log("info", "fault", "id=%d kind=%s method=%s path=%s status=%d delay_ms=%ld", f->id,
                mh_fault_kind_name(f->kind), method, url, f->status, f->delay_ms);

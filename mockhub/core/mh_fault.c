@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *kind_names[] = {"status", "delay", "secondary_rate_limit", "mergeable_null",
                                    "drop", "duplicate", "delay_webhook", "reorder"};
@@ -30,6 +31,7 @@ void mh_faults_clear(mh_faults *fs)
     for (size_t i = 0; i < fs->n; i++) {
         free(fs->items[i].pattern);
         free(fs->items[i].message);
+        free(fs->items[i].user);
     }
     fs->n = 0;
 }
@@ -86,7 +88,7 @@ int mh_faults_add(mh_faults *fs, const json_t *spec, char *err, size_t errlen)
     }
     static const char *known[] = {"kind",  "method", "path",        "event",       "status",
                                   "delay_ms", "retry_after", "times", "skip", "probability",
-                                  "message", NULL};
+                                  "message", "user", NULL};
     const char *key;
     json_t *val;
     json_object_foreach((json_t *)spec, key, val) {
@@ -173,6 +175,15 @@ int mh_faults_add(mh_faults *fs, const json_t *spec, char *err, size_t errlen)
         snprintf(err, errlen, "fault message must be a string");
         return -1;
     }
+    json_t *user = json_object_get(spec, "user");
+    if (user && (!json_is_string(user) || !*json_string_value(user))) {
+        snprintf(err, errlen, "fault user must be a non-empty login");
+        return -1;
+    }
+    if (user && is_webhook_kind(f.kind)) {
+        snprintf(err, errlen, "fault kind \"%s\" takes no \"user\" (it is not a request)", kind);
+        return -1;
+    }
     if (fs->n == fs->cap) {
         size_t cap = fs->cap ? fs->cap * 2 : 8;
         mh_fault *items = realloc(fs->items, cap * sizeof *items);
@@ -185,6 +196,7 @@ int mh_faults_add(mh_faults *fs, const json_t *spec, char *err, size_t errlen)
     }
     f.pattern = strdup(pattern ? pattern : "*");
     f.message = msg ? strdup(json_string_value(msg)) : NULL;
+    f.user = user ? strdup(json_string_value(user)) : NULL;
     f.id = fs->next_id++;
     fs->items[fs->n++] = f;
     return f.id;
@@ -207,7 +219,7 @@ static int consume(mh_faults *fs, mh_fault *f)
 }
 
 const mh_fault *mh_faults_match_request(mh_faults *fs, const char *method, const char *path,
-                                        int want_mergeable_null)
+                                        const char *user, int want_mergeable_null)
 {
     for (size_t i = 0; i < fs->n; i++) {
         mh_fault *f = &fs->items[i];
@@ -218,6 +230,8 @@ const mh_fault *mh_faults_match_request(mh_faults *fs, const char *method, const
         if (strcmp(f->method, "*") != 0 && strcmp(f->method, method) != 0)
             continue;
         if (!mh_glob_match(f->pattern, path))
+            continue;
+        if (f->user && (!user || strcasecmp(f->user, user) != 0))
             continue;
         if (consume(fs, f))
             return f;
@@ -253,6 +267,8 @@ json_t *mh_faults_to_json(const mh_faults *fs)
                               "probability", f->probability, "fired", (json_int_t)f->fired);
         if (f->message)
             json_object_set_new(o, "message", json_string(f->message));
+        if (f->user)
+            json_object_set_new(o, "user", json_string(f->user));
         json_array_append_new(arr, o);
     }
     return arr;

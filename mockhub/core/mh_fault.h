@@ -34,6 +34,7 @@ typedef struct {
     long skip;  /* matching requests to let through first */
     double probability;
     char *message; /* optional override */
+    char *user;    /* requests only: the authenticated login it applies to; NULL = anyone */
     long fired;
 } mh_fault;
 
@@ -50,10 +51,11 @@ void mh_faults_dispose(mh_faults *fs);
  * a message in err. */
 int mh_faults_add(mh_faults *fs, const json_t *spec, char *err, size_t errlen);
 void mh_faults_clear(mh_faults *fs);
-/* Finds the first live rule of one of the request kinds for METHOD PATH and consumes one firing
- * (skip/times/probability). Returns a borrowed pointer valid until the list changes, or NULL. */
+/* Finds the first live rule of one of the request kinds for METHOD PATH made by USER (the
+ * authenticated login, NULL when anonymous) and consumes one firing (skip/times/probability).
+ * Returns a borrowed pointer valid until the list changes, or NULL. */
 const mh_fault *mh_faults_match_request(mh_faults *fs, const char *method, const char *path,
-                                        int want_mergeable_null);
+                                        const char *user, int want_mergeable_null);
 /* Same for webhook deliveries of `event` / `action` (action may be NULL). */
 const mh_fault *mh_faults_match_webhook(mh_faults *fs, const char *event, const char *action);
 /* The rules and their counters as JSON (new reference). */

@@ -108,39 +108,58 @@ def run_point(args, k):
     ok = False
     try:
         before = prepare(e)
-        # The two label requests come first, then landq's: hold the k-th of landq's.
+        # Hold the k-th of landq's own requests: the rule counts only landq-bot's, so the test's
+        # label requests (which landq's first reads may overtake) do not shift it.
         control(e, 'POST', '/_mockhub/faults', {'kind': 'delay', 'method': '*',
                                                 'path': '/repos/*', 'delay_ms': 300,
-                                                'skip': k - 1 + 2, 'times': 1})
+                                                'user': 'landq-bot', 'skip': k - 1, 'times': 1})
+        seq0 = max([r.get('seq', 0) for r in e.requests()] + [0])
         label_both(e)
-        end = time.time() + 30
-        fired = False
-        while time.time() < end and not fired:
+        # Wait for the held request; a landing can take a request or two fewer than the
+        # reference run (a 304 answered from a read another evaluation made), so a late kill point
+        # may never come: that run must then simply have landed both, and says so.
+        fired, last, quiet_since, reached = False, -1, time.time(), True
+        while not fired:
             fs = control(e, 'GET', '/_mockhub/faults')
             fs = fs.get('faults', fs) if isinstance(fs, dict) else fs
             fired = any(f.get('fired', 0) >= 1 for f in fs)
-            if not fired:
-                time.sleep(0.002)
-        check(fired, 'landq never made request %d' % k)
-        e.lq.send_signal(signal.SIGKILL)
-        e.lq.wait()
-        # The held request is still carried out by GitHub (after 300 ms); a real restart takes
-        # longer than that, so let it finish (it shows up in the request log) before landq
-        # comes back.
-        seen = max([r.get('seq', 0) for r in e.requests()] + [0])
-        end = time.time() + 5
-        while time.time() < end and not landq_requests(e, seen):
-            time.sleep(0.05)
-        check(landq_requests(e, seen), 'the held request %d never completed' % k)
-        control(e, 'DELETE', '/_mockhub/faults')
-        e.listen = '127.0.0.1:%d' % e.lq_port
-        os.unlink(e.lq_port_path)
-        e.lq_log.write('---- SIGKILL at request %d; restart\n' % k)
-        e.lq_log.flush()
-        e.lq = e.spawn_landq()
-        e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
-        verify(e, before)
-        ok = True
+            if fired:
+                break
+            made = len(landq_requests(e, seq0))
+            if made != last:
+                last, quiet_since = made, time.time()
+            quiet = time.time() - quiet_since
+            if quiet > 3.0 and made < k and e.merged(5) and e.merged(6):
+                reached = False
+                break
+            check(quiet < 30.0, 'landq made no request for 30 s after its %d-th, neither '
+                  'reaching request %d nor landing both' % (made, k))
+            time.sleep(0.01)
+        if not reached:
+            print('  this run made %d requests (the reference %d): request %d never came; '
+                  'both landed, checked as such' % (last, args.total, k))
+            verify(e, before)
+            ok = True
+        else:
+            e.lq.send_signal(signal.SIGKILL)
+            e.lq.wait()
+            # The held request is still carried out by GitHub (after 300 ms); a real restart takes
+            # longer than that, so let it finish (it shows up in the request log) before landq
+            # comes back.
+            seen = max([r.get('seq', 0) for r in e.requests()] + [0])
+            end = time.time() + 30  # 300 ms normally; generous for a loaded machine
+            while time.time() < end and not landq_requests(e, seen):
+                time.sleep(0.05)
+            check(landq_requests(e, seen), 'the held request %d never completed' % k)
+            control(e, 'DELETE', '/_mockhub/faults')
+            e.listen = '127.0.0.1:%d' % e.lq_port
+            os.unlink(e.lq_port_path)
+            e.lq_log.write('---- SIGKILL at request %d; restart\n' % k)
+            e.lq_log.flush()
+            e.lq = e.spawn_landq()
+            e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+            verify(e, before)
+            ok = True
     finally:
         ok = e.stop(ok)
     return ok
@@ -168,6 +187,7 @@ def main():
         traceback.print_exc()
         return 1
     total = len(ref)
+    args.total = total
     merges = [i + 1 for i, r in enumerate(ref) if r.get('method') == 'PUT']
     writes = [i + 1 for i, r in enumerate(ref) if r.get('method') != 'GET']
     must = sorted({k for m in merges for k in (m, m + 1) if k <= total})

@@ -183,13 +183,34 @@ Test(fault, status_times_and_skip)
     json_t *s = spec("{\"kind\":\"status\",\"method\":\"PUT\",\"path\":\"/repos/*/pulls/*/merge\",\"status\":502,\"times\":2,\"skip\":1}");
     cr_assert_gt(mh_faults_add(&fs, s, err, sizeof err), 0, "%s", err);
     json_decref(s);
-    cr_assert_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/1/merge", 0)); /* skipped */
-    const mh_fault *f = mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/1/merge", 0);
+    cr_assert_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/1/merge", NULL, 0)); /* skipped */
+    const mh_fault *f = mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/1/merge", NULL, 0);
     cr_assert_not_null(f);
     cr_assert_eq(f->status, 502);
-    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1/merge", 0));
-    cr_assert_not_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/9/merge", 0));
-    cr_assert_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/9/merge", 0)); /* used up */
+    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1/merge", NULL, 0));
+    cr_assert_not_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/9/merge", NULL, 0));
+    cr_assert_null(mh_faults_match_request(&fs, "PUT", "/repos/a/b/pulls/9/merge", NULL, 0)); /* used up */
+    mh_faults_dispose(&fs);
+}
+
+/* A fault scoped to one login leaves everybody else's requests alone, and its skip counts only
+ * that login's requests (a bot's K-th request, whatever the test itself does meanwhile). */
+Test(fault, user_scoped_fault_counts_only_that_user)
+{
+    mh_faults fs;
+    mh_faults_init(&fs, 1);
+    char err[256];
+    json_t *s = spec("{\"kind\":\"delay\",\"path\":\"/repos/*\",\"user\":\"landq-bot\",\"skip\":1,\"times\":1}");
+    cr_assert_gt(mh_faults_add(&fs, s, err, sizeof err), 0, "%s", err);
+    json_decref(s);
+    cr_assert_null(mh_faults_match_request(&fs, "POST", "/repos/a/b/issues/1/labels", "alice", 0));
+    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", NULL, 0));
+    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", "landq-bot", 0)); /* skipped */
+    cr_assert_null(mh_faults_match_request(&fs, "POST", "/repos/a/b/issues/2/labels", "alice", 0));
+    cr_assert_not_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/2", "Landq-Bot", 0));
+    json_t *j = mh_faults_to_json(&fs);
+    cr_assert_str_eq(json_string_value(json_object_get(json_array_get(j, 0), "user")), "landq-bot");
+    json_decref(j);
     mh_faults_dispose(&fs);
 }
 
@@ -201,7 +222,9 @@ Test(fault, rejects_bad_specs)
     const char *bad[] = {"{\"kind\":\"explode\"}", "{\"path\":\"/x\"}", "{\"kind\":\"status\",\"status\":999}",
                          "{\"kind\":\"status\",\"times\":-1}", "{\"kind\":\"secondary_rate_limit\",\"status\":500}",
                          "{\"kind\":\"drop\",\"path\":\"/x\"}", "{\"kind\":\"status\",\"bogus\":1}",
-                         "{\"kind\":\"status\",\"probability\":2}", "[1]"};
+                         "{\"kind\":\"status\",\"probability\":2}", "[1]",
+                         "{\"kind\":\"status\",\"user\":\"\"}", "{\"kind\":\"status\",\"user\":7}",
+                         "{\"kind\":\"drop\",\"user\":\"bob\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         json_t *s = spec(bad[i]);
         cr_assert_eq(mh_faults_add(&fs, s, err, sizeof err), -1, "accepted %s", bad[i]);
@@ -222,9 +245,9 @@ Test(fault, webhook_events_and_kinds_are_separate)
     json_decref(s);
     cr_assert_not_null(mh_faults_match_webhook(&fs, "pull_request", "labeled"));
     cr_assert_null(mh_faults_match_webhook(&fs, "pull_request", "opened"));
-    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", 0));
-    cr_assert_not_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", 1));
-    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", 1));
+    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", NULL, 0));
+    cr_assert_not_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", NULL, 1));
+    cr_assert_null(mh_faults_match_request(&fs, "GET", "/repos/a/b/pulls/1", NULL, 1));
     mh_faults_dispose(&fs);
 }
 
@@ -240,7 +263,7 @@ Test(fault, probability_is_deterministic_per_seed)
         json_decref(s);
         char *out = round ? b : a;
         for (int i = 0; i < 63; i++)
-            out[i] = mh_faults_match_request(&fs, "GET", "/x", 0) ? '1' : '0';
+            out[i] = mh_faults_match_request(&fs, "GET", "/x", NULL, 0) ? '1' : '0';
         out[63] = '\0';
         mh_faults_dispose(&fs);
     }
