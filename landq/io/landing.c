@@ -328,49 +328,6 @@ static void incident(lq_worker *w, lq_pr_record *rec, const char *decided_base,
     free(text);
 }
 
-/* After a merge: did it go where the plan said? The pull request's base must be the decided
- * base, and (when the plan saw the tip, and it is readable) the merge commit's first parent the
- * tip seen right before the merge, unless the merge commit is the decided branch's tip (a push
- * between the read and the merge). 0: as planned (or not readable: logged); 1: a violation
- * (what, actual_base filled). */
-static int outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *decided_base,
-                            const char *base_tip, const char *commit, char *actual_base,
-                            size_t acap, char *what, size_t wcap)
-{
-    actual_base[0] = '\0';
-    lq_gh_pull pr;
-    lq_error err = {0};
-    if (lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err)) {
-        LQ_WARN("landing", "msg=\"cannot verify the merge outcome\" repo=%s pr=%d error=\"%s\"",
-                rec->repo, rec->number, err.msg);
-        return 0;
-    }
-    snprintf(actual_base, acap, "%s", pr.base_ref);
-    int bad = strcmp(pr.base_ref, decided_base) != 0;
-    if (bad)
-        snprintf(what, wcap, "merged into '%.100s', but landq decided for '%.100s'", pr.base_ref,
-                 decided_base);
-    lq_gh_pull_dispose(&pr);
-    if (bad || !base_tip || !base_tip[0] || !commit || !commit[0])
-        return bad;
-    lq_gh_commit c;
-    if (lq_gh_commit_get(&w->gh, &c, rec->repo, commit, &err)) {
-        LQ_WARN("landing", "msg=\"cannot read the merge commit to verify it\" repo=%s pr=%d "
-                "commit=%.40s error=\"%s\"", rec->repo, rec->number, commit, err.msg);
-        return 0;
-    }
-    if (c.parent_count >= 1 && strcmp(c.parents[0], base_tip)) {
-        char tip[LQ_GH_SHA_MAX] = "";
-        if (lq_gh_branch_sha(&w->gh, tip, rec->repo, decided_base, &err) || strcmp(tip, commit)) {
-            snprintf(what, wcap, "the merge commit %.12s has parent %.12s, not %.12s (the tip of "
-                     "'%.100s' before the merge)", commit, c.parents[0], base_tip, decided_base);
-            bad = 1;
-        }
-    }
-    lq_gh_commit_dispose(&c);
-    return bad;
-}
-
 static void set_out(lq_landing_out *o, lq_landing_result r, const char *sha, const char *msg)
 {
     o->result = r;
@@ -385,8 +342,8 @@ static void merged(lq_worker *w, lq_pr_record *rec, const char *decided_base,
                    lq_landing_out *o)
 {
     char actual[LQ_GH_REF_MAX], what[400];
-    int bad = outcome_violates(w, rec, decided_base, base_tip, commit, actual, sizeof actual,
-                               what, sizeof what);
+    int bad = lq_landing_outcome_violates(w, rec, decided_base, base_tip, commit, actual,
+                                         sizeof actual, what, sizeof what);
     if (!bad && chk && chk->after) { /* where decided: is it what was tested? */
         bad = chk->after(chk->ctx, rec, commit, what, sizeof what) != 0;
         snprintf(actual, sizeof actual, "%s", decided_base);

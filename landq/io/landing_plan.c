@@ -1,10 +1,12 @@
-/* landing_plan.c -- a READY decision's landing plan, from its facts. */
+/* landing_plan.c -- a READY decision's landing plan, from its facts, and the check that a merge
+ * went where the plan said. */
 #include "landing_plan.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "log.h"
 #include "message.h"
 
 /* The id of login's latest APPROVED review of head (0 when none is listed). */
@@ -69,4 +71,57 @@ int lq_landing_plan_build(lq_worker *w, const lq_pr_record *rec, const lq_facts 
     }
     lq_plan_seal(out);
     return LQ_OK;
+}
+
+/* ---------------------------------------------------------------- verify after */
+
+int lq_landing_outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *decided_base,
+                                const char *base_tip, const char *commit, char *actual_base,
+                                size_t acap, char *what, size_t wcap)
+{
+    actual_base[0] = '\0';
+    lq_error err = {0};
+    /* The usual answer in one read: the merge commit is the decided branch's tip, so GitHub
+     * merged into that branch (a commit made by this merge is on no other branch's tip unless
+     * someone pushed it there). The read also leaves the tip in the ETag cache, so the next
+     * evaluation's read of it is a 304, free of rate limit. */
+    if (commit && commit[0]) {
+        char tip[LQ_GH_SHA_MAX] = "";
+        if (lq_gh_branch_sha(&w->gh, tip, rec->repo, decided_base, &err) == LQ_OK &&
+            !strcmp(tip, commit)) {
+            snprintf(actual_base, acap, "%s", decided_base);
+            return 0;
+        }
+        memset(&err, 0, sizeof err);
+    }
+    lq_gh_pull pr;
+    if (lq_gh_pull_get(&w->gh, &pr, rec->repo, rec->number, &err)) {
+        LQ_WARN("landing", "msg=\"cannot verify the merge outcome\" repo=%s pr=%d error=\"%s\"",
+                rec->repo, rec->number, err.msg);
+        return 0;
+    }
+    snprintf(actual_base, acap, "%s", pr.base_ref);
+    int bad = strcmp(pr.base_ref, decided_base) != 0;
+    if (bad)
+        snprintf(what, wcap, "merged into '%.100s', but landq decided for '%.100s'", pr.base_ref,
+                 decided_base);
+    lq_gh_pull_dispose(&pr);
+    if (bad || !base_tip || !base_tip[0] || !commit || !commit[0])
+        return bad;
+    lq_gh_commit c;
+    if (lq_gh_commit_get(&w->gh, &c, rec->repo, commit, &err)) {
+        LQ_WARN("landing", "msg=\"cannot read the merge commit to verify it\" repo=%s pr=%d "
+                "commit=%.40s error=\"%s\"", rec->repo, rec->number, commit, err.msg);
+        return 0;
+    }
+    if (c.parent_count >= 1 && strcmp(c.parents[0], base_tip)) {
+        char tip[LQ_GH_SHA_MAX] = "";
+        if (lq_gh_branch_sha(&w->gh, tip, rec->repo, decided_base, &err) || strcmp(tip, commit)) {
+            snprintf(what, wcap, "the merge commit %.12s has parent %.12s, not %.12s (the tip of "
+                     "'%.100s' before the merge)", commit, c.parents[0], base_tip, decided_base);
+            bad = 1;
+        }
+    }
+    lq_gh_commit_dispose(&c);
+    return bad;
 }

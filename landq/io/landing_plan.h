@@ -20,4 +20,15 @@
 int lq_landing_plan_build(lq_worker *w, const lq_pr_record *rec, const lq_facts *b,
                           const lq_verdict *v, lq_plan *out, lq_error *err);
 
+/* After a merge of rec (commit: the merge commit GitHub answered): did it go where the plan
+ * said? The pull request's base must be the decided base, and (when the plan saw the tip,
+ * base_tip, and it is readable) the merge commit's first parent the tip seen right before the
+ * merge, unless the merge commit is the decided branch's tip (a push between the read and the
+ * merge). One read (the decided branch's tip) when the merge commit is that tip; the pull
+ * request and the merge commit otherwise. 0: as planned (or not readable: logged); 1: a
+ * violation (what says which, actual_base names the base it went to). */
+int lq_landing_outcome_violates(lq_worker *w, const lq_pr_record *rec, const char *decided_base,
+                                const char *base_tip, const char *commit, char *actual_base,
+                                size_t acap, char *what, size_t wcap);
+
 #endif

@@ -354,6 +354,53 @@ Test(landing, merge_5xx_then_restart_lands_on_a_fresh_plan_once)
 
 /* ---------------------------------------------------------------- the outcome */
 
+/* Issue 18: the usual outcome is verified with one read (the decided branch's tip is the merge
+ * commit), and that read is what the next evaluation re-reads as a 304. */
+Test(landing, a_merge_that_is_the_decided_tip_is_verified_with_one_read)
+{
+    world("main", 1);
+    start();
+    step();
+    cr_assert(merged());
+    long merge = fg_call_find(&E.fg, "merge ", 0);
+    cr_assert(merge >= 0);
+    cr_assert_eq(fg_call_find(&E.fg, "branch_sha main", (size_t)merge), merge + 1,
+                 "the tip is read right after the merge");
+    cr_assert_lt(fg_call_find(&E.fg, "pull_get", (size_t)merge), 0, "no pull request re-read");
+    cr_assert_lt(fg_call_find(&E.fg, "commit_get", (size_t)merge), 0, "no merge commit read");
+    cr_assert_str_eq(landq_state(), "success");
+    cr_assert(strstr(fg_pull_get(&E.fg, 1)->comment, "**landq: landed**"));
+    stop();
+}
+
+/* A push onto the branch right after the merge moves the tip past the merge commit: the
+ * outcome is then told from the pull request and the merge commit's parent (landed, no
+ * incident). */
+static void push_after_merge(fake_github *fg, const char *op, int nth, void *ctx)
+{
+    (void)nth;
+    (void)ctx;
+    if (!strcmp(op, "branch_sha") && fg_call_count(fg, "merge ") == 1) {
+        fg->on_call = NULL;
+        fg_commit_to(fg, "main", NULL, NULL);
+    }
+}
+
+Test(landing, a_push_right_after_the_merge_is_checked_by_the_parent_and_lands)
+{
+    world("main", 1);
+    start();
+    E.fg.on_call = push_after_merge;
+    step();
+    cr_assert(E.fg.on_call == NULL, "the push ran");
+    cr_assert(merged());
+    long merge = fg_call_find(&E.fg, "merge ", 0);
+    cr_assert_geq(fg_call_find(&E.fg, "commit_get", (size_t)merge), 0, "the parent was read");
+    cr_assert_str_eq(landq_state(), "success");
+    cr_assert(strstr(fg_pull_get(&E.fg, 1)->comment, "**landq: landed**"));
+    stop();
+}
+
 Test(landing, merge_elsewhere_is_an_incident_that_halts_the_branch)
 {
     world("main", 1);
