@@ -43,7 +43,7 @@ H(h_pull_merge) H(h_pull_merged) H(h_reviews_list) H(h_review_create) H(h_review
 H(h_review_dismiss) H(h_issues_list) H(h_issue_get) H(h_issue_update) H(h_issue_labels_list)
 H(h_issue_labels_add) H(h_issue_labels_set) H(h_issue_label_remove) H(h_issue_labels_clear)
 H(h_labels_list) H(h_label_create) H(h_label_get) H(h_comments_list) H(h_comment_create)
-H(h_comment_get) H(h_comment_update) H(h_comment_delete) H(h_issue_events)
+H(h_comment_get) H(h_comment_update) H(h_comment_delete) H(h_issue_events) H(h_issue_timeline)
 H(h_compare) H(h_team_repo) H(h_repo_teams) H(h_pull_update_branch) H(h_app_installation) H(h_app_token) H(h_app_get) H(h_app_installations) H(h_installation_repos)
 #undef H
 

@@ -1094,6 +1094,33 @@ int h_comment_delete(mh_ctx *c)
 
 /* ---- issue events ---- */
 
+/* An issue event as the issue events API (and the timeline) renders it. */
+static json_t *render_issue_event(mh_ctx *c, const json_t *e)
+{
+    int64_t id = json_integer_value(json_object_get(e, "id"));
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(id));
+    json_object_set_new(o, "node_id", json_string("IE_mockhub"));
+    char url[1024];
+    snprintf(url, sizeof url, "%s/repos/%s/issues/events/%lld", B, c->repo->full_name, (long long)id);
+    json_object_set_new(o, "url", json_string(url));
+    json_object_set_new(o, "actor", mh_render_user(mh_user_by_login(json_string_value(json_object_get(e, "actor")))));
+    json_object_set(o, "event", json_object_get(e, "event"));
+    json_t *cid = json_object_get(e, "commit_id");
+    json_object_set_new(o, "commit_id", cid ? json_incref(cid) : json_null());
+    if (cid) {
+        snprintf(url, sizeof url, "%s/repos/%s/commits/%s", B, c->repo->full_name, json_string_value(cid));
+        json_object_set_new(o, "commit_url", json_string(url));
+    } else {
+        json_object_set_new(o, "commit_url", json_null());
+    }
+    json_object_set(o, "created_at", json_object_get(e, "created_at"));
+    if (json_object_get(e, "label"))
+        json_object_set(o, "label", json_object_get(e, "label"));
+    json_object_set_new(o, "performed_via_github_app", json_null());
+    return o;
+}
+
 int h_issue_events(mh_ctx *c)
 {
     mh_pull *p = need_pull(c, 1);
@@ -1103,31 +1130,94 @@ int h_issue_events(mh_ctx *c)
     size_t i;
     json_t *e;
     json_array_foreach(c->repo->events, i, e) {
-        if (json_integer_value(json_object_get(e, "issue")) != p->number)
-            continue;
-        int64_t id = json_integer_value(json_object_get(e, "id"));
-        json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer(id));
-        json_object_set_new(o, "node_id", json_string("IE_mockhub"));
-        char url[1024];
-        snprintf(url, sizeof url, "%s/repos/%s/issues/events/%lld", B, c->repo->full_name, (long long)id);
-        json_object_set_new(o, "url", json_string(url));
-        json_object_set_new(o, "actor", mh_render_user(mh_user_by_login(json_string_value(json_object_get(e, "actor")))));
-        json_object_set(o, "event", json_object_get(e, "event"));
-        json_t *cid = json_object_get(e, "commit_id");
-        json_object_set_new(o, "commit_id", cid ? json_incref(cid) : json_null());
-        if (cid) {
-            snprintf(url, sizeof url, "%s/repos/%s/commits/%s", B, c->repo->full_name, json_string_value(cid));
-            json_object_set_new(o, "commit_url", json_string(url));
-        } else {
-            json_object_set_new(o, "commit_url", json_null());
-        }
-        json_object_set(o, "created_at", json_object_get(e, "created_at"));
-        if (json_object_get(e, "label"))
-            json_object_set(o, "label", json_object_get(e, "label"));
-        json_object_set_new(o, "performed_via_github_app", json_null());
-        json_array_append_new(arr, o);
+        if (json_integer_value(json_object_get(e, "issue")) == p->number)
+            json_array_append_new(arr, render_issue_event(c, e));
     }
+    mh_paginate(c, arr);
+    return 0;
+}
+
+/* ---- the timeline: issue events, comments ("commented") and reviews ("reviewed") ---- */
+
+typedef struct {
+    const char *at; /* ISO 8601 UTC, as stored: compares as a string */
+    size_t seq;     /* order of insertion, for equal times */
+    json_t *item;
+} timeline_item;
+
+static int timeline_cmp(const void *a, const void *b)
+{
+    const timeline_item *x = a, *y = b;
+    int c = strcmp(x->at ? x->at : "", y->at ? y->at : "");
+    return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static int timeline_push(timeline_item **v, size_t *n, size_t *cap, json_t *item, const char *key)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        timeline_item *nv = realloc(*v, nc * sizeof(*nv));
+        if (!nv) {
+            json_decref(item);
+            return -1;
+        }
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[*n] = (timeline_item){json_string_value(json_object_get(item, key)), *n, item};
+    (*n)++;
+    return 0;
+}
+
+int h_issue_timeline(mh_ctx *c)
+{
+    mh_pull *p = need_pull(c, 1);
+    if (!p)
+        return 0;
+    timeline_item *v = NULL;
+    size_t n = 0, cap = 0;
+    int bad = 0;
+    size_t i;
+    json_t *x;
+    json_array_foreach(c->repo->events, i, x) {
+        if (!bad && json_integer_value(json_object_get(x, "issue")) == p->number)
+            bad = timeline_push(&v, &n, &cap, render_issue_event(c, x), "created_at");
+    }
+    json_array_foreach(c->repo->comments, i, x) {
+        if (bad || json_integer_value(json_object_get(x, "issue")) != p->number)
+            continue;
+        json_t *o = mh_render_comment(c->repo, x);
+        json_object_set_new(o, "event", json_string("commented"));
+        json_object_set(o, "actor", json_object_get(o, "user"));
+        bad = timeline_push(&v, &n, &cap, o, "created_at");
+    }
+    json_array_foreach(p->reviews, i, x) {
+        const char *st = json_string_value(json_object_get(x, "state"));
+        if (bad || !st || !strcmp(st, "PENDING")) /* drafts are nobody else's to see */
+            continue;
+        json_t *o = mh_render_review(c->repo, p, x);
+        json_object_set_new(o, "event", json_string("reviewed"));
+        char low[32];
+        size_t k = 0;
+        for (; st[k] && k + 1 < sizeof low; k++)
+            low[k] = (char)(st[k] >= 'A' && st[k] <= 'Z' ? st[k] - 'A' + 'a' : st[k]);
+        low[k] = '\0';
+        json_object_set_new(o, "state", json_string(low)); /* the timeline says "approved" */
+        bad = timeline_push(&v, &n, &cap, o, "submitted_at");
+    }
+    if (bad) {
+        for (size_t k = 0; k < n; k++)
+            json_decref(v[k].item);
+        free(v);
+        mh_error(c, 500, "out of memory");
+        return 0;
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), timeline_cmp);
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++)
+        json_array_append_new(arr, v[k].item);
+    free(v);
     mh_paginate(c, arr);
     return 0;
 }

@@ -204,6 +204,8 @@ int lq_evaluate_pr(lq_worker *w, lq_pr_record *rec)
     }
     if (!rc) {
         rec->priority = b.priority;
+        if (b.timeline_read) /* saved with the verdict */
+            lq_feedback_comment_seen(w, rec, b.marked, b.marked_count);
         apply_verdict(w, rec, &v, &b.pr, have_plan ? &plan : NULL);
         publish(w, rec, &b, &v, held > 0 ? &fz : NULL);
     } else {

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "codeowners.h"
+#include "feedback_text.h"
 #include "log.h"
 #include "reconcile.h"
 #include "str.h"
@@ -263,6 +264,26 @@ static int user_email(const lq_facts_src *src, const char *login, int fresh,
     return LQ_OK;
 }
 
+/* The latest `labeled` event of label in ev (login "" when none). */
+static void label_from(const lq_gh_issue_events *ev, const char *label, char *login, size_t cap,
+                       int64_t *at_ms, int64_t *event_id)
+{
+    login[0] = '\0';
+    *at_ms = 0;
+    if (event_id)
+        *event_id = 0;
+    for (size_t i = 0; i < ev->count; i++) {
+        const lq_gh_issue_event *e = &ev->items[i];
+        if (!strcmp(e->event, "labeled") && e->label && label && !strcasecmp(e->label, label) &&
+            e->actor[0]) {
+            snprintf(login, cap, "%s", e->actor);
+            *at_ms = e->created_ms;
+            if (event_id)
+                *event_id = e->id;
+        }
+    }
+}
+
 int lq_facts_label_event(const lq_gh *gh, const char *repo, int number, const char *label,
                          char *login, size_t cap, int64_t *at_ms, int64_t *event_id,
                          lq_error *err)
@@ -275,17 +296,27 @@ int lq_facts_label_event(const lq_gh *gh, const char *repo, int number, const ch
     int rc = lq_gh_issue_events_list(gh, &ev, repo, number, err);
     if (rc)
         return rc;
-    for (size_t i = 0; i < ev.count; i++) {
-        const lq_gh_issue_event *e = &ev.items[i];
-        if (!strcmp(e->event, "labeled") && e->label && label && !strcasecmp(e->label, label) &&
-            e->actor[0]) {
-            snprintf(login, cap, "%s", e->actor);
-            *at_ms = e->created_ms;
-            if (event_id)
-                *event_id = e->id;
-        }
-    }
+    label_from(&ev, label, login, cap, at_ms, event_id);
     lq_gh_issue_events_dispose(&ev);
+    return LQ_OK;
+}
+
+/* Keeps the comments of ev that carry landq's marker (id and author) in b. */
+static int marked_from(lq_facts *b, const lq_gh_issue_events *ev, lq_error *err)
+{
+    for (size_t i = 0; i < ev->count; i++) {
+        const lq_gh_issue_event *e = &ev->items[i];
+        if (strcmp(e->event, "commented") || !e->body || !strstr(e->body, LQ_FEEDBACK_MARKER))
+            continue;
+        lq_gh_comment *m = realloc(b->marked, (b->marked_count + 1) * sizeof(*m));
+        if (!m)
+            return lq_error_set(err, LQ_ENOMEM, "out of memory");
+        b->marked = m;
+        m[b->marked_count] = (lq_gh_comment){.id = e->id};
+        snprintf(m[b->marked_count].author, sizeof m->author, "%s", e->actor);
+        b->marked_count++;
+    }
+    b->timeline_read = 1;
     return LQ_OK;
 }
 
@@ -300,6 +331,7 @@ void lq_facts_dispose(lq_facts *b)
     lq_gh_reviews_dispose(&b->reviews);
     lq_gh_checks_dispose(&b->statuses);
     lq_gh_checks_dispose(&b->runs);
+    free(b->marked);
     free(b->files_arr);
     free(b->reviews_arr);
     free(b->checks);
@@ -452,8 +484,13 @@ int lq_facts_gather(lq_facts *b, const lq_facts_src *src, lq_pr_record *rec, uns
      * evaluation (an unchanged list is a 304, free of rate limit), never from a payload. */
     {
         int64_t at = 0;
-        if ((rc = lq_facts_label_event(src->gh, rec->repo, rec->number, src->label, rec->labeler,
-                                       sizeof rec->labeler, &at, &b->label_event_id, err)))
+        lq_gh_issue_events ev;
+        if ((rc = lq_gh_issue_events_list(src->gh, &ev, rec->repo, rec->number, err)))
+            return rc;
+        label_from(&ev, src->label, rec->labeler, sizeof rec->labeler, &at, &b->label_event_id);
+        rc = marked_from(b, &ev, err);
+        lq_gh_issue_events_dispose(&ev);
+        if (rc)
             return rc;
         /* first seen without a labeled delivery (reconciliation, another event): the label's
          * own time orders the queue, not when landq noticed it */

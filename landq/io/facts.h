@@ -64,6 +64,12 @@ typedef struct lq_facts {
     int priority;
     char priority_labeler[128];
     char priority_permission[32];
+    /* Comments carrying landq's marker, as the timeline read by the evaluation listed them (id
+     * and author; body NULL), so the next comment write needs no list of the comments first
+     * (issue 18). timeline_read: the timeline was read (marked is then complete). */
+    lq_gh_comment *marked;
+    size_t marked_count;
+    int timeline_read;
 } lq_facts;
 
 /* Flags of lq_facts_gather(). */

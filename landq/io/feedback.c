@@ -77,13 +77,39 @@ static int find_own_comment(lq_worker *w, const lq_pr_record *rec, int64_t *id, 
     return rc;
 }
 
+void lq_feedback_comment_seen(lq_worker *w, lq_pr_record *rec, const lq_gh_comment *marked,
+                              size_t marked_count)
+{
+    if (rec->comment_id > 0)
+        return;
+    int64_t id = 0;
+    if (marked_count) {
+        lq_error err = {0};
+        const char *me = self_login(w, &err);
+        if (!me)
+            return;
+        for (size_t i = 0; i < marked_count && !id; i++)
+            if (!strcasecmp(marked[i].author, me))
+                id = marked[i].id;
+    }
+    rec->comment_id = id ? id : -1;
+}
+
 void lq_feedback_comment(lq_worker *w, lq_pr_record *rec, const char *text)
 {
     if ((rec->comment_body && !strcmp(rec->comment_body, text)) || lq_wctx_fenced(w))
         return;
     lq_error err = {0};
-    int creating = !rec->comment_id;
-    if (creating) {
+    int creating = rec->comment_id <= 0;
+    if (rec->comment_id < 0) {
+        /* None, as the timeline showed it: create without listing the comments, but save 0
+         * first, so that a crash between the create and saving its id makes the next write
+         * look for it (never a second comment). */
+        rec->comment_id = 0;
+        if (lq_wctx_persist(w, rec) == LQ_OK)
+            creating = 2;
+    }
+    if (creating == 1) {
         /* Maybe written before a crash: find it (by its marker and its author). When that
          * cannot be told now, a new comment is written (never someone else's edited). */
         int64_t id = 0;

@@ -19,6 +19,13 @@ void lq_feedback_status(lq_worker *w, lq_pr_record *rec, const char *sha, const 
                         const char *desc);
 /* Creates or edits landq's comment on rec with text (a new one when it was deleted). */
 void lq_feedback_comment(lq_worker *w, lq_pr_record *rec, const char *text);
+/* What a timeline read (io/facts.h: marked, the comments carrying landq's marker) says about
+ * landq's comment on rec, when rec does not know its id yet: adopts landq's own one (by its
+ * author), or records that there is none (rec->comment_id = -1), so the next comment is
+ * written without listing the comments first. Nothing changes when landq's login cannot be
+ * told now (the write lists them then). Not saved here: the caller persists rec. */
+void lq_feedback_comment_seen(lq_worker *w, lq_pr_record *rec, const lq_gh_comment *marked,
+                              size_t marked_count);
 /* Removes the landing label (404: already gone, fine). */
 void lq_feedback_label_remove(lq_worker *w, lq_pr_record *rec);
 /* Queue position of rec on its branch, from the store (0 when not queued). */

@@ -51,8 +51,10 @@ void lq_gh_issue_events_dispose(lq_gh_issue_events *e)
 {
     if (!e)
         return;
-    for (size_t i = 0; i < e->count; i++)
+    for (size_t i = 0; i < e->count; i++) {
         free(e->items[i].label);
+        free(e->items[i].body);
+    }
     free(e->items);
     memset(e, 0, sizeof(*e));
 }

@@ -87,12 +87,14 @@ typedef struct lq_gh_reviews {
 } lq_gh_reviews;
 void lq_gh_reviews_dispose(lq_gh_reviews *r);
 
-/* GET .../issues/{n}/events (all pages, chronological) */
+/* GET .../issues/{n}/timeline (all pages, chronological): the issue events, and the comments as
+ * "commented" items, so one read answers both "who labeled it" and "has landq commented". */
 typedef struct lq_gh_issue_event {
-    int64_t id;
-    char event[32];               /* "labeled", "unlabeled", ... */
-    char actor[LQ_GH_LOGIN_MAX];
+    int64_t id;                   /* the event's; a "commented" item's: the comment's */
+    char event[32];               /* "labeled", "unlabeled", "commented", ... */
+    char actor[LQ_GH_LOGIN_MAX];  /* "commented": the comment's author */
     char *label;                  /* owned; label events only, else NULL */
+    char *body;                   /* owned; "commented" items only, else NULL */
     int64_t created_ms;           /* 0 when unparsable */
 } lq_gh_issue_event;
 typedef struct lq_gh_issue_events {

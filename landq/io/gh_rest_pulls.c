@@ -140,7 +140,7 @@ int lq_ghr_issue_events_list(void *ctx, lq_gh_issue_events *out, const char *rep
 {
     memset(out, 0, sizeof(*out));
     char path[512];
-    snprintf(path, sizeof path, "/repos/%s/issues/%d/events?per_page=100", repo, number);
+    snprintf(path, sizeof path, "/repos/%s/issues/%d/timeline?per_page=100", repo, number);
     json_t *all = NULL;
     int rc = lq_ghr_get_pages(ctx, &all, &out->from_cache, path, NULL, 10000, err);
     if (rc)
@@ -157,6 +157,15 @@ int lq_ghr_issue_events_list(void *ctx, lq_gh_issue_events *out, const char *rep
         if (label && !(e->label = lq_strdup(label))) {
             rc = LQ_ENOMEM;
             break;
+        }
+        if (!strcmp(e->event, "commented")) {
+            if (jpath(x, "user", "login")) /* the author; actor is the same on GitHub */
+                copy(e->actor, sizeof e->actor, jpath(x, "user", "login"));
+            const char *body = jstr(x, "body");
+            if (!(e->body = lq_strdup(body ? body : ""))) {
+                rc = LQ_ENOMEM;
+                break;
+            }
         }
         if (lq_isotime_parse(jstr(x, "created_at"), &e->created_ms))
             e->created_ms = 0;

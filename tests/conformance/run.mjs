@@ -310,6 +310,13 @@ try {
   await lander.rest.issues.updateComment({ ...O, comment_id: c.data.id, body: "landing" });
   check((await alice.rest.issues.listComments({ ...O, issue_number: n })).data[0].body === "landing", "issues comments create/update/list");
   check((await alice.rest.issues.getComment({ ...O, comment_id: c.data.id })).data.id === c.data.id, "issues.getComment");
+  const tl = (await alice.rest.issues.listEventsForTimeline({ ...O, issue_number: n, per_page: 100 })).data;
+  check(tl.some((e) => e.event === "labeled" && e.actor.login === "lander") &&
+        tl.some((e) => e.event === "commented" && e.id === c.data.id && e.body === "landing" && e.actor.login === "lander") &&
+        tl.some((e) => e.event === "reviewed" && e.id === rv.data.id && e.state === "approved" && e.commit_id === head),
+        "issues.listEventsForTimeline: labeled, commented, reviewed (lower-case state)");
+  const when = (e) => e.created_at || e.submitted_at;
+  check(tl.every((e, i) => i === 0 || when(tl[i - 1]) <= when(e)), "issues.listEventsForTimeline: chronological");
   check(await status(lander.rest.issues.deleteComment({ ...O, comment_id: c.data.id })) === 204, "issues.deleteComment");
 
   // statuses and checks

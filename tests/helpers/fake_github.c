@@ -305,7 +305,7 @@ static int op_issue_events_list(void *ctx, lq_gh_issue_events *out, const char *
     fg_pull *p = fg_pull_get(fg, number);
     if (!p)
         return not_found(err, "issue");
-    out->items = calloc(p->nevents + 1, sizeof(*out->items));
+    out->items = calloc(p->nevents + 3, sizeof(*out->items));
     for (size_t i = 0; out->items && i < p->nevents; i++) {
         lq_gh_issue_event *e = &out->items[out->count++];
         e->id = p->events[i].id;
@@ -313,6 +313,21 @@ static int op_issue_events_list(void *ctx, lq_gh_issue_events *out, const char *
         snprintf(e->actor, sizeof e->actor, "%s", p->events[i].actor);
         e->label = p->events[i].label[0] ? dup_s(p->events[i].label) : NULL;
         e->created_ms = p->events[i].at_ms;
+    }
+    /* the timeline also lists the comments ("commented"), as op_comments_list does */
+    if (out->items && p->foreign_id) {
+        lq_gh_issue_event *e = &out->items[out->count++];
+        e->id = p->foreign_id;
+        snprintf(e->event, sizeof e->event, "commented");
+        snprintf(e->actor, sizeof e->actor, "%s", p->foreign_author);
+        e->body = dup_s(p->foreign);
+    }
+    if (out->items && p->comment_id) {
+        lq_gh_issue_event *e = &out->items[out->count++];
+        e->id = p->comment_id;
+        snprintf(e->event, sizeof e->event, "commented");
+        snprintf(e->actor, sizeof e->actor, "landq-bot");
+        e->body = dup_s(p->comment);
     }
     return LQ_OK;
 }

@@ -140,6 +140,9 @@ Test(landing, lands_and_says_success_only_right_before_the_merge)
     cr_assert_geq(fg_call_count(&E.fg, "pull_get"), 3);
     cr_assert_str_eq(landq_state(), "success");
     cr_assert(strstr(fg_pull_get(&E.fg, 1)->comment, "**landq: landed**"));
+    /* issue 18: the evaluation's timeline showed no comment of landq's: none listed apart */
+    cr_assert_eq(fg_call_count(&E.fg, "comments_list"), 0);
+    cr_assert_eq(fg_call_count(&E.fg, "comment_create"), 1);
     stop();
 }
 

@@ -195,5 +195,7 @@ Test(trust, landqs_own_comment_is_found_again_after_a_restart)
     cr_assert_eq(fg_call_count(&E.fg, "comment_create"), 1);
     cr_assert_str_eq(p->foreign, IMPOSTOR);
     cr_assert(fg_call_count(&E.fg, "self_login"), "landq's login was not asked");
+    /* issue 18: the timeline the evaluation reads lists the comments too */
+    cr_assert_eq(fg_call_count(&E.fg, "comments_list"), 0, "the comments were listed apart");
     stop();
 }
