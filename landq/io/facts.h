@@ -58,7 +58,7 @@ typedef struct lq_facts {
     const char **non_writers;    /* borrowed logins (from reviews) */
     size_t non_writer_count;
     char labeler[128];
-    /* Priority (src->priority_label): who applied it (issue events API, never payloads), their
+    /* Priority (src->priority_label): who applied it (issue timeline API, never payloads), their
      * permission (role_name), and whether that is enough (priority). */
     int has_priority_label;
     int priority;
@@ -81,7 +81,7 @@ typedef struct lq_facts {
                              the re-verification right before a merge */
 
 /* Reads everything the policy needs for rec (repo, number; head_sha and base are updated from
- * what GitHub says; labeler and labeled_at_ms from the issue events API when rec has no
+ * what GitHub says; labeler and labeled_at_ms from the issue timeline API when rec has no
  * labeler yet). *out must be disposed in every case. LQ_ENOTFOUND when the pull
  * request is gone; LQ_ETRANSIENT / LQ_ERROR when a read failed. */
 int lq_facts_gather(lq_facts *out, const lq_facts_src *src, lq_pr_record *rec, unsigned flags,
@@ -100,7 +100,7 @@ int lq_facts_repo_served(const lq_facts_src *src, const char *repo);
 int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *login, int fresh,
                        int *can, lq_error *err);
 
-/* The latest `labeled` event of label on repo#number (issue events API): its actor
+/* The latest `labeled` event of label on repo#number (issue timeline API): its actor
  * (login[cap], "" when none), time (*at_ms, 0 when none) and id (*event_id, may be NULL). */
 int lq_facts_label_event(const lq_gh *gh, const char *repo, int number, const char *label,
                          char *login, size_t cap, int64_t *at_ms, int64_t *event_id,

@@ -4,7 +4,7 @@
  * again from fresh reads right before the merge request (io/landing.c) to see whether the plan
  * still holds.
  *
- * The labeler and label time come from the issue events API (the latest `labeled` event of the
+ * The labeler and label time come from the issue timeline API (the latest `labeled` event of the
  * landing label), never from webhook payloads. */
 #ifndef LQ_LANDING_PLAN_H
 #define LQ_LANDING_PLAN_H
@@ -16,7 +16,7 @@
 
 /* Fills *out (zeroed first; dispose it) from the facts b and the READY verdict v of rec.
  * LQ_OK; LQ_EINVAL when the commit message cannot be built (err says why); read errors of the
- * issue events API; LQ_ENOMEM. */
+ * issue timeline API; LQ_ENOMEM. */
 int lq_landing_plan_build(lq_worker *w, const lq_pr_record *rec, const lq_facts *b,
                           const lq_verdict *v, lq_plan *out, lq_error *err);
 

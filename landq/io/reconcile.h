@@ -5,7 +5,7 @@
  * turns an unchanged listing into 304s, which cost no rate limit) and marks for evaluation every
  * one that landq has not settled: unknown to the store, or known but not queued (IDLE, EJECTED:
  * labeled again while a webhook was lost), with the labeler and the label's time taken from the
- * issue events API so the pull request keeps its place in label order. Waiting entries (ARMED,
+ * issue timeline API so the pull request keeps its place in label order. Waiting entries (ARMED,
  * BLOCKED) are re-read; READY is left alone, MERGING is never touched (the worker resolves a
  * merge in flight first), LANDED is terminal.
  *
