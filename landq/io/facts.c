@@ -215,6 +215,15 @@ int lq_facts_can_write(const lq_facts_src *src, const char *repo, const char *lo
     return LQ_OK;
 }
 
+/* The cache's key for team membership ("org/slug\nlogin", lower case). */
+static void team_key(char *key, size_t cap, const char *team, const char *login)
+{
+    snprintf(key, cap, "%s\n%s", team[0] == '@' ? team + 1 : team, login);
+    for (char *c = key; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+}
+
 static int team_has_member(const lq_facts_src *src, const char *team, const char *login,
                            int fresh, int *member, lq_error *err)
 {
@@ -225,10 +234,7 @@ static int team_has_member(const lq_facts_src *src, const char *team, const char
     if (!slash)
         return LQ_OK;
     char key[512];
-    snprintf(key, sizeof key, "%s\n%s", t, login);
-    for (char *c = key; *c; c++)
-        if (*c >= 'A' && *c <= 'Z')
-            *c = (char)(*c - 'A' + 'a');
+    team_key(key, sizeof key, team, login);
     kv_entry *e = fresh ? NULL : kv_find(&src->cache->teams, key);
     if (e) {
         *member = e->value != NULL;
@@ -364,9 +370,69 @@ static int add_aff(lq_facts *b, const char *login, const char *owner)
     return LQ_OK;
 }
 
-/* Team memberships and email matches of the approvers, for the owners of the changed paths. */
+/* Whether the cache (however it was filled) says login is affiliated with the team or e-mail
+ * owner o: only an order hint, never an answer when the facts must be fresh. */
+static int affiliation_hint(const lq_facts_src *src, const lq_owner *o, const char *login)
+{
+    if (o->kind == LQ_OWNER_TEAM) {
+        char key[512];
+        team_key(key, sizeof key, o->name, login);
+        kv_entry *e = kv_find(&src->cache->teams, key);
+        return e && e->value;
+    }
+    kv_entry *e = kv_find(&src->cache->emails, login);
+    return e && e->value && lq_owner_equal(e->value, o->name);
+}
+
+/* Is login affiliated with the team or e-mail owner o? (one request at most) */
+static int affiliated(const lq_facts_src *src, const lq_owner *o, const char *login, int fresh,
+                      int *yes, lq_error *err)
+{
+    *yes = 0;
+    if (o->kind == LQ_OWNER_TEAM)
+        return team_has_member(src, o->name, login, fresh, yes, err);
+    const char *email = NULL;
+    int rc = user_email(src, login, fresh, &email, err);
+    *yes = !rc && email && lq_owner_equal(email, o->name);
+    return rc;
+}
+
+static int is_approver(const char *login, const char **approvers, size_t na)
+{
+    for (size_t a = 0; a < na; a++)
+        if (!strcasecmp(login, approvers[a]))
+            return 1;
+    return 0;
+}
+
+/* Does an approver already satisfy one of m's owners (a user owner, or a known affiliation)? */
+static int path_satisfied(const lq_facts *b, const lq_codeowners_match *m,
+                          const char **approvers, size_t na)
+{
+    for (size_t k = 0; k < m->owner_count; k++) {
+        const lq_owner *o = &m->owners[k];
+        if (o->kind == LQ_OWNER_USER &&
+            is_approver(o->name[0] == '@' ? o->name + 1 : o->name, approvers, na))
+            return 1;
+        for (size_t i = 0; o->kind != LQ_OWNER_USER && i < b->aff_count; i++)
+            if (lq_owner_equal(b->affs[i].owner, o->name) &&
+                is_approver(b->affs[i].login, approvers, na))
+                return 1;
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *owner, *login;
+} asked_pair;
+
+/* Team memberships and e-mail matches of the approvers, for the owners of the changed paths.
+ * all: every (owner, approver) pair (`landq explain` shows them all). Otherwise only as many as
+ * the decision needs (issue 18: every one is a request, a 404 when not a member, which no ETag
+ * makes free): none for a path an approver already satisfies, and approvers the cache calls
+ * affiliated asked first. Each pair is asked once per evaluation. */
 static int resolve_affiliations(const lq_facts_src *src, lq_facts *b, const lq_policy_facts *f,
-                                int fresh, lq_error *err)
+                                int fresh, int all, lq_error *err)
 {
     const char **approvers = NULL;
     size_t na = 0;
@@ -376,29 +442,45 @@ static int resolve_affiliations(const lq_facts_src *src, lq_facts *b, const lq_p
         free(approvers); /* approved, but no CODEOWNERS (absent or refused) */
         return rc;
     }
+    asked_pair *asked = NULL;
+    size_t nasked = 0;
     for (size_t i = 0; !rc && i < f->file_count * 2; i++) {
         const char *path = i % 2 ? f->files[i / 2].previous_path : f->files[i / 2].path;
         if (!path)
             continue;
         lq_codeowners_match m;
         lq_codeowners_match_path(f->owners, NULL, path, strlen(path), &m);
-        for (size_t k = 0; !rc && k < m.owner_count; k++) {
-            const lq_owner *o = &m.owners[k];
-            for (size_t a = 0; !rc && a < na; a++) {
-                if (o->kind == LQ_OWNER_TEAM) {
-                    int member = 0;
-                    rc = team_has_member(src, o->name, approvers[a], fresh, &member, err);
-                    if (!rc && member)
-                        rc = add_aff(b, approvers[a], o->name);
-                } else if (o->kind == LQ_OWNER_EMAIL) {
-                    const char *email = NULL;
-                    rc = user_email(src, approvers[a], fresh, &email, err);
-                    if (!rc && email && lq_owner_equal(email, o->name))
-                        rc = add_aff(b, approvers[a], o->name);
+        int done = !all && path_satisfied(b, &m, approvers, na);
+        for (int pass = 0; !rc && !done && pass < 2; pass++) { /* hinted pairs first */
+            for (size_t k = 0; !rc && !done && k < m.owner_count; k++) {
+                const lq_owner *o = &m.owners[k];
+                if (o->kind != LQ_OWNER_TEAM && o->kind != LQ_OWNER_EMAIL)
+                    continue;
+                for (size_t a = 0; !rc && !done && a < na; a++) {
+                    if (affiliation_hint(src, o, approvers[a]) != !pass)
+                        continue;
+                    int seen = 0;
+                    for (size_t q = 0; q < nasked && !seen; q++)
+                        seen = lq_owner_equal(asked[q].owner, o->name) &&
+                               !strcasecmp(asked[q].login, approvers[a]);
+                    if (seen)
+                        continue;
+                    asked_pair *np = realloc(asked, (nasked + 1) * sizeof(*np));
+                    if (!np) {
+                        rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
+                        break;
+                    }
+                    asked = np;
+                    asked[nasked++] = (asked_pair){o->name, approvers[a]};
+                    int yes = 0;
+                    rc = affiliated(src, o, approvers[a], fresh, &yes, err);
+                    if (!rc && yes && !(rc = add_aff(b, approvers[a], o->name)))
+                        done = !all;
                 }
             }
         }
     }
+    free(asked);
     free(approvers);
     return rc;
 }
@@ -588,7 +670,7 @@ int lq_facts_gather(lq_facts *b, const lq_facts_src *src, lq_pr_record *rec, uns
     f->non_writers = b->non_writers;
     f->non_writer_count = b->non_writer_count;
 
-    if ((rc = resolve_affiliations(src, b, f, fresh, err)))
+    if ((rc = resolve_affiliations(src, b, f, fresh, (flags & LQ_FACTS_ALL) != 0, err)))
         return rc;
     f->affiliations = b->affs;
     f->affiliation_count = b->aff_count;

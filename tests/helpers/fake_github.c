@@ -109,6 +109,12 @@ void fg_permission(fake_github *fg, const char *login, lq_gh_permission perm)
     fg->perms[fg->nperms++].perm = perm;
 }
 
+void fg_team_member(fake_github *fg, const char *team, const char *login)
+{
+    snprintf(fg->members[fg->nmembers].team, FG_NAME, "%s", team);
+    snprintf(fg->members[fg->nmembers++].login, FG_NAME, "%s", login);
+}
+
 fg_pull *fg_pull_get(fake_github *fg, int number)
 {
     for (size_t i = 0; i < fg->npulls; i++)
@@ -381,8 +387,13 @@ static int op_permission_get(void *ctx, lq_gh_permission *out, const char *repo,
 static int op_team_member(void *ctx, int *out, const char *org, const char *slug,
                           const char *login, lq_error *err)
 {
-    called(ctx, "team_member", "%s/%s %s", org, slug, login);
+    fake_github *fg = ctx;
+    called(fg, "team_member", "%s/%s %s", org, slug, login);
     *out = 0;
+    char team[2 * FG_NAME + 2];
+    snprintf(team, sizeof team, "%s/%s", org, slug);
+    for (size_t i = 0; i < fg->nmembers; i++)
+        *out |= !strcasecmp(fg->members[i].team, team) && !strcasecmp(fg->members[i].login, login);
     return LQ_OK;
 }
 

@@ -97,6 +97,12 @@ typedef struct fake_github {
         lq_gh_permission perm;
     } perms[16];
     size_t nperms;
+    /* team memberships: "org/slug" and an active member's login */
+    struct {
+        char team[FG_NAME];
+        char login[FG_NAME];
+    } members[16];
+    size_t nmembers;
     /* merge behaviour: 0 = as GitHub; else this HTTP status (and message) is answered without
      * merging, once (merge_http_times answers; 0 = every time) */
     long merge_http;
@@ -126,6 +132,8 @@ void fg_gh(fake_github *fg, lq_gh *out);
 const char *fg_commit_to(fake_github *fg, const char *branch, const char *from,
                          const char *codeowners);
 void fg_permission(fake_github *fg, const char *login, lq_gh_permission perm);
+/* login is an active member of team ("org/slug"). */
+void fg_team_member(fake_github *fg, const char *team, const char *login);
 /* Opens pull request #N (returned) from author onto base, changing the files (NULL-terminated). */
 int fg_pull_open(fake_github *fg, const char *author, const char *base, const char *title,
                  const char *body, const char *const *files);

@@ -146,6 +146,62 @@ Test(landing, lands_and_says_success_only_right_before_the_merge)
     stop();
 }
 
+/* Issue 18: a team owner's membership is asked only as far as the decision needs it (each
+ * request is one of the rate limit, and a non-member's is a 404 that no ETag makes free): once
+ * per (team, approver) in an evaluation whatever the number of files, and in the re-verification
+ * right before the merge (fresh answers) the approver known to be a member is asked first. */
+Test(landing, team_owners_are_asked_once_per_pair_and_members_first)
+{
+    fg_init(&E.fg, REPO);
+    fg_commit_to(&E.fg, "main", NULL, "* @bob\n/infra/ @acme/infra\n");
+    fg_permission(&E.fg, "alice", LQ_GH_PERM_WRITE);
+    fg_permission(&E.fg, "bob", LQ_GH_PERM_WRITE);
+    fg_permission(&E.fg, "ivan", LQ_GH_PERM_WRITE);
+    fg_team_member(&E.fg, "acme/infra", "ivan");
+    static const char *const files[] = {"infra/a.tf", "infra/b.tf", "infra/c.tf", "app/x.c",
+                                        NULL};
+    fg_pull_open(&E.fg, "alice", "main", "Tune infra", "Smaller instances.", files);
+    fg_add_review(&E.fg, 1, "bob", "APPROVED");
+    fg_add_review(&E.fg, 1, "ivan", "APPROVED");
+    fg_set_status(&E.fg, fg_pull_get(&E.fg, 1)->head, "ci/test", "success");
+    start();
+    step();
+    cr_assert(merged());
+    /* the evaluation: bob (not a member), then ivan; the re-verification: ivan only */
+    cr_assert_eq(fg_call_count(&E.fg, "team_member"), 3, "%zu",
+                 fg_call_count(&E.fg, "team_member"));
+    long first = fg_call_find(&E.fg, "team_member", 0);
+    cr_assert_str_eq(E.fg.calls[first], "team_member acme/infra bob");
+    long last = first;
+    for (long i = first; i >= 0; i = fg_call_find(&E.fg, "team_member", (size_t)i + 1))
+        last = i;
+    cr_assert_str_eq(E.fg.calls[last], "team_member acme/infra ivan");
+    stop();
+}
+
+/* Without a member among the approvers every pair is asked (the decision needs them all), and
+ * the verdict names the team. */
+Test(landing, team_owner_without_a_member_approving_is_not_merged)
+{
+    fg_init(&E.fg, REPO);
+    fg_commit_to(&E.fg, "main", NULL, "* @bob\n/infra/ @acme/infra\n");
+    fg_permission(&E.fg, "alice", LQ_GH_PERM_WRITE);
+    fg_permission(&E.fg, "bob", LQ_GH_PERM_WRITE);
+    fg_team_member(&E.fg, "acme/infra", "ivan");
+    static const char *const files[] = {"infra/a.tf", "infra/b.tf", NULL};
+    fg_pull_open(&E.fg, "alice", "main", "Tune infra", "Smaller instances.", files);
+    fg_add_review(&E.fg, 1, "bob", "APPROVED");
+    fg_set_status(&E.fg, fg_pull_get(&E.fg, 1)->head, "ci/test", "success");
+    start();
+    step();
+    cr_assert_not(merged());
+    cr_assert_eq(fg_call_count(&E.fg, "merge "), 0);
+    cr_assert_eq(fg_call_count(&E.fg, "team_member"), 1, "bob, once for both files");
+    cr_assert(strstr(fg_pull_get(&E.fg, 1)->comment, "@acme/infra"), "%s",
+              fg_pull_get(&E.fg, 1)->comment);
+    stop();
+}
+
 /* ---------------------------------------------------------------- races */
 
 typedef void (*race_fn)(fake_github *fg);
