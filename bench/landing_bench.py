@@ -16,6 +16,8 @@ Scenarios: files given on the command line, or generated ones:
                    (the issue's "standard burst" is N=100)
   --sequential N   the same N pull requests, labeled one at a time, each after the previous one
                    merged (label -> merged without a queue in front)
+LANDING_BENCH_KEEP=1 in the environment keeps each run's files (mockhub.log, landq's log) and
+prints where.
 Options: --rate-limit L sets the world's core rate limit for generated scenarios (default: the
 world's, 5,000/h); --mergeable-delay-ms M sets the world's mergeable_delay_ms.
 
@@ -156,7 +158,10 @@ def run_one(mockhub, landq, path, name):
     world = json.load(open(os.path.join(d, "world.json")))
     user = "landq-bot"
     report(name, parse_log(os.path.join(d, "mockhub.log")), user, elapsed)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if os.environ.get("LANDING_BENCH_KEEP"):
+        print("   files kept in %s (LANDING_BENCH_KEEP)" % d)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
 

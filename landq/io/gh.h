@@ -122,7 +122,7 @@ typedef struct lq_gh_content {
 } lq_gh_content;
 void lq_gh_content_dispose(lq_gh_content *c);
 
-/* Commit statuses (GET .../commits/{sha}/status: latest per context) and check runs
+/* Commit statuses (GET .../commits/{sha}/statuses, all pages, newest first: the latest per context)
  * (GET .../commits/{sha}/check-runs: all pages, latest first). */
 typedef struct lq_gh_check {
     char *name;        /* owned: status context or check run name */

@@ -231,24 +231,32 @@ static int checks_alloc(lq_gh_checks *out, size_t n, lq_error *err)
     return out->items ? LQ_OK : lq_error_set(err, LQ_ENOMEM, "out of memory");
 }
 
+/* The latest status per context, from the list of statuses (newest first) rather than the
+ * combined status: the combined status embeds the repository, whose push times change with
+ * every landing, so it is never a 304 in a queue; the list is one while no status was added. */
 int lq_ghr_statuses_get(void *ctx, lq_gh_checks *out, const char *repo, const char *sha,
                         lq_error *err)
 {
     memset(out, 0, sizeof(*out));
     char path[512];
-    snprintf(path, sizeof path, "/repos/%s/commits/%s/status?per_page=100", repo, sha);
-    json_t *j = NULL;
-    int rc = lq_ghr_get1(ctx, &j, &out->from_cache, path, err);
+    snprintf(path, sizeof path, "/repos/%s/commits/%s/statuses?per_page=100", repo, sha);
+    json_t *all = NULL;
+    int rc = lq_ghr_get_pages(ctx, &all, &out->from_cache, path, NULL, 10000, err);
     if (rc)
         return rc;
-    json_t *sts = json_object_get(j, "statuses");
-    size_t n = json_array_size(sts);
+    size_t n = json_array_size(all);
     rc = checks_alloc(out, n, err);
     for (size_t i = 0; !rc && i < n; i++) {
-        json_t *s = json_array_get(sts, i);
+        json_t *s = json_array_get(all, i);
+        const char *ctxname = jstr(s, "context") ? jstr(s, "context") : "";
+        int older = 0; /* a newer status of this context came first */
+        for (size_t k = 0; k < out->count && !older; k++)
+            older = !strcmp(out->items[k].name, ctxname);
+        if (older)
+            continue;
         lq_gh_check *c = &out->items[out->count++];
         const char *d = jstr(s, "description");
-        c->name = lq_strdup(jstr(s, "context") ? jstr(s, "context") : "");
+        c->name = lq_strdup(ctxname);
         c->description = d ? lq_strdup(d) : NULL;
         copy(c->state, sizeof c->state, jstr(s, "state"));
         const char *u = jstr(s, "target_url");
@@ -257,7 +265,7 @@ int lq_ghr_statuses_get(void *ctx, lq_gh_checks *out, const char *repo, const ch
         if (!c->name || (d && !c->description) || (u && !c->url))
             rc = lq_error_set(err, LQ_ENOMEM, "out of memory");
     }
-    json_decref(j);
+    json_decref(all);
     if (rc)
         lq_gh_checks_dispose(out);
     return rc;

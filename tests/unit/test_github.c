@@ -403,3 +403,66 @@ Test(github, escape)
     cr_assert_str_eq(e, "docs/CODE%20OWNERS");
     free(e);
 }
+
+/* ---------------------------------------------------------------- the typed layer (gh_rest) */
+
+/* Issue 18: statuses come from the list (newest first, all pages), the latest per context,
+ * because the combined status embeds the repository and is never a 304 in a queue. */
+Test(github, statuses_are_the_latest_per_context_from_the_list)
+{
+    script((reply){200,
+                   "[{\"id\": 9, \"context\": \"ci\", \"state\": \"failure\", \"description\": "
+                   "\"broke\"}, {\"id\": 8, \"context\": \"landq\", \"state\": \"pending\"}]",
+                   "Link", "@LINK", 0, 0});
+    script((reply){200,
+                   "[{\"id\": 7, \"context\": \"ci\", \"state\": \"success\"}, {\"id\": 6, "
+                   "\"context\": \"lint\", \"state\": \"success\", \"target_url\": \"u\"}]",
+                   0, 0, 0, 0});
+    lq_gh g;
+    lq_gh_rest_init(&g, gh);
+    lq_gh_checks c;
+    lq_error err = {0};
+    cr_assert_eq(lq_gh_statuses_get(&g, &c, "acme/mono", "abc", &err), LQ_OK, "%s", err.msg);
+    cr_assert(strstr(srv.seen[0], "GET /repos/acme/mono/commits/abc/statuses"), "%s",
+              srv.seen[0]);
+    cr_assert_eq(c.count, 3);
+    cr_assert_str_eq(c.items[0].name, "ci");
+    cr_assert_str_eq(c.items[0].state, "failure", "the newest status of a context counts");
+    cr_assert_str_eq(c.items[0].description, "broke");
+    cr_assert_eq(c.items[0].id, 9);
+    cr_assert_str_eq(c.items[1].name, "landq");
+    cr_assert_str_eq(c.items[2].name, "lint");
+    cr_assert_str_eq(c.items[2].url, "u");
+    lq_gh_checks_dispose(&c);
+}
+
+/* The timeline: label events and comments ("commented": the author is user.login). */
+Test(github, timeline_gives_label_events_and_comments)
+{
+    script((reply){200,
+                   "[{\"id\": 1, \"event\": \"labeled\", \"actor\": {\"login\": \"alice\"}, "
+                   "\"label\": {\"name\": \"land\"}, \"created_at\": \"2026-12-01T10:00:00Z\"},"
+                   " {\"event\": \"committed\", \"sha\": \"abc\"},"
+                   " {\"id\": 55, \"event\": \"commented\", \"actor\": {\"login\": \"landq-bot\"},"
+                   " \"user\": {\"login\": \"landq-bot\"}, \"body\": \"<!-- landq:status -->\\nhi\","
+                   " \"created_at\": \"2026-12-01T10:00:01Z\"}]",
+                   0, 0, 0, 0});
+    lq_gh g;
+    lq_gh_rest_init(&g, gh);
+    lq_gh_issue_events ev;
+    lq_error err = {0};
+    cr_assert_eq(lq_gh_issue_events_list(&g, &ev, "acme/mono", 7, &err), LQ_OK, "%s", err.msg);
+    cr_assert(strstr(srv.seen[0], "GET /repos/acme/mono/issues/7/timeline"), "%s", srv.seen[0]);
+    cr_assert_eq(ev.count, 3);
+    cr_assert_str_eq(ev.items[0].event, "labeled");
+    cr_assert_str_eq(ev.items[0].actor, "alice");
+    cr_assert_str_eq(ev.items[0].label, "land");
+    cr_assert_null(ev.items[0].body);
+    cr_assert_str_eq(ev.items[1].event, "committed");
+    cr_assert_str_eq(ev.items[1].actor, "");
+    cr_assert_str_eq(ev.items[2].event, "commented");
+    cr_assert_eq(ev.items[2].id, 55);
+    cr_assert_str_eq(ev.items[2].actor, "landq-bot");
+    cr_assert(strstr(ev.items[2].body, "landq:status"));
+    lq_gh_issue_events_dispose(&ev);
+}
