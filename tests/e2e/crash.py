@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Crash safety of `landq serve` (issue 8): SIGKILL at many points of a landing, restart, check.
 
-usage: crash.py --mockhub BIN --landq BIN [--world FILE] [--seed N] [--points N] [--keep]
-       (default: every request of the landing is a kill point; --points N samples N of them)
+usage: crash.py --mockhub BIN --landq BIN [--world FILE] [--seed N] [--points N] [--jobs N] [--keep]
+       (default: every request of the landing is a kill point; --points N samples N of them;
+       --jobs N runs N kill points at a time, each with its own mockhub and landq: default 2,
+       LANDQ_CRASH_JOBS)
 
 Two approved pull requests (#5, #6 of tests/e2e/world.json) are labeled one after the other.
 A reference run counts the REST requests landq makes until both landed and everything settled
@@ -18,7 +20,7 @@ Webhooks sent while landq is down are lost (mockhub records the failed delivery)
 reconciliation sweep and the resume of the queue must make up for them.
 Exit status 0 = every kill point passed; 77 = skipped.
 """
-import argparse, os, random, signal, subprocess, sys, time, traceback
+import argparse, concurrent.futures, io, os, random, signal, socket, subprocess, sys, time, traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -103,7 +105,7 @@ def reference(args):
         e.stop(ok)
 
 
-def run_point(args, k):
+def run_point(args, k, out):
     e = OpsEnv(args, 'crash-%d' % k, extra=FLAGS)
     ok = False
     try:
@@ -136,13 +138,22 @@ def run_point(args, k):
                   'reaching request %d nor landing both' % (made, k))
             time.sleep(0.01)
         if not reached:
-            print('  this run made %d requests (the reference %d): request %d never came; '
-                  'both landed, checked as such' % (last, args.total, k))
+            out.write('  this run made %d requests (the reference %d): request %d never came; '
+                      'both landed, checked as such\n' % (last, args.total, k))
             verify(e, before)
             ok = True
         else:
             e.lq.send_signal(signal.SIGKILL)
             e.lq.wait()
+            # Keep landq's webhook port until the restart: with kill points running side by side
+            # (--jobs), another run's connection could otherwise take it as its local port.
+            hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                hold.bind(('127.0.0.1', e.lq_port))
+            except OSError:
+                hold.close()
+                hold = None
             # The held request is still carried out by GitHub (after 300 ms); a real restart takes
             # longer than that, so let it finish (it shows up in the request log) before landq
             # comes back.
@@ -156,8 +167,19 @@ def run_point(args, k):
             os.unlink(e.lq_port_path)
             e.lq_log.write('---- SIGKILL at request %d; restart\n' % k)
             e.lq_log.flush()
-            e.lq = e.spawn_landq()
-            e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+            if hold:
+                hold.close()
+            for attempt in range(5):  # the port may still be taken for a moment
+                e.lq = e.spawn_landq()
+                try:
+                    e.wait_port(e.lq_port_path, e.lq, 'landq (restarted)')
+                    break
+                except Fail:
+                    if attempt == 4 or e.lq.poll() is None:
+                        raise
+                    e.lq_log.write('---- restart failed (port %d taken?); again\n' % e.lq_port)
+                    e.lq_log.flush()
+                    time.sleep(0.5)
             verify(e, before)
             ok = True
     finally:
@@ -175,6 +197,8 @@ def main():
     ap.add_argument('--points', type=int,
                     default=int(os.environ.get('LANDQ_CRASH_POINTS', '0')),
                     help='number of kill points (0 = every request of the landing)')
+    ap.add_argument('--jobs', type=int, default=int(os.environ.get('LANDQ_CRASH_JOBS', '2')),
+                    help='kill points run at a time (each with its own mockhub and landq)')
     args = ap.parse_args()
     if not args.mockhub or not os.access(args.mockhub, os.X_OK) or not args.landq:
         print('mockhub or landq missing: skipped')
@@ -197,21 +221,30 @@ def main():
     pick = sorted(set(must) | set(rng.sample(rest, max(0, min(len(rest), want - len(must))))))
     print('reference landing: %d landq requests (%d writes; merges at %s); seed %d; kill points %s'
           % (total, len(writes), merges, args.seed, pick))
-    failed = []
-    for k in pick:
+    def one(k):
+        # each kill point its own mockhub and landq (own ports, directories); its lines are
+        # printed together when it ends
         t = time.time()
         r = ref[k - 1]
-        print('== kill at request %d (%s %s)' % (k, r.get('method'), r.get('path')))
+        out = io.StringIO()
+        out.write('== kill at request %d (%s %s)\n' % (k, r.get('method'), r.get('path')))
         try:
-            ok = run_point(args, k)
+            ok = run_point(args, k, out)
         except Exception as ex:  # noqa: BLE001
             ok = False
-            print('  FAIL: %s' % ex)
+            out.write('  FAIL: %s\n' % ex)
             if not isinstance(ex, Fail):
-                traceback.print_exc()
-        print('  %s (%.1fs)' % ('ok' if ok else 'FAILED', time.time() - t))
-        if not ok:
-            failed.append(k)
+                out.write(traceback.format_exc())
+        out.write('  %s (%.1fs)\n' % ('ok' if ok else 'FAILED', time.time() - t))
+        return k, ok, out.getvalue()
+
+    failed = []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for k, ok, text in pool.map(one, pick):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            if not ok:
+                failed.append(k)
     print('%d kill points, %d failed %s, %.1fs in all' % (len(pick), len(failed), failed or '',
                                                        time.time() - t0))
     return 1 if failed else 0
